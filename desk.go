@@ -1,0 +1,138 @@
+package baton
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// DeskKind names a desk adapter.
+type DeskKind string
+
+// Desk kinds.
+const (
+	KindInbox    DeskKind = "inbox"
+	KindWebhook  DeskKind = "webhook"
+	KindLiveChat DeskKind = "livechat"
+	KindIntercom DeskKind = "intercom"
+	KindGorgias  DeskKind = "gorgias"
+)
+
+// DeskStatus is the live service status of a desk.
+type DeskStatus string
+
+// Desk statuses.
+const (
+	NotConfigured DeskStatus = "not_configured"
+	Available     DeskStatus = "available"
+	Unavailable   DeskStatus = "unavailable"
+)
+
+// DeskConfig is a configured connection to a support system. Settings hold the
+// kind's fields (URLs, credentials); stores encrypt them at rest.
+type DeskConfig struct {
+	ID          string
+	WorkspaceID string
+	Name        string
+	Kind        DeskKind
+	Settings    map[string]string
+	Policy      *Policy
+	Status      DeskStatus
+	LastError   string
+	CheckedAt   time.Time
+	CreatedAt   time.Time
+}
+
+// Capabilities say what a desk can carry. What a desk lacks degrades visibly:
+// an attachment a desk cannot take is sent as a link in the text.
+type Capabilities struct {
+	Attachments   bool `json:"attachments"`
+	Typing        bool `json:"typing"`
+	AgentProfile  bool `json:"agent_profile"`
+	Transfer      bool `json:"transfer"`
+	EndByCustomer bool `json:"end_by_customer"`
+	NeedsEmail    bool `json:"needs_email"`
+}
+
+// OpenRequest is what a desk gets to open a handoff.
+type OpenRequest struct {
+	HandoffID      string
+	ConversationID string // the bot's conversation id
+	Customer       Customer
+	History        []Message // the last N rounds, oldest first
+	Question       string    // the customer's latest question
+	Routing        string    // a routing hint: a group, team or skill
+}
+
+// Desk is a connection to one configured support system. Calls are made by the
+// delivery worker from durable jobs, so they may be repeated: a desk should make
+// them idempotent using the ids it is given where its API allows.
+type Desk interface {
+	// Capabilities says what this desk carries.
+	Capabilities() Capabilities
+	// Check verifies the credentials and reachability.
+	Check(ctx context.Context) error
+	// Open opens the handoff in the desk and returns the desk's reference for it.
+	Open(ctx context.Context, r OpenRequest) (ref string, err error)
+	// Send relays one customer message into the desk.
+	Send(ctx context.Context, ref string, m Message) error
+	// Close ends the handoff in the desk.
+	Close(ctx context.Context, ref string, reason EndReason) error
+	// Inbound verifies and parses a request the desk sent to Baton at
+	// /v1/desks/{desk}/inbound/{path}. It must verify before parsing.
+	// A request that is authentic but carries nothing (a probe) returns no events.
+	Inbound(ctx context.Context, path string, h http.Header, body []byte) ([]DeskEvent, error)
+}
+
+// DeskEventType is what happened in the desk.
+type DeskEventType string
+
+// Desk event types.
+const (
+	DeskAgentJoined    DeskEventType = "agent_joined"
+	DeskAgentMessage   DeskEventType = "agent_message"
+	DeskAgentClosed    DeskEventType = "agent_closed"
+	DeskCustomerClosed DeskEventType = "customer_closed"
+	DeskTransferred    DeskEventType = "transferred"
+)
+
+// DeskEvent is one verified event from a desk. ID is the desk's own event id,
+// used to drop duplicates; Ref finds the handoff.
+type DeskEvent struct {
+	ID          string
+	Ref         string
+	Type        DeskEventType
+	Agent       Agent
+	Text        string
+	Attachments []Attachment
+	At          time.Time
+}
+
+// DeskError classifies a failed desk call so the worker knows what to do next.
+type DeskError struct {
+	Busy       bool          // the desk declined the handoff (nobody to take it): do not retry
+	Auth       bool          // credentials refused: the desk is unavailable until fixed
+	Permanent  bool          // the request can never succeed: do not retry
+	RetryAfter time.Duration // the desk asked to wait this long
+	Err        error
+}
+
+// Error implements error.
+func (e *DeskError) Error() string {
+	switch {
+	case e.Busy:
+		return fmt.Sprintf("desk busy: %v", e.Err)
+	case e.Auth:
+		return fmt.Sprintf("desk refused credentials: %v", e.Err)
+	case e.Permanent:
+		return fmt.Sprintf("desk rejected request: %v", e.Err)
+	}
+	return fmt.Sprintf("desk call failed: %v", e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *DeskError) Unwrap() error { return e.Err }
+
+// ErrForged is returned (wrapped) by Desk.Inbound when a request fails verification.
+var ErrForged = &Error{Code: EUNAUTHORIZED, Message: "inbound request failed verification"}

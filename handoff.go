@@ -1,0 +1,136 @@
+package baton
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Owner is who may speak to the customer: the bot or a human.
+type Owner string
+
+// Owners.
+const (
+	OwnerBot   Owner = "bot"
+	OwnerHuman Owner = "human"
+)
+
+// State is where a handoff is in its life.
+type State string
+
+// Handoff states: requested → queued → active → ended.
+const (
+	Requested State = "requested" // accepted by Baton; identity check pending or not yet open in the desk
+	Queued    State = "queued"    // open in the desk, no agent reply yet
+	Active    State = "active"    // an agent has replied: the session has begun
+	Ended     State = "ended"     // final; see EndReason
+)
+
+// EndReason says why a handoff ended.
+type EndReason string
+
+// End reasons.
+const (
+	AgentClosed     EndReason = "agent_closed"
+	CustomerClosed  EndReason = "customer_closed"
+	BotClosed       EndReason = "bot_closed"
+	WaitTimeout     EndReason = "wait_timeout"
+	SessionTimeout  EndReason = "session_timeout"
+	IdleExpired     EndReason = "idle_expired"
+	OutOfHours      EndReason = "out_of_hours"
+	DeskUnavailable EndReason = "desk_unavailable"
+	Transferred     EndReason = "transferred"
+)
+
+// Customer is the person chatting with the bot.
+type Customer struct {
+	ID       string         `json:"id"`
+	Name     string         `json:"name,omitempty"`
+	Email    string         `json:"email,omitempty"`
+	Metadata map[string]any `json:"metadata,omitempty"`
+}
+
+// Conversation is the bot's conversation with one customer, known by the bot's
+// own id (ExternalID). Owner and Epoch fence every outbound action.
+type Conversation struct {
+	ID          string
+	WorkspaceID string
+	BotID       string
+	ExternalID  string
+	Customer    Customer
+	Owner       Owner
+	Epoch       int64
+	HandoffID   string // the open handoff, if any
+	UpdatedAt   time.Time
+}
+
+// Agent is a human in a desk, as far as Baton knows them.
+type Agent struct {
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// Handoff is one human episode of a conversation.
+type Handoff struct {
+	ID             string
+	WorkspaceID    string
+	ConversationID string // Conversation.ID
+	ExternalID     string // Conversation.ExternalID, the bot's id
+	BotID          string
+	DeskID         string
+	State          State
+	EndReason      EndReason
+	Epoch          int64 // the conversation epoch this handoff's latest ownership change produced
+	DeskRef        string
+	Agent          Agent
+	Routing        string
+	Question       string
+	NeedsEmail     bool   // waiting for the customer's email before opening
+	Reply          string // out-of-hours reply text when EndReason is out_of_hours
+	Summary        json.RawMessage
+	CreatedAt      time.Time
+	QueuedAt       time.Time
+	ActiveAt       time.Time
+	EndedAt        time.Time
+	WaitingSince   time.Time // start of the current wait (queue time or last keep-waiting)
+	WaitNotifiedAt time.Time // when the wait-timeout event went out; zero if it has not
+	LastCustomerAt time.Time
+	LastAgentAt    time.Time
+	LastMessageAt  time.Time
+}
+
+// Open reports whether h has not ended.
+func (h Handoff) Open() bool { return h.State != Ended }
+
+// Author is who wrote a message.
+type Author string
+
+// Authors.
+const (
+	ByCustomer Author = "customer"
+	ByBot      Author = "bot"
+	ByAgent    Author = "agent"
+	BySystem   Author = "system"
+)
+
+// Attachment is a file given by URL.
+type Attachment struct {
+	URL  string `json:"url"`
+	Name string `json:"name,omitempty"`
+	Type string `json:"type,omitempty"`
+	Size int64  `json:"size,omitempty"`
+}
+
+// Message is one message of a conversation's transcript.
+type Message struct {
+	ID             string
+	ConversationID string
+	HandoffID      string // empty for history before any handoff
+	Seq            int64  // order within the conversation, assigned by the store
+	Author         Author
+	AgentName      string
+	Text           string
+	Attachments    []Attachment
+	Epoch          int64
+	Late           bool // an agent message that arrived after its handoff ended: kept, never relayed as live
+	CreatedAt      time.Time
+}

@@ -1,0 +1,117 @@
+package baton
+
+import "time"
+
+// Policy defaults.
+const (
+	DefaultWaitTimeout    = 60 * time.Second
+	DefaultWaitGrace      = 60 * time.Second
+	DefaultSessionTimeout = 180 * time.Second
+	DefaultIdleExpiry     = 30 * time.Minute
+	DefaultHistoryRounds  = 10
+	MaxPeriodRules        = 10
+)
+
+// Policy is what a workspace decides about handoffs through one bot or one desk.
+// A zero field means "use the default". Durations are JSON strings ("60s", "30m").
+type Policy struct {
+	// Zone is the IANA time zone the periods are written in ("Europe/Paris"). Empty means UTC.
+	Zone string `json:"zone,omitempty" yaml:"zone,omitempty"`
+	// Periods are the service periods. None means always open.
+	Periods []Period `json:"periods,omitempty" yaml:"periods,omitempty"`
+	// OutOfHoursReply is the text returned to the bot when a handoff is asked for outside the periods.
+	OutOfHoursReply string `json:"out_of_hours_reply,omitempty" yaml:"out_of_hours_reply,omitempty"`
+	// WaitTimeout is how long a queued handoff waits for an agent before the bot is asked to keep waiting or end.
+	WaitTimeout Duration `json:"wait_timeout,omitempty" yaml:"wait_timeout,omitempty"`
+	// WaitGrace is how long the bot has to answer the wait-timeout event before the handoff ends with wait_timeout.
+	WaitGrace Duration `json:"wait_grace,omitempty" yaml:"wait_grace,omitempty"`
+	// SessionTimeout ends an active handoff this long after the agent's last message when the customer has not replied.
+	SessionTimeout Duration `json:"session_timeout,omitempty" yaml:"session_timeout,omitempty"`
+	// IdleExpiry ends any open handoff after this long with no message either way.
+	IdleExpiry Duration `json:"idle_expiry,omitempty" yaml:"idle_expiry,omitempty"`
+	// HistoryRounds is how many rounds of history (a customer turn and the bot's answer) go to the desk.
+	HistoryRounds int `json:"history_rounds,omitempty" yaml:"history_rounds,omitempty"`
+	// RequireEmail makes the handoff wait for the customer's email when the desk does not demand it itself.
+	RequireEmail bool `json:"require_email,omitempty" yaml:"require_email,omitempty"`
+}
+
+// PeriodKind is how a period rule repeats.
+type PeriodKind string
+
+// Period kinds.
+const (
+	Weekly PeriodKind = "weekly" // on the given days of every week
+	Custom PeriodKind = "custom" // once, on the given date
+)
+
+// Period is one service-period rule. Start and End are local clock times "HH:MM"
+// in the policy's zone; End may be "24:00"; an End earlier than Start means the
+// window runs past midnight into the next day. A custom rule with Closed set
+// closes its whole date (a holiday) whatever other rules say.
+type Period struct {
+	Kind   PeriodKind `json:"kind" yaml:"kind"`
+	Days   []string   `json:"days,omitempty" yaml:"days,omitempty"` // weekly: "mon".."sun"
+	Date   string     `json:"date,omitempty" yaml:"date,omitempty"` // custom: "2026-12-25"
+	Start  string     `json:"start,omitempty" yaml:"start,omitempty"`
+	End    string     `json:"end,omitempty" yaml:"end,omitempty"`
+	Closed bool       `json:"closed,omitempty" yaml:"closed,omitempty"`
+}
+
+// Effective returns p with every zero field replaced by its default.
+func (p Policy) Effective() Policy {
+	if p.WaitTimeout <= 0 {
+		p.WaitTimeout = Duration(DefaultWaitTimeout)
+	}
+	if p.WaitGrace <= 0 {
+		p.WaitGrace = Duration(DefaultWaitGrace)
+	}
+	if p.SessionTimeout <= 0 {
+		p.SessionTimeout = Duration(DefaultSessionTimeout)
+	}
+	if p.IdleExpiry <= 0 {
+		p.IdleExpiry = Duration(DefaultIdleExpiry)
+	}
+	if p.HistoryRounds <= 0 {
+		p.HistoryRounds = DefaultHistoryRounds
+	}
+	return p
+}
+
+// Duration is a time.Duration that reads and writes as a Go duration string ("90s")
+// in JSON and YAML; a bare JSON number is read as seconds.
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// MarshalText writes d as "90s".
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText reads "90s", "1m30s" or a plain number of seconds.
+func (d *Duration) UnmarshalText(b []byte) error {
+	s := string(b)
+	if v, err := time.ParseDuration(s); err == nil {
+		*d = Duration(v)
+		return nil
+	}
+	var secs int64
+	for i, c := range s {
+		if c < '0' || c > '9' || i > 9 {
+			return Errorf(EINVALID, "%q is not a duration like \"60s\" or \"30m\"", s)
+		}
+		secs = secs*10 + int64(c-'0')
+	}
+	if s == "" {
+		return Errorf(EINVALID, "empty duration")
+	}
+	*d = Duration(time.Duration(secs) * time.Second)
+	return nil
+}
+
+// UnmarshalJSON accepts a duration string or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	if len(b) > 1 && b[0] == '"' && b[len(b)-1] == '"' {
+		return d.UnmarshalText(b[1 : len(b)-1])
+	}
+	return d.UnmarshalText(b)
+}

@@ -1,0 +1,112 @@
+package baton
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists everything. All reads and writes go through a transaction so
+// that a change and the work it schedules (jobs) commit together.
+type Store interface {
+	// Tx runs fn in a read-write transaction and commits if fn returns nil.
+	Tx(ctx context.Context, fn func(Tx) error) error
+	// Close releases the store.
+	Close() error
+}
+
+// Tx is one store transaction. Lookups return an ENOTFOUND *Error when nothing matches.
+// Lookups scoped by workspace never return another workspace's rows.
+type Tx interface {
+	CreateWorkspace(w Workspace) error
+	Workspace(id string) (Workspace, error)
+	PutAPIKey(k APIKey) error
+	APIKey(hash string) (APIKey, error)
+
+	PutBot(b Bot) error // insert or replace by ID
+	Bot(workspaceID, id string) (Bot, error)
+	Bots(workspaceID string) ([]Bot, error)
+
+	PutDesk(d DeskConfig) error // insert or replace by ID
+	Desk(workspaceID, id string) (DeskConfig, error)
+	DeskByID(id string) (DeskConfig, error) // for inbound desk webhooks, which carry no workspace
+	Desks(workspaceID string) ([]DeskConfig, error)
+	SetDeskStatus(id string, s DeskStatus, lastError string, at time.Time) error
+
+	PutInboxAgent(a InboxAgent) error
+	InboxAgentByKey(hash string) (InboxAgent, error)
+
+	PutConversation(c Conversation) error // insert or replace by ID
+	Conversation(workspaceID, botID, externalID string) (Conversation, error)
+	ConversationByID(id string) (Conversation, error)
+
+	PutHandoff(h Handoff) error // insert or replace by ID
+	Handoff(workspaceID, id string) (Handoff, error)
+	HandoffByRef(deskID, ref string) (Handoff, error)
+	// Handoffs lists a conversation's handoffs, newest first.
+	Handoffs(conversationID string) ([]Handoff, error)
+	// HandoffsInState lists a desk's handoffs in a state, oldest first.
+	HandoffsInState(deskID string, s State, limit int) ([]Handoff, error)
+	// CountHandoffs counts handoffs by state and end reason ("" when not ended), for metrics.
+	CountHandoffs() (map[[2]string]int64, error)
+
+	// AddMessage appends m, setting m.Seq to the next number in its conversation.
+	AddMessage(m *Message) error
+	// Messages lists a conversation's messages with Seq > after, in order, at most limit (0 = all).
+	Messages(conversationID string, after int64, limit int) ([]Message, error)
+	// LastMessages lists a conversation's last n messages, in order.
+	LastMessages(conversationID string, n int) ([]Message, error)
+
+	// AddEvent appends e, setting e.Seq to the next number in its workspace.
+	AddEvent(e *Event) error
+	// Events lists a workspace's events for one bot with Seq > after, in order.
+	Events(workspaceID, botID string, after int64, limit int) ([]Event, error)
+	Event(id string) (Event, error)
+
+	// PutJob inserts j; when j.Key is set and a job with that key exists, it
+	// replaces its RunAt and Payload instead (timers are rescheduled this way).
+	PutJob(j Job) error
+	// ClaimJobs leases up to limit due jobs until now+lease and returns them.
+	// Within one Lane only the oldest job is ever due, so a lane runs in order.
+	ClaimJobs(now time.Time, limit int, lease time.Duration) ([]Job, error)
+	// FinishJob deletes a job that is done.
+	FinishJob(id int64) error
+	// RetryJob releases a claimed job to run again at runAt.
+	RetryJob(id int64, runAt time.Time, attempts int, lastError string) error
+	// DeleteJobByKey removes a keyed job (a cancelled timer); absent is not an error.
+	DeleteJobByKey(key string) error
+	// NextJobAt is the earliest RunAt of any job, false if there are none.
+	NextJobAt() (time.Time, bool, error)
+	// JobCount counts pending jobs by kind, for metrics and tests.
+	JobCount() (map[string]int64, error)
+
+	// SeenDeskEvent records a desk event id and reports whether it was already recorded.
+	SeenDeskEvent(deskID, eventID string, at time.Time) (bool, error)
+
+	// Idempotency looks up a stored idempotency record.
+	Idempotency(workspaceID, key string) (Idempotency, error)
+	PutIdempotency(r Idempotency) error
+}
+
+// Job is durable work: a delivery to a desk or a bot, or a timer.
+type Job struct {
+	ID        int64
+	Kind      string
+	Lane      string // jobs sharing a lane run one at a time, oldest first; "" = no order
+	Key       string // unique when set; PutJob with an existing key reschedules
+	HandoffID string
+	RunAt     time.Time
+	Attempts  int
+	Payload   []byte
+	LastError string
+	CreatedAt time.Time
+}
+
+// Idempotency remembers the outcome of a POST made with an Idempotency-Key.
+type Idempotency struct {
+	WorkspaceID string
+	Key         string
+	Request     string // a hash of method, path and body
+	Ref         string // the id of what the request created or changed
+	Status      int
+	CreatedAt   time.Time
+}
