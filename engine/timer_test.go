@@ -1,0 +1,136 @@
+package engine_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/batonhq/baton"
+)
+
+// In these tests the worker runs in a synctest bubble: time.Sleep advances a
+// virtual clock, so the 60 s, 180 s and 30 min defaults are exercised as they are.
+
+func runWorker(t *testing.T, s *stack) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.eng.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func TestWaitTimeoutDefault(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		s := newStack(t, dir, nil)
+		runWorker(t, s)
+		h := s.create(t, "c1")
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := s.handoff(t, h.ID); got.State != baton.Queued {
+			t.Fatalf("state after 1s = %s, want queued", got.State)
+		}
+		time.Sleep(58 * time.Second) // 59 s after queueing: not yet
+		synctest.Wait()
+		if slices.Contains(types(s.events(t)), baton.EventWaitTimeout) {
+			t.Fatal("wait timeout fired before 60 s")
+		}
+		time.Sleep(2 * time.Second) // 61 s
+		synctest.Wait()
+		if !slices.Contains(types(s.events(t)), baton.EventWaitTimeout) {
+			t.Fatalf("no wait timeout event after 61 s: %v", types(s.events(t)))
+		}
+		// The bot keeps waiting: the clock restarts.
+		if _, err := s.eng.KeepWaiting(context.Background(), s.ws, h.ID); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(90 * time.Second) // past the grace period measured from the first notice
+		synctest.Wait()
+		if got := s.handoff(t, h.ID); got.State != baton.Queued {
+			t.Fatalf("after keep-waiting state = %s %s, want queued", got.State, got.EndReason)
+		}
+		// No answer to the second notice: ends with wait_timeout after the grace.
+		time.Sleep(60 * time.Second)
+		synctest.Wait()
+		got := s.handoff(t, h.ID)
+		if got.State != baton.Ended || got.EndReason != baton.WaitTimeout {
+			t.Fatalf("state = %s %s, want ended wait_timeout", got.State, got.EndReason)
+		}
+		want := []string{baton.EventQueued, baton.EventWaitTimeout, baton.EventWaitTimeout, baton.EventEnded}
+		if got := types(s.events(t)); !slices.Equal(got, want) {
+			t.Fatalf("events = %v, want %v", got, want)
+		}
+	})
+}
+
+func TestSessionTimeoutDefault(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		s := newStack(t, dir, nil)
+		runWorker(t, s)
+		ctx := context.Background()
+		h := s.create(t, "c1")
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if _, err := s.agents.Reply(ctx, s.ana, h.ID, "r1", "Hi, Ana here", nil); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(170 * time.Second)
+		// The customer answers: the session clock stops until the agent speaks again.
+		if _, err := s.eng.CustomerMessage(ctx, s.ws, h.ID, "thanks", nil); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Minute)
+		synctest.Wait()
+		if got := s.handoff(t, h.ID); got.State != baton.Active {
+			t.Fatalf("state = %s %s, want active (customer replied last)", got.State, got.EndReason)
+		}
+		if _, err := s.agents.Reply(ctx, s.ana, h.ID, "r2", "Anything else?", nil); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(179 * time.Second)
+		synctest.Wait()
+		if got := s.handoff(t, h.ID); got.State != baton.Active {
+			t.Fatalf("ended before 180 s: %s", got.EndReason)
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		got := s.handoff(t, h.ID)
+		if got.State != baton.Ended || got.EndReason != baton.SessionTimeout {
+			t.Fatalf("state = %s %s, want ended session_timeout", got.State, got.EndReason)
+		}
+	})
+}
+
+func TestIdleExpiryDefault(t *testing.T) {
+	dir := t.TempDir()
+	// A long session timeout so that idle expiry (30 min) is what ends it.
+	pol := &baton.Policy{SessionTimeout: baton.Duration(time.Hour)}
+	synctest.Test(t, func(t *testing.T) {
+		s := newStack(t, dir, pol)
+		runWorker(t, s)
+		ctx := context.Background()
+		h := s.create(t, "c1")
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if _, err := s.agents.Reply(ctx, s.ana, h.ID, "r1", "Hi", nil); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Minute)
+		if _, err := s.eng.CustomerMessage(ctx, s.ws, h.ID, "still here", nil); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(29 * time.Minute) // 49 min since start, 29 since the last message
+		synctest.Wait()
+		if got := s.handoff(t, h.ID); got.State != baton.Active {
+			t.Fatalf("expired early: %s", got.EndReason)
+		}
+		time.Sleep(2 * time.Minute)
+		synctest.Wait()
+		got := s.handoff(t, h.ID)
+		if got.State != baton.Ended || got.EndReason != baton.IdleExpired {
+			t.Fatalf("state = %s %s, want ended idle_expired", got.State, got.EndReason)
+		}
+	})
+}
