@@ -22,10 +22,10 @@ type DeskFactory func(baton.DeskConfig) (baton.Desk, error)
 // Observer receives measurements; the metrics package implements it.
 // Every method may be called from several goroutines.
 type Observer interface {
-	Delivery(target string, ok bool)                                  // one delivery attempt to "desk" or "bot"
+	Delivery(target string, ok bool)                                   // one delivery attempt to "desk" or "bot"
 	DeskCall(kind baton.DeskKind, op string, d time.Duration, ok bool) // one call into a desk
-	Waited(d time.Duration)                                           // a handoff went from queued to active after d
-	Ended(reason baton.EndReason)                                     // a handoff ended
+	Waited(d time.Duration)                                            // a handoff went from queued to active after d
+	Ended(reason baton.EndReason)                                      // a handoff ended
 }
 
 // Config tunes an Engine. Zero values take the defaults.
@@ -99,10 +99,10 @@ func New(store baton.Store, desks DeskFactory, log *slog.Logger, obs Observer, c
 
 type nopObserver struct{}
 
-func (nopObserver) Delivery(string, bool)                               {}
+func (nopObserver) Delivery(string, bool)                                {}
 func (nopObserver) DeskCall(baton.DeskKind, string, time.Duration, bool) {}
-func (nopObserver) Waited(time.Duration)                                {}
-func (nopObserver) Ended(baton.EndReason)                               {}
+func (nopObserver) Waited(time.Duration)                                 {}
+func (nopObserver) Ended(baton.EndReason)                                {}
 
 // Store returns the engine's store, for read-only views (metrics).
 func (e *Engine) Store() baton.Store { return e.store }

@@ -312,4 +312,3 @@ func sorted(s []string) []string {
 	}
 	return s
 }
-
