@@ -78,7 +78,10 @@ func (e *Engine) emit(tx baton.Tx, h baton.Handoff, typ string, data map[string]
 func (e *Engine) end(tx baton.Tx, h *baton.Handoff, c *baton.Conversation, reason baton.EndReason, closeDesk bool) error {
 	t := now()
 	h.State, h.EndReason, h.EndedAt = baton.Ended, reason, t
-	c.Owner, c.Epoch, c.HandoffID, c.UpdatedAt = baton.OwnerBot, c.Epoch+1, "", t
+	if c.Owner != baton.OwnerBot { // a handoff still waiting for an email never took ownership
+		c.Epoch++
+	}
+	c.Owner, c.HandoffID, c.UpdatedAt = baton.OwnerBot, "", t
 	h.Epoch = c.Epoch
 	sum, err := summarize(tx, *h)
 	if err != nil {
@@ -254,6 +257,14 @@ func (e *Engine) ApplyDeskEvent(ctx context.Context, dc baton.DeskConfig, ev bat
 		}
 		h, err := tx.HandoffByRef(dc.ID, ev.Ref)
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			// Desks that echo Baton's handoff id may answer before the open
+			// call's result is committed.
+			h, err = tx.Handoff(dc.WorkspaceID, ev.Ref)
+			if err == nil && (h.DeskID != dc.ID || h.DeskRef != "" || h.State != baton.Requested) {
+				err = baton.Errorf(baton.ENOTFOUND, "no handoff with ref %s", ev.Ref)
+			}
+		}
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
 			e.log.Info("desk event for an unknown handoff ignored", "desk", dc.ID, "ref", ev.Ref, "type", ev.Type)
 			return "", nil
 		} else if err != nil {
@@ -270,10 +281,17 @@ func (e *Engine) ApplyDeskEvent(ctx context.Context, dc baton.DeskConfig, ev bat
 
 func (e *Engine) apply(tx baton.Tx, h *baton.Handoff, c *baton.Conversation, pol baton.Policy, ev baton.DeskEvent) error {
 	t := now()
+	if h.State == baton.Requested && !h.NeedsEmail {
+		// The desk acts on the handoff, so it is open there even if the open
+		// call's answer has not been recorded yet.
+		if err := e.queue(tx, h, pol, ev.Ref); err != nil {
+			return err
+		}
+	}
 	switch ev.Type {
 	case baton.DeskAgentMessage:
 		m := baton.Message{ID: NewID("msg"), ConversationID: c.ID, HandoffID: h.ID, Author: baton.ByAgent, AgentName: agentName(ev.Agent, h.Agent),
-			Text: ev.Text, Attachments: ev.Attachments, Epoch: c.Epoch, Late: !h.Open() || h.State == baton.Requested, CreatedAt: t}
+			Text: ev.Text, Attachments: ev.Attachments, Epoch: c.Epoch, Late: !h.Open() || h.NeedsEmail, CreatedAt: t}
 		if err := tx.AddMessage(&m); err != nil {
 			return err
 		}
@@ -303,7 +321,7 @@ func (e *Engine) apply(tx baton.Tx, h *baton.Handoff, c *baton.Conversation, pol
 		}
 		return e.schedule(tx, *h, pol)
 	case baton.DeskAgentJoined, baton.DeskTransferred:
-		if !h.Open() || h.State == baton.Requested {
+		if !h.Open() || h.NeedsEmail {
 			return nil
 		}
 		if err := e.join(tx, h, c, ev.Agent); err != nil {
@@ -321,6 +339,19 @@ func (e *Engine) apply(tx baton.Tx, h *baton.Handoff, c *baton.Conversation, pol
 		return e.end(tx, h, c, reason, false)
 	}
 	return baton.Errorf(baton.EINVALID, "unknown desk event type %q", ev.Type)
+}
+
+// queue records that the desk has opened the handoff and starts the wait.
+func (e *Engine) queue(tx baton.Tx, h *baton.Handoff, pol baton.Policy, deskRef string) error {
+	t := now()
+	h.DeskRef, h.State, h.QueuedAt, h.WaitingSince = deskRef, baton.Queued, t, t
+	if err := tx.PutHandoff(*h); err != nil {
+		return err
+	}
+	if err := e.emit(tx, *h, baton.EventQueued, map[string]any{"desk_id": h.DeskID, "wait_timeout_seconds": int64(pol.WaitTimeout.D().Seconds())}); err != nil {
+		return err
+	}
+	return e.schedule(tx, *h, pol)
 }
 
 // join records the agent holding the handoff and, on the first agent reply,

@@ -34,10 +34,10 @@ func (e *Engine) Run(ctx context.Context) error {
 				next, ok, err = tx.NextJobAt()
 				return err
 			})
-			if ok {
-				if d := time.Until(next); d < wait {
-					wait = max(d, time.Millisecond)
-				}
+			// A due job that was not claimed waits behind its lane's head;
+			// finishing the head pokes the loop, so only future jobs set the sleep.
+			if d := time.Until(next); ok && d > 0 && d < wait {
+				wait = d
 			}
 		}
 		t := time.NewTimer(wait)
@@ -133,6 +133,7 @@ func (e *Engine) runJob(ctx context.Context, j baton.Job) {
 	if ferr != nil {
 		e.log.Error("finishing job failed; its lease will expire and it will run again", "kind", j.Kind, "err", ferr)
 	}
+	e.poke() // the next job of the lane may be due
 }
 
 // deskFor loads a handoff and builds its desk adapter.
@@ -247,23 +248,18 @@ func (e *Engine) open(ctx context.Context, j baton.Job, r ref) error {
 		if err != nil {
 			return "", err
 		}
-		h.DeskRef = deskRef
-		if h.State != baton.Requested {
+		switch {
+		case !h.Open():
 			// Ended while the desk was opening: record the ref and close it there.
+			h.DeskRef = deskRef
 			if err := tx.PutHandoff(h); err != nil {
 				return "", err
 			}
 			return "", tx.PutJob(baton.Job{Kind: jobClose, Lane: deskLane(h.ID), HandoffID: h.ID, RunAt: now(), Payload: jobRef(r.WS, h.ID)})
+		case h.State != baton.Requested:
+			return "", nil // a desk event already showed it open
 		}
-		t := now()
-		h.State, h.QueuedAt, h.WaitingSince = baton.Queued, t, t
-		if err := tx.PutHandoff(h); err != nil {
-			return "", err
-		}
-		if err := e.emit(tx, h, baton.EventQueued, map[string]any{"desk_id": h.DeskID, "wait_timeout_seconds": int64(pol.WaitTimeout.D().Seconds())}); err != nil {
-			return "", err
-		}
-		return "", e.schedule(tx, h, pol)
+		return "", e.queue(tx, &h, pol, deskRef)
 	})
 	return err
 }
