@@ -1,0 +1,351 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/batonhq/baton"
+)
+
+// maxBody is the largest request body the API reads.
+const maxBody = 1 << 20
+
+// errEmptyBody is what decode returns for a request with no body. Handlers
+// whose body is optional treat it as the zero value.
+var errEmptyBody = &baton.Error{Code: baton.EBADREQUEST, Message: "the request body is empty: expected a JSON object"}
+
+// errTooLarge is the problem for a body over maxBody.
+var errTooLarge = &baton.Error{Code: baton.ETOOLARGE, Message: fmt.Sprintf("the request body is larger than the limit of %d bytes (1 MiB)", maxBody)}
+
+// encode writes v as JSON with status. A failed write means the client went
+// away; there is nobody left to tell.
+func encode[T any](w http.ResponseWriter, status int, v T) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decode reads the request body as one JSON object into a T. Unknown fields
+// are refused. Every failure is a *baton.Error: bad_request for unreadable
+// JSON (with its byte offset) or an unknown field (its JSON path in Field),
+// invalid for a value of the wrong type (its path in Field), too_large for a
+// body over 1 MiB, and errEmptyBody for no body at all.
+func decode[T any](r *http.Request) (T, error) {
+	var v T
+	data, err := io.ReadAll(r.Body)
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return v, errTooLarge
+	case err != nil:
+		return v, baton.Errorf(baton.EBADREQUEST, "the request body could not be read")
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return v, errEmptyBody
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return v, decodeError(err, reflect.TypeFor[T](), data)
+	}
+	// One object and nothing after it but white space.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return v, &baton.Error{Code: baton.EBADREQUEST, Message: fmt.Sprintf("unexpected data after the JSON object at byte offset %d", dec.InputOffset())}
+	}
+	return v, nil
+}
+
+// decodeError turns an error reading body data into a T into a *baton.Error.
+func decodeError(err error, t reflect.Type, data []byte) error {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &syn):
+		return &baton.Error{Code: baton.EBADREQUEST, Message: fmt.Sprintf("malformed JSON at byte offset %d: %s", syn.Offset, strings.TrimPrefix(syn.Error(), "json: "))}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &baton.Error{Code: baton.EBADREQUEST, Message: fmt.Sprintf("malformed JSON: the body ends in the middle of a value at byte offset %d", len(data))}
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return &baton.Error{Code: baton.EBADREQUEST, Message: fmt.Sprintf("the body must be a JSON object, not %s", typ.Value)}
+		}
+		field := typ.Field
+		var doc any
+		if t != nil && json.Unmarshal(data, &doc) == nil {
+			if p, ok := typePath(t, doc, strings.Split(typ.Field, "."), ""); ok {
+				field = p
+			}
+		}
+		return &baton.Error{Code: baton.EINVALID, Field: field, Message: fmt.Sprintf("must be %s, not %s", jsonKind(typ.Type), typ.Value)}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		path := name
+		var doc any
+		if t != nil && json.Unmarshal(data, &doc) == nil {
+			if p, ok := unknownPath(t, doc, name, ""); ok {
+				path = p
+			}
+		}
+		return &baton.Error{Code: baton.EBADREQUEST, Field: path, Message: fmt.Sprintf("unknown field %q", path)}
+	}
+	return &baton.Error{Code: baton.EBADREQUEST, Message: "the body is not a JSON object this endpoint understands"}
+}
+
+// unknownPath finds, in the document v read for a t, the JSON path of the
+// field called name that t does not have ("history[1].mood"). encoding/json
+// names only the field, not where it is.
+func unknownPath(t reflect.Type, v any, name, prefix string) (string, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return "", false
+		}
+		keys := make([]string, 0, len(obj))
+		for k := range obj {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			path := k
+			if prefix != "" {
+				path = prefix + "." + k
+			}
+			ft, known := jsonField(t, k)
+			if !known {
+				if k == name {
+					return path, true
+				}
+				continue
+			}
+			if p, ok := unknownPath(ft, obj[k], name, path); ok {
+				return p, true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		arr, _ := v.([]any)
+		for i, e := range arr {
+			if p, ok := unknownPath(t.Elem(), e, name, fmt.Sprintf("%s[%d]", prefix, i)); ok {
+				return p, true
+			}
+		}
+	}
+	return "", false
+}
+
+// typePath turns the dotted path encoding/json gives for a value of the wrong
+// type ("history.text") into the path of the first such value in the document
+// v read for a t, with list indexes ("history[2].text").
+func typePath(t reflect.Type, v any, segs []string, prefix string) (string, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+		if arr, ok := v.([]any); ok {
+			for i, e := range arr {
+				if p, ok := typePath(t.Elem(), e, segs, fmt.Sprintf("%s[%d]", prefix, i)); ok {
+					return p, true
+				}
+			}
+			return "", false
+		}
+	}
+	if len(segs) == 0 {
+		if obj, ok := v.(map[string]any); ok && t.Kind() == reflect.Map {
+			// encoding/json stops its path at a map; find the entry.
+			keys := make([]string, 0, len(obj))
+			for k := range obj {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				if p, ok := typePath(t.Elem(), obj[k], nil, prefix+"."+k); ok {
+					return p, true
+				}
+			}
+		}
+		return prefix, !fits(t, v)
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return "", false
+	}
+	var et reflect.Type
+	switch t.Kind() {
+	case reflect.Struct:
+		if et, ok = jsonField(t, segs[0]); !ok {
+			return "", false
+		}
+	case reflect.Map:
+		et = t.Elem()
+	default:
+		return "", false
+	}
+	for k, val := range obj {
+		if k != segs[0] && (t.Kind() == reflect.Map || !strings.EqualFold(k, segs[0])) {
+			continue
+		}
+		path := k
+		if prefix != "" {
+			path = prefix + "." + k
+		}
+		if p, ok := typePath(et, val, segs[1:], path); ok {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// fits reports whether a decoded JSON value can go into a t.
+func fits(t reflect.Type, v any) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch v.(type) {
+	case nil:
+		return true
+	case string:
+		return t.Kind() == reflect.String || t.Kind() == reflect.Interface || t.Implements(textUnmarshaler) || reflect.PointerTo(t).Implements(textUnmarshaler)
+	case float64:
+		return t.Kind() >= reflect.Int && t.Kind() <= reflect.Float64 || t.Kind() == reflect.Interface
+	case bool:
+		return t.Kind() == reflect.Bool || t.Kind() == reflect.Interface
+	case []any:
+		return t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Interface
+	}
+	return t.Kind() == reflect.Struct || t.Kind() == reflect.Map || t.Kind() == reflect.Interface
+}
+
+var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+// jsonField returns the type of t's field that encoding/json fills from key.
+func jsonField(t reflect.Type, key string) (reflect.Type, bool) {
+	var fold reflect.Type
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		tag := sf.Tag.Get("json")
+		if tag == "-" || !sf.IsExported() && !sf.Anonymous {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if sf.Anonymous && name == "" {
+			et := sf.Type
+			for et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			if et.Kind() == reflect.Struct {
+				if ft, ok := jsonField(et, key); ok {
+					return ft, true
+				}
+			}
+			continue
+		}
+		if name == "" {
+			name = sf.Name
+		}
+		if name == key {
+			return sf.Type, true
+		}
+		if fold == nil && strings.EqualFold(name, key) {
+			fold = sf.Type
+		}
+	}
+	return fold, fold != nil
+}
+
+// jsonKind names a Go type the way a JSON client thinks of it.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
+}
+
+// problem is an RFC 9457 problem document with Baton's code and field.
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	Code   string `json:"code"`
+	Field  string `json:"field,omitempty"`
+}
+
+// statusOf maps a baton error code to its HTTP status.
+func statusOf(code string) int {
+	switch code {
+	case baton.EINVALID, baton.EIDEMPOTENCY:
+		return http.StatusUnprocessableEntity
+	case baton.EBADREQUEST:
+		return http.StatusBadRequest
+	case baton.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case baton.ENOTFOUND:
+		return http.StatusNotFound
+	case baton.ECONFLICT, baton.ESTALE:
+		return http.StatusConflict
+	case baton.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case baton.EFORBIDDEN:
+		return http.StatusForbidden
+	case baton.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// encodeError writes err as a problem. Internal errors are logged and their
+// text is never sent.
+func encodeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	code := baton.ErrorCode(err)
+	status := statusOf(code)
+	switch {
+	case code == baton.EINTERNAL && errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		log.Debug("request cancelled by the client", "method", r.Method, "path", r.URL.Path)
+	case code == baton.EINTERNAL:
+		log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	case code == baton.EUNAVAILABLE:
+		log.Warn("dependency unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeProblem(w, problem{Status: status, Code: code, Detail: baton.ErrorMessage(err), Field: baton.ErrorField(err)})
+}
+
+// writeProblem fills in the type and title of p and writes it.
+func writeProblem(w http.ResponseWriter, p problem) {
+	p.Type = "about:blank"
+	p.Title = http.StatusText(p.Status)
+	if p.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="baton"`)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}

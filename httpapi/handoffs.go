@@ -1,0 +1,198 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/engine"
+)
+
+// handleCreateHandoff asks for a human. All three outcomes answer 201 with the
+// handoff: requested (the desk is being opened), requested with needs_email,
+// or ended out_of_hours carrying the reply for the customer.
+func handleCreateHandoff(log *slog.Logger, eng *engine.Engine) http.Handler {
+	type request struct {
+		BotID          string         `json:"bot_id"`
+		DeskID         string         `json:"desk_id"`
+		ConversationID string         `json:"conversation_id"`
+		Customer       baton.Customer `json:"customer"`
+		History        []engine.Turn  `json:"history"`
+		Question       string         `json:"question"`
+		Routing        string         `json:"routing"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[request](r)
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		h, replay, err := eng.CreateHandoff(r.Context(), workspace(r.Context()), engine.CreateRequest{
+			BotID: req.BotID, DeskID: req.DeskID, ConversationID: req.ConversationID, Customer: req.Customer,
+			History: req.History, Question: req.Question, Routing: req.Routing,
+		})
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		markReplayed(w, replay)
+		w.Header().Set("Location", "/v1/handoffs/"+h.ID)
+		encode(w, http.StatusCreated, newHandoff(h))
+	})
+}
+
+// handleGetHandoff reads one handoff.
+func handleGetHandoff(log *slog.Logger, eng *engine.Engine) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, err := eng.Handoff(r.Context(), workspace(r.Context()), r.PathValue("id"))
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		encode(w, http.StatusOK, newHandoff(h))
+	})
+}
+
+// handleCustomerMessage relays a customer message to the human side.
+func handleCustomerMessage(log *slog.Logger, eng *engine.Engine) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[messageRequest](r)
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		ws, id := workspace(r.Context()), r.PathValue("id")
+		m, err := eng.CustomerMessage(r.Context(), ws, id, req.Text, req.Attachments)
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		h, err := eng.Handoff(r.Context(), ws, id)
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		encode(w, http.StatusCreated, newMessage(m, h.ExternalID))
+	})
+}
+
+// handleKeepWaiting answers a wait-timeout event: keep waiting for an agent.
+func handleKeepWaiting(log *slog.Logger, eng *engine.Engine) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := decode[struct{}](r); err != nil && err != errEmptyBody {
+			encodeError(w, r, log, err)
+			return
+		}
+		h, err := eng.KeepWaiting(r.Context(), workspace(r.Context()), r.PathValue("id"))
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		encode(w, http.StatusOK, newHandoff(h))
+	})
+}
+
+// handleEndHandoff ends a handoff from the bot's side; the body is optional.
+func handleEndHandoff(log *slog.Logger, eng *engine.Engine) http.Handler {
+	type request struct {
+		Reason baton.EndReason `json:"reason"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[request](r)
+		if err != nil && err != errEmptyBody {
+			encodeError(w, r, log, err)
+			return
+		}
+		h, err := eng.End(r.Context(), workspace(r.Context()), r.PathValue("id"), req.Reason)
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		encode(w, http.StatusOK, newHandoff(h))
+	})
+}
+
+// handleProvideEmail gives a handoff waiting for it the customer's email.
+func handleProvideEmail(log *slog.Logger, eng *engine.Engine) http.Handler {
+	type request struct {
+		Email string `json:"email"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[request](r)
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		h, err := eng.ProvideEmail(r.Context(), workspace(r.Context()), r.PathValue("id"), req.Email)
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		encode(w, http.StatusOK, newHandoff(h))
+	})
+}
+
+// handleGetConversation tells a bot who owns a conversation and under which
+// epoch. A conversation Baton has never seen belongs to the bot at epoch 0.
+func handleGetConversation(log *slog.Logger, eng *engine.Engine) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("conversation_id")
+		c, hs, err := eng.Conversation(r.Context(), workspace(r.Context()), r.URL.Query().Get("bot_id"), id)
+		switch {
+		case baton.ErrorCode(err) == baton.ENOTFOUND && baton.ErrorField(err) == "":
+			// The bot was found (a missing bot names bot_id) but the
+			// conversation was not: it was never handed off, the bot holds it.
+			c = baton.Conversation{ExternalID: id, Owner: baton.OwnerBot}
+		case err != nil:
+			encodeError(w, r, log, err)
+			return
+		}
+		out := conversationJSON{ConversationID: c.ExternalID, Owner: c.Owner, Epoch: c.Epoch, Handoffs: newHandoffs(hs)}
+		if c.HandoffID != "" {
+			out.OpenHandoffID = &c.HandoffID
+		}
+		encode(w, http.StatusOK, out)
+	})
+}
+
+// handleBotMessage records a bot's reply to the customer if the bot still owns
+// the conversation under the epoch it names: the check a bot makes before it
+// speaks. A moved epoch is a 409 stale_epoch problem.
+func handleBotMessage(log *slog.Logger, eng *engine.Engine) http.Handler {
+	type request struct {
+		BotID       string             `json:"bot_id"`
+		Epoch       *int64             `json:"epoch"`
+		Text        string             `json:"text"`
+		Attachments []baton.Attachment `json:"attachments"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[request](r)
+		if err == nil && req.Epoch == nil {
+			err = baton.FieldErrorf("epoch", "is required: the epoch the bot decided to speak under")
+		}
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		id := r.PathValue("conversation_id")
+		m, err := eng.BotMessage(r.Context(), workspace(r.Context()), req.BotID, id, *req.Epoch, req.Text, req.Attachments)
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		encode(w, http.StatusCreated, newMessage(m, id))
+	})
+}
+
+// handleAvailability says whether a handoff can be served now.
+func handleAvailability(log *slog.Logger, eng *engine.Engine) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		a, err := eng.Availability(r.Context(), workspace(r.Context()), q.Get("bot_id"), q.Get("desk_id"))
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		encode(w, http.StatusOK, newAvailability(a))
+	})
+}

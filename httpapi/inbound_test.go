@@ -1,0 +1,93 @@
+package httpapi
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestInbound drives the desk callback URL with a webhook desk: probes,
+// forgeries, malformed bodies, and a real agent conversation with a duplicate.
+func TestInbound(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	auth := map[string]string{"Authorization": "Bearer " + hookSecret}
+	inbound := func(path string, header map[string]string, body any) res {
+		return f.do(req{method: "POST", path: "/v1/desks/" + path, header: header, body: body})
+	}
+
+	body := createBody("c-hook")
+	body["desk_id"] = hookDesk
+	h := must[wireHandoff](t, f.do(req{method: "POST", path: "/v1/handoffs", key: key1, body: body}), http.StatusCreated)
+	h = f.waitState(h.ID, "queued")
+	if !slices.Contains(f.company.calls(), "/conversation/establish") {
+		t.Fatalf("the company was not asked to open the handoff: %v", f.company.calls())
+	}
+
+	errs := []struct {
+		name   string
+		path   string
+		header map[string]string
+		body   any
+		status int
+		code   string
+		field  string
+		off    bool // breaks the contract on purpose
+	}{
+		{"forged", hookDesk + "/inbound/message", map[string]string{"Authorization": "Bearer not-the-secret-at-all"}, `{"istest":true}`, 401, "unauthorized", "", false},
+		{"unsigned", hookDesk + "/inbound/message", nil, `{"istest":true}`, 401, "unauthorized", "", false},
+		{"malformed", hookDesk + "/inbound/message", auth, `{"conversation_id":`, 400, "bad_request", "", true},
+		{"no conversation", hookDesk + "/inbound/message", auth, `{"body":"hi","message_id":"x"}`, 422, "invalid", "conversation_id", false},
+		{"unknown path", hookDesk + "/inbound/nope", auth, `{"istest":true}`, 404, "not_found", "", false},
+		{"unknown desk", "dk_nope/inbound/message", auth, `{"istest":true}`, 404, "not_found", "", false},
+		{"inbox desk", inboxDesk + "/inbound/message", auth, `{"istest":true}`, 404, "not_found", "", false},
+	}
+	for _, tt := range errs {
+		t.Run(tt.name, func(t *testing.T) {
+			before := f.snapshot()
+			r := f.do(req{method: "POST", path: "/v1/desks/" + tt.path, header: tt.header, body: tt.body, offSpec: tt.off})
+			wantProblem(t, r, tt.status, tt.code, tt.field)
+			if after := f.snapshot(); after != before {
+				t.Errorf("changed:\n%s\n%s", before, after)
+			}
+		})
+	}
+
+	t.Run("probe", func(t *testing.T) {
+		before := f.snapshot()
+		ack := must[map[string]bool](t, inbound(hookDesk+"/inbound/message", auth, `{"istest":true}`), http.StatusOK)
+		if !ack["ok"] {
+			t.Errorf("ack %v", ack)
+		}
+		if after := f.snapshot(); after != before {
+			t.Errorf("a probe changed things")
+		}
+	})
+
+	t.Run("conversation", func(t *testing.T) {
+		ts := time.Now().UnixMilli()
+		msg := map[string]any{"conversation_id": h.ID, "timestamp": ts, "body": "Hi, Zoe here.", "message_id": "m-1",
+			"agent": map[string]any{"id": "zoe", "name": "Zoe"}}
+		must[map[string]bool](t, inbound(hookDesk+"/inbound/message", auth, msg), http.StatusOK)
+		got := f.handoff(h.ID)
+		if got.State != "active" || got.Agent == nil || got.Agent.Name != "Zoe" {
+			t.Errorf("after the agent's message %+v", got)
+		}
+		before := f.snapshot()
+		must[map[string]bool](t, inbound(hookDesk+"/inbound/message", auth, msg), http.StatusOK)
+		if after := f.snapshot(); after != before {
+			t.Errorf("a duplicate changed things:\n%s\n%s", before, after)
+		}
+		must[map[string]bool](t, inbound(hookDesk+"/inbound/close", auth, map[string]any{"conversation_id": h.ID, "timestamp": ts + 1}), http.StatusOK)
+		got = f.handoff(h.ID)
+		if got.State != "ended" || got.EndReason != "agent_closed" {
+			t.Errorf("after close %+v", got)
+		}
+		if types, want := f.eventTypes(h.ID), []string{"handoff.queued", "handoff.agent_joined", "handoff.agent_message", "handoff.ended"}; !slices.Equal(types, want) {
+			t.Errorf("events %q, want %q", types, want)
+		}
+		// A message for a handoff Baton does not know is acknowledged and dropped.
+		must[map[string]bool](t, inbound(hookDesk+"/inbound/message", auth, map[string]any{"conversation_id": "ho_unknown", "body": "hello?", "message_id": "m-2"}), http.StatusOK)
+	})
+}

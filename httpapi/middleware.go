@@ -1,0 +1,299 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/engine"
+)
+
+// recorder remembers the status and size of a response. Unwrap lets
+// http.ResponseController reach the real writer (flushes on the event stream).
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *recorder) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs one line per request: method, path, status, size and time.
+// It never logs headers (Authorization carries keys) or bodies.
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &recorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		level := slog.LevelInfo
+		if rec.status >= 500 {
+			level = slog.LevelError
+		}
+		log.LogAttrs(r.Context(), level, "http request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status),
+			slog.Int64("bytes", rec.bytes),
+			slog.Duration("duration", time.Since(start)))
+	})
+}
+
+// recoverPanics turns a panicking handler into a 500 problem and logs the
+// panic with its stack. If the handler had already started its answer, the
+// connection is aborted instead.
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &recorder{ResponseWriter: w}
+		defer func() {
+			p := recover()
+			if p == nil {
+				return
+			}
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			log.Error("handler panicked", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+			if rec.status != 0 {
+				// Part of the answer is out: cut the connection rather than
+				// let a truncated body pass for a whole one.
+				panic(http.ErrAbortHandler)
+			}
+			writeProblem(rec, problem{Status: http.StatusInternalServerError, Code: baton.EINTERNAL, Detail: "internal error"})
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// limitBody caps every request body at maxBody. A declared length over the
+// limit is refused before anything is read.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maxBody {
+			writeProblem(w, problem{Status: http.StatusRequestEntityTooLarge, Code: baton.ETOOLARGE, Detail: errTooLarge.Message})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// unrouted answers requests no route matches (404) or whose method a route
+// does not take (405, with Allow) as problems instead of plain text.
+func unrouted(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h, pattern := mux.Handler(r); pattern == "" {
+			probe := &headerOnly{header: http.Header{}}
+			h.ServeHTTP(probe, r)
+			if allow := probe.header.Get("Allow"); allow != "" {
+				w.Header().Set("Allow", allow)
+			}
+			status := probe.status
+			if status != http.StatusMethodNotAllowed {
+				status = http.StatusNotFound
+			}
+			code, detail := baton.ENOTFOUND, "no route for "+r.URL.Path
+			if status == http.StatusMethodNotAllowed {
+				code, detail = baton.EBADREQUEST, r.Method+" is not allowed on "+r.URL.Path
+			}
+			writeProblem(w, problem{Status: status, Code: code, Detail: detail})
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// headerOnly catches the status and headers of the mux's own 404/405 handler.
+type headerOnly struct {
+	header http.Header
+	status int
+}
+
+func (h *headerOnly) Header() http.Header         { return h.header }
+func (h *headerOnly) Write(b []byte) (int, error) { return len(b), nil }
+func (h *headerOnly) WriteHeader(status int)      { h.status = status }
+
+type ctxKey int
+
+const (
+	workspaceKey ctxKey = iota
+	agentKey
+	replayKey
+)
+
+// workspace returns the workspace requireKey authenticated.
+func workspace(ctx context.Context) string {
+	ws, _ := ctx.Value(workspaceKey).(string)
+	return ws
+}
+
+// agentOf returns the inbox agent requireAgent authenticated.
+func agentOf(ctx context.Context) baton.InboxAgent {
+	a, _ := ctx.Value(agentKey).(baton.InboxAgent)
+	return a
+}
+
+// bearer returns the token of an "Authorization: Bearer <token>" header.
+func bearer(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimSpace(token)
+	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
+}
+
+var errNoKey = baton.Errorf(baton.EUNAUTHORIZED, "missing credentials: send \"Authorization: Bearer <key>\"")
+
+// requireKey authenticates a workspace API key and puts the workspace in the context.
+func requireKey(log *slog.Logger, eng *engine.Engine, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, ok := bearer(r)
+		if !ok {
+			encodeError(w, r, log, errNoKey)
+			return
+		}
+		ws, err := eng.Authenticate(r.Context(), key)
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), workspaceKey, ws)))
+	})
+}
+
+// requireAgent authenticates an inbox agent key and puts the agent (and its
+// workspace) in the context.
+func requireAgent(log *slog.Logger, eng *engine.Engine, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, ok := bearer(r)
+		if !ok {
+			encodeError(w, r, log, errNoKey)
+			return
+		}
+		a, err := eng.AuthenticateAgent(r.Context(), key)
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		ctx := context.WithValue(r.Context(), agentKey, a)
+		ctx = context.WithValue(ctx, workspaceKey, a.WorkspaceID)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// idempotencyHeader is the request header that makes a POST safe to retry.
+const idempotencyHeader = "Idempotency-Key"
+
+// maxIdempotencyKey is the longest Idempotency-Key accepted.
+const maxIdempotencyKey = 255
+
+// idempotent reads an Idempotency-Key, hashes the request (method, path and
+// body) and hands both to the engine through the context. It must run after
+// authentication: keys belong to a workspace.
+func idempotent(log *slog.Logger, eng *engine.Engine, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get(idempotencyHeader)
+		if key == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if len(key) > maxIdempotencyKey {
+			encodeError(w, r, log, &baton.Error{Code: baton.EINVALID, Field: idempotencyHeader, Message: "is longer than 255 characters"})
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				err = errTooLarge
+			} else {
+				err = baton.Errorf(baton.EBADREQUEST, "the request body could not be read")
+			}
+			encodeError(w, r, log, err)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		sum := sha256.New()
+		io.WriteString(sum, r.Method+" "+r.URL.RequestURI()+"\n")
+		sum.Write(body)
+		hash := hex.EncodeToString(sum.Sum(nil))
+		ctx := engine.WithIdempotency(r.Context(), key, hash)
+		rec, found, err := idempotencyRecord(ctx, eng, workspace(ctx), key)
+		switch {
+		case err != nil:
+			encodeError(w, r, log, err)
+			return
+		case found && rec.Request != hash:
+			encodeError(w, r, log, &baton.Error{Code: baton.EIDEMPOTENCY, Field: idempotencyHeader, Message: "this key was already used with a different request"})
+			return
+		case found:
+			ctx = context.WithValue(ctx, replayKey, true)
+			w = &replayWriter{ResponseWriter: w}
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// idempotencyRecord looks up the outcome the workspace stored for key. The
+// engine decides for itself inside its write transaction; this look-up lets
+// the answer say Idempotent-Replayed, refuse a reused key early, and lets the
+// inbox handlers (whose checks run before the engine's) answer a replay.
+func idempotencyRecord(ctx context.Context, eng *engine.Engine, ws, key string) (baton.Idempotency, bool, error) {
+	var rec baton.Idempotency
+	err := eng.Store().Tx(ctx, func(tx baton.Tx) (err error) {
+		rec, err = tx.Idempotency(ws, key)
+		return err
+	})
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		return rec, false, nil
+	}
+	return rec, err == nil, err
+}
+
+// isReplay reports whether the request repeats one the workspace already made
+// with the same Idempotency-Key.
+func isReplay(ctx context.Context) bool {
+	v, _ := ctx.Value(replayKey).(bool)
+	return v
+}
+
+// replayWriter marks a successful answer to a replayed request.
+type replayWriter struct{ http.ResponseWriter }
+
+func (w *replayWriter) WriteHeader(status int) {
+	if status < 300 {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *replayWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// markReplayed labels an answer as a replay when the engine says it was one.
+func markReplayed(w http.ResponseWriter, replay bool) {
+	if replay {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+}

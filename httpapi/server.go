@@ -1,0 +1,28 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/inbox"
+)
+
+// NewServer returns Baton's HTTP API over eng: the v1 bot API, the inbound
+// desk URL, the inbox agent API through agents, and /healthz, /readyz (which
+// calls ready; nil means always ready), /metrics (served by metrics when it is
+// not nil) and /openapi.yaml. Every request is logged (never its headers or
+// body), a panic becomes a 500 problem, and bodies are limited to 1 MiB.
+func NewServer(log *slog.Logger, eng *engine.Engine, agents inbox.Agents, metrics http.Handler, ready func(context.Context) error) http.Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	mux := http.NewServeMux()
+	addRoutes(mux, log, eng, agents, metrics, ready)
+	var h http.Handler = unrouted(mux)
+	h = limitBody(h)
+	h = recoverPanics(log, h)
+	h = logRequests(log, h)
+	return h
+}

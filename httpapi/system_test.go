@@ -1,0 +1,76 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestOperations(t *testing.T) {
+	t.Parallel()
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		io.WriteString(w, "baton_up 1\n")
+	})
+	var down bool
+	ready := func(context.Context) error {
+		if down {
+			return errors.New("store: disk on fire at /var/lib/baton")
+		}
+		return nil
+	}
+	f := newFixture(t, withMetrics(metrics), withReady(ready))
+	bare := newFixture(t)
+
+	tests := []struct {
+		name   string
+		f      *fixture
+		path   string
+		status int
+		body   string
+	}{
+		{"healthz", f, "/healthz", 200, "ok"},
+		{"readyz", f, "/readyz", 200, "ok"},
+		{"readyz without a check", bare, "/readyz", 200, "ok"},
+		{"metrics", f, "/metrics", 200, "baton_up 1\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.f.do(req{method: "GET", path: tt.path})
+			if r.status != tt.status || string(r.body) != tt.body {
+				t.Errorf("%s: %d %q", tt.path, r.status, r.body)
+			}
+		})
+	}
+
+	t.Run("no metrics handler", func(t *testing.T) {
+		wantProblem(t, bare.do(req{method: "GET", path: "/metrics", offSpec: true}), http.StatusNotFound, "not_found", "")
+	})
+
+	t.Run("not ready", func(t *testing.T) {
+		down = true
+		defer func() { down = false }()
+		p := wantProblem(t, f.do(req{method: "GET", path: "/readyz"}), http.StatusServiceUnavailable, "unavailable", "")
+		if strings.Contains(p.Detail, "fire") {
+			t.Errorf("detail leaks the cause: %q", p.Detail)
+		}
+		if !strings.Contains(f.logs.String(), "disk on fire") {
+			t.Error("the cause is not logged")
+		}
+		// Liveness does not depend on readiness.
+		if r := f.do(req{method: "GET", path: "/healthz"}); r.status != http.StatusOK {
+			t.Errorf("healthz %d", r.status)
+		}
+	})
+
+	t.Run("openapi.yaml", func(t *testing.T) {
+		r := f.do(req{method: "GET", path: "/openapi.yaml"})
+		if r.status != http.StatusOK || !bytes.Equal(r.body, spec) || r.header.Get("Content-Type") != "application/yaml" {
+			t.Errorf("%d %q, %d bytes", r.status, r.header.Get("Content-Type"), len(r.body))
+		}
+	})
+}

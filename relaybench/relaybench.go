@@ -1,0 +1,329 @@
+// Package relaybench measures what Baton's durability costs: it pushes the same
+// customer-message traffic through a bare Go HTTP relay (forward, no storage)
+// and through Baton (commit, then deliver from the durable outbox to a desk),
+// both in one run on one machine, and reports throughput and latency as ratios.
+package relaybench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/httpapi"
+	"github.com/batonhq/baton/inbox"
+	"github.com/batonhq/baton/sqlite"
+	"github.com/batonhq/baton/webhookdesk"
+)
+
+// Options size a run.
+type Options struct {
+	Messages      int           // messages per side
+	Conversations int           // concurrent clients, one conversation each
+	Dir           string        // where the SQLite file goes (a temp dir if empty)
+	Rate          float64       // if > 0, messages per second offered (open loop) instead of as fast as possible
+	Timeout       time.Duration // give up waiting for deliveries after this long
+}
+
+// Result is one side's numbers.
+type Result struct {
+	Name       string
+	Messages   int
+	Elapsed    time.Duration
+	PerSecond  float64
+	P50, P99   time.Duration // client send → desk receipt
+	AcceptP99  time.Duration // client send → 2xx
+	Duplicates int           // deliveries of a message id seen before
+}
+
+// Report compares Baton with the bare relay.
+type Report struct {
+	Bare, Baton     Result
+	ThroughputRatio float64       // Baton / bare
+	AddedP99        time.Duration // Baton p99 − bare p99
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("%-6s %6d msgs in %-8v %8.0f msg/s  p50 %-9v p99 %-9v accept-p99 %-9v dups %d",
+		r.Name, r.Messages, r.Elapsed.Round(time.Millisecond), r.PerSecond, r.P50.Round(10*time.Microsecond),
+		r.P99.Round(10*time.Microsecond), r.AcceptP99.Round(10*time.Microsecond), r.Duplicates)
+}
+
+func (r Report) String() string {
+	return fmt.Sprintf("%v\n%v\nthroughput ratio (baton/bare) %.2f, added p99 %v\n", r.Bare, r.Baton, r.ThroughputRatio, r.AddedP99.Round(10*time.Microsecond))
+}
+
+// sink plays the company's service: it records when each message id arrives.
+type sink struct {
+	mu   sync.Mutex
+	at   map[string]time.Time
+	dups int
+	n    atomic.Int64
+}
+
+func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		ConversationID string `json:"conversation_id"`
+		MessageID      string `json:"message_id"`
+		Body           string `json:"body"`
+	}
+	json.NewDecoder(r.Body).Decode(&body)
+	if r.URL.Path == "/chat" {
+		id := body.Body // the bench puts its own id in the text
+		s.mu.Lock()
+		if _, ok := s.at[id]; ok {
+			s.dups++
+		} else {
+			s.at[id] = time.Now()
+			s.n.Add(1)
+		}
+		s.mu.Unlock()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, `{"code":0,"message":"ok"}`)
+}
+
+func (s *sink) arrived(id string) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.at[id]
+	return t, ok
+}
+
+// Run measures both sides.
+func Run(ctx context.Context, o Options) (Report, error) {
+	if o.Messages <= 0 {
+		o.Messages = 5000
+	}
+	if o.Conversations <= 0 {
+		o.Conversations = 32
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 2 * time.Minute
+	}
+	var rep Report
+	var err error
+	if rep.Bare, err = bare(ctx, o); err != nil {
+		return rep, err
+	}
+	if rep.Baton, err = throughBaton(ctx, o); err != nil {
+		return rep, err
+	}
+	rep.ThroughputRatio = rep.Baton.PerSecond / rep.Bare.PerSecond
+	rep.AddedP99 = rep.Baton.P99 - rep.Bare.P99
+	return rep, nil
+}
+
+// client is a keep-alive HTTP client sized for the load.
+func client(conns int) *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns,
+		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}}
+}
+
+// drive sends o.Messages through send from o.Conversations goroutines and
+// waits until the sink has them all.
+func drive(ctx context.Context, name string, o Options, sk *sink, send func(conv int, id string) error) (Result, error) {
+	sent := make([]time.Time, o.Messages)
+	accepted := make([]time.Duration, o.Messages)
+	var next atomic.Int64
+	var firstErr error
+	var errOnce sync.Once
+	start := time.Now()
+	var tick <-chan time.Time
+	if o.Rate > 0 {
+		tk := time.NewTicker(time.Duration(float64(time.Second) / o.Rate))
+		defer tk.Stop()
+		tick = tk.C
+	}
+	var wg sync.WaitGroup
+	for c := range o.Conversations {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= o.Messages {
+					return
+				}
+				if tick != nil {
+					<-tick
+				}
+				sent[i] = time.Now()
+				if err := send(c, fmt.Sprintf("m%d", i)); err != nil {
+					errOnce.Do(func() { firstErr = err })
+					return
+				}
+				accepted[i] = time.Since(sent[i])
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return Result{}, firstErr
+	}
+	deadline := time.Now().Add(o.Timeout)
+	for sk.n.Load() < int64(o.Messages) {
+		if time.Now().After(deadline) {
+			return Result{}, fmt.Errorf("%s: only %d of %d messages reached the desk", name, sk.n.Load(), o.Messages)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	lat := make([]time.Duration, o.Messages)
+	var last time.Time
+	for i := range o.Messages {
+		at, _ := sk.arrived(fmt.Sprintf("m%d", i))
+		lat[i] = at.Sub(sent[i])
+		if at.After(last) {
+			last = at
+		}
+	}
+	elapsed = last.Sub(start)
+	slices.Sort(lat)
+	slices.Sort(accepted)
+	return Result{Name: name, Messages: o.Messages, Elapsed: elapsed, PerSecond: float64(o.Messages) / elapsed.Seconds(),
+		P50: lat[len(lat)/2], P99: lat[len(lat)*99/100], AcceptP99: accepted[len(accepted)*99/100], Duplicates: sk.dups}, nil
+}
+
+// bare is the baseline: a relay that forwards each request to the desk before answering, storing nothing.
+func bare(ctx context.Context, o Options) (Result, error) {
+	sk := &sink{at: map[string]time.Time{}}
+	desk := httptest.NewServer(sk)
+	defer desk.Close()
+	out := client(o.Conversations)
+	relay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ Text string }
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		b, _ := json.Marshal(map[string]any{"conversation_id": r.PathValue("id"), "timestamp": time.Now().UnixMilli(), "body": in.Text})
+		resp, err := out.Post(desk.URL+"/chat", "application/json", bytes.NewReader(b))
+		if err != nil {
+			http.Error(w, err.Error(), 502)
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		w.WriteHeader(201)
+	}))
+	defer relay.Close()
+	in := client(o.Conversations)
+	return drive(ctx, "bare", o, sk, func(conv int, id string) error {
+		return post(in, fmt.Sprintf("%s/v1/handoffs/h%d/messages", relay.URL, conv), "", map[string]string{"text": id}, 201, nil)
+	})
+}
+
+func post(c *http.Client, url, key string, body any, want int, out any) error {
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	rb, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		return fmt.Errorf("POST %s: %d %s", url, resp.StatusCode, rb)
+	}
+	if out != nil {
+		return json.Unmarshal(rb, out)
+	}
+	return nil
+}
+
+// throughBaton runs the same traffic through a full Baton on SQLite with the webhook desk.
+func throughBaton(ctx context.Context, o Options) (Result, error) {
+	sk := &sink{at: map[string]time.Time{}}
+	desk := httptest.NewServer(sk)
+	defer desk.Close()
+	dir := o.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "baton-bench")
+		if err != nil {
+			return Result{}, err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"), []byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		return Result{}, err
+	}
+	defer st.Close()
+	deskClient := client(64)
+	factory := func(d baton.DeskConfig) (baton.Desk, error) {
+		if d.Kind == baton.KindInbox {
+			return inbox.New(d)
+		}
+		return webhookdesk.New(d, deskClient)
+	}
+	log := slog.New(slog.DiscardHandler)
+	eng := engine.New(st, factory, log, nil, engine.Config{Workers: 64})
+	err = st.Tx(ctx, func(tx baton.Tx) error {
+		if err := tx.CreateWorkspace(baton.Workspace{ID: "bench", Name: "Bench"}); err != nil {
+			return err
+		}
+		if err := tx.PutAPIKey(baton.APIKey{Hash: engine.HashKey("bench-key"), WorkspaceID: "bench", Name: "bench"}); err != nil {
+			return err
+		}
+		if err := tx.PutDesk(baton.DeskConfig{ID: "company", WorkspaceID: "bench", Name: "Company", Kind: baton.KindWebhook, Status: baton.Available,
+			Settings: map[string]string{"url": desk.URL, "secret": "bench-desk-secret-0123456789"},
+			Policy:   &baton.Policy{WaitTimeout: baton.Duration(time.Hour), SessionTimeout: baton.Duration(time.Hour), IdleExpiry: baton.Duration(time.Hour)}}); err != nil {
+			return err
+		}
+		return tx.PutBot(baton.Bot{ID: "bot", WorkspaceID: "bench", Name: "Bench bot", DeskID: "company"})
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { eng.Run(wctx); close(done) }()
+	defer func() { stop(); <-done }()
+	api := httptest.NewServer(httpapi.NewServer(log, eng, inbox.Agents{Engine: eng}, nil, nil))
+	defer api.Close()
+	in := client(o.Conversations)
+	ids := make([]string, o.Conversations)
+	for c := range o.Conversations {
+		var h struct{ ID string }
+		err := post(in, api.URL+"/v1/handoffs", "bench-key", map[string]any{
+			"conversation_id": fmt.Sprintf("conv-%d", c), "customer": map[string]any{"id": fmt.Sprintf("cust-%d", c)}, "question": "help",
+		}, 201, &h)
+		if err != nil {
+			return Result{}, err
+		}
+		ids[c] = h.ID
+	}
+	// Wait until every handoff is open in the desk.
+	for _, id := range ids {
+		for {
+			h, err := eng.Handoff(ctx, "bench", id)
+			if err != nil {
+				return Result{}, err
+			}
+			if h.State == baton.Queued {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	return drive(ctx, "baton", o, sk, func(conv int, id string) error {
+		return post(in, api.URL+"/v1/handoffs/"+ids[conv]+"/messages", "bench-key", map[string]string{"text": id}, 201, nil)
+	})
+}
