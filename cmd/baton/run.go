@@ -1,0 +1,525 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/httpapi"
+	"github.com/batonhq/baton/inbox"
+	"github.com/batonhq/baton/metrics"
+	"github.com/batonhq/baton/postgres"
+	"github.com/batonhq/baton/sqlite"
+	"github.com/batonhq/baton/sqlstore"
+	"github.com/batonhq/baton/webhookdesk"
+)
+
+// version is set at build time: go build -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+// Timeouts of the process as a whole.
+const (
+	shutdownTimeout = 10 * time.Second // for in-flight requests to finish
+	deskTimeout     = 10 * time.Second // for one call into a desk
+)
+
+const usage = `usage: baton [command] [flags]
+
+commands:
+  serve     run the server (default); --config FILE declares workspaces
+  migrate   apply the database migrations and exit
+  demo      run a demo on a temporary database; --walk walks a handoff and exits
+  version   print the version
+
+environment:
+  BATON_ADDR          listen address (default ":8080")
+  BATON_DATABASE_URL  postgres://... to use PostgreSQL; unset for SQLite
+  BATON_DB            SQLite file (default "baton.db")
+  BATON_SECRET_KEY    base64 of 32 bytes sealing secrets at rest; required with
+                      PostgreSQL, kept in "<BATON_DB>.key" for SQLite when unset
+  BATON_CONFIG        YAML file declaring workspaces (or --config)
+  BATON_LOG_LEVEL     debug, info, warn or error (default info)
+`
+
+// env is the configuration read from the environment.
+type env struct {
+	addr     string
+	dbURL    string
+	dbPath   string
+	key      string
+	config   string
+	logLevel string
+}
+
+func readEnv(getenv func(string) string) env {
+	e := env{
+		addr:     getenv("BATON_ADDR"),
+		dbURL:    getenv("BATON_DATABASE_URL"),
+		dbPath:   getenv("BATON_DB"),
+		key:      getenv("BATON_SECRET_KEY"),
+		config:   getenv("BATON_CONFIG"),
+		logLevel: getenv("BATON_LOG_LEVEL"),
+	}
+	if e.dbPath == "" {
+		e.dbPath = "baton.db"
+	}
+	return e
+}
+
+// run is the whole program: main only calls it with the process's
+// arguments, environment and output.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	cmd, rest := "serve", args[min(1, len(args)):]
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		cmd, rest = rest[0], rest[1:]
+	}
+	e := readEnv(getenv)
+	flags := flag.NewFlagSet("baton "+cmd, flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	flags.Usage = func() { fmt.Fprint(stderr, usage) }
+	var walk bool
+	switch cmd {
+	case "serve":
+		flags.StringVar(&e.config, "config", e.config, "YAML `file` declaring workspaces")
+	case "demo":
+		flags.BoolVar(&walk, "walk", false, "walk a handoff through its states over HTTP, then exit")
+	case "migrate", "version":
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q; try: baton help", cmd)
+	}
+	if err := flags.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if flags.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", cmd, flags.Arg(0))
+	}
+
+	if cmd == "version" {
+		fmt.Fprintln(stdout, "baton", version)
+		return nil
+	}
+	level := e.logLevel
+	if level == "" && cmd == "demo" {
+		level = "warn" // keep the demo's own lines readable
+	}
+	log, err := newLogger(stderr, level)
+	if err != nil {
+		return err
+	}
+	switch cmd {
+	case "migrate":
+		return migrate(ctx, e, stdout)
+	case "demo":
+		return demo(ctx, e, walk, log, stdout)
+	}
+	return serve(ctx, e, getenv, log, stdout)
+}
+
+// newLogger returns a JSON logger at level that never prints secrets.
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if level != "" {
+		if err := l.UnmarshalText([]byte(level)); err != nil {
+			return nil, fmt.Errorf("BATON_LOG_LEVEL: %q is not debug, info, warn or error", level)
+		}
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l, ReplaceAttr: redact})), nil
+}
+
+// redact hides the value of any attribute whose name (or group) looks like it
+// holds a credential.
+func redact(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey || a.Key == slog.MessageKey) {
+		return a
+	}
+	for _, name := range append(groups, a.Key) {
+		if secretName(name) {
+			return slog.String(a.Key, "[redacted]")
+		}
+	}
+	return a
+}
+
+func secretName(name string) bool {
+	n := strings.ToLower(name)
+	for _, s := range []string{"secret", "password", "token", "key", "authorization"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// postgresURL reports whether the database URL names PostgreSQL.
+func postgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// where describes the database for people, without credentials.
+func (e env) where() string {
+	if e.dbURL == "" {
+		return "sqlite " + e.dbPath
+	}
+	u, err := url.Parse(e.dbURL)
+	if err != nil {
+		return "postgres"
+	}
+	return "postgres " + u.Host + u.Path
+}
+
+// openStore opens and migrates the configured database.
+func openStore(ctx context.Context, e env, log *slog.Logger) (*sqlstore.Store, error) {
+	if e.dbURL != "" {
+		if !postgresURL(e.dbURL) {
+			return nil, errors.New("BATON_DATABASE_URL: only postgres:// URLs are supported; unset it to use SQLite (BATON_DB)")
+		}
+		if e.key == "" {
+			return nil, errors.New("BATON_SECRET_KEY is required with PostgreSQL: every instance needs the same key (make one with: openssl rand -base64 32)")
+		}
+		key, err := decodeKey(e.key)
+		if err != nil {
+			return nil, fmt.Errorf("BATON_SECRET_KEY: %w", err)
+		}
+		return postgres.Open(ctx, e.dbURL, key)
+	}
+	var key []byte
+	var err error
+	if e.key != "" {
+		if key, err = decodeKey(e.key); err != nil {
+			return nil, fmt.Errorf("BATON_SECRET_KEY: %w", err)
+		}
+	} else if key, err = keyFile(e.dbPath+".key", log); err != nil {
+		return nil, err
+	}
+	return sqlite.Open(ctx, e.dbPath, key)
+}
+
+// decodeKey reads a base64 key of 32 bytes (standard or URL alphabet, padded or not).
+func decodeKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if k, err := enc.DecodeString(s); err == nil {
+			if len(k) != 32 {
+				return nil, fmt.Errorf("decodes to %d bytes, want 32 (make one with: openssl rand -base64 32)", len(k))
+			}
+			return k, nil
+		}
+	}
+	return nil, errors.New("is not base64 (make one with: openssl rand -base64 32)")
+}
+
+// keyFile reads the SQLite store's secrets key from path, creating it (mode
+// 0600) with a random key the first time.
+func keyFile(path string, log *slog.Logger) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		k := make([]byte, 32)
+		rand.Read(k)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			return keyFile(path, log) // another process made it first
+		} else if err != nil {
+			return nil, fmt.Errorf("creating the secrets key file: %w", err)
+		}
+		_, err = fmt.Fprintln(f, base64.StdEncoding.EncodeToString(k))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(path)
+			return nil, fmt.Errorf("writing the secrets key file: %w", err)
+		}
+		log.Info("created the secrets key file; back it up with the database", "file", path)
+		return k, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("reading the secrets key file: %w", err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("the secrets key file is readable by other users; chmod 600 it", "file", path, "mode", fi.Mode().Perm().String())
+	}
+	k, err := decodeKey(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("secrets key file %s %w", path, err)
+	}
+	return k, nil
+}
+
+// migrate applies the migrations and exits. It needs no secrets key.
+func migrate(ctx context.Context, e env, stdout io.Writer) error {
+	if e.dbURL != "" {
+		if !postgresURL(e.dbURL) {
+			return errors.New("BATON_DATABASE_URL: only postgres:// URLs are supported; unset it to use SQLite (BATON_DB)")
+		}
+		db, err := postgres.OpenDB(ctx, e.dbURL)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if err := postgres.Migrate(ctx, db); err != nil {
+			return err
+		}
+	} else {
+		db, err := sqlite.OpenDB(e.dbPath)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if err := sqlite.Migrate(ctx, db); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "baton: %s is migrated\n", e.where())
+	return nil
+}
+
+// deskFactory builds desk adapters by kind. Webhook desks share client.
+func deskFactory(client *http.Client) engine.DeskFactory {
+	return func(c baton.DeskConfig) (baton.Desk, error) {
+		switch c.Kind {
+		case baton.KindInbox:
+			d, err := inbox.New(c)
+			if err != nil {
+				return nil, err
+			}
+			return d, nil
+		case baton.KindWebhook:
+			d, err := webhookdesk.New(c, client)
+			if err != nil {
+				return nil, err
+			}
+			return d, nil
+		}
+		return nil, baton.FieldErrorf("kind", "%q is not a desk kind this build serves; want inbox or webhook", c.Kind)
+	}
+}
+
+// loadConfig reads and validates the YAML file at path.
+func loadConfig(path string, getenv func(string) string, newDesk engine.DeskFactory) (*config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	c, err := parseConfig(f, getenv, newDesk)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// serve runs the server until ctx ends.
+func serve(ctx context.Context, e env, getenv func(string) string, log *slog.Logger, stdout io.Writer) error {
+	newDesk := deskFactory(&http.Client{Timeout: deskTimeout})
+	var cfg *config
+	if e.config != "" {
+		var err error
+		if cfg, err = loadConfig(e.config, getenv, newDesk); err != nil {
+			return err
+		}
+	}
+	store, err := openStore(ctx, e, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	log.Info("store open", "db", e.where(), "version", version)
+	addr := e.addr
+	if addr == "" {
+		addr = ":8080"
+	}
+	return serveOn(ctx, log, stdout, addr, store, newDesk, cfg, nil)
+}
+
+// serveOn runs Baton over an open store until ctx ends: it applies cfg,
+// checks the desks, starts the job worker and serves HTTP on addr. started,
+// when not nil, is called with the bound address once requests are accepted.
+// On the way out it stops accepting, lets requests finish (up to 10 s) and
+// stops the worker, which finishes its running jobs; the caller closes the store.
+func serveOn(ctx context.Context, log *slog.Logger, stdout io.Writer, addr string, store baton.Store,
+	newDesk engine.DeskFactory, cfg *config, started func(addr string)) error {
+	m := metrics.New(prometheus.NewRegistry(), store)
+	eng := engine.New(store, newDesk, log, m, engine.Config{})
+	if cfg != nil {
+		if err := cfg.apply(ctx, store); err != nil {
+			return fmt.Errorf("applying the config: %w", err)
+		}
+		var ws []string
+		for _, w := range cfg.Workspaces {
+			ws = append(ws, w.ID)
+		}
+		if err := checkDesks(ctx, store, newDesk, m, ws, log); err != nil {
+			return err
+		}
+	}
+	ready := func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		return store.Tx(ctx, func(tx baton.Tx) error {
+			if _, err := tx.Workspace(""); baton.ErrorCode(err) != baton.ENOTFOUND {
+				return err
+			}
+			return nil
+		})
+	}
+	streams, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
+	srv := &http.Server{
+		Handler:           closeStreams(streams, httpapi.NewServer(log, eng, inbox.Agents{Engine: eng}, m.Handler(), ready)),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	srv.RegisterOnShutdown(endStreams)
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	worked := make(chan error, 1)
+	go func() { worked <- eng.Run(work) }()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	fmt.Fprintf(stdout, "baton listening on http://%s\n", ln.Addr())
+	log.Info("listening", "addr", ln.Addr().String())
+	if started != nil {
+		started(ln.Addr().String())
+	}
+
+	select {
+	case <-ctx.Done():
+		err = nil
+	case err = <-served:
+		err = fmt.Errorf("http: %w", err)
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if serr := srv.Shutdown(sctx); serr != nil {
+		log.Warn("requests still running after the shutdown timeout were cut", "err", serr)
+		srv.Close()
+	}
+	stopWork()
+	if werr := <-worked; werr != nil {
+		err = errors.Join(err, fmt.Errorf("worker: %w", werr))
+	}
+	log.Info("stopped")
+	return err
+}
+
+// closeStreams ends event streams (long-lived GETs) when ctx ends, that is
+// when shutdown begins, instead of letting them hold it to its timeout.
+func closeStreams(ctx context.Context, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/stream") {
+			rctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			defer context.AfterFunc(ctx, cancel)()
+			r = r.WithContext(rctx)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkDesks checks every desk of the workspaces, all at once, and records
+// each one's status: available when its adapter builds and its check passes,
+// not_configured when required settings are missing, unavailable otherwise.
+func checkDesks(ctx context.Context, store baton.Store, newDesk engine.DeskFactory, obs engine.Observer, workspaces []string, log *slog.Logger) error {
+	var desks []baton.DeskConfig
+	err := store.Tx(ctx, func(tx baton.Tx) error {
+		desks = desks[:0]
+		for _, ws := range workspaces {
+			ds, err := tx.Desks(ws)
+			if err != nil {
+				return err
+			}
+			desks = append(desks, ds...)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reading desks: %w", err)
+	}
+	var wg sync.WaitGroup
+	for _, dc := range desks {
+		wg.Go(func() {
+			status, msg := checkDesk(ctx, newDesk, obs, dc)
+			err := store.Tx(ctx, func(tx baton.Tx) error {
+				return tx.SetDeskStatus(dc.ID, status, msg, time.Now().UTC().Truncate(time.Microsecond))
+			})
+			if err != nil {
+				log.Error("saving desk status failed", "desk", dc.ID, "err", err)
+				return
+			}
+			lvl := slog.LevelInfo
+			if status != baton.Available {
+				lvl = slog.LevelWarn
+			}
+			log.Log(ctx, lvl, "desk checked", "workspace", dc.WorkspaceID, "desk", dc.ID, "kind", string(dc.Kind), "status", string(status), "problem", msg)
+		})
+	}
+	wg.Wait()
+	return nil
+}
+
+func checkDesk(ctx context.Context, newDesk engine.DeskFactory, obs engine.Observer, dc baton.DeskConfig) (baton.DeskStatus, string) {
+	d, err := newDesk(dc)
+	if err != nil {
+		if missingSetting(dc, err) {
+			return baton.NotConfigured, describe(err)
+		}
+		return baton.Unavailable, describe(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, deskTimeout)
+	defer cancel()
+	start := time.Now()
+	err = d.Check(ctx)
+	obs.DeskCall(dc.Kind, "check", time.Since(start), err == nil)
+	if err != nil {
+		return baton.Unavailable, err.Error()
+	}
+	return baton.Available, ""
+}
+
+// describe renders a desk error for the desk's status: the field at fault, if
+// any, and the message.
+func describe(err error) string {
+	var be *baton.Error
+	if !errors.As(err, &be) {
+		return err.Error()
+	}
+	if be.Field != "" {
+		return be.Field + ": " + be.Message
+	}
+	return be.Message
+}

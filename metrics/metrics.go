@@ -1,0 +1,164 @@
+// Package metrics exposes Baton's Prometheus metrics. A Metrics is the
+// engine's Observer (deliveries, desk calls, waits, ends) and, at scrape time,
+// reads the store for the number of handoffs by state and of pending jobs.
+// Each run gets its own registry: nothing is registered globally.
+package metrics
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/engine"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// endReasons are the known end reasons; their series start at zero.
+var endReasons = []baton.EndReason{baton.AgentClosed, baton.CustomerClosed, baton.BotClosed, baton.WaitTimeout,
+	baton.SessionTimeout, baton.IdleExpired, baton.OutOfHours, baton.DeskUnavailable, baton.Transferred}
+
+// ScrapeTimeout bounds the store reads made for one scrape.
+const ScrapeTimeout = 5 * time.Second
+
+// Metrics records the engine's measurements in a registry.
+type Metrics struct {
+	reg        *prometheus.Registry
+	deliveries *prometheus.CounterVec
+	deskCalls  *prometheus.HistogramVec
+	wait       prometheus.Histogram
+	ended      *prometheus.CounterVec
+}
+
+var _ engine.Observer = (*Metrics)(nil)
+
+// New registers Baton's metrics, the store collector and the Go runtime and
+// process collectors in reg. It panics if reg already holds them, so give each
+// run its own registry.
+func New(reg *prometheus.Registry, store baton.Store) *Metrics {
+	m := &Metrics{
+		reg: reg,
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "baton_deliveries_total",
+			Help: "Delivery attempts to desks and bots, by target (desk, bot) and result (ok, error).",
+		}, []string{"target", "result"}),
+		deskCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "baton_desk_call_seconds",
+			Help:    "Duration of calls into desks, by desk kind, operation (open, send, close, check) and result (ok, error).",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"kind", "op", "result"}),
+		wait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "baton_wait_seconds",
+			Help:    "How long handoffs waited in the queue before an agent's first reply.",
+			Buckets: []float64{1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600},
+		}),
+		ended: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "baton_handoffs_ended_total",
+			Help: "Handoffs ended, by reason.",
+		}, []string{"reason"}),
+	}
+	// Start every known series at zero so that rate() sees the first event.
+	for _, t := range []string{"desk", "bot"} {
+		for _, r := range []string{"ok", "error"} {
+			m.deliveries.WithLabelValues(t, r)
+		}
+	}
+	for _, r := range endReasons {
+		m.ended.WithLabelValues(string(r))
+	}
+	reg.MustRegister(m.deliveries, m.deskCalls, m.wait, m.ended, newStoreCollector(store),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the registry in the Prometheus exposition format. A scrape
+// whose store reads fail answers 500, so the failure shows as a failed scrape.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+func result(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "error"
+}
+
+// Delivery counts one delivery attempt to "desk" or "bot".
+func (m *Metrics) Delivery(target string, ok bool) {
+	m.deliveries.WithLabelValues(target, result(ok)).Inc()
+}
+
+// DeskCall records the duration of one call into a desk.
+func (m *Metrics) DeskCall(kind baton.DeskKind, op string, d time.Duration, ok bool) {
+	m.deskCalls.WithLabelValues(string(kind), op, result(ok)).Observe(d.Seconds())
+}
+
+// Waited records how long a handoff waited for its first agent reply.
+func (m *Metrics) Waited(d time.Duration) { m.wait.Observe(d.Seconds()) }
+
+// Ended counts a handoff that ended.
+func (m *Metrics) Ended(reason baton.EndReason) { m.ended.WithLabelValues(string(reason)).Inc() }
+
+// storeCollector reads gauges from the store at scrape time, so every
+// instance sharing a database reports the same numbers.
+type storeCollector struct {
+	store    baton.Store
+	handoffs *prometheus.Desc
+	jobs     *prometheus.Desc
+}
+
+func newStoreCollector(s baton.Store) *storeCollector {
+	return &storeCollector{
+		store: s,
+		handoffs: prometheus.NewDesc("baton_handoffs",
+			"Handoffs in the store by state and end reason (empty unless ended).", []string{"state", "end_reason"}, nil),
+		jobs: prometheus.NewDesc("baton_jobs_pending",
+			"Jobs waiting in the store (deliveries and timers), by kind.", []string{"kind"}, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.handoffs
+	ch <- c.jobs
+}
+
+// Collect implements prometheus.Collector.
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), ScrapeTimeout)
+	defer cancel()
+	var hs map[[2]string]int64
+	var js map[string]int64
+	err := c.store.Tx(ctx, func(tx baton.Tx) (err error) {
+		if hs, err = tx.CountHandoffs(); err != nil {
+			return err
+		}
+		js, err = tx.JobCount()
+		return err
+	})
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.handoffs, err)
+		ch <- prometheus.NewInvalidMetric(c.jobs, err)
+		return
+	}
+	// Every known state and end reason is reported, at zero when the store
+	// has none, so that a series does not vanish when its count drops to zero.
+	counts := map[[2]string]int64{}
+	for _, st := range []baton.State{baton.Requested, baton.Queued, baton.Active} {
+		counts[[2]string{string(st), ""}] = 0
+	}
+	for _, r := range endReasons {
+		counts[[2]string{string(baton.Ended), string(r)}] = 0
+	}
+	maps.Copy(counts, hs)
+	for k, n := range counts {
+		ch <- prometheus.MustNewConstMetric(c.handoffs, prometheus.GaugeValue, float64(n), k[0], k[1])
+	}
+	for k, n := range js {
+		ch <- prometheus.MustNewConstMetric(c.jobs, prometheus.GaugeValue, float64(n), k)
+	}
+}
