@@ -45,6 +45,9 @@ type Config struct {
 	Workers int
 	// Client makes bot webhook calls (default webhook.NewClient(15s)).
 	Client *http.Client
+	// RetryScale multiplies every retry delay (default 1); tests and local
+	// development shorten the schedules with it.
+	RetryScale float64
 }
 
 // Engine is the handoff engine. Create one with New; run its worker with Run.
@@ -72,6 +75,9 @@ func New(store baton.Store, desks DeskFactory, log *slog.Logger, obs Observer, c
 			cfg.DeskSchedule = append(cfg.DeskSchedule, 5*time.Minute)
 		}
 	}
+	if cfg.RetryScale > 0 && cfg.RetryScale != 1 {
+		cfg.BotSchedule, cfg.DeskSchedule = scale(cfg.BotSchedule, cfg.RetryScale), scale(cfg.DeskSchedule, cfg.RetryScale)
+	}
 	if cfg.OpenAttempts <= 0 {
 		cfg.OpenAttempts = 6
 	}
@@ -95,6 +101,14 @@ func New(store baton.Store, desks DeskFactory, log *slog.Logger, obs Observer, c
 	}
 	return &Engine{store: store, desks: desks, log: log, obs: obs, cfg: cfg,
 		wake: make(chan struct{}, 1), subs: map[string]map[chan struct{}]struct{}{}}
+}
+
+func scale(s []time.Duration, f float64) []time.Duration {
+	out := make([]time.Duration, len(s))
+	for i, d := range s {
+		out[i] = time.Duration(float64(d) * f)
+	}
+	return out
 }
 
 type nopObserver struct{}

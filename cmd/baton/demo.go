@@ -120,7 +120,7 @@ func demo(ctx context.Context, e env, walk bool, log *slog.Logger, stdout io.Wri
 		}
 		fmt.Fprintln(out, "\nThe bot's events appear here. Press Ctrl-C to stop.")
 	}
-	err = serveOn(ctx, log, out, addr, store, newDesk, cfg, started)
+	err = serveOn(ctx, log, out, addr, store, newDesk, cfg, engine.Config{}, started)
 	stop()
 	wg.Wait()
 	return errors.Join(err, walked)

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -58,6 +59,7 @@ environment:
                       PostgreSQL, kept in "<BATON_DB>.key" for SQLite when unset
   BATON_CONFIG        YAML file declaring workspaces (or --config)
   BATON_LOG_LEVEL     debug, info, warn or error (default info)
+  BATON_RETRY_SCALE   multiplies every retry delay (default 1; 0.01 for local tests)
 `
 
 // env is the configuration read from the environment.
@@ -68,6 +70,7 @@ type env struct {
 	key      string
 	config   string
 	logLevel string
+	engine   engine.Config
 }
 
 func readEnv(getenv func(string) string) env {
@@ -82,6 +85,7 @@ func readEnv(getenv func(string) string) env {
 	if e.dbPath == "" {
 		e.dbPath = "baton.db"
 	}
+	e.engine.RetryScale, _ = strconv.ParseFloat(getenv("BATON_RETRY_SCALE"), 64)
 	return e
 }
 
@@ -355,7 +359,7 @@ func serve(ctx context.Context, e env, getenv func(string) string, log *slog.Log
 	if addr == "" {
 		addr = ":8080"
 	}
-	return serveOn(ctx, log, stdout, addr, store, newDesk, cfg, nil)
+	return serveOn(ctx, log, stdout, addr, store, newDesk, cfg, e.engine, nil)
 }
 
 // serveOn runs Baton over an open store until ctx ends: it applies cfg,
@@ -364,9 +368,9 @@ func serve(ctx context.Context, e env, getenv func(string) string, log *slog.Log
 // On the way out it stops accepting, lets requests finish (up to 10 s) and
 // stops the worker, which finishes its running jobs; the caller closes the store.
 func serveOn(ctx context.Context, log *slog.Logger, stdout io.Writer, addr string, store baton.Store,
-	newDesk engine.DeskFactory, cfg *config, started func(addr string)) error {
+	newDesk engine.DeskFactory, cfg *config, ec engine.Config, started func(addr string)) error {
 	m := metrics.New(prometheus.NewRegistry(), store)
-	eng := engine.New(store, newDesk, log, m, engine.Config{})
+	eng := engine.New(store, newDesk, log, m, ec)
 	if cfg != nil {
 		if err := cfg.apply(ctx, store); err != nil {
 			return fmt.Errorf("applying the config: %w", err)
