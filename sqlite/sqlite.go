@@ -1,0 +1,110 @@
+// Package sqlite is Baton's default store: one SQLite file (modernc.org/sqlite,
+// no cgo) in WAL mode, written by one connection at a time.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Dialect is how SQLite differs for sqlstore.
+var Dialect = sqlstore.Dialect{Name: "sqlite", Code: code, Prepare: true}
+
+// Open opens (creating if needed) the database file at path, applies pending
+// migrations and returns the store. key is the 32-byte key that seals secrets.
+func Open(ctx context.Context, path string, key []byte) (*sqlstore.Store, error) {
+	if len(key) != 32 {
+		return nil, errors.New("sqlite: the secrets key must be 32 bytes")
+	}
+	db, err := OpenDB(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := Migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return sqlstore.New(db, Dialect, key), nil
+}
+
+// OpenDB opens the database file at path with Baton's settings (WAL, a busy
+// timeout, foreign keys, immediate transactions, one connection) without
+// migrating it.
+func OpenDB(path string) (*sql.DB, error) {
+	if path == "" || path == ":memory:" {
+		return nil, errors.New("sqlite: a database file path is required")
+	}
+	// A file: URI: SQLite decodes %XX in the path, so escape what would end it.
+	dsn := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path) + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=foreign_keys(ON)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// One writer at a time is all SQLite allows; one connection also keeps
+	// BEGIN IMMEDIATE from ever waiting on another connection of ours.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Migrate applies the embedded migrations that db has not seen yet.
+func Migrate(ctx context.Context, db *sql.DB) error {
+	p, err := provider(db)
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
+}
+
+func provider(db *sql.DB) (*goose.Provider, error) {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys,
+		goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	return p, nil
+}
+
+// code maps SQLite constraint errors to baton error codes.
+func code(err error) string {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return ""
+	}
+	switch e.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return baton.ECONFLICT
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return baton.ENOTFOUND
+	}
+	return ""
+}

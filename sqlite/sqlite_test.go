@@ -1,0 +1,178 @@
+package sqlite_test
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/sqlite"
+	"github.com/batonhq/baton/storetest"
+)
+
+var key = bytes.Repeat([]byte{7}, 32)
+
+func open(t testing.TB) baton.Store {
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "baton.db"), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) baton.Store { return open(t) })
+}
+
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "baton.db")
+	for i := range 2 {
+		s, err := sqlite.Open(t.Context(), path, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.Tx(t.Context(), func(tx baton.Tx) error {
+			if i == 0 {
+				return tx.PutDesk(baton.DeskConfig{ID: "d1", WorkspaceID: "w1", Settings: map[string]string{"k": "v"}})
+			}
+			d, err := tx.DeskByID("d1")
+			if err == nil && d.Settings["k"] != "v" {
+				err = fmt.Errorf("settings after reopen: %v", d.Settings)
+			}
+			return err
+		})
+		if i == 0 && baton.ErrorCode(err) != baton.ENOTFOUND {
+			t.Fatalf("desk of a missing workspace: %v", err)
+		}
+		if i == 0 {
+			err = s.Tx(t.Context(), func(tx baton.Tx) error {
+				if err := tx.CreateWorkspace(baton.Workspace{ID: "w1"}); err != nil {
+					return err
+				}
+				return tx.PutDesk(baton.DeskConfig{ID: "d1", WorkspaceID: "w1", Settings: map[string]string{"k": "v"}})
+			})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another key cannot read the secrets.
+	s, err := sqlite.Open(t.Context(), path, bytes.Repeat([]byte{8}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Tx(t.Context(), func(tx baton.Tx) error {
+		_, err := tx.DeskByID("d1")
+		return err
+	})
+	if err == nil || bytes.Contains([]byte(err.Error()), []byte(`"v"`)) {
+		t.Fatalf("reading with the wrong key: %v", err)
+	}
+}
+
+func TestOpenRejects(t *testing.T) {
+	if _, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "x.db"), []byte("short")); err == nil {
+		t.Error("short key accepted")
+	}
+	if _, err := sqlite.Open(t.Context(), ":memory:", key); err == nil {
+		t.Error(":memory: accepted")
+	}
+}
+
+// BenchmarkAddMessage commits one message per transaction, as the API does
+// before answering 2xx: b.N / elapsed is commits per second.
+func BenchmarkAddMessage(b *testing.B) {
+	s := open(b)
+	err := s.Tx(b.Context(), func(tx baton.Tx) error {
+		if err := tx.CreateWorkspace(baton.Workspace{ID: "w1"}); err != nil {
+			return err
+		}
+		return tx.PutConversation(baton.Conversation{ID: "c1", WorkspaceID: "w1", BotID: "b1", ExternalID: "x"})
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		i++
+		err := s.Tx(b.Context(), func(tx baton.Tx) error {
+			return tx.AddMessage(&baton.Message{ID: fmt.Sprint("m", i), ConversationID: "c1",
+				Author: baton.ByCustomer, Text: "Hello, I need help with my order."})
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commits/s")
+}
+
+// BenchmarkClaimJobs claims and finishes due jobs while 100k timers are pending
+// and 10k deliveries wait in 1000 lanes.
+func BenchmarkClaimJobs(b *testing.B) {
+	s := open(b)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	err := s.Tx(b.Context(), func(tx baton.Tx) error {
+		for i := range 100_000 {
+			j := baton.Job{Kind: "timer", Key: fmt.Sprint("t", i), RunAt: now.Add(time.Hour + time.Duration(i)*time.Millisecond)}
+			if err := tx.PutJob(j); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lane := 0
+	refill := func() {
+		err := s.Tx(b.Context(), func(tx baton.Tx) error {
+			for i := range 10_000 {
+				j := baton.Job{Kind: "deliver", Lane: fmt.Sprint("c", lane+i%1000), RunAt: now}
+				if err := tx.PutJob(j); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		lane += 1000
+	}
+	refill()
+	n := 0
+	for b.Loop() {
+		var js []baton.Job
+		err := s.Tx(b.Context(), func(tx baton.Tx) error {
+			var err error
+			js, err = tx.ClaimJobs(now, 10, time.Minute)
+			if err != nil {
+				return err
+			}
+			for _, j := range js {
+				if err := tx.FinishJob(j.ID); err != nil {
+					return err
+				}
+			}
+			_, _, err = tx.NextJobAt()
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(js) == 0 {
+			b.StopTimer()
+			refill()
+			b.StartTimer()
+		}
+		n += len(js)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "jobs/s")
+}

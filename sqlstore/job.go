@@ -1,0 +1,194 @@
+package sqlstore
+
+import (
+	"cmp"
+	"database/sql"
+	"slices"
+	"time"
+
+	"github.com/batonhq/baton"
+)
+
+// Jobs: locked_until is 0 for a job nobody holds and the lease's end for a
+// claimed one (past or not). A claimed job is always the head of its lane,
+// since ids only grow. FinishJob and RetryJob act only on claimed jobs, so a
+// worker that finishes a timer after PutJob rescheduled it (which releases it)
+// cannot delete the new schedule.
+
+const jobColumns = `id, kind, lane, key, handoff_id, run_at, attempts, payload, last_error, created_at`
+
+// head is true for a job that may run now as far as its lane is concerned.
+const head = `(j.lane = '' OR j.id = (SELECT min(h.id) FROM jobs h WHERE h.lane = j.lane))`
+
+// PutJob inserts j, or when j.Key names an existing job, moves that job to
+// j.RunAt with j's payload, lane, kind and handoff and releases it.
+func (t *tx) PutJob(j baton.Job) error {
+	var key any
+	if j.Key != "" {
+		key = j.Key
+	}
+	payload := j.Payload
+	if payload == nil {
+		payload = []byte{}
+	}
+	_, err := t.exec(`INSERT INTO jobs (kind, lane, key, handoff_id, run_at, locked_until, attempts, payload, last_error, created_at)
+		VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET run_at = excluded.run_at, payload = excluded.payload, lane = excluded.lane,
+			kind = excluded.kind, handoff_id = excluded.handoff_id, locked_until = 0`,
+		j.Kind, j.Lane, key, j.HandoffID, micro(j.RunAt), j.Attempts, payload, j.LastError, micro(j.CreatedAt))
+	if err != nil {
+		return t.fail("put job", err)
+	}
+	return nil
+}
+
+func scanJob(r scanner) (baton.Job, error) {
+	var j baton.Job
+	var key sql.NullString
+	var run, at int64
+	err := r.Scan(&j.ID, &j.Kind, &j.Lane, &key, &j.HandoffID, &run, &j.Attempts, &j.Payload, &j.LastError, &at)
+	j.Key, j.RunAt, j.CreatedAt = key.String, fromMicro(run), fromMicro(at)
+	if len(j.Payload) == 0 {
+		j.Payload = nil
+	}
+	return j, err
+}
+
+// ClaimJobs leases up to limit due jobs until now+lease: jobs whose RunAt has
+// come, that nobody holds (or whose lease ran out) and that head their lane.
+// They come back ordered by RunAt, then ID.
+func (t *tx) ClaimJobs(now time.Time, limit int, lease time.Duration) ([]baton.Job, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	lock := ""
+	if t.s.d.SkipLocked {
+		lock = ` FOR UPDATE SKIP LOCKED`
+	}
+	n := micro(now)
+	js, err := all(t, scanJob, `UPDATE jobs SET locked_until = ? WHERE id IN (
+			SELECT j.id FROM jobs j WHERE j.run_at <= ? AND j.locked_until <= ? AND `+head+`
+			ORDER BY j.run_at, j.id LIMIT ?`+lock+`)
+		RETURNING `+jobColumns,
+		max(micro(now.Add(lease)), 1), n, n, limit)
+	if err != nil {
+		return nil, t.fail("claim jobs", err)
+	}
+	slices.SortFunc(js, func(a, b baton.Job) int {
+		return cmp.Or(a.RunAt.Compare(b.RunAt), cmp.Compare(a.ID, b.ID))
+	})
+	return js, nil
+}
+
+// FinishJob deletes claimed job id; a job that is gone or was released is left alone.
+func (t *tx) FinishJob(id int64) error {
+	if _, err := t.exec(`DELETE FROM jobs WHERE id = ? AND locked_until <> 0`, id); err != nil {
+		return t.fail("finish job", err)
+	}
+	return nil
+}
+
+// RetryJob releases claimed job id to run again at runAt; a job that is gone or
+// was released is left alone.
+func (t *tx) RetryJob(id int64, runAt time.Time, attempts int, lastError string) error {
+	_, err := t.exec(`UPDATE jobs SET run_at = ?, attempts = ?, last_error = ?, locked_until = 0
+		WHERE id = ? AND locked_until <> 0`, micro(runAt), attempts, lastError, id)
+	if err != nil {
+		return t.fail("retry job", err)
+	}
+	return nil
+}
+
+// DeleteJobByKey deletes the job with this key, if any.
+func (t *tx) DeleteJobByKey(key string) error {
+	if key == "" {
+		return nil
+	}
+	if _, err := t.exec(`DELETE FROM jobs WHERE key = ?`, key); err != nil {
+		return t.fail("delete job", err)
+	}
+	return nil
+}
+
+// NextJobAt is the earliest time a job may be claimed: the RunAt of a free job
+// heading its lane or the lease end of a claimed one. Jobs queued behind their
+// lane's head do not count: they wait for the head to finish, not for a time.
+func (t *tx) NextJobAt() (time.Time, bool, error) {
+	var free, held sql.NullInt64
+	err := t.scalar(`SELECT min(j.run_at) FROM (SELECT j.run_at FROM jobs j WHERE j.locked_until = 0 AND `+head+`
+		ORDER BY j.run_at LIMIT 1) j`, nil, &free)
+	if err != nil {
+		return time.Time{}, false, t.fail("next job", err)
+	}
+	if err := t.scalar(`SELECT min(locked_until) FROM jobs WHERE locked_until > 0`, nil, &held); err != nil {
+		return time.Time{}, false, t.fail("next job", err)
+	}
+	switch {
+	case free.Valid && held.Valid:
+		return fromMicro(min(free.Int64, held.Int64)), true, nil
+	case free.Valid:
+		return fromMicro(free.Int64), true, nil
+	case held.Valid:
+		return fromMicro(held.Int64), true, nil
+	}
+	return time.Time{}, false, nil
+}
+
+// JobCount counts jobs by kind.
+func (t *tx) JobCount() (map[string]int64, error) {
+	rows, err := t.query(`SELECT kind, count(*) FROM jobs GROUP BY kind`)
+	if err != nil {
+		return nil, t.fail("count jobs", err)
+	}
+	defer rows.Close()
+	m := map[string]int64{}
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		m[k] = n
+	}
+	return m, rows.Err()
+}
+
+// SeenDeskEvent records the desk's event id and reports whether it was already there.
+func (t *tx) SeenDeskEvent(deskID, eventID string, at time.Time) (bool, error) {
+	r, err := t.exec(`INSERT INTO desk_events (desk_id, event_id, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		deskID, eventID, micro(at))
+	if err != nil {
+		return false, t.fail("seen desk event", err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return false, t.fail("seen desk event", err)
+	}
+	return n == 0, nil
+}
+
+// Idempotency returns the record of the workspace's idempotency key.
+func (t *tx) Idempotency(workspaceID, key string) (baton.Idempotency, error) {
+	return one(t, func(r scanner) (baton.Idempotency, error) {
+		var i baton.Idempotency
+		var at int64
+		err := r.Scan(&i.WorkspaceID, &i.Key, &i.Request, &i.Ref, &i.Status, &at)
+		i.CreatedAt = fromMicro(at)
+		return i, err
+	}, "idempotency key "+key,
+		`SELECT workspace_id, key, request, ref, status, created_at FROM idempotency WHERE workspace_id = ? AND key = ?`,
+		workspaceID, key)
+}
+
+// PutIdempotency inserts or replaces r.
+func (t *tx) PutIdempotency(r baton.Idempotency) error {
+	_, err := t.exec(`INSERT INTO idempotency (workspace_id, key, request, ref, status, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (workspace_id, key) DO UPDATE SET request = excluded.request, ref = excluded.ref,
+			status = excluded.status, created_at = excluded.created_at`,
+		r.WorkspaceID, r.Key, r.Request, r.Ref, r.Status, micro(r.CreatedAt))
+	if err != nil {
+		return t.fail("put idempotency", err)
+	}
+	return nil
+}

@@ -1,0 +1,234 @@
+// Package sqlstore implements baton.Store over database/sql. The sqlite and
+// postgres packages open a database, apply their migrations and hand it here
+// with a Dialect that says how the two databases differ.
+//
+// Conventions shared by both schemas: times are BIGINT unix microseconds in UTC
+// (0 is the zero time.Time); policies, customers, agents, attachments and
+// summaries are JSON text; desk settings and bot webhook secrets are sealed
+// with AES-256-GCM. Message.Seq and Event.Seq come from counter columns
+// (conversations.msg_seq, workspaces.event_seq) bumped with UPDATE ... RETURNING,
+// so they are gapless and race-free under concurrent writers.
+package sqlstore
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/batonhq/baton"
+)
+
+// Dialect says how one database differs from the SQL both understand.
+type Dialect struct {
+	// Name names the database in error messages ("sqlite", "postgres").
+	Name string
+	// Numbered makes placeholders $1, $2, ... instead of ?.
+	Numbered bool
+	// SkipLocked makes ClaimJobs lock the rows it claims with FOR UPDATE SKIP LOCKED,
+	// so concurrent claimers never take the same job.
+	SkipLocked bool
+	// Retry reports whether err aborted a transaction that may succeed when run
+	// again (serialization failure, deadlock). Nil means never.
+	Retry func(err error) bool
+	// Code maps a driver error to a baton error code: baton.ECONFLICT for a
+	// unique violation, baton.ENOTFOUND for a foreign key violation, "" otherwise.
+	// Nil means "".
+	Code func(err error) string
+	// Prepare keeps each query prepared once used, for drivers that do not
+	// cache prepared statements themselves (modernc.org/sqlite; pgx does).
+	Prepare bool
+}
+
+// maxRetries is how many times Tx runs fn again after a retryable failure.
+const maxRetries = 3
+
+// Store is a baton.Store over a *sql.DB.
+type Store struct {
+	db   *sql.DB
+	d    Dialect
+	aead cipher.AEAD
+	qs   sync.Map // query text with ? -> query text in the dialect's placeholders
+
+	mu      sync.Mutex
+	stmts   map[string]*sql.Stmt // prepared queries, when d.Prepare
+	pending map[string]bool      // queries to prepare once the transaction that ran them is over
+}
+
+var _ baton.Store = (*Store)(nil)
+
+// New returns a Store over db, whose schema must be migrated already. key is
+// the 32-byte AES-256 key that seals secrets at rest; New panics if it is not
+// 32 bytes long (callers check it first).
+func New(db *sql.DB, d Dialect, key []byte) *Store {
+	if len(key) != 32 {
+		panic("sqlstore: key must be 32 bytes")
+	}
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		panic(err)
+	}
+	aead, err := cipher.NewGCM(b)
+	if err != nil {
+		panic(err)
+	}
+	return &Store{db: db, d: d, aead: aead, stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}}
+}
+
+// DB returns the underlying database, for migrations and tests.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close closes the prepared statements and the database.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	clear(s.stmts)
+	s.mu.Unlock()
+	return s.db.Close()
+}
+
+// Tx runs fn in a transaction and commits if fn returns nil. It rolls back when
+// fn returns an error or panics (and then panics again). When the database
+// aborts the transaction for a serialization failure or a deadlock, fn runs
+// again, up to 3 more times, so fn must not keep state across calls. Tx must not
+// be called from inside fn.
+func (s *Store) Tx(ctx context.Context, fn func(baton.Tx) error) error {
+	for try := 0; ; try++ {
+		retry, err := s.run(ctx, fn)
+		s.prepare(ctx)
+		if err == nil || !retry || try == maxRetries || ctx.Err() != nil {
+			return err
+		}
+		// A little jitter so that two transactions that deadlocked do not meet again.
+		t := time.NewTimer(time.Duration(1+rand.IntN(10*(try+1))) * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// run runs fn once and reports whether a failure may be retried.
+func (s *Store) run(ctx context.Context, fn func(baton.Tx) error) (retry bool, err error) {
+	stx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.retryable(err), fmt.Errorf("%s: begin: %w", s.d.Name, err)
+	}
+	t := &tx{s: s, ctx: ctx, tx: stx}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = stx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(t); err != nil {
+		_ = stx.Rollback()
+		return t.retry, err
+	}
+	if err := stx.Commit(); err != nil {
+		return t.retry || s.retryable(err), fmt.Errorf("%s: commit: %w", s.d.Name, err)
+	}
+	return false, nil
+}
+
+// stmt returns query's prepared statement, or nil if it is not prepared (yet).
+func (s *Store) stmt(query string) *sql.Stmt {
+	if !s.d.Prepare {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stmts[query]
+	if st == nil {
+		s.pending[query] = true
+	}
+	return st
+}
+
+// prepare prepares the queries that transactions ran unprepared. It runs
+// between transactions because preparing needs a connection of its own, and
+// SQLite has only one.
+func (s *Store) prepare(ctx context.Context) {
+	if !s.d.Prepare {
+		return
+	}
+	s.mu.Lock()
+	var qs []string
+	for q := range s.pending {
+		qs = append(qs, q)
+	}
+	clear(s.pending)
+	s.mu.Unlock()
+	for _, q := range qs {
+		st, err := s.db.PrepareContext(ctx, s.q(q))
+		if err != nil {
+			continue // it runs unprepared, and reports its error there
+		}
+		s.mu.Lock()
+		if s.stmts[q] == nil {
+			s.stmts[q], st = st, nil
+		}
+		s.mu.Unlock()
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func (s *Store) retryable(err error) bool { return s.d.Retry != nil && s.d.Retry(err) }
+
+// q returns query, written with ? placeholders, in the dialect's placeholders.
+func (s *Store) q(query string) string {
+	if !s.d.Numbered {
+		return query
+	}
+	if v, ok := s.qs.Load(query); ok {
+		return v.(string)
+	}
+	v := number(query)
+	s.qs.Store(query, v)
+	return v
+}
+
+// number rewrites each ? in query as $1, $2, .... Queries here never hold a ?
+// inside a string literal.
+func number(query string) string {
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+// micro converts t to unix microseconds, 0 for the zero time.
+func micro(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// fromMicro converts unix microseconds to a UTC time, the zero time for 0.
+func fromMicro(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(n).UTC()
+}

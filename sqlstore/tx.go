@@ -1,0 +1,367 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/batonhq/baton"
+)
+
+// tx is one transaction; it implements baton.Tx.
+type tx struct {
+	s     *Store
+	ctx   context.Context
+	tx    *sql.Tx
+	retry bool // a statement failed in a way that makes the whole transaction worth retrying
+}
+
+var _ baton.Tx = (*tx)(nil)
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+func (t *tx) exec(query string, args ...any) (r sql.Result, err error) {
+	if st := t.s.stmt(query); st != nil {
+		r, err = t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+	} else {
+		r, err = t.tx.ExecContext(t.ctx, t.s.q(query), args...)
+	}
+	t.note(err)
+	return r, err
+}
+
+func (t *tx) query(query string, args ...any) (rows *sql.Rows, err error) {
+	if st := t.s.stmt(query); st != nil {
+		rows, err = t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+	} else {
+		rows, err = t.tx.QueryContext(t.ctx, t.s.q(query), args...)
+	}
+	t.note(err)
+	return rows, err
+}
+
+func (t *tx) row(query string, args ...any) *sql.Row {
+	if st := t.s.stmt(query); st != nil {
+		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+	}
+	return t.tx.QueryRowContext(t.ctx, t.s.q(query), args...)
+}
+
+// scalar runs a query that returns one row and scans it into dest.
+func (t *tx) scalar(query string, args []any, dest ...any) error {
+	err := t.row(query, args...).Scan(dest...)
+	t.note(err)
+	return err
+}
+
+// note remembers that err makes the transaction worth retrying.
+func (t *tx) note(err error) {
+	if err != nil && t.s.retryable(err) {
+		t.retry = true
+	}
+}
+
+// fail turns a driver error from op into the error callers see: a *baton.Error
+// when the dialect recognises a constraint violation, the wrapped error otherwise.
+func (t *tx) fail(op string, err error) error {
+	if t.s.d.Code != nil {
+		switch t.s.d.Code(err) {
+		case baton.ECONFLICT:
+			return baton.Errorf(baton.ECONFLICT, "%s: already exists", op)
+		case baton.ENOTFOUND:
+			return baton.Errorf(baton.ENOTFOUND, "%s: refers to something that does not exist", op)
+		}
+	}
+	return fmt.Errorf("%s: %s: %w", t.s.d.Name, op, err)
+}
+
+// one scans a single row with scan, mapping no row to ENOTFOUND with msg.
+func one[T any](t *tx, scan func(scanner) (T, error), msg string, query string, args ...any) (T, error) {
+	v, err := scan(t.row(query, args...))
+	t.note(err)
+	if errors.Is(err, sql.ErrNoRows) {
+		var zero T
+		return zero, baton.Errorf(baton.ENOTFOUND, "%s not found", msg)
+	}
+	return v, err
+}
+
+// all scans every row with scan.
+func all[T any](t *tx, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := t.query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	err = rows.Err()
+	t.note(err)
+	return out, err
+}
+
+// upsert runs an insert-or-replace that updates only rows of the same
+// workspace, and reports ECONFLICT when the id belongs to another workspace.
+func (t *tx) upsert(op string, query string, args ...any) error {
+	r, err := t.exec(query, args...)
+	if err != nil {
+		return t.fail(op, err)
+	}
+	if n, err := r.RowsAffected(); err != nil {
+		return t.fail(op, err)
+	} else if n == 0 {
+		return baton.Errorf(baton.ECONFLICT, "%s: id is taken", op)
+	}
+	return nil
+}
+
+// jsonText encodes v as JSON text.
+func jsonText(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+// policyText encodes a policy, "" for none.
+func policyText(p *baton.Policy) (string, error) {
+	if p == nil {
+		return "", nil
+	}
+	return jsonText(p)
+}
+
+// readPolicy decodes what policyText wrote.
+func readPolicy(s string) (*baton.Policy, error) {
+	if s == "" {
+		return nil, nil
+	}
+	p := new(baton.Policy)
+	if err := json.Unmarshal([]byte(s), p); err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	return p, nil
+}
+
+// rawText stores a json.RawMessage, "" for none.
+func rawText(m json.RawMessage) string { return string(m) }
+
+// readRaw reads what rawText wrote.
+func readRaw(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
+}
+
+// CreateWorkspace inserts w; an existing id is ECONFLICT.
+func (t *tx) CreateWorkspace(w baton.Workspace) error {
+	_, err := t.exec(`INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)`,
+		w.ID, w.Name, micro(w.CreatedAt))
+	if err != nil {
+		return t.fail("create workspace "+w.ID, err)
+	}
+	return nil
+}
+
+func scanWorkspace(r scanner) (baton.Workspace, error) {
+	var w baton.Workspace
+	var at int64
+	err := r.Scan(&w.ID, &w.Name, &at)
+	w.CreatedAt = fromMicro(at)
+	return w, err
+}
+
+// Workspace returns the workspace id.
+func (t *tx) Workspace(id string) (baton.Workspace, error) {
+	return one(t, scanWorkspace, "workspace "+id,
+		`SELECT id, name, created_at FROM workspaces WHERE id = ?`, id)
+}
+
+// PutAPIKey inserts k or replaces its name.
+func (t *tx) PutAPIKey(k baton.APIKey) error {
+	return t.upsert("put api key",
+		`INSERT INTO api_keys (hash, workspace_id, name, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (hash) DO UPDATE SET name = excluded.name, created_at = excluded.created_at
+		WHERE api_keys.workspace_id = excluded.workspace_id`,
+		k.Hash, k.WorkspaceID, k.Name, micro(k.CreatedAt))
+}
+
+func scanAPIKey(r scanner) (baton.APIKey, error) {
+	var k baton.APIKey
+	var at int64
+	err := r.Scan(&k.Hash, &k.WorkspaceID, &k.Name, &at)
+	k.CreatedAt = fromMicro(at)
+	return k, err
+}
+
+// APIKey returns the key with this hash.
+func (t *tx) APIKey(hash string) (baton.APIKey, error) {
+	return one(t, scanAPIKey, "api key",
+		`SELECT hash, workspace_id, name, created_at FROM api_keys WHERE hash = ? AND hash <> ''`, hash)
+}
+
+const botColumns = `id, workspace_id, name, webhook_url, webhook_secret, desk_id, policy, created_at`
+
+// PutBot inserts or replaces b.
+func (t *tx) PutBot(b baton.Bot) error {
+	pol, err := policyText(b.Policy)
+	if err != nil {
+		return err
+	}
+	var secret []byte
+	if b.WebhookSecret != "" {
+		secret = t.s.seal([]byte(b.WebhookSecret), "bots.webhook_secret:"+b.ID)
+	}
+	return t.upsert("put bot "+b.ID,
+		`INSERT INTO bots (`+botColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, webhook_url = excluded.webhook_url,
+			webhook_secret = excluded.webhook_secret, desk_id = excluded.desk_id,
+			policy = excluded.policy, created_at = excluded.created_at
+		WHERE bots.workspace_id = excluded.workspace_id`,
+		b.ID, b.WorkspaceID, b.Name, b.WebhookURL, secret, b.DeskID, pol, micro(b.CreatedAt))
+}
+
+func (s *Store) scanBot(r scanner) (baton.Bot, error) {
+	var b baton.Bot
+	var secret []byte
+	var pol string
+	var at int64
+	if err := r.Scan(&b.ID, &b.WorkspaceID, &b.Name, &b.WebhookURL, &secret, &b.DeskID, &pol, &at); err != nil {
+		return b, err
+	}
+	b.CreatedAt = fromMicro(at)
+	plain, err := s.open(secret, "bots.webhook_secret:"+b.ID)
+	if err != nil {
+		return b, fmt.Errorf("bot %s webhook secret: %w", b.ID, err)
+	}
+	b.WebhookSecret = string(plain)
+	if b.Policy, err = readPolicy(pol); err != nil {
+		return b, fmt.Errorf("bot %s: %w", b.ID, err)
+	}
+	return b, nil
+}
+
+// Bot returns the workspace's bot id.
+func (t *tx) Bot(workspaceID, id string) (baton.Bot, error) {
+	return one(t, t.s.scanBot, "bot "+id,
+		`SELECT `+botColumns+` FROM bots WHERE workspace_id = ? AND id = ?`, workspaceID, id)
+}
+
+// Bots lists the workspace's bots, oldest first.
+func (t *tx) Bots(workspaceID string) ([]baton.Bot, error) {
+	return all(t, t.s.scanBot,
+		`SELECT `+botColumns+` FROM bots WHERE workspace_id = ? ORDER BY created_at, id`, workspaceID)
+}
+
+const deskColumns = `id, workspace_id, name, kind, settings, policy, status, last_error, checked_at, created_at`
+
+// PutDesk inserts or replaces d.
+func (t *tx) PutDesk(d baton.DeskConfig) error {
+	pol, err := policyText(d.Policy)
+	if err != nil {
+		return err
+	}
+	settings, err := json.Marshal(d.Settings)
+	if err != nil {
+		return err
+	}
+	return t.upsert("put desk "+d.ID,
+		`INSERT INTO desks (`+deskColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+			settings = excluded.settings, policy = excluded.policy, status = excluded.status,
+			last_error = excluded.last_error, checked_at = excluded.checked_at, created_at = excluded.created_at
+		WHERE desks.workspace_id = excluded.workspace_id`,
+		d.ID, d.WorkspaceID, d.Name, string(d.Kind), t.s.seal(settings, "desks.settings:"+d.ID), pol,
+		string(d.Status), d.LastError, micro(d.CheckedAt), micro(d.CreatedAt))
+}
+
+func (s *Store) scanDesk(r scanner) (baton.DeskConfig, error) {
+	var d baton.DeskConfig
+	var sealed []byte
+	var pol string
+	var checked, at int64
+	if err := r.Scan(&d.ID, &d.WorkspaceID, &d.Name, &d.Kind, &sealed, &pol, &d.Status, &d.LastError, &checked, &at); err != nil {
+		return d, err
+	}
+	d.CheckedAt, d.CreatedAt = fromMicro(checked), fromMicro(at)
+	settings, err := s.open(sealed, "desks.settings:"+d.ID)
+	if err != nil {
+		return d, fmt.Errorf("desk %s settings: %w", d.ID, err)
+	}
+	if len(settings) > 0 {
+		if err := json.Unmarshal(settings, &d.Settings); err != nil {
+			return d, fmt.Errorf("desk %s settings: malformed", d.ID)
+		}
+	}
+	if d.Policy, err = readPolicy(pol); err != nil {
+		return d, fmt.Errorf("desk %s: %w", d.ID, err)
+	}
+	return d, nil
+}
+
+// Desk returns the workspace's desk id.
+func (t *tx) Desk(workspaceID, id string) (baton.DeskConfig, error) {
+	return one(t, t.s.scanDesk, "desk "+id,
+		`SELECT `+deskColumns+` FROM desks WHERE workspace_id = ? AND id = ?`, workspaceID, id)
+}
+
+// DeskByID returns desk id whatever its workspace.
+func (t *tx) DeskByID(id string) (baton.DeskConfig, error) {
+	return one(t, t.s.scanDesk, "desk "+id, `SELECT `+deskColumns+` FROM desks WHERE id = ?`, id)
+}
+
+// Desks lists the workspace's desks, oldest first.
+func (t *tx) Desks(workspaceID string) ([]baton.DeskConfig, error) {
+	return all(t, t.s.scanDesk,
+		`SELECT `+deskColumns+` FROM desks WHERE workspace_id = ? ORDER BY created_at, id`, workspaceID)
+}
+
+// SetDeskStatus records the result of a desk check.
+func (t *tx) SetDeskStatus(id string, s baton.DeskStatus, lastError string, at time.Time) error {
+	r, err := t.exec(`UPDATE desks SET status = ?, last_error = ?, checked_at = ? WHERE id = ?`,
+		string(s), lastError, micro(at), id)
+	if err != nil {
+		return t.fail("set desk status", err)
+	}
+	if n, err := r.RowsAffected(); err != nil {
+		return t.fail("set desk status", err)
+	} else if n == 0 {
+		return baton.Errorf(baton.ENOTFOUND, "desk %s not found", id)
+	}
+	return nil
+}
+
+const agentColumns = `id, workspace_id, desk_id, name, email, key_hash, created_at`
+
+// PutInboxAgent inserts or replaces a.
+func (t *tx) PutInboxAgent(a baton.InboxAgent) error {
+	return t.upsert("put inbox agent "+a.ID,
+		`INSERT INTO inbox_agents (`+agentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET desk_id = excluded.desk_id, name = excluded.name,
+			email = excluded.email, key_hash = excluded.key_hash, created_at = excluded.created_at
+		WHERE inbox_agents.workspace_id = excluded.workspace_id`,
+		a.ID, a.WorkspaceID, a.DeskID, a.Name, a.Email, a.KeyHash, micro(a.CreatedAt))
+}
+
+func scanAgent(r scanner) (baton.InboxAgent, error) {
+	var a baton.InboxAgent
+	var at int64
+	err := r.Scan(&a.ID, &a.WorkspaceID, &a.DeskID, &a.Name, &a.Email, &a.KeyHash, &at)
+	a.CreatedAt = fromMicro(at)
+	return a, err
+}
+
+// InboxAgentByKey returns the agent whose key has this hash.
+func (t *tx) InboxAgentByKey(hash string) (baton.InboxAgent, error) {
+	return one(t, scanAgent, "inbox agent",
+		`SELECT `+agentColumns+` FROM inbox_agents WHERE key_hash = ? AND key_hash <> ''`, hash)
+}
