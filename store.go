@@ -55,6 +55,9 @@ type Tx interface {
 	Messages(conversationID string, after int64, limit int) ([]Message, error)
 	// LastMessages lists a conversation's last n messages, in order.
 	LastMessages(conversationID string, n int) ([]Message, error)
+	// HandoffMessages lists one handoff's messages, in order.
+	HandoffMessages(handoffID string) ([]Message, error)
+	Message(id string) (Message, error)
 
 	// AddEvent appends e, setting e.Seq to the next number in its workspace.
 	AddEvent(e *Event) error

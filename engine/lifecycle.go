@@ -108,14 +108,14 @@ func (e *Engine) end(tx baton.Tx, h *baton.Handoff, c *baton.Conversation, reaso
 
 // summarize describes the human segment for the bot taking the conversation back.
 func summarize(tx baton.Tx, h baton.Handoff) (json.RawMessage, error) {
-	all, err := tx.Messages(h.ConversationID, 0, 0)
+	all, err := tx.HandoffMessages(h.ID)
 	if err != nil {
 		return nil, err
 	}
 	var customer, agent int
-	var last []map[string]any
+	last := []map[string]any{}
 	for _, m := range all {
-		if m.HandoffID != h.ID || m.Late {
+		if m.Late {
 			continue
 		}
 		switch m.Author {

@@ -478,12 +478,7 @@ func (e *Engine) Transcript(ctx context.Context, ws, id string) (baton.Handoff, 
 		if h, err = tx.Handoff(ws, id); err != nil {
 			return err
 		}
-		all, err := tx.Messages(h.ConversationID, 0, 0)
-		for _, m := range all {
-			if m.HandoffID == h.ID {
-				ms = append(ms, m)
-			}
-		}
+		ms, err = tx.HandoffMessages(h.ID)
 		return err
 	})
 	return h, ms, err
@@ -491,25 +486,16 @@ func (e *Engine) Transcript(ctx context.Context, ws, id string) (baton.Handoff, 
 
 // message finds a message from a ref "conversationID/messageID" (idempotent replays).
 func (e *Engine) message(ctx context.Context, ws, ref string) (baton.Message, error) {
-	conv, id, _ := strings.Cut(ref, "/")
+	_, id, _ := strings.Cut(ref, "/")
 	var m baton.Message
 	err := e.store.Tx(ctx, func(tx baton.Tx) error {
-		c, err := tx.ConversationByID(conv)
-		if err != nil {
+		var err error
+		if m, err = tx.Message(id); err != nil {
 			return err
 		}
-		if c.WorkspaceID != ws {
-			return baton.Errorf(baton.ENOTFOUND, "message %s", id)
-		}
-		all, err := tx.Messages(conv, 0, 0)
-		for _, x := range all {
-			if x.ID == id {
-				m = x
-				return nil
-			}
-		}
-		if err == nil {
-			err = baton.Errorf(baton.ENOTFOUND, "message %s", id)
+		c, err := tx.ConversationByID(m.ConversationID)
+		if err == nil && c.WorkspaceID != ws {
+			err = baton.Errorf(baton.ENOTFOUND, "message %s not found", id)
 		}
 		return err
 	})

@@ -136,22 +136,29 @@ func (e *Engine) runJob(ctx context.Context, j baton.Job) {
 	e.poke() // the next job of the lane may be due
 }
 
-// deskFor loads a handoff and builds its desk adapter.
-func (e *Engine) deskFor(ctx context.Context, r ref) (baton.Handoff, baton.DeskConfig, baton.Desk, error) {
+// deskFor loads a handoff and, when messageID is set, one of its messages,
+// and builds the handoff's desk adapter.
+func (e *Engine) deskFor(ctx context.Context, r ref) (baton.Handoff, baton.Message, baton.DeskConfig, baton.Desk, error) {
 	var h baton.Handoff
+	var m baton.Message
 	var dc baton.DeskConfig
 	err := e.store.Tx(ctx, func(tx baton.Tx) (err error) {
 		if h, err = tx.Handoff(r.WS, r.Handoff); err != nil {
 			return err
 		}
+		if r.Message != "" {
+			if m, err = tx.Message(r.Message); err != nil {
+				return err
+			}
+		}
 		dc, err = tx.Desk(r.WS, h.DeskID)
 		return err
 	})
 	if err != nil {
-		return h, dc, nil, err
+		return h, m, dc, nil, err
 	}
 	d, err := e.desks(dc)
-	return h, dc, d, err
+	return h, m, dc, d, err
 }
 
 // call makes one desk call, measures it and keeps the desk's status current.
@@ -192,7 +199,7 @@ func (e *Engine) deskRetry(op string, h baton.Handoff, err error) error {
 
 // open opens a requested handoff in its desk.
 func (e *Engine) open(ctx context.Context, j baton.Job, r ref) error {
-	h, dc, desk, err := e.deskFor(ctx, r)
+	h, _, dc, desk, err := e.deskFor(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -206,13 +213,7 @@ func (e *Engine) open(ctx context.Context, j baton.Job, r ref) error {
 		if h, c, _, err = e.load(tx, r.WS, r.Handoff); err != nil {
 			return err
 		}
-		ms, err := tx.Messages(c.ID, 0, 0)
-		var hist []baton.Message
-		for _, m := range ms {
-			if m.HandoffID == h.ID {
-				hist = append(hist, m)
-			}
-		}
+		hist, err := tx.HandoffMessages(h.ID)
 		if n := len(hist); n > 0 { // the last is the question itself
 			hist = hist[:n-1]
 		}
@@ -266,29 +267,12 @@ func (e *Engine) open(ctx context.Context, j baton.Job, r ref) error {
 
 // send relays one customer message into the desk.
 func (e *Engine) send(ctx context.Context, r ref) error {
-	h, dc, desk, err := e.deskFor(ctx, r)
+	h, m, dc, desk, err := e.deskFor(ctx, r)
 	if err != nil {
 		return err
 	}
 	if h.DeskRef == "" {
 		return nil // the handoff never opened in the desk (it ended first)
-	}
-	var m baton.Message
-	err = e.store.Tx(ctx, func(tx baton.Tx) error {
-		ms, err := tx.Messages(h.ConversationID, 0, 0)
-		for _, x := range ms {
-			if x.ID == r.Message {
-				m = x
-				return nil
-			}
-		}
-		if err == nil {
-			err = baton.Errorf(baton.ENOTFOUND, "message %s", r.Message)
-		}
-		return err
-	})
-	if err != nil {
-		return err
 	}
 	if !desk.Capabilities().Attachments && len(m.Attachments) > 0 {
 		m.Text, m.Attachments = linkify(m), nil
@@ -301,7 +285,7 @@ func (e *Engine) send(ctx context.Context, r ref) error {
 
 // close ends the handoff in the desk.
 func (e *Engine) close(ctx context.Context, r ref) error {
-	h, dc, desk, err := e.deskFor(ctx, r)
+	h, _, dc, desk, err := e.deskFor(ctx, r)
 	if err != nil {
 		return err
 	}

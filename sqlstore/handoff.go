@@ -227,6 +227,16 @@ func (t *tx) LastMessages(conversationID string, n int) ([]baton.Message, error)
 	return ms, err
 }
 
+// HandoffMessages lists one handoff's messages, in order.
+func (t *tx) HandoffMessages(handoffID string) ([]baton.Message, error) {
+	return all(t, scanMessage, `SELECT `+messageColumns+` FROM messages WHERE handoff_id = ? ORDER BY seq`, handoffID)
+}
+
+// Message reads one message.
+func (t *tx) Message(id string) (baton.Message, error) {
+	return one(t, scanMessage, "message "+id, `SELECT `+messageColumns+` FROM messages WHERE id = ?`, id)
+}
+
 const eventColumns = `id, workspace_id, bot_id, seq, type, handoff_id, conversation_id, epoch, data, created_at`
 
 // AddEvent appends e to its workspace's events, setting e.Seq.

@@ -424,6 +424,19 @@ func testMessage(t *testing.T, s baton.Store) {
 			return err
 		}
 		same(t, "last 10", got, want)
+		got, err = tx.HandoffMessages("h1")
+		if err != nil {
+			return err
+		}
+		same(t, "handoff h1", got, []baton.Message{want[0], want[1], want[3], want[4]})
+		one, err := tx.Message("mb")
+		if err != nil {
+			return err
+		}
+		same(t, "message mb", one, want[1])
+		if _, err := tx.Message("nope"); baton.ErrorCode(err) != baton.ENOTFOUND {
+			t.Errorf("missing message: %v", err)
+		}
 		got, err = tx.Messages("nope", 0, 0)
 		if len(got) != 0 {
 			t.Errorf("messages of a missing conversation: %v", got)

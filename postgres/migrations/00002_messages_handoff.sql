@@ -1,0 +1,5 @@
+-- +goose Up
+CREATE INDEX messages_handoff ON messages (handoff_id, seq);
+
+-- +goose Down
+DROP INDEX messages_handoff;
