@@ -62,6 +62,12 @@ type Engine struct {
 
 	mu   sync.Mutex
 	subs map[string]map[chan struct{}]struct{} // workspace → event subscribers
+	keys map[string]cachedKey                  // API key hash → workspace, recently verified
+}
+
+type cachedKey struct {
+	ws    string
+	until time.Time
 }
 
 // New returns an Engine over store, building desks with desks.
@@ -100,7 +106,7 @@ func New(store baton.Store, desks DeskFactory, log *slog.Logger, obs Observer, c
 		obs = nopObserver{}
 	}
 	return &Engine{store: store, desks: desks, log: log, obs: obs, cfg: cfg,
-		wake: make(chan struct{}, 1), subs: map[string]map[chan struct{}]struct{}{}}
+		wake: make(chan struct{}, 1), subs: map[string]map[chan struct{}]struct{}{}, keys: map[string]cachedKey{}}
 }
 
 func scale(s []time.Duration, f float64) []time.Duration {

@@ -93,18 +93,37 @@ func validMessage(field, text string, atts []baton.Attachment) error {
 	return nil
 }
 
+// keyTTL is how long a verified API key is trusted without reading the store
+// again: a revoked key stops working within this time.
+const keyTTL = 10 * time.Second
+
 // Authenticate returns the workspace an API key belongs to.
 func (e *Engine) Authenticate(ctx context.Context, key string) (string, error) {
+	hash := HashKey(key)
+	e.mu.Lock()
+	k, ok := e.keys[hash]
+	e.mu.Unlock()
+	if ok && time.Now().Before(k.until) {
+		return k.ws, nil
+	}
 	var ws string
 	err := e.store.Tx(ctx, func(tx baton.Tx) error {
-		k, err := tx.APIKey(HashKey(key))
+		k, err := tx.APIKey(hash)
 		ws = k.WorkspaceID
 		return err
 	})
 	if baton.ErrorCode(err) == baton.ENOTFOUND {
 		return "", baton.Errorf(baton.EUNAUTHORIZED, "unknown API key")
+	} else if err != nil {
+		return "", err
 	}
-	return ws, err
+	e.mu.Lock()
+	if len(e.keys) > 10000 {
+		clear(e.keys)
+	}
+	e.keys[hash] = cachedKey{ws: ws, until: time.Now().Add(keyTTL)}
+	e.mu.Unlock()
+	return ws, nil
 }
 
 // resolveBot finds the bot a request is for: the named one, or the workspace's only bot.

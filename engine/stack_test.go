@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"path/filepath"
-	"sync"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/engine"
@@ -57,11 +56,8 @@ func newStack(t tb, dir string, pol *baton.Policy) *stack {
 
 // drain runs every job that is due now, repeatedly, until none is.
 func (s *stack) drain(t tb) {
-	sem := make(chan struct{}, 4)
 	for range 100 {
-		var wg sync.WaitGroup
-		n, err := s.eng.RunDue(context.Background(), sem, &wg)
-		wg.Wait()
+		n, err := s.eng.RunDue(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -13,38 +12,55 @@ import (
 )
 
 // Run claims and runs due jobs until ctx is done. Several Run loops, in one
-// process or several, may share a store: a job is leased to one of them at a time.
+// process or several, may share a store: a job is leased to one of them at a
+// time. Each round is one transaction that records the jobs finished since the
+// last round and claims as many due jobs as there are free workers.
 func (e *Engine) Run(ctx context.Context) error {
-	sem := make(chan struct{}, e.cfg.Workers)
-	var wg sync.WaitGroup
-	defer wg.Wait()
+	results := make(chan outcome, e.cfg.Workers)
+	var done []outcome
+	running := 0
 	for {
-		n, err := e.RunDue(ctx, sem, &wg)
-		if err != nil && ctx.Err() == nil {
-			e.log.Error("claiming jobs failed", "err", err)
-		}
-		if n > 0 {
-			continue
-		}
-		wait := e.cfg.Poll
-		if err == nil {
-			var next time.Time
-			var ok bool
-			_ = e.store.Tx(ctx, func(tx baton.Tx) (err error) {
-				next, ok, err = tx.NextJobAt()
-				return err
-			})
-			// A due job that was not claimed waits behind its lane's head;
-			// finishing the head pokes the loop, so only future jobs set the sleep.
-			if d := time.Until(next); ok && d > 0 && d < wait {
-				wait = d
+		jobs, next, err := e.round(ctx, done, e.cfg.Workers-running)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Error("claiming jobs failed", "err", err)
 			}
+			next = time.Now().Add(e.cfg.Poll)
+		} else {
+			done = done[:0]
 		}
-		t := time.NewTimer(wait)
+		for _, j := range jobs {
+			running++
+			go func() { results <- e.runJob(context.WithoutCancel(ctx), j) }()
+		}
+		if len(jobs) > 0 && running < e.cfg.Workers {
+			continue // there may be more due
+		}
+		wait := min(time.Until(next), e.cfg.Poll)
+		t := time.NewTimer(max(wait, 0))
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			for ; running > 0; running-- {
+				done = append(done, <-results)
+			}
+			if _, _, err := e.round(context.WithoutCancel(ctx), done, 0); err != nil {
+				e.log.Error("recording finished jobs failed; they will run again", "err", err)
+			}
 			return nil
+		case o := <-results:
+			running--
+			done = append(done, o)
+		collect:
+			for {
+				select {
+				case o := <-results:
+					running--
+					done = append(done, o)
+				default:
+					break collect
+				}
+			}
 		case <-e.wake:
 		case <-t.C:
 		}
@@ -52,30 +68,94 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 }
 
-// RunDue claims the jobs due now and starts them, returning how many it claimed.
-// It waits for a free slot in sem before each job.
-func (e *Engine) RunDue(ctx context.Context, sem chan struct{}, wg *sync.WaitGroup) (int, error) {
-	var jobs []baton.Job
-	err := e.store.Tx(ctx, func(tx baton.Tx) (err error) {
-		jobs, err = tx.ClaimJobs(now(), cap(sem), e.cfg.Lease)
+// RunDue claims the jobs due now, runs them, records their outcomes and
+// returns how many it ran. Tests use it to step the worker by hand.
+func (e *Engine) RunDue(ctx context.Context) (int, error) {
+	jobs, _, err := e.round(ctx, nil, e.cfg.Workers)
+	if err != nil || len(jobs) == 0 {
+		return 0, err
+	}
+	results := make(chan outcome, len(jobs))
+	for _, j := range jobs {
+		go func() { results <- e.runJob(ctx, j) }()
+	}
+	done := make([]outcome, 0, len(jobs))
+	for range jobs {
+		done = append(done, <-results)
+	}
+	_, _, err = e.round(ctx, done, 0)
+	return len(jobs), err
+}
+
+// task is a claimed job with what its run needs, read in the claiming
+// transaction: deliveries to desks need their handoff, message and desk.
+type task struct {
+	baton.Job
+	ref     ref
+	handoff baton.Handoff
+	message baton.Message
+	desk    baton.DeskConfig
+	err     error // the payload or the records could not be read
+}
+
+func preload(tx baton.Tx, j baton.Job) (task, error) {
+	t := task{Job: j}
+	if t.err = json.Unmarshal(j.Payload, &t.ref); t.err != nil || (j.Kind != jobSend && j.Kind != jobClose) {
+		return t, nil
+	}
+	var err error
+	if t.handoff, err = tx.Handoff(t.ref.WS, t.ref.Handoff); err == nil && t.ref.Message != "" {
+		t.message, err = tx.Message(t.ref.Message)
+	}
+	if err == nil {
+		t.desk, err = tx.Desk(t.ref.WS, t.handoff.DeskID)
+	}
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		t.err = err // the job refers to something gone: record it as failed
+		return t, nil
+	}
+	return t, err
+}
+
+// outcome is how a job went: finished, or to be tried again.
+type outcome struct {
+	job baton.Job
+	err error // nil = finished
+}
+
+// round records outcomes and claims up to n due jobs in one transaction, and
+// says when the next job not yet claimed falls due.
+func (e *Engine) round(ctx context.Context, done []outcome, n int) ([]task, time.Time, error) {
+	var jobs []task
+	next := time.Now().Add(e.cfg.Poll)
+	err := e.store.Tx(ctx, func(tx baton.Tx) error {
+		for _, o := range done {
+			if err := e.record(tx, o); err != nil {
+				return err
+			}
+		}
+		if n > 0 {
+			claimed, err := tx.ClaimJobs(now(), n, e.cfg.Lease)
+			if err != nil {
+				return err
+			}
+			jobs = make([]task, len(claimed))
+			for i, j := range claimed {
+				if jobs[i], err = preload(tx, j); err != nil {
+					return err
+				}
+			}
+		}
+		at, ok, err := tx.NextJobAt()
+		if ok && at.Before(next) {
+			next = at
+		}
 		return err
 	})
 	if err != nil {
-		return 0, err
+		jobs = nil
 	}
-	for _, j := range jobs {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			return len(jobs), ctx.Err()
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			e.runJob(context.WithoutCancel(ctx), j)
-		}()
-	}
-	return len(jobs), nil
+	return jobs, next, err
 }
 
 // retry is what a job asks for when it did not finish.
@@ -86,79 +166,71 @@ type retry struct {
 
 func (r *retry) Error() string { return r.err.Error() }
 
-// runJob runs one claimed job and finishes or reschedules it.
-func (e *Engine) runJob(ctx context.Context, j baton.Job) {
-	var r ref
-	err := json.Unmarshal(j.Payload, &r)
+// runJob runs one claimed job.
+func (e *Engine) runJob(ctx context.Context, t task) outcome {
+	err := t.err
 	if err == nil {
-		switch j.Kind {
+		switch t.Kind {
 		case jobOpen:
-			err = e.open(ctx, j, r)
+			err = e.open(ctx, t.Job, t.ref)
 		case jobSend:
-			err = e.send(ctx, r)
+			err = e.send(ctx, t)
 		case jobClose:
-			err = e.close(ctx, r)
+			err = e.close(ctx, t)
 		case jobBot:
-			err = e.deliver(ctx, r)
+			err = e.deliver(ctx, t.ref)
 		case jobTimer:
-			err = e.fire(ctx, r)
+			err = e.fire(ctx, t.ref)
 		default:
-			err = fmt.Errorf("unknown job kind %q", j.Kind)
+			err = fmt.Errorf("unknown job kind %q", t.Kind)
 		}
 	}
-	var rt *retry
-	if err != nil && !errors.As(err, &rt) {
-		// A store failure or a bug: try again soon, keep the job.
-		rt = &retry{after: time.Second, err: err}
-	}
-	ferr := e.store.Tx(ctx, func(tx baton.Tx) error {
-		if rt == nil {
-			return tx.FinishJob(j.ID)
-		}
-		schedule := e.cfg.DeskSchedule
-		if j.Kind == jobBot {
-			schedule = e.cfg.BotSchedule
-		}
-		d := rt.after
-		if d == 0 {
-			next, ok := webhook.Backoff(j.Attempts+2, schedule, nil)
-			if !ok {
-				e.log.Error("job gave up after its last attempt", "kind", j.Kind, "handoff", j.HandoffID, "attempts", j.Attempts+1, "err", rt.err)
-				return tx.FinishJob(j.ID)
-			}
-			d = next
-		}
-		return tx.RetryJob(j.ID, now().Add(d), j.Attempts+1, rt.err.Error())
-	})
-	if ferr != nil {
-		e.log.Error("finishing job failed; its lease will expire and it will run again", "kind", j.Kind, "err", ferr)
-	}
-	e.poke() // the next job of the lane may be due
+	return outcome{job: t.Job, err: err}
 }
 
-// deskFor loads a handoff and, when messageID is set, one of its messages,
-// and builds the handoff's desk adapter.
-func (e *Engine) deskFor(ctx context.Context, r ref) (baton.Handoff, baton.Message, baton.DeskConfig, baton.Desk, error) {
+// record finishes a job or schedules its next attempt.
+func (e *Engine) record(tx baton.Tx, o outcome) error {
+	j := o.job
+	if o.err == nil {
+		return tx.FinishJob(j.ID)
+	}
+	var rt *retry
+	if !errors.As(o.err, &rt) {
+		// A store failure or a bug: try again soon, keep the job.
+		rt = &retry{after: time.Second, err: o.err}
+	}
+	schedule := e.cfg.DeskSchedule
+	if j.Kind == jobBot {
+		schedule = e.cfg.BotSchedule
+	}
+	d := rt.after
+	if d == 0 {
+		next, ok := webhook.Backoff(j.Attempts+2, schedule, nil)
+		if !ok {
+			e.log.Error("job gave up after its last attempt", "kind", j.Kind, "handoff", j.HandoffID, "attempts", j.Attempts+1, "err", rt.err)
+			return tx.FinishJob(j.ID)
+		}
+		d = next
+	}
+	return tx.RetryJob(j.ID, now().Add(d), j.Attempts+1, rt.err.Error())
+}
+
+// deskFor loads a handoff and builds its desk adapter.
+func (e *Engine) deskFor(ctx context.Context, r ref) (baton.Handoff, baton.DeskConfig, baton.Desk, error) {
 	var h baton.Handoff
-	var m baton.Message
 	var dc baton.DeskConfig
 	err := e.store.Tx(ctx, func(tx baton.Tx) (err error) {
 		if h, err = tx.Handoff(r.WS, r.Handoff); err != nil {
 			return err
 		}
-		if r.Message != "" {
-			if m, err = tx.Message(r.Message); err != nil {
-				return err
-			}
-		}
 		dc, err = tx.Desk(r.WS, h.DeskID)
 		return err
 	})
 	if err != nil {
-		return h, m, dc, nil, err
+		return h, dc, nil, err
 	}
 	d, err := e.desks(dc)
-	return h, m, dc, d, err
+	return h, dc, d, err
 }
 
 // call makes one desk call, measures it and keeps the desk's status current.
@@ -199,7 +271,7 @@ func (e *Engine) deskRetry(op string, h baton.Handoff, err error) error {
 
 // open opens a requested handoff in its desk.
 func (e *Engine) open(ctx context.Context, j baton.Job, r ref) error {
-	h, _, dc, desk, err := e.deskFor(ctx, r)
+	h, dc, desk, err := e.deskFor(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -266,13 +338,14 @@ func (e *Engine) open(ctx context.Context, j baton.Job, r ref) error {
 }
 
 // send relays one customer message into the desk.
-func (e *Engine) send(ctx context.Context, r ref) error {
-	h, m, dc, desk, err := e.deskFor(ctx, r)
-	if err != nil {
-		return err
-	}
+func (e *Engine) send(ctx context.Context, t task) error {
+	h, m, dc := t.handoff, t.message, t.desk
 	if h.DeskRef == "" {
 		return nil // the handoff never opened in the desk (it ended first)
+	}
+	desk, err := e.desks(dc)
+	if err != nil {
+		return err
 	}
 	if !desk.Capabilities().Attachments && len(m.Attachments) > 0 {
 		m.Text, m.Attachments = linkify(m), nil
@@ -284,13 +357,14 @@ func (e *Engine) send(ctx context.Context, r ref) error {
 }
 
 // close ends the handoff in the desk.
-func (e *Engine) close(ctx context.Context, r ref) error {
-	h, _, dc, desk, err := e.deskFor(ctx, r)
-	if err != nil {
-		return err
-	}
+func (e *Engine) close(ctx context.Context, t task) error {
+	h, dc := t.handoff, t.desk
 	if h.DeskRef == "" {
 		return nil
+	}
+	desk, err := e.desks(dc)
+	if err != nil {
+		return err
 	}
 	if err := e.call(ctx, dc, "close", func() error { return desk.Close(ctx, h.DeskRef, h.EndReason) }); err != nil {
 		return e.deskRetry("close", h, err)

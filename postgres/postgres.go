@@ -33,6 +33,7 @@ var Dialect = sqlstore.Dialect{
 	SkipLocked: true,
 	Retry:      retry,
 	Code:       code,
+	LockLane:   `SELECT pg_advisory_xact_lock(hashtext(?))`,
 }
 
 // Open connects to the database at url (postgres://...), applies pending

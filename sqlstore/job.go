@@ -17,11 +17,18 @@ import (
 
 const jobColumns = `id, kind, lane, key, handoff_id, run_at, attempts, payload, last_error, created_at`
 
-// head is true for a job that may run now as far as its lane is concerned.
-const head = `(j.lane = '' OR j.id = (SELECT min(h.id) FROM jobs h WHERE h.lane = j.lane))`
+// lockLane serialises this transaction with others touching the lane's head.
+func (t *tx) lockLane(lane string) error {
+	if lane == "" || t.s.d.LockLane == "" {
+		return nil
+	}
+	var ignored any
+	return t.scalar(t.s.d.LockLane, []any{lane}, &ignored)
+}
 
 // PutJob inserts j, or when j.Key names an existing job, moves that job to
-// j.RunAt with j's payload, lane, kind and handoff and releases it.
+// j.RunAt with j's payload, lane, kind and handoff and releases it. A new job
+// heads its lane when the lane is empty.
 func (t *tx) PutJob(j baton.Job) error {
 	var key any
 	if j.Key != "" {
@@ -31,13 +38,63 @@ func (t *tx) PutJob(j baton.Job) error {
 	if payload == nil {
 		payload = []byte{}
 	}
-	_, err := t.exec(`INSERT INTO jobs (kind, lane, key, handoff_id, run_at, locked_until, attempts, payload, last_error, created_at)
-		VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
+	head := true
+	if j.Lane != "" {
+		var queued bool
+		if err := t.lockLane(j.Lane); err != nil {
+			return t.fail("put job", err)
+		}
+		if err := t.scalar(`SELECT EXISTS (SELECT 1 FROM jobs WHERE lane = ?)`, []any{j.Lane}, &queued); err != nil {
+			return t.fail("put job", err)
+		}
+		head = !queued
+	}
+	_, err := t.exec(`INSERT INTO jobs (kind, lane, key, handoff_id, run_at, locked_until, head, attempts, payload, last_error, created_at)
+		VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET run_at = excluded.run_at, payload = excluded.payload, lane = excluded.lane,
 			kind = excluded.kind, handoff_id = excluded.handoff_id, locked_until = 0`,
-		j.Kind, j.Lane, key, j.HandoffID, micro(j.RunAt), j.Attempts, payload, j.LastError, micro(j.CreatedAt))
+		j.Kind, j.Lane, key, j.HandoffID, micro(j.RunAt), head, j.Attempts, payload, j.LastError, micro(j.CreatedAt))
 	if err != nil {
 		return t.fail("put job", err)
+	}
+	return nil
+}
+
+// promote makes the oldest job of a lane its head after the head left.
+func (t *tx) promote(lane string) error {
+	if lane == "" {
+		return nil
+	}
+	if err := t.lockLane(lane); err != nil {
+		return err
+	}
+	_, err := t.exec(`UPDATE jobs SET head = TRUE WHERE id = (SELECT min(id) FROM jobs WHERE lane = ?)`, lane)
+	return err
+}
+
+// deleteJobs deletes the jobs a condition selects and promotes their lanes' next jobs.
+func (t *tx) deleteJobs(what, cond string, args ...any) error {
+	rows, err := t.query(`DELETE FROM jobs WHERE `+cond+` RETURNING lane`, args...)
+	if err != nil {
+		return t.fail(what, err)
+	}
+	var lanes []string
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			rows.Close()
+			return t.fail(what, err)
+		}
+		lanes = append(lanes, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return t.fail(what, err)
+	}
+	for _, l := range lanes {
+		if err := t.promote(l); err != nil {
+			return t.fail(what, err)
+		}
 	}
 	return nil
 }
@@ -67,7 +124,7 @@ func (t *tx) ClaimJobs(now time.Time, limit int, lease time.Duration) ([]baton.J
 	}
 	n := micro(now)
 	js, err := all(t, scanJob, `UPDATE jobs SET locked_until = ? WHERE id IN (
-			SELECT j.id FROM jobs j WHERE j.run_at <= ? AND j.locked_until <= ? AND `+head+`
+			SELECT j.id FROM jobs j WHERE j.head AND j.run_at <= ? AND j.locked_until <= ?
 			ORDER BY j.run_at, j.id LIMIT ?`+lock+`)
 		RETURNING `+jobColumns,
 		max(micro(now.Add(lease)), 1), n, n, limit)
@@ -82,10 +139,7 @@ func (t *tx) ClaimJobs(now time.Time, limit int, lease time.Duration) ([]baton.J
 
 // FinishJob deletes claimed job id; a job that is gone or was released is left alone.
 func (t *tx) FinishJob(id int64) error {
-	if _, err := t.exec(`DELETE FROM jobs WHERE id = ? AND locked_until <> 0`, id); err != nil {
-		return t.fail("finish job", err)
-	}
-	return nil
+	return t.deleteJobs("finish job", `id = ? AND locked_until <> 0`, id)
 }
 
 // RetryJob releases claimed job id to run again at runAt; a job that is gone or
@@ -104,10 +158,7 @@ func (t *tx) DeleteJobByKey(key string) error {
 	if key == "" {
 		return nil
 	}
-	if _, err := t.exec(`DELETE FROM jobs WHERE key = ?`, key); err != nil {
-		return t.fail("delete job", err)
-	}
-	return nil
+	return t.deleteJobs("delete job", `key = ?`, key)
 }
 
 // NextJobAt is the earliest time a job may be claimed: the RunAt of a free job
@@ -115,8 +166,7 @@ func (t *tx) DeleteJobByKey(key string) error {
 // lane's head do not count: they wait for the head to finish, not for a time.
 func (t *tx) NextJobAt() (time.Time, bool, error) {
 	var free, held sql.NullInt64
-	err := t.scalar(`SELECT min(j.run_at) FROM (SELECT j.run_at FROM jobs j WHERE j.locked_until = 0 AND `+head+`
-		ORDER BY j.run_at LIMIT 1) j`, nil, &free)
+	err := t.scalar(`SELECT min(run_at) FROM jobs WHERE head AND locked_until = 0`, nil, &free)
 	if err != nil {
 		return time.Time{}, false, t.fail("next job", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -41,6 +42,16 @@ type Dialect struct {
 	// unique violation, baton.ENOTFOUND for a foreign key violation, "" otherwise.
 	// Nil means "".
 	Code func(err error) string
+	// LockLane, when set, is a statement taking a transaction-scoped lock on a
+	// lane name (its one argument), so that concurrent transactions agree on
+	// which job heads a lane. Not needed where writers are serialised (SQLite).
+	LockLane string
+	// Group commits concurrent transactions together: one writer goroutine runs
+	// the waiting transactions' functions one after another, each under its own
+	// savepoint, inside one database transaction, so that one commit (the
+	// costly part with a single SQLite writer) serves many. A function that
+	// fails rolls back to its savepoint only.
+	Group bool
 	// Prepare keeps each query prepared once used, for drivers that do not
 	// cache prepared statements themselves (modernc.org/sqlite; pgx does).
 	Prepare bool
@@ -59,6 +70,24 @@ type Store struct {
 	mu      sync.Mutex
 	stmts   map[string]*sql.Stmt // prepared queries, when d.Prepare
 	pending map[string]bool      // queries to prepare once the transaction that ran them is over
+
+	calls   chan call     // transactions waiting for the group writer, when d.Group
+	closed  chan struct{} // closed by Close
+	writing sync.WaitGroup
+}
+
+// call is a transaction handed to the group writer.
+type call struct {
+	ctx  context.Context
+	fn   func(baton.Tx) error
+	done chan outcome
+}
+
+// outcome is how a grouped transaction went.
+type outcome struct {
+	err      error
+	panicked bool
+	panic    any
 }
 
 var _ baton.Store = (*Store)(nil)
@@ -78,7 +107,13 @@ func New(db *sql.DB, d Dialect, key []byte) *Store {
 	if err != nil {
 		panic(err)
 	}
-	return &Store{db: db, d: d, aead: aead, stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}}
+	s := &Store{db: db, d: d, aead: aead, stmts: map[string]*sql.Stmt{}, pending: map[string]bool{},
+		calls: make(chan call), closed: make(chan struct{})}
+	if d.Group {
+		s.writing.Add(1)
+		go s.writer()
+	}
+	return s
 }
 
 // DB returns the underlying database, for migrations and tests.
@@ -86,6 +121,12 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // Close closes the prepared statements and the database.
 func (s *Store) Close() error {
+	select {
+	case <-s.closed:
+	default:
+		close(s.closed)
+	}
+	s.writing.Wait()
 	s.mu.Lock()
 	for _, st := range s.stmts {
 		st.Close()
@@ -101,6 +142,9 @@ func (s *Store) Close() error {
 // again, up to 3 more times, so fn must not keep state across calls. Tx must not
 // be called from inside fn.
 func (s *Store) Tx(ctx context.Context, fn func(baton.Tx) error) error {
+	if s.d.Group {
+		return s.group(ctx, fn)
+	}
 	for try := 0; ; try++ {
 		retry, err := s.run(ctx, fn)
 		s.prepare(ctx)
@@ -139,6 +183,107 @@ func (s *Store) run(ctx context.Context, fn func(baton.Tx) error) (retry bool, e
 		return t.retry || s.retryable(err), fmt.Errorf("%s: commit: %w", s.d.Name, err)
 	}
 	return false, nil
+}
+
+// errClosed answers transactions asked of a closed store.
+var errClosed = errors.New("sqlstore: the store is closed")
+
+// group hands fn to the group writer and waits for its outcome.
+func (s *Store) group(ctx context.Context, fn func(baton.Tx) error) error {
+	c := call{ctx: ctx, fn: fn, done: make(chan outcome, 1)}
+	select {
+	case s.calls <- c:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.closed:
+		return errClosed
+	}
+	o := <-c.done
+	if o.panicked {
+		panic(o.panic)
+	}
+	return o.err
+}
+
+// maxGroup bounds how many transactions share one commit.
+const maxGroup = 128
+
+// writer runs grouped transactions until the store closes.
+func (s *Store) writer() {
+	defer s.writing.Done()
+	for {
+		var batch []call
+		select {
+		case c := <-s.calls:
+			batch = append(batch, c)
+		case <-s.closed:
+			return
+		}
+	more:
+		for len(batch) < maxGroup {
+			select {
+			case c := <-s.calls:
+				batch = append(batch, c)
+			default:
+				break more
+			}
+		}
+		s.commitGroup(batch)
+		s.prepare(context.Background())
+	}
+}
+
+// commitGroup runs a batch of transactions in one database transaction.
+func (s *Store) commitGroup(batch []call) {
+	out := make([]outcome, len(batch))
+	defer func() {
+		for i, c := range batch {
+			c.done <- out[i]
+		}
+	}()
+	stx, err := s.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		for i := range out {
+			out[i].err = fmt.Errorf("%s: begin: %w", s.d.Name, err)
+		}
+		return
+	}
+	for i, c := range batch {
+		if err := c.ctx.Err(); err != nil {
+			out[i].err = err
+			continue
+		}
+		if _, err := stx.Exec(`SAVEPOINT grouped`); err != nil {
+			out[i].err = fmt.Errorf("%s: savepoint: %w", s.d.Name, err)
+			continue
+		}
+		// A cancelled query would interrupt SQLite and roll back the whole
+		// group, so a transaction that started runs to its end.
+		out[i] = s.attempt(&tx{s: s, ctx: context.WithoutCancel(c.ctx), tx: stx}, c.fn)
+		if out[i].err != nil || out[i].panicked {
+			_, _ = stx.Exec(`ROLLBACK TO grouped`)
+		}
+		if _, err := stx.Exec(`RELEASE grouped`); err != nil && out[i].err == nil && !out[i].panicked {
+			out[i].err = fmt.Errorf("%s: release: %w", s.d.Name, err)
+		}
+	}
+	if err := stx.Commit(); err != nil {
+		for i := range out {
+			if out[i].err == nil && !out[i].panicked {
+				out[i].err = fmt.Errorf("%s: commit: %w", s.d.Name, err)
+			}
+		}
+	}
+}
+
+// attempt runs one grouped function, catching its panic for its caller.
+func (s *Store) attempt(t *tx, fn func(baton.Tx) error) (o outcome) {
+	defer func() {
+		if p := recover(); p != nil {
+			o = outcome{panicked: true, panic: p}
+		}
+	}()
+	return outcome{err: fn(t)}
 }
 
 // stmt returns query's prepared statement, or nil if it is not prepared (yet).

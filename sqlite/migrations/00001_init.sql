@@ -139,15 +139,18 @@ CREATE TABLE jobs (
 	handoff_id TEXT NOT NULL DEFAULT '',
 	run_at INTEGER NOT NULL,
 	locked_until INTEGER NOT NULL DEFAULT 0,
+	head BOOLEAN NOT NULL DEFAULT TRUE,
 	attempts INTEGER NOT NULL DEFAULT 0,
 	payload BLOB NOT NULL DEFAULT x'',
 	last_error TEXT NOT NULL DEFAULT '',
 	created_at INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX jobs_run_at ON jobs (run_at, id);
+-- head marks the job a lane may run now: the oldest of its lane, or any job
+-- with no lane. Only heads are ever claimed, so the claim reads this index
+-- however long the queues behind the heads grow.
+CREATE INDEX jobs_ready ON jobs (run_at, id) WHERE head;
 CREATE INDEX jobs_lane ON jobs (lane, id);
--- Only held jobs: NextJobAt finds the earliest lease end here, and free jobs
--- are found through jobs_run_at.
+-- Only held jobs: NextJobAt finds the earliest lease end here.
 CREATE INDEX jobs_held ON jobs (locked_until) WHERE locked_until > 0;
 
 CREATE TABLE desk_events (
