@@ -33,7 +33,7 @@ import (
 type Options struct {
 	Messages      int           // messages per side
 	Conversations int           // concurrent clients, one conversation each
-	Dir           string        // where the SQLite file goes (a temp dir if empty)
+	Dir           string        // where the SQLite files go (the system's temp dir if empty)
 	Rate          float64       // if > 0, messages per second offered (open loop) instead of as fast as possible
 	Timeout       time.Duration // give up waiting for deliveries after this long
 }
@@ -52,9 +52,10 @@ type Result struct {
 
 // Report compares Baton with the bare relay.
 type Report struct {
-	Bare, Baton     Result
-	ThroughputRatio float64       // Baton / bare
-	AddedP99        time.Duration // Baton p99 − bare p99
+	Bare, Baton         Result        // as fast as the clients can send
+	HalfBare, HalfBaton Result        // offered at half of Baton's maximum
+	ThroughputRatio     float64       // Baton / bare, at full speed
+	AddedP99            time.Duration // Baton p99 − bare p99, at half of Baton's maximum
 }
 
 func (r Result) String() string {
@@ -64,7 +65,8 @@ func (r Result) String() string {
 }
 
 func (r Report) String() string {
-	return fmt.Sprintf("%v\n%v\nthroughput ratio (baton/bare) %.2f, added p99 %v\n", r.Bare, r.Baton, r.ThroughputRatio, r.AddedP99.Round(10*time.Microsecond))
+	return fmt.Sprintf("full speed:\n%v\n%v\nat %.0f msg/s (half of Baton's maximum):\n%v\n%v\nthroughput ratio (baton/bare) %.2f, added p99 at half load %v\n",
+		r.Bare, r.Baton, r.Baton.PerSecond/2, r.HalfBare, r.HalfBaton, r.ThroughputRatio, r.AddedP99.Round(10*time.Microsecond))
 }
 
 // sink plays the company's service: it records when each message id arrives.
@@ -124,7 +126,16 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return rep, err
 	}
 	rep.ThroughputRatio = rep.Baton.PerSecond / rep.Bare.PerSecond
-	rep.AddedP99 = rep.Baton.P99 - rep.Bare.P99
+	half := o
+	half.Rate = rep.Baton.PerSecond / 2
+	half.Messages = max(500, min(o.Messages, int(half.Rate*3))) // about 3 s of traffic
+	if rep.HalfBare, err = bare(ctx, half); err != nil {
+		return rep, err
+	}
+	if rep.HalfBaton, err = throughBaton(ctx, half); err != nil {
+		return rep, err
+	}
+	rep.AddedP99 = rep.HalfBaton.P99 - rep.HalfBare.P99
 	return rep, nil
 }
 
@@ -254,15 +265,11 @@ func throughBaton(ctx context.Context, o Options) (Result, error) {
 	sk := &sink{at: map[string]time.Time{}}
 	desk := httptest.NewServer(sk)
 	defer desk.Close()
-	dir := o.Dir
-	if dir == "" {
-		d, err := os.MkdirTemp("", "baton-bench")
-		if err != nil {
-			return Result{}, err
-		}
-		defer os.RemoveAll(d)
-		dir = d
+	dir, err := os.MkdirTemp(o.Dir, "baton-bench")
+	if err != nil {
+		return Result{}, err
 	}
+	defer os.RemoveAll(dir)
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"), []byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		return Result{}, err
