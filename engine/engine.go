@@ -160,9 +160,9 @@ func WithIdempotency(ctx context.Context, key, requestHash string) context.Conte
 // without running fn; a different request with the same key is refused.
 func (e *Engine) write(ctx context.Context, ws string, fn func(tx baton.Tx) (ref string, err error)) (ref string, replay bool, err error) {
 	k, hasKey := ctx.Value(idemCtxKey{}).(idem)
-	var emitted bool
+	var w written
 	err = e.store.Tx(ctx, func(tx baton.Tx) error {
-		emitted = false
+		w = written{}
 		if hasKey {
 			rec, err := tx.Idempotency(ws, k.key)
 			switch {
@@ -175,7 +175,7 @@ func (e *Engine) write(ctx context.Context, ws string, fn func(tx baton.Tx) (ref
 				return err
 			}
 		}
-		r, err := fn(&eventTx{Tx: tx, emitted: &emitted})
+		r, err := fn(&eventTx{Tx: tx, w: &w})
 		if err != nil {
 			return err
 		}
@@ -185,8 +185,13 @@ func (e *Engine) write(ctx context.Context, ws string, fn func(tx baton.Tx) (ref
 		}
 		return nil
 	})
-	if err == nil && emitted {
+	if err == nil && w.events {
 		e.notify(ws)
+	}
+	if err == nil {
+		for _, r := range w.ended {
+			e.obs.Ended(r)
+		}
 	}
 	if err == nil {
 		e.poke()
@@ -194,15 +199,28 @@ func (e *Engine) write(ctx context.Context, ws string, fn func(tx baton.Tx) (ref
 	return ref, replay, err
 }
 
-// eventTx marks a transaction that wrote events so subscribers are woken after commit.
+// written is what a transaction did that matters once it has committed.
+type written struct {
+	events bool              // wake the event stream's subscribers
+	ended  []baton.EndReason // count in the metrics
+}
+
+// eventTx notes what a transaction wrote, for after its commit.
 type eventTx struct {
 	baton.Tx
-	emitted *bool
+	w *written
 }
 
 func (t *eventTx) AddEvent(ev *baton.Event) error {
-	*t.emitted = true
+	t.w.events = true
 	return t.Tx.AddEvent(ev)
+}
+
+// ended notes that tx ended a handoff, for the metrics.
+func ended(tx baton.Tx, r baton.EndReason) {
+	if t, ok := tx.(*eventTx); ok {
+		t.w.ended = append(t.w.ended, r)
+	}
 }
 
 // poke wakes the worker.

@@ -102,7 +102,7 @@ func (e *Engine) end(tx baton.Tx, h *baton.Handoff, c *baton.Conversation, reaso
 			return err
 		}
 	}
-	e.obs.Ended(reason)
+	ended(tx, reason)
 	return e.emit(tx, *h, baton.EventEnded, map[string]any{"reason": reason, "summary": json.RawMessage(sum)})
 }
 

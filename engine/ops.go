@@ -212,7 +212,7 @@ func (e *Engine) CreateHandoff(ctx context.Context, ws string, r CreateRequest) 
 			if err := tx.PutConversation(c); err != nil {
 				return "", err
 			}
-			e.obs.Ended(baton.OutOfHours)
+			ended(tx, baton.OutOfHours)
 			return h.ID, tx.PutHandoff(h)
 		}
 		if err := tx.PutConversation(c); err != nil {
