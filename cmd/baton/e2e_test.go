@@ -32,15 +32,24 @@ const e2eWait = 20 * time.Second
 // eventually polls cond until it holds or e2eWait passes.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	eventuallyWithin(t, e2eWait, what, cond)
+	eventuallyWithin(t, e2eWait, what, func() (bool, string) { return cond(), "" })
 }
 
-func eventuallyWithin(t *testing.T, d time.Duration, what string, cond func() bool) {
+// eventuallyWithin polls cond until it holds or d passes. On failure it
+// reports what cond last said about the state it saw, and what dump says.
+func eventuallyWithin(t *testing.T, d time.Duration, what string, cond func() (bool, string), dump ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(d)
-	for !cond() {
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %v waiting for %s", d, what)
+			for _, f := range dump {
+				state += f()
+			}
+			t.Fatalf("gave up after %v waiting for %s; last seen: %s", d, what, state)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -63,16 +72,25 @@ func e2eStoreEnv(t *testing.T, store string) map[string]string {
 	return nil
 }
 
-// dumpOnFailure logs the instance's output if the test fails.
+// dumpOnFailure logs the instance's output if the test fails, without the
+// access log of the test's polling GETs.
 func dumpOnFailure(t *testing.T, name string, in *instance) {
 	t.Cleanup(func() {
-		if t.Failed() {
-			logs := in.stderr.String()
-			if len(logs) > 60000 {
-				logs = "…" + logs[len(logs)-60000:]
-			}
-			t.Logf("%s stdout:\n%s\n%s stderr:\n%s", name, in.stdout, name, logs)
+		if !t.Failed() {
+			return
 		}
+		var b strings.Builder
+		for line := range strings.Lines(in.stderr.String()) {
+			if strings.Contains(line, `"msg":"http request","method":"GET"`) {
+				continue
+			}
+			b.WriteString(line)
+		}
+		logs := b.String()
+		if len(logs) > 100000 {
+			logs = "…" + logs[len(logs)-100000:]
+		}
+		t.Logf("%s stdout:\n%s\n%s stderr:\n%s", name, in.stdout, name, logs)
 	})
 }
 
