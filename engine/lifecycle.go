@@ -115,8 +115,8 @@ func summarize(tx baton.Tx, h baton.Handoff) (json.RawMessage, error) {
 	var customer, agent int
 	last := []map[string]any{}
 	for _, m := range all {
-		if m.Late {
-			continue
+		if m.Late || !(m.Author == baton.ByAgent || m.CreatedAt.After(h.CreatedAt)) {
+			continue // the brief given to the desk is not part of the human segment
 		}
 		switch m.Author {
 		case baton.ByAgent:

@@ -19,8 +19,15 @@ func (e *Engine) Run(ctx context.Context) error {
 	results := make(chan outcome, e.cfg.Workers)
 	var done []outcome
 	running := 0
+	// Rounds run to completion even when ctx ends: a claim whose commit was
+	// interrupted would leave its jobs leased until the lease runs out.
+	bg := context.WithoutCancel(ctx)
 	for {
-		jobs, next, err := e.round(ctx, done, e.cfg.Workers-running)
+		free := e.cfg.Workers - running
+		if ctx.Err() != nil {
+			free = 0
+		}
+		jobs, next, err := e.round(bg, done, free)
 		if err != nil {
 			if ctx.Err() == nil {
 				e.log.Error("claiming jobs failed", "err", err)
@@ -31,7 +38,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 		for _, j := range jobs {
 			running++
-			go func() { results <- e.runJob(context.WithoutCancel(ctx), j) }()
+			go func() { results <- e.runJob(bg, j) }()
 		}
 		if len(jobs) > 0 && running < e.cfg.Workers {
 			continue // there may be more due
@@ -44,7 +51,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			for ; running > 0; running-- {
 				done = append(done, <-results)
 			}
-			if _, _, err := e.round(context.WithoutCancel(ctx), done, 0); err != nil {
+			if _, _, err := e.round(bg, done, 0); err != nil {
 				e.log.Error("recording finished jobs failed; they will run again", "err", err)
 			}
 			return nil

@@ -34,6 +34,7 @@ var Dialect = sqlstore.Dialect{
 	Retry:      retry,
 	Code:       code,
 	LockLane:   `SELECT pg_advisory_xact_lock(hashtext(?))`,
+	ForUpdate:  ` FOR UPDATE`,
 }
 
 // Open connects to the database at url (postgres://...), applies pending

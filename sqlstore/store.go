@@ -42,6 +42,11 @@ type Dialect struct {
 	// unique violation, baton.ENOTFOUND for a foreign key violation, "" otherwise.
 	// Nil means "".
 	Code func(err error) string
+	// ForUpdate is appended to the reads of handoffs and conversations
+	// (" FOR UPDATE"), so that a transaction that reads one to change it holds
+	// it until commit and concurrent changes cannot overwrite each other.
+	// Not needed where writers are serialised (SQLite).
+	ForUpdate string
 	// LockLane, when set, is a statement taking a transaction-scoped lock on a
 	// lane name (its one argument), so that concurrent transactions agree on
 	// which job heads a lane. Not needed where writers are serialised (SQLite).
