@@ -65,6 +65,15 @@ type OpenRequest struct {
 	Routing        string    // a routing hint: a group, team or skill
 }
 
+// Handle is an open handoff as its desk knows it: the desk's reference (a chat
+// or ticket id, which the desk's inbound events carry) and whatever state the
+// desk asks Baton to keep for later calls (a customer session, say). Stores
+// seal Data at rest.
+type Handle struct {
+	Ref  string
+	Data string
+}
+
 // Desk is a connection to one configured support system. Calls are made by the
 // delivery worker from durable jobs, so they may be repeated: a desk should make
 // them idempotent using the ids it is given where its API allows.
@@ -73,12 +82,12 @@ type Desk interface {
 	Capabilities() Capabilities
 	// Check verifies the credentials and reachability.
 	Check(ctx context.Context) error
-	// Open opens the handoff in the desk and returns the desk's reference for it.
-	Open(ctx context.Context, r OpenRequest) (ref string, err error)
+	// Open opens the handoff in the desk and returns its handle there.
+	Open(ctx context.Context, r OpenRequest) (Handle, error)
 	// Send relays one customer message into the desk.
-	Send(ctx context.Context, ref string, m Message) error
+	Send(ctx context.Context, h Handle, m Message) error
 	// Close ends the handoff in the desk.
-	Close(ctx context.Context, ref string, reason EndReason) error
+	Close(ctx context.Context, h Handle, reason EndReason) error
 	// Inbound verifies and parses a request the desk sent to Baton at
 	// /v1/desks/{desk}/inbound/{path}. It must verify before parsing.
 	// A request that is authentic but carries nothing (a probe) returns no events.

@@ -81,6 +81,7 @@ type Handoff struct {
 	EndReason      EndReason
 	Epoch          int64 // the conversation epoch this handoff's latest ownership change produced
 	DeskRef        string
+	DeskData       string // the desk's own state for this handoff (Handle.Data)
 	Agent          Agent
 	Routing        string
 	Question       string

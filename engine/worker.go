@@ -302,9 +302,9 @@ func (e *Engine) open(ctx context.Context, j baton.Job, r ref) error {
 	if err != nil {
 		return err
 	}
-	var deskRef string
+	var opened baton.Handle
 	err = e.call(ctx, dc, "open", func() (err error) {
-		deskRef, err = desk.Open(ctx, req)
+		opened, err = desk.Open(ctx, req)
 		return err
 	})
 	if err != nil {
@@ -330,16 +330,19 @@ func (e *Engine) open(ctx context.Context, j baton.Job, r ref) error {
 		}
 		switch {
 		case !h.Open():
-			// Ended while the desk was opening: record the ref and close it there.
-			h.DeskRef = deskRef
+			// Ended while the desk was opening: record the handle and close it there.
+			h.DeskRef, h.DeskData = opened.Ref, opened.Data
 			if err := tx.PutHandoff(h); err != nil {
 				return "", err
 			}
 			return "", tx.PutJob(baton.Job{Kind: jobClose, Lane: deskLane(h.ID), HandoffID: h.ID, RunAt: now(), Payload: jobRef(r.WS, h.ID)})
 		case h.State != baton.Requested:
-			return "", nil // a desk event already showed it open
+			// A desk event already showed it open; keep the desk's state.
+			h.DeskData = opened.Data
+			return "", tx.PutHandoff(h)
 		}
-		return "", e.queue(tx, &h, pol, deskRef)
+		h.DeskData = opened.Data
+		return "", e.queue(tx, &h, pol, opened.Ref)
 	})
 	return err
 }
@@ -357,7 +360,7 @@ func (e *Engine) send(ctx context.Context, t task) error {
 	if !desk.Capabilities().Attachments && len(m.Attachments) > 0 {
 		m.Text, m.Attachments = linkify(m), nil
 	}
-	if err := e.call(ctx, dc, "send", func() error { return desk.Send(ctx, h.DeskRef, m) }); err != nil {
+	if err := e.call(ctx, dc, "send", func() error { return desk.Send(ctx, baton.Handle{Ref: h.DeskRef, Data: h.DeskData}, m) }); err != nil {
 		return e.deskRetry("send", h, err)
 	}
 	return nil
@@ -373,7 +376,7 @@ func (e *Engine) close(ctx context.Context, t task) error {
 	if err != nil {
 		return err
 	}
-	if err := e.call(ctx, dc, "close", func() error { return desk.Close(ctx, h.DeskRef, h.EndReason) }); err != nil {
+	if err := e.call(ctx, dc, "close", func() error { return desk.Close(ctx, baton.Handle{Ref: h.DeskRef, Data: h.DeskData}, h.EndReason) }); err != nil {
 		return e.deskRetry("close", h, err)
 	}
 	return nil

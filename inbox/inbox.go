@@ -26,13 +26,15 @@ func (*Desk) Capabilities() baton.Capabilities {
 func (*Desk) Check(context.Context) error { return nil }
 
 // Open queues the handoff; its reference is the handoff id.
-func (*Desk) Open(_ context.Context, r baton.OpenRequest) (string, error) { return r.HandoffID, nil }
+func (*Desk) Open(_ context.Context, r baton.OpenRequest) (baton.Handle, error) {
+	return baton.Handle{Ref: r.HandoffID}, nil
+}
 
 // Send does nothing: agents read messages from the transcript.
-func (*Desk) Send(context.Context, string, baton.Message) error { return nil }
+func (*Desk) Send(context.Context, baton.Handle, baton.Message) error { return nil }
 
 // Close does nothing: the handoff's state is the inbox's state.
-func (*Desk) Close(context.Context, string, baton.EndReason) error { return nil }
+func (*Desk) Close(context.Context, baton.Handle, baton.EndReason) error { return nil }
 
 // Inbound is not used: agents act through the agent API.
 func (*Desk) Inbound(context.Context, string, http.Header, []byte) ([]baton.DeskEvent, error) {

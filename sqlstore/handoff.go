@@ -54,7 +54,7 @@ func (t *tx) ConversationByID(id string) (baton.Conversation, error) {
 }
 
 const handoffColumns = `id, workspace_id, conversation_id, external_id, bot_id, desk_id, state, end_reason,
-	epoch, desk_ref, agent, routing, question, needs_email, reply, summary,
+	epoch, desk_ref, desk_data, agent, routing, question, needs_email, reply, summary,
 	created_at, queued_at, active_at, ended_at, waiting_since, wait_notified_at,
 	last_customer_at, last_agent_at, last_message_at`
 
@@ -64,13 +64,17 @@ func (t *tx) PutHandoff(h baton.Handoff) error {
 	if err != nil {
 		return err
 	}
+	var deskData []byte
+	if h.DeskData != "" {
+		deskData = t.s.seal([]byte(h.DeskData), "handoffs.desk_data:"+h.ID)
+	}
 	return t.upsert("put handoff "+h.ID,
 		`INSERT INTO handoffs (`+handoffColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET conversation_id = excluded.conversation_id,
 			external_id = excluded.external_id, bot_id = excluded.bot_id, desk_id = excluded.desk_id,
 			state = excluded.state, end_reason = excluded.end_reason, epoch = excluded.epoch,
-			desk_ref = excluded.desk_ref, agent = excluded.agent, routing = excluded.routing,
+			desk_ref = excluded.desk_ref, desk_data = excluded.desk_data, agent = excluded.agent, routing = excluded.routing,
 			question = excluded.question, needs_email = excluded.needs_email, reply = excluded.reply,
 			summary = excluded.summary, created_at = excluded.created_at, queued_at = excluded.queued_at,
 			active_at = excluded.active_at, ended_at = excluded.ended_at,
@@ -79,17 +83,18 @@ func (t *tx) PutHandoff(h baton.Handoff) error {
 			last_message_at = excluded.last_message_at
 		WHERE handoffs.workspace_id = excluded.workspace_id`,
 		h.ID, h.WorkspaceID, h.ConversationID, h.ExternalID, h.BotID, h.DeskID, string(h.State), string(h.EndReason),
-		h.Epoch, h.DeskRef, agent, h.Routing, h.Question, h.NeedsEmail, h.Reply, rawText(h.Summary),
+		h.Epoch, h.DeskRef, deskData, agent, h.Routing, h.Question, h.NeedsEmail, h.Reply, rawText(h.Summary),
 		micro(h.CreatedAt), micro(h.QueuedAt), micro(h.ActiveAt), micro(h.EndedAt), micro(h.WaitingSince),
 		micro(h.WaitNotifiedAt), micro(h.LastCustomerAt), micro(h.LastAgentAt), micro(h.LastMessageAt))
 }
 
-func scanHandoff(r scanner) (baton.Handoff, error) {
+func (s *Store) scanHandoff(r scanner) (baton.Handoff, error) {
 	var h baton.Handoff
 	var agent, summary string
+	var deskData []byte
 	var at [9]int64
 	err := r.Scan(&h.ID, &h.WorkspaceID, &h.ConversationID, &h.ExternalID, &h.BotID, &h.DeskID, &h.State, &h.EndReason,
-		&h.Epoch, &h.DeskRef, &agent, &h.Routing, &h.Question, &h.NeedsEmail, &h.Reply, &summary,
+		&h.Epoch, &h.DeskRef, &deskData, &agent, &h.Routing, &h.Question, &h.NeedsEmail, &h.Reply, &summary,
 		&at[0], &at[1], &at[2], &at[3], &at[4], &at[5], &at[6], &at[7], &at[8])
 	if err != nil {
 		return h, err
@@ -98,6 +103,11 @@ func scanHandoff(r scanner) (baton.Handoff, error) {
 	h.EndedAt, h.WaitingSince, h.WaitNotifiedAt = fromMicro(at[3]), fromMicro(at[4]), fromMicro(at[5])
 	h.LastCustomerAt, h.LastAgentAt, h.LastMessageAt = fromMicro(at[6]), fromMicro(at[7]), fromMicro(at[8])
 	h.Summary = readRaw(summary)
+	plain, err := s.open(deskData, "handoffs.desk_data:"+h.ID)
+	if err != nil {
+		return h, fmt.Errorf("handoff %s desk data: %w", h.ID, err)
+	}
+	h.DeskData = string(plain)
 	if err := json.Unmarshal([]byte(agent), &h.Agent); err != nil {
 		return h, fmt.Errorf("handoff %s agent: %w", h.ID, err)
 	}
@@ -106,20 +116,20 @@ func scanHandoff(r scanner) (baton.Handoff, error) {
 
 // Handoff returns the workspace's handoff id.
 func (t *tx) Handoff(workspaceID, id string) (baton.Handoff, error) {
-	return one(t, scanHandoff, "handoff "+id,
+	return one(t, t.s.scanHandoff, "handoff "+id,
 		`SELECT `+handoffColumns+` FROM handoffs WHERE workspace_id = ? AND id = ?`+t.s.d.ForUpdate, workspaceID, id)
 }
 
 // HandoffByRef returns the handoff a desk knows as ref, the newest if the desk reused it.
 func (t *tx) HandoffByRef(deskID, ref string) (baton.Handoff, error) {
-	return one(t, scanHandoff, "handoff with desk ref "+ref,
+	return one(t, t.s.scanHandoff, "handoff with desk ref "+ref,
 		`SELECT `+handoffColumns+` FROM handoffs WHERE desk_id = ? AND desk_ref = ? AND desk_ref <> ''
 		ORDER BY created_at DESC, id DESC LIMIT 1`+t.s.d.ForUpdate, deskID, ref)
 }
 
 // Handoffs lists a conversation's handoffs, newest first.
 func (t *tx) Handoffs(conversationID string) ([]baton.Handoff, error) {
-	return all(t, scanHandoff,
+	return all(t, t.s.scanHandoff,
 		`SELECT `+handoffColumns+` FROM handoffs WHERE conversation_id = ? ORDER BY created_at DESC, id DESC`,
 		conversationID)
 }
@@ -132,7 +142,7 @@ func (t *tx) HandoffsInState(deskID string, s baton.State, limit int) ([]baton.H
 		q += ` LIMIT ?`
 		args = append(args, limit)
 	}
-	return all(t, scanHandoff, q, args...)
+	return all(t, t.s.scanHandoff, q, args...)
 }
 
 // CountHandoffs counts handoffs by state and end reason.

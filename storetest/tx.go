@@ -12,18 +12,27 @@ import (
 func testSecretsAtRest(t *testing.T, s baton.Store) {
 	db := rawDB(t, s)
 	seed(t, s)
-	const token, secret = "tok-PLAINTEXT-4242", "whsec_PLAINTEXT-9999"
+	const token, secret, session = "tok-PLAINTEXT-4242", "whsec_PLAINTEXT-9999", "cookie-PLAINTEXT-7777"
 	do(t, s, func(tx baton.Tx) error {
 		err := tx.PutDesk(baton.DeskConfig{ID: "d1", WorkspaceID: "w1", Kind: baton.KindIntercom,
 			Settings: map[string]string{"access_token": token}})
 		if err != nil {
 			return err
 		}
-		return tx.PutBot(baton.Bot{ID: "b1", WorkspaceID: "w1", WebhookSecret: secret})
+		if err := tx.PutBot(baton.Bot{ID: "b1", WorkspaceID: "w1", WebhookSecret: secret}); err != nil {
+			return err
+		}
+		if err := tx.PutConversation(conversation("c1", "w1", "ext-1")); err != nil {
+			return err
+		}
+		h := handoff("h1", "w1", "d1", "chat-1", t0)
+		h.DeskData = session
+		return tx.PutHandoff(h)
 	})
 	for _, c := range []struct{ query, plain string }{
 		{"SELECT settings FROM desks", token},
 		{"SELECT webhook_secret FROM bots", secret},
+		{"SELECT desk_data FROM handoffs", session},
 	} {
 		var raw []byte
 		if err := db.QueryRowContext(t.Context(), c.query).Scan(&raw); err != nil {

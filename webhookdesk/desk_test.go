@@ -227,9 +227,9 @@ func TestOutbound(t *testing.T) {
 		call func(context.Context, *Desk) error
 	}{
 		{"establish", "/human/service/conversation/establish", "outbound/establish.json", func(ctx context.Context, d *Desk) error {
-			ref, err := d.Open(ctx, openRequest())
-			if err == nil && ref != "ho_01J8ZQ4K2M" {
-				t.Errorf("ref = %q, want the handoff id", ref)
+			h, err := d.Open(ctx, openRequest())
+			if err == nil && h.Ref != "ho_01J8ZQ4K2M" {
+				t.Errorf("ref = %q, want the handoff id", h.Ref)
 			}
 			return err
 		}},
@@ -238,17 +238,17 @@ func TestOutbound(t *testing.T) {
 			return err
 		}},
 		{"chat", "/human/service/chat", "outbound/chat.json", func(ctx context.Context, d *Desk) error {
-			return d.Send(ctx, "ho_01J8ZQ4K2M", baton.Message{ID: "msg_0007", Author: baton.ByCustomer, Text: "Still nothing today"})
+			return d.Send(ctx, baton.Handle{Ref: "ho_01J8ZQ4K2M"}, baton.Message{ID: "msg_0007", Author: baton.ByCustomer, Text: "Still nothing today"})
 		}},
 		{"chat with attachments", "/human/service/chat", "outbound/chat_attachments.json", func(ctx context.Context, d *Desk) error {
-			return d.Send(ctx, "ho_01J8ZQ4K2M", baton.Message{ID: "msg_0008", Author: baton.ByCustomer, Text: "Here is the receipt",
+			return d.Send(ctx, baton.Handle{Ref: "ho_01J8ZQ4K2M"}, baton.Message{ID: "msg_0008", Author: baton.ByCustomer, Text: "Here is the receipt",
 				Attachments: []baton.Attachment{
 					{URL: "https://files.example.com/receipt.pdf", Name: "receipt.pdf", Type: "application/pdf", Size: 48213},
 					{URL: "https://files.example.com/label.png"},
 				}})
 		}},
 		{"close", "/human/service/conversation/close", "outbound/close.json", func(ctx context.Context, d *Desk) error {
-			return d.Close(ctx, "ho_01J8ZQ4K2M", baton.CustomerClosed)
+			return d.Close(ctx, baton.Handle{Ref: "ho_01J8ZQ4K2M"}, baton.CustomerClosed)
 		}},
 		{"check", "/human/service/conversation/establish", "outbound/check.json", func(ctx context.Context, d *Desk) error {
 			return d.Check(ctx)
@@ -351,7 +351,7 @@ func TestCloseType(t *testing.T) {
 	// The close body carries both.
 	c := newCompany(t)
 	d := newDesk(t, map[string]string{"url": c.URL, "secret": testSecret}, c.Client())
-	if err := d.Close(context.Background(), "ho_9", baton.SessionTimeout); err != nil {
+	if err := d.Close(context.Background(), baton.Handle{Ref: "ho_9"}, baton.SessionTimeout); err != nil {
 		t.Fatal(err)
 	}
 	want := `{"conversation_id":"ho_9","timestamp":1742265090000,"type":"TIMEOUT","reason":"session_timeout"}`
@@ -385,9 +385,11 @@ func TestClassification(t *testing.T) {
 	}{
 		{"establish", func(ctx context.Context, d *Desk) error { _, err := d.Open(ctx, openRequest()); return err }},
 		{"chat", func(ctx context.Context, d *Desk) error {
-			return d.Send(ctx, "ho_1", baton.Message{ID: "m1", Text: "hi"})
+			return d.Send(ctx, baton.Handle{Ref: "ho_1"}, baton.Message{ID: "m1", Text: "hi"})
 		}},
-		{"close", func(ctx context.Context, d *Desk) error { return d.Close(ctx, "ho_1", baton.BotClosed) }},
+		{"close", func(ctx context.Context, d *Desk) error {
+			return d.Close(ctx, baton.Handle{Ref: "ho_1"}, baton.BotClosed)
+		}},
 		{"check", func(ctx context.Context, d *Desk) error { return d.Check(ctx) }},
 	}
 	date := clock.Add(2 * time.Minute).Format(http.TimeFormat)
@@ -478,7 +480,7 @@ func TestUnreachable(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := d.Send(ctx, "ho_1", baton.Message{Text: "hi"}); outcome(err) != "retry" || !errors.Is(err, context.Canceled) {
+	if err := d.Send(ctx, baton.Handle{Ref: "ho_1"}, baton.Message{Text: "hi"}); outcome(err) != "retry" || !errors.Is(err, context.Canceled) {
 		t.Errorf("Send with a cancelled context = %v, want a retryable DeskError wrapping context.Canceled", err)
 	}
 }
@@ -493,9 +495,9 @@ func TestOutboundInvalid(t *testing.T) {
 		field string
 	}{
 		{"open without handoff id", func() error { _, err := d.Open(ctx, baton.OpenRequest{Question: "hi"}); return err }(), "handoff_id"},
-		{"send without ref", d.Send(ctx, "", baton.Message{Text: "hi"}), "ref"},
-		{"send nothing", d.Send(ctx, "ho_1", baton.Message{ID: "m"}), "text"},
-		{"close without ref", d.Close(ctx, "", baton.BotClosed), "ref"},
+		{"send without ref", d.Send(ctx, baton.Handle{Ref: ""}, baton.Message{Text: "hi"}), "ref"},
+		{"send nothing", d.Send(ctx, baton.Handle{Ref: "ho_1"}, baton.Message{ID: "m"}), "text"},
+		{"close without ref", d.Close(ctx, baton.Handle{Ref: ""}, baton.BotClosed), "ref"},
 	}
 	for _, tt := range tests {
 		if outcome(tt.err) != "permanent" || baton.ErrorField(tt.err) != tt.field {

@@ -99,9 +99,9 @@ type closeRequest struct {
 // A 2xx opens the handoff; 401/403 is an Auth error; 408, 429, 502, 503, 504
 // and network errors are retryable (RetryAfter from Retry-After); any other
 // answer means the desk is busy.
-func (d *Desk) Open(ctx context.Context, r baton.OpenRequest) (string, error) {
+func (d *Desk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, error) {
 	if r.HandoffID == "" {
-		return "", &baton.DeskError{Permanent: true, Err: baton.FieldErrorf("handoff_id", "required: it is the conversation_id the service echoes back")}
+		return baton.Handle{}, &baton.DeskError{Permanent: true, Err: baton.FieldErrorf("handoff_id", "required: it is the conversation_id the service echoes back")}
 	}
 	req := establishRequest{
 		ConversationID: r.HandoffID,
@@ -117,9 +117,9 @@ func (d *Desk) Open(ctx context.Context, r baton.OpenRequest) (string, error) {
 		Routing: r.Routing,
 	}
 	if err := d.post(ctx, PathEstablish, req, true); err != nil {
-		return "", err
+		return baton.Handle{}, err
 	}
-	return r.HandoffID, nil
+	return baton.Handle{Ref: r.HandoffID}, nil
 }
 
 // transcript builds the establish body from the history and the latest question.
@@ -175,7 +175,8 @@ func withLinks(text string, atts []baton.Attachment) string {
 // read it, in an "attachments" array. message_id (m.ID) lets the service drop
 // a repeated delivery. 401/403 is an Auth error; 408, 429, 5xx and network
 // errors are retryable; any other 4xx is permanent.
-func (d *Desk) Send(ctx context.Context, ref string, m baton.Message) error {
+func (d *Desk) Send(ctx context.Context, h baton.Handle, m baton.Message) error {
+	ref := h.Ref
 	if ref == "" {
 		return &baton.DeskError{Permanent: true, Err: baton.FieldErrorf("ref", "required")}
 	}
@@ -194,7 +195,8 @@ func (d *Desk) Send(ctx context.Context, ref string, m baton.Message) error {
 
 // Close implements baton.Desk: it posts to conversation/close with the type
 // CloseType gives and Baton's reason. Errors are classified as for Send.
-func (d *Desk) Close(ctx context.Context, ref string, reason baton.EndReason) error {
+func (d *Desk) Close(ctx context.Context, h baton.Handle, reason baton.EndReason) error {
+	ref := h.Ref
 	if ref == "" {
 		return &baton.DeskError{Permanent: true, Err: baton.FieldErrorf("ref", "required")}
 	}

@@ -1,5 +1,5 @@
 -- Baton's schema. Times are unix microseconds in UTC (0 = unset); JSON is
--- stored as text; settings and webhook_secret are AES-256-GCM sealed.
+-- stored as text; settings, webhook_secret and desk_data are AES-256-GCM sealed.
 
 -- +goose Up
 CREATE TABLE workspaces (
@@ -78,6 +78,7 @@ CREATE TABLE handoffs (
 	end_reason TEXT NOT NULL DEFAULT '',
 	epoch INTEGER NOT NULL DEFAULT 0,
 	desk_ref TEXT NOT NULL DEFAULT '',
+	desk_data BLOB,
 	agent TEXT NOT NULL DEFAULT '{}',
 	routing TEXT NOT NULL DEFAULT '',
 	question TEXT NOT NULL DEFAULT '',
