@@ -104,6 +104,9 @@ const (
 	DeskAgentClosed    DeskEventType = "agent_closed"
 	DeskCustomerClosed DeskEventType = "customer_closed"
 	DeskTransferred    DeskEventType = "transferred"
+	// Seat desks only.
+	DeskCustomerMessage DeskEventType = "customer_message" // a customer wrote in a chat the seat is in
+	DeskSeatReturned    DeskEventType = "seat_returned"    // the chat came back to the seat: the bot answers again
 )
 
 // DeskEvent is one verified event from a desk. ID is the desk's own event id,
@@ -113,6 +116,7 @@ type DeskEvent struct {
 	Ref         string
 	Type        DeskEventType
 	Agent       Agent
+	Customer    Customer // seat desks: who wrote
 	Text        string
 	Attachments []Attachment
 	At          time.Time

@@ -84,6 +84,7 @@ type Handoff struct {
 	DeskData       string // the desk's own state for this handoff (Handle.Data)
 	Agent          Agent
 	Routing        string
+	Decision       *Decision // seat transfers: the group chosen and why
 	Question       string
 	NeedsEmail     bool   // waiting for the customer's email before opening
 	Reply          string // out-of-hours reply text when EndReason is out_of_hours

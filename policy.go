@@ -33,6 +33,8 @@ type Policy struct {
 	HistoryRounds int `json:"history_rounds,omitempty" yaml:"history_rounds,omitempty"`
 	// RequireEmail makes the handoff wait for the customer's email when the desk does not demand it itself.
 	RequireEmail bool `json:"require_email,omitempty" yaml:"require_email,omitempty"`
+	// Transfer says when a seat desk hands a chat to humans.
+	Transfer *TransferRules `json:"transfer,omitempty" yaml:"transfer,omitempty"`
 }
 
 // PeriodKind is how a period rule repeats.

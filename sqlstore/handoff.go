@@ -54,7 +54,7 @@ func (t *tx) ConversationByID(id string) (baton.Conversation, error) {
 }
 
 const handoffColumns = `id, workspace_id, conversation_id, external_id, bot_id, desk_id, state, end_reason,
-	epoch, desk_ref, desk_data, agent, routing, question, needs_email, reply, summary,
+	epoch, desk_ref, desk_data, agent, routing, decision, question, needs_email, reply, summary,
 	created_at, queued_at, active_at, ended_at, waiting_since, wait_notified_at,
 	last_customer_at, last_agent_at, last_message_at`
 
@@ -64,17 +64,23 @@ func (t *tx) PutHandoff(h baton.Handoff) error {
 	if err != nil {
 		return err
 	}
+	decision := ""
+	if h.Decision != nil {
+		if decision, err = jsonText(h.Decision); err != nil {
+			return err
+		}
+	}
 	var deskData []byte
 	if h.DeskData != "" {
 		deskData = t.s.seal([]byte(h.DeskData), "handoffs.desk_data:"+h.ID)
 	}
 	return t.upsert("put handoff "+h.ID,
 		`INSERT INTO handoffs (`+handoffColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET conversation_id = excluded.conversation_id,
 			external_id = excluded.external_id, bot_id = excluded.bot_id, desk_id = excluded.desk_id,
 			state = excluded.state, end_reason = excluded.end_reason, epoch = excluded.epoch,
-			desk_ref = excluded.desk_ref, desk_data = excluded.desk_data, agent = excluded.agent, routing = excluded.routing,
+			desk_ref = excluded.desk_ref, desk_data = excluded.desk_data, agent = excluded.agent, routing = excluded.routing, decision = excluded.decision,
 			question = excluded.question, needs_email = excluded.needs_email, reply = excluded.reply,
 			summary = excluded.summary, created_at = excluded.created_at, queued_at = excluded.queued_at,
 			active_at = excluded.active_at, ended_at = excluded.ended_at,
@@ -83,18 +89,18 @@ func (t *tx) PutHandoff(h baton.Handoff) error {
 			last_message_at = excluded.last_message_at
 		WHERE handoffs.workspace_id = excluded.workspace_id`,
 		h.ID, h.WorkspaceID, h.ConversationID, h.ExternalID, h.BotID, h.DeskID, string(h.State), string(h.EndReason),
-		h.Epoch, h.DeskRef, deskData, agent, h.Routing, h.Question, h.NeedsEmail, h.Reply, rawText(h.Summary),
+		h.Epoch, h.DeskRef, deskData, agent, h.Routing, decision, h.Question, h.NeedsEmail, h.Reply, rawText(h.Summary),
 		micro(h.CreatedAt), micro(h.QueuedAt), micro(h.ActiveAt), micro(h.EndedAt), micro(h.WaitingSince),
 		micro(h.WaitNotifiedAt), micro(h.LastCustomerAt), micro(h.LastAgentAt), micro(h.LastMessageAt))
 }
 
 func (s *Store) scanHandoff(r scanner) (baton.Handoff, error) {
 	var h baton.Handoff
-	var agent, summary string
+	var agent, summary, decision string
 	var deskData []byte
 	var at [9]int64
 	err := r.Scan(&h.ID, &h.WorkspaceID, &h.ConversationID, &h.ExternalID, &h.BotID, &h.DeskID, &h.State, &h.EndReason,
-		&h.Epoch, &h.DeskRef, &deskData, &agent, &h.Routing, &h.Question, &h.NeedsEmail, &h.Reply, &summary,
+		&h.Epoch, &h.DeskRef, &deskData, &agent, &h.Routing, &decision, &h.Question, &h.NeedsEmail, &h.Reply, &summary,
 		&at[0], &at[1], &at[2], &at[3], &at[4], &at[5], &at[6], &at[7], &at[8])
 	if err != nil {
 		return h, err
@@ -108,6 +114,12 @@ func (s *Store) scanHandoff(r scanner) (baton.Handoff, error) {
 		return h, fmt.Errorf("handoff %s desk data: %w", h.ID, err)
 	}
 	h.DeskData = string(plain)
+	if decision != "" {
+		h.Decision = new(baton.Decision)
+		if err := json.Unmarshal([]byte(decision), h.Decision); err != nil {
+			return h, fmt.Errorf("handoff %s decision: %w", h.ID, err)
+		}
+	}
 	if err := json.Unmarshal([]byte(agent), &h.Agent); err != nil {
 		return h, fmt.Errorf("handoff %s agent: %w", h.ID, err)
 	}

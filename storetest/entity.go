@@ -282,7 +282,7 @@ func testConversation(t *testing.T, s baton.Store) {
 func handoff(id, ws, desk, ref string, created time.Time) baton.Handoff {
 	return baton.Handoff{ID: id, WorkspaceID: ws, ConversationID: "c1", ExternalID: "ext-1", BotID: "b1",
 		DeskID: desk, State: baton.Active, Epoch: 2, DeskRef: ref, DeskData: "session-of-" + ref, Agent: baton.Agent{ID: "ag1", Name: "Ann"},
-		Routing: "billing", Question: "Where is my refund?", NeedsEmail: true, Reply: "later",
+		Routing: "billing", Decision: &baton.Decision{GroupID: "19", GroupName: "Billing", Score: 0.5, Reason: "words: refund", Trigger: "bot"}, Question: "Where is my refund?", NeedsEmail: true, Reply: "later",
 		Summary: json.RawMessage(`{"messages":3,"agent":"Ann"}`), CreatedAt: created,
 		QueuedAt: created.Add(time.Second), ActiveAt: created.Add(2 * time.Second),
 		WaitingSince: created.Add(time.Second), WaitNotifiedAt: created.Add(3 * time.Second),

@@ -81,6 +81,7 @@ CREATE TABLE handoffs (
 	desk_data BYTEA,
 	agent TEXT NOT NULL DEFAULT '{}',
 	routing TEXT NOT NULL DEFAULT '',
+	decision TEXT NOT NULL DEFAULT '',
 	question TEXT NOT NULL DEFAULT '',
 	needs_email BOOLEAN NOT NULL DEFAULT FALSE,
 	reply TEXT NOT NULL DEFAULT '',
