@@ -12,6 +12,10 @@ const (
 	EventAgentMessage = "handoff.agent_message"
 	EventWaitTimeout  = "handoff.wait_timeout"
 	EventEnded        = "handoff.ended"
+
+	// Seat desks, where the desk is the bot's channel.
+	EventCustomerMessage = "conversation.customer_message" // a customer wrote to the bot's seat
+	EventClosed          = "conversation.closed"           // the desk closed a chat the bot held
 )
 
 // Event is something a bot is told, by signed webhook and on the event stream.

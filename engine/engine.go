@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/router"
 	"github.com/batonhq/baton/webhook"
 )
 
@@ -45,6 +46,8 @@ type Config struct {
 	Workers int
 	// Client makes bot webhook calls (default webhook.NewClient(15s)).
 	Client *http.Client
+	// Router chooses the group of a seat transfer (default router.Words).
+	Router baton.Router
 	// RetryScale multiplies every retry delay (default 1); tests and local
 	// development shorten the schedules with it.
 	RetryScale float64
@@ -83,6 +86,9 @@ func New(store baton.Store, desks DeskFactory, log *slog.Logger, obs Observer, c
 	}
 	if cfg.RetryScale > 0 && cfg.RetryScale != 1 {
 		cfg.BotSchedule, cfg.DeskSchedule = scale(cfg.BotSchedule, cfg.RetryScale), scale(cfg.DeskSchedule, cfg.RetryScale)
+	}
+	if cfg.Router == nil {
+		cfg.Router = router.Words{}
 	}
 	if cfg.OpenAttempts <= 0 {
 		cfg.OpenAttempts = 6

@@ -44,33 +44,39 @@ func jobRef(ws, handoff string, message ...string) []byte {
 	return b
 }
 
-// emit records an event for the bot and schedules its webhook delivery.
+// emit records a handoff's event for the bot and schedules its webhook delivery.
 func (e *Engine) emit(tx baton.Tx, h baton.Handoff, typ string, data map[string]any) error {
 	if data == nil {
 		data = map[string]any{}
 	}
 	data["handoff_id"] = h.ID
-	data["conversation_id"] = h.ExternalID
 	data["state"] = h.State
-	data["epoch"] = h.Epoch
+	return e.tell(tx, h.WorkspaceID, h.BotID, h.ConversationID, h.ExternalID, h.ID, h.Epoch, typ, data)
+}
+
+// tell records an event for a bot about one of its conversations and
+// schedules its webhook delivery, in the conversation's order.
+func (e *Engine) tell(tx baton.Tx, ws, botID, conv, external, handoff string, epoch int64, typ string, data map[string]any) error {
+	data["conversation_id"] = external
+	data["epoch"] = epoch
 	body, err := json.Marshal(data)
 	if err != nil {
 		return err
 	}
-	ev := baton.Event{ID: NewID("evt"), WorkspaceID: h.WorkspaceID, BotID: h.BotID, Type: typ, HandoffID: h.ID,
-		ConversationID: h.ExternalID, Epoch: h.Epoch, Data: body, CreatedAt: now()}
+	ev := baton.Event{ID: NewID("evt"), WorkspaceID: ws, BotID: botID, Type: typ, HandoffID: handoff,
+		ConversationID: external, Epoch: epoch, Data: body, CreatedAt: now()}
 	if err := tx.AddEvent(&ev); err != nil {
 		return err
 	}
-	bot, err := tx.Bot(h.WorkspaceID, h.BotID)
+	bot, err := tx.Bot(ws, botID)
 	if err != nil {
 		return err
 	}
 	if bot.WebhookURL == "" {
 		return nil
 	}
-	b, _ := json.Marshal(ref{WS: h.WorkspaceID, Event: ev.ID})
-	return tx.PutJob(baton.Job{Kind: jobBot, Lane: botLane(h.ConversationID), HandoffID: h.ID, RunAt: ev.CreatedAt, Payload: b})
+	b, _ := json.Marshal(ref{WS: ws, Event: ev.ID})
+	return tx.PutJob(baton.Job{Kind: jobBot, Lane: botLane(conv), HandoffID: handoff, RunAt: ev.CreatedAt, Payload: b})
 }
 
 // end ends an open handoff: ownership returns to the bot under a new epoch,
@@ -147,7 +153,8 @@ func summarize(tx baton.Tx, h baton.Handoff) (json.RawMessage, error) {
 
 // deadline is the next moment a timer rule applies to h, and what happens then.
 func deadline(h baton.Handoff, pol baton.Policy) (time.Time, baton.EndReason) {
-	if !h.Open() {
+	if !h.Open() || h.Decision != nil {
+		// Seat transfers wait in the desk's own queue, under its own rules.
 		return time.Time{}, ""
 	}
 	at, what := h.LastMessageAt.Add(pol.IdleExpiry.D()), baton.IdleExpired
@@ -250,10 +257,18 @@ func (e *Engine) ApplyDeskEvent(ctx context.Context, dc baton.DeskConfig, ev bat
 	if ev.ID == "" || ev.Ref == "" {
 		return baton.Errorf(baton.EINVALID, "desk event needs an id and a reference")
 	}
-	_, _, err := e.write(ctx, dc.WorkspaceID, func(tx baton.Tx) (string, error) {
+	desk, err := e.desks(dc)
+	if err != nil {
+		return baton.Errorf(baton.EUNAVAILABLE, "desk %s is not usable: %v", dc.ID, err)
+	}
+	_, seat := desk.(baton.Seat)
+	_, _, err = e.write(ctx, dc.WorkspaceID, func(tx baton.Tx) (string, error) {
 		seen, err := tx.SeenDeskEvent(dc.ID, ev.ID, now())
 		if err != nil || seen {
 			return "", err
+		}
+		if seat {
+			return "", e.seatEvent(tx, dc, ev)
 		}
 		h, err := tx.HandoffByRef(dc.ID, ev.Ref)
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
@@ -348,7 +363,12 @@ func (e *Engine) queue(tx baton.Tx, h *baton.Handoff, pol baton.Policy, deskRef 
 	if err := tx.PutHandoff(*h); err != nil {
 		return err
 	}
-	if err := e.emit(tx, *h, baton.EventQueued, map[string]any{"desk_id": h.DeskID, "wait_timeout_seconds": int64(pol.WaitTimeout.D().Seconds())}); err != nil {
+	data := map[string]any{"desk_id": h.DeskID, "wait_timeout_seconds": int64(pol.WaitTimeout.D().Seconds())}
+	if h.Decision != nil {
+		data["decision"] = h.Decision
+		delete(data, "wait_timeout_seconds")
+	}
+	if err := e.emit(tx, *h, baton.EventQueued, data); err != nil {
 		return err
 	}
 	return e.schedule(tx, *h, pol)

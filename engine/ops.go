@@ -245,6 +245,12 @@ func (e *Engine) CreateHandoff(ctx context.Context, ws string, r CreateRequest) 
 
 // request moves ownership to the human side and schedules the desk open.
 func (e *Engine) request(tx baton.Tx, c *baton.Conversation, h *baton.Handoff, pol baton.Policy) error {
+	return e.takeOver(tx, c, h, pol, jobOpen, now())
+}
+
+// takeOver gives the conversation to the human side under a new epoch and
+// schedules the job (kind, at) that brings the handoff to the desk.
+func (e *Engine) takeOver(tx baton.Tx, c *baton.Conversation, h *baton.Handoff, pol baton.Policy, kind string, at time.Time) error {
 	c.Owner, c.Epoch, c.HandoffID, c.UpdatedAt = baton.OwnerHuman, c.Epoch+1, h.ID, now()
 	h.Epoch, h.NeedsEmail = c.Epoch, false
 	if err := tx.PutConversation(*c); err != nil {
@@ -253,7 +259,7 @@ func (e *Engine) request(tx baton.Tx, c *baton.Conversation, h *baton.Handoff, p
 	if err := tx.PutHandoff(*h); err != nil {
 		return err
 	}
-	if err := tx.PutJob(baton.Job{Kind: jobOpen, Lane: deskLane(h.ID), HandoffID: h.ID, RunAt: now(), Payload: jobRef(h.WorkspaceID, h.ID)}); err != nil {
+	if err := tx.PutJob(baton.Job{Kind: kind, Lane: deskLane(h.ID), HandoffID: h.ID, RunAt: at, Payload: jobRef(h.WorkspaceID, h.ID)}); err != nil {
 		return err
 	}
 	return e.schedule(tx, *h, pol)
@@ -383,7 +389,10 @@ func (e *Engine) BotMessage(ctx context.Context, ws, botID, conversationID strin
 			return "", &baton.Error{Code: baton.ESTALE, Field: "epoch", Message: fmt.Sprintf("epoch %d is stale: the conversation is at epoch %d", epoch, c.Epoch)}
 		}
 		m = baton.Message{ID: NewID("msg"), ConversationID: c.ID, Author: baton.ByBot, Text: text, Attachments: atts, Epoch: c.Epoch, CreatedAt: now()}
-		return c.ID + "/" + m.ID, tx.AddMessage(&m)
+		if err := tx.AddMessage(&m); err != nil {
+			return "", err
+		}
+		return c.ID + "/" + m.ID, e.seatReply(tx, bot, &c, m)
 	})
 	if err == nil && replay {
 		m, err = e.message(ctx, ws, ref)

@@ -188,6 +188,10 @@ func (e *Engine) runJob(ctx context.Context, t task) outcome {
 			err = e.deliver(ctx, t.ref)
 		case jobTimer:
 			err = e.fire(ctx, t.ref)
+		case jobReply:
+			err = e.reply(ctx, t.ref)
+		case jobTransfer:
+			err = e.transferNow(ctx, t.Job, t.ref)
 		default:
 			err = fmt.Errorf("unknown job kind %q", t.Kind)
 		}
