@@ -184,6 +184,27 @@ func handleBotMessage(log *slog.Logger, eng *engine.Engine) http.Handler {
 	})
 }
 
+// handleTransfer hands a seat chat to a human group.
+func handleTransfer(log *slog.Logger, eng *engine.Engine) http.Handler {
+	type request struct {
+		BotID string `json:"bot_id"`
+		Hint  string `json:"hint"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[request](r)
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		h, err := eng.Transfer(r.Context(), workspace(r.Context()), req.BotID, r.PathValue("conversation_id"), req.Hint)
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		encode(w, http.StatusCreated, newHandoff(h))
+	})
+}
+
 // handleAvailability says whether a handoff can be served now.
 func handleAvailability(log *slog.Logger, eng *engine.Engine) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

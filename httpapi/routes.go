@@ -27,6 +27,7 @@ func addRoutes(mux mux, log *slog.Logger, eng *engine.Engine, agents inbox.Agent
 	mux.Handle("POST /v1/handoffs/{id}/email", botPost(handleProvideEmail(log, eng)))
 	mux.Handle("GET /v1/conversations/{conversation_id}", bot(handleGetConversation(log, eng)))
 	mux.Handle("POST /v1/conversations/{conversation_id}/bot-messages", botPost(handleBotMessage(log, eng)))
+	mux.Handle("POST /v1/conversations/{conversation_id}/transfer", botPost(handleTransfer(log, eng)))
 	mux.Handle("GET /v1/availability", bot(handleAvailability(log, eng)))
 	mux.Handle("GET /v1/events", bot(handleEvents(log, eng)))
 	mux.Handle("GET /v1/events/stream", bot(handleEventStream(log, eng)))

@@ -23,6 +23,7 @@ type handoffJSON struct {
 	Reply          string          `json:"reply,omitempty"`
 	Agent          baton.Agent     `json:"agent,omitzero"`
 	Routing        string          `json:"routing,omitempty"`
+	Decision       *baton.Decision `json:"decision,omitempty"`
 	Question       string          `json:"question"`
 	CreatedAt      time.Time       `json:"created_at"`
 	QueuedAt       time.Time       `json:"queued_at,omitzero"`
@@ -35,7 +36,7 @@ func newHandoff(h baton.Handoff) handoffJSON {
 	return handoffJSON{
 		ID: h.ID, ConversationID: h.ExternalID, BotID: h.BotID, DeskID: h.DeskID,
 		State: h.State, EndReason: h.EndReason, Epoch: h.Epoch, NeedsEmail: h.NeedsEmail,
-		Reply: h.Reply, Agent: h.Agent, Routing: h.Routing, Question: h.Question,
+		Reply: h.Reply, Agent: h.Agent, Routing: h.Routing, Decision: h.Decision, Question: h.Question,
 		CreatedAt: utc(h.CreatedAt), QueuedAt: utc(h.QueuedAt), ActiveAt: utc(h.ActiveAt), EndedAt: utc(h.EndedAt),
 		Summary: h.Summary,
 	}
