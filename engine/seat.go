@@ -49,7 +49,11 @@ func (e *Engine) seatEvent(tx baton.Tx, dc baton.DeskConfig, ev baton.DeskEvent)
 	}
 	t := now()
 	c, err := tx.Conversation(dc.WorkspaceID, bot.ID, ev.Ref)
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
+	if baton.ErrorCode(err) == baton.ENOTFOUND && ev.Type != baton.DeskCustomerMessage {
+		// The desk reports every chat of the license; only chats where a
+		// customer wrote to the seat are the bot's.
+		return nil
+	} else if baton.ErrorCode(err) == baton.ENOTFOUND {
 		c = baton.Conversation{ID: NewID("cv"), WorkspaceID: dc.WorkspaceID, BotID: bot.ID, ExternalID: ev.Ref, Owner: baton.OwnerBot, UpdatedAt: t}
 	} else if err != nil {
 		return err
