@@ -405,7 +405,7 @@ func (c *config) validate(newDesk engine.DeskFactory) error {
 			kinds[d.ID] = d.Kind
 			switch d.Kind {
 			case "":
-				return errorAt(dp+".kind", "is required: inbox or webhook")
+				return errorAt(dp+".kind", "is required: inbox, webhook or livechat")
 			case baton.KindInbox:
 				if len(d.Settings) > 0 {
 					return errorAt(dp+".settings", "the inbox desk takes no settings")

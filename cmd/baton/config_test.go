@@ -79,7 +79,7 @@ func TestConfigErrors(t *testing.T) {
 		want     string
 	}{
 		{"unknown field", `out_of_hours_reply: "Closed."`, `out_of_hours_reply: "Closed.", wait_timeuot: 60s`,
-			"workspaces[0].desks[0].policy.wait_timeuot: unknown field (line 10); want one of zone, periods, out_of_hours_reply, wait_timeout, wait_grace, session_timeout, idle_expiry, history_rounds, require_email"},
+			"workspaces[0].desks[0].policy.wait_timeuot: unknown field (line 10); want one of zone, periods, out_of_hours_reply, wait_timeout, wait_grace, session_timeout, idle_expiry, history_rounds, require_email, transfer"},
 		{"unknown top field", "workspaces:", "workspace: []\nworkspaces:",
 			"workspace: unknown field (line 2); want one of workspaces"},
 		{"unknown bot field", "desk: support}", "desk: support, colour: blue}",
@@ -93,9 +93,9 @@ func TestConfigErrors(t *testing.T) {
 		{"bad duration", "wait_timeout: 60s", "wait_timeout: soon",
 			`workspaces[0].desks[0].policy.wait_timeout: "soon" is not a duration like "60s" or "30m"`},
 		{"unknown desk kind", "kind: inbox", "kind: zendesk",
-			`workspaces[0].desks[1].kind: "zendesk" is not a desk kind this build serves; want inbox or webhook`},
+			`workspaces[0].desks[1].kind: "zendesk" is not a desk kind this build serves; want inbox, webhook or livechat`},
 		{"missing desk kind", "        kind: inbox\n", "",
-			"workspaces[0].desks[1].kind: is required: inbox or webhook"},
+			"workspaces[0].desks[1].kind: is required: inbox, webhook or livechat"},
 		{"bad bot secret", `webhook_secret: "${ACME_BOT_SECRET}"`, `webhook_secret: "whsec_c2hvcnQ="`,
 			`workspaces[0].bots[0].webhook_secret: secret key is 5 bytes, want 24 to 64; want "whsec_" and the base64 of 24 to 64 random bytes`},
 		{"bot secret not base64", `webhook_secret: "${ACME_BOT_SECRET}"`, `webhook_secret: "hunter2!"`,

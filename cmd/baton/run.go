@@ -27,6 +27,7 @@ import (
 	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/httpapi"
 	"github.com/batonhq/baton/inbox"
+	"github.com/batonhq/baton/livechat"
 	"github.com/batonhq/baton/metrics"
 	"github.com/batonhq/baton/postgres"
 	"github.com/batonhq/baton/sqlite"
@@ -49,6 +50,10 @@ commands:
   serve     run the server (default); --config FILE declares workspaces
   migrate   apply the database migrations and exit
   demo      run a demo on a temporary database; --walk walks a handoff and exits
+  livechat webhooks --desk ID --url URL
+            register a LiveChat desk's chat webhooks for the Baton at URL
+  sim livechat [--addr HOST:PORT]
+            run the LiveChat simulator (default 127.0.0.1:8090)
   version   print the version
 
 environment:
@@ -104,7 +109,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	flags.SetOutput(stderr)
 	flags.Usage = func() { fmt.Fprint(stderr, usage) }
 	var walk bool
+	var deskID, url, addr string
 	switch cmd {
+	case "livechat", "sim":
+		want := map[string]string{"livechat": "webhooks", "sim": "livechat"}[cmd]
+		if len(rest) == 0 || rest[0] != want {
+			return fmt.Errorf("usage: baton %s %s ...; try: baton help", cmd, want)
+		}
+		cmd, rest = cmd+" "+want, rest[1:]
+		if cmd == "livechat webhooks" {
+			flags.StringVar(&e.config, "config", e.config, "YAML `file` declaring the desk")
+			flags.StringVar(&deskID, "desk", "", "the LiveChat desk's `id`")
+			flags.StringVar(&url, "url", "", "this Baton's public base `URL`")
+		} else {
+			flags.StringVar(&addr, "addr", "", "listen `address`")
+		}
 	case "serve":
 		flags.StringVar(&e.config, "config", e.config, "YAML `file` declaring workspaces")
 	case "demo":
@@ -126,9 +145,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("%s: unexpected argument %q", cmd, flags.Arg(0))
 	}
 
-	if cmd == "version" {
+	switch cmd {
+	case "version":
 		fmt.Fprintln(stdout, "baton", version)
 		return nil
+	case "livechat webhooks":
+		return liveChatWebhooks(ctx, e, getenv, deskID, url, stdout)
+	case "sim livechat":
+		return simLiveChat(ctx, addr, stdout)
 	}
 	level := e.logLevel
 	if level == "" && cmd == "demo" {
@@ -304,8 +328,10 @@ func migrate(ctx context.Context, e env, stdout io.Writer) error {
 	return nil
 }
 
-// deskFactory builds desk adapters by kind. Webhook desks share client.
+// deskFactory builds desk adapters by kind. Webhook and LiveChat desks share
+// client; LiveChat desks are kept per configuration, with their tokens.
 func deskFactory(client *http.Client) engine.DeskFactory {
+	lc := livechat.NewFactory(client)
 	return func(c baton.DeskConfig) (baton.Desk, error) {
 		switch c.Kind {
 		case baton.KindInbox:
@@ -320,8 +346,10 @@ func deskFactory(client *http.Client) engine.DeskFactory {
 				return nil, err
 			}
 			return d, nil
+		case baton.KindLiveChat:
+			return lc.New(c)
 		}
-		return nil, baton.FieldErrorf("kind", "%q is not a desk kind this build serves; want inbox or webhook", c.Kind)
+		return nil, baton.FieldErrorf("kind", "%q is not a desk kind this build serves; want inbox, webhook or livechat", c.Kind)
 	}
 }
 
