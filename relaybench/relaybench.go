@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -106,8 +107,23 @@ func (s *sink) arrived(id string) (time.Time, bool) {
 	return t, ok
 }
 
-// Run measures both sides.
-func Run(ctx context.Context, o Options) (Report, error) {
+func (s *sink) count() int { return int(s.n.Load()) }
+
+func (s *sink) duplicates() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dups
+}
+
+// desk is where the messages land: it says when each one arrived.
+type desk interface {
+	count() int
+	arrived(id string) (time.Time, bool)
+	duplicates() int
+}
+
+// defaults fills in an Options' zero fields.
+func defaults(o Options) Options {
 	if o.Messages <= 0 {
 		o.Messages = 5000
 	}
@@ -117,6 +133,12 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 2 * time.Minute
 	}
+	return o
+}
+
+// Run measures both sides through the webhook desk.
+func Run(ctx context.Context, o Options) (Report, error) {
+	o = defaults(o)
 	var rep Report
 	var err error
 	if rep.Bare, err = bare(ctx, o); err != nil {
@@ -147,7 +169,7 @@ func client(conns int) *http.Client {
 
 // drive sends o.Messages through send from o.Conversations goroutines and
 // waits until the sink has them all.
-func drive(ctx context.Context, name string, o Options, sk *sink, send func(conv int, id string) error) (Result, error) {
+func drive(ctx context.Context, name string, o Options, sk desk, send func(conv int, id string) error) (Result, error) {
 	sent := make([]time.Time, o.Messages)
 	accepted := make([]time.Duration, o.Messages)
 	var next atomic.Int64
@@ -186,9 +208,9 @@ func drive(ctx context.Context, name string, o Options, sk *sink, send func(conv
 	}
 	acceptedAll := time.Since(start)
 	deadline := time.Now().Add(o.Timeout)
-	for sk.n.Load() < int64(o.Messages) {
+	for sk.count() < o.Messages {
 		if time.Now().After(deadline) {
-			return Result{}, fmt.Errorf("%s: only %d of %d messages reached the desk", name, sk.n.Load(), o.Messages)
+			return Result{}, fmt.Errorf("%s: only %d of %d messages reached the desk", name, sk.count(), o.Messages)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -206,7 +228,44 @@ func drive(ctx context.Context, name string, o Options, sk *sink, send func(conv
 	slices.Sort(lat)
 	slices.Sort(accepted)
 	return Result{Name: name, Messages: o.Messages, Elapsed: elapsed, AcceptElapsed: acceptedAll, PerSecond: float64(o.Messages) / elapsed.Seconds(),
-		P50: lat[len(lat)/2], P99: lat[len(lat)*99/100], AcceptP99: accepted[len(accepted)*99/100], Duplicates: sk.dups}, nil
+		P50: lat[len(lat)/2], P99: lat[len(lat)*99/100], AcceptP99: accepted[len(accepted)*99/100], Duplicates: sk.duplicates()}, nil
+}
+
+// forward is the baseline relay: POST /relay/{conv} {"text"} is forwarded
+// to the desk (url, Authorization, body from target) before it is answered.
+func forward(out *http.Client, target func(conv int, text string) (url, auth string, body any)) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /relay/{conv}", func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ Text string }
+		conv, err := strconv.Atoi(r.PathValue("conv"))
+		if err == nil {
+			err = json.NewDecoder(r.Body).Decode(&in)
+		}
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		url, auth, body := target(conv, in.Text)
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", url, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := out.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), 502)
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			http.Error(w, resp.Status, 502)
+			return
+		}
+		w.WriteHeader(201)
+	})
+	return mux
 }
 
 // bare is the baseline: a relay that forwards each request to the desk before answering, storing nothing.
@@ -214,27 +273,13 @@ func bare(ctx context.Context, o Options) (Result, error) {
 	sk := &sink{at: map[string]time.Time{}}
 	desk := httptest.NewServer(sk)
 	defer desk.Close()
-	out := client(o.Conversations)
-	relay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct{ Text string }
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		b, _ := json.Marshal(map[string]any{"conversation_id": r.PathValue("id"), "timestamp": time.Now().UnixMilli(), "body": in.Text})
-		resp, err := out.Post(desk.URL+"/chat", "application/json", bytes.NewReader(b))
-		if err != nil {
-			http.Error(w, err.Error(), 502)
-			return
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		w.WriteHeader(201)
+	relay := httptest.NewServer(forward(client(o.Conversations), func(conv int, text string) (string, string, any) {
+		return desk.URL + "/chat", "", map[string]any{"conversation_id": fmt.Sprint("h", conv), "timestamp": time.Now().UnixMilli(), "body": text}
 	}))
 	defer relay.Close()
 	in := client(o.Conversations)
 	return drive(ctx, "bare", o, sk, func(conv int, id string) error {
-		return post(in, fmt.Sprintf("%s/v1/handoffs/h%d/messages", relay.URL, conv), "", map[string]string{"text": id}, 201, nil)
+		return post(in, fmt.Sprintf("%s/relay/%d", relay.URL, conv), "", map[string]string{"text": id}, 201, nil)
 	})
 }
 
@@ -308,31 +353,44 @@ func throughBaton(ctx context.Context, o Options) (Result, error) {
 	api := httptest.NewServer(httpapi.NewServer(log, eng, inbox.Agents{Engine: eng}, nil, nil))
 	defer api.Close()
 	in := client(o.Conversations)
-	ids := make([]string, o.Conversations)
-	for c := range o.Conversations {
-		var h struct{ ID string }
-		err := post(in, api.URL+"/v1/handoffs", "bench-key", map[string]any{
-			"conversation_id": fmt.Sprintf("conv-%d", c), "customer": map[string]any{"id": fmt.Sprintf("cust-%d", c)}, "question": "help",
-		}, 201, &h)
-		if err != nil {
-			return Result{}, err
-		}
-		ids[c] = h.ID
-	}
-	// Wait until every handoff is open in the desk.
-	for _, id := range ids {
-		for {
-			h, err := eng.Handoff(ctx, "bench", id)
-			if err != nil {
-				return Result{}, err
-			}
-			if h.State == baton.Queued {
-				break
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+	ids, err := openHandoffs(ctx, eng, in, api.URL, o.Conversations)
+	if err != nil {
+		return Result{}, err
 	}
 	return drive(ctx, "baton", o, sk, func(conv int, id string) error {
 		return post(in, api.URL+"/v1/handoffs/"+ids[conv]+"/messages", "bench-key", map[string]string{"text": id}, 201, nil)
 	})
+}
+
+// openHandoffs asks for n handoffs through the API and waits until each is
+// queued in its desk.
+func openHandoffs(ctx context.Context, eng *engine.Engine, in *http.Client, api string, n int) ([]string, error) {
+	ids := make([]string, n)
+	for c := range n {
+		var h struct{ ID string }
+		err := post(in, api+"/v1/handoffs", "bench-key", map[string]any{
+			"conversation_id": fmt.Sprintf("conv-%d", c), "customer": map[string]any{"id": fmt.Sprintf("cust-%d", c)}, "question": "help",
+		}, 201, &h)
+		if err != nil {
+			return nil, err
+		}
+		ids[c] = h.ID
+	}
+	deadline := time.Now().Add(time.Minute)
+	for _, id := range ids {
+		for {
+			h, err := eng.Handoff(ctx, "bench", id)
+			if err != nil {
+				return nil, err
+			}
+			if h.State == baton.Queued {
+				break
+			}
+			if !h.Open() || time.Now().After(deadline) {
+				return nil, fmt.Errorf("handoff %s did not open in the desk: %s %s", id, h.State, h.EndReason)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	return ids, nil
 }

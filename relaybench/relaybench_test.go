@@ -36,3 +36,32 @@ func TestRelayDeliversEverythingOnce(t *testing.T) {
 		t.Fatalf("no throughput: %v", rep)
 	}
 }
+
+// BenchmarkLiveChat is BenchmarkRelay into the LiveChat simulator: the
+// baseline calls send_event as the customer, Baton relays through its
+// LiveChat desk.
+// Run: go test -run '^$' -bench LiveChat -benchtime 1x ./relaybench
+func BenchmarkLiveChat(b *testing.B) {
+	for b.Loop() {
+		rep, err := LiveChat(context.Background(), Options{Messages: 3000, Conversations: 32, Dir: b.TempDir()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Log("\n" + rep.String())
+		b.ReportMetric(rep.ThroughputRatio, "ratio")
+		b.ReportMetric(rep.Baton.PerSecond, "baton-msg/s")
+		b.ReportMetric(rep.Bare.PerSecond, "bare-msg/s")
+		b.ReportMetric(float64(rep.AddedP99.Microseconds())/1000, "added-p99-ms@half")
+	}
+}
+
+// TestLiveChatDeliversEverythingOnce checks the LiveChat plumbing of the benchmark.
+func TestLiveChatDeliversEverythingOnce(t *testing.T) {
+	rep, err := LiveChat(context.Background(), Options{Messages: 200, Conversations: 8, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Bare.Duplicates != 0 || rep.Baton.Duplicates != 0 || rep.Baton.PerSecond <= 0 {
+		t.Fatalf("%v", rep)
+	}
+}

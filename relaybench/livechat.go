@@ -1,0 +1,208 @@
+package relaybench
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/httpapi"
+	"github.com/batonhq/baton/inbox"
+	"github.com/batonhq/baton/livechat"
+	"github.com/batonhq/baton/livechatsim"
+	"github.com/batonhq/baton/sqlite"
+)
+
+// LiveChat runs the same traffic into the LiveChat simulator: the baseline
+// relays each request straight to the Customer Chat API's send_event with a
+// customer token; Baton relays through its LiveChat desk (customer identity,
+// durable outbox, delivery as the customer).
+func LiveChat(ctx context.Context, o Options) (Report, error) {
+	o = defaults(o)
+	var rep Report
+	var err error
+	if rep.Bare, err = bareLiveChat(ctx, o); err != nil {
+		return rep, err
+	}
+	if rep.Baton, err = batonLiveChat(ctx, o); err != nil {
+		return rep, err
+	}
+	rep.ThroughputRatio = rep.Baton.PerSecond / rep.Bare.PerSecond
+	half := o
+	half.Rate = rep.Baton.PerSecond / 2
+	half.Messages = max(500, min(o.Messages, int(half.Rate*3)))
+	if rep.HalfBare, err = bareLiveChat(ctx, half); err != nil {
+		return rep, err
+	}
+	if rep.HalfBaton, err = batonLiveChat(ctx, half); err != nil {
+		return rep, err
+	}
+	rep.AddedP99 = rep.HalfBaton.P99 - rep.HalfBare.P99
+	return rep, nil
+}
+
+// simDesk reads arrivals from the simulator's chats: a customer message whose
+// text is the bench's message id.
+type simDesk struct {
+	sim *livechatsim.Sim
+	mu  sync.Mutex
+	at  map[string]time.Time
+	dup int
+}
+
+func (d *simDesk) scan() {
+	at, dup := map[string]time.Time{}, 0
+	for _, c := range d.sim.Chats() {
+		for _, th := range c.Threads {
+			for _, e := range th.Events {
+				if e.Type != "message" || !strings.HasPrefix(e.Text, "m") {
+					continue
+				}
+				if _, ok := at[e.Text]; ok {
+					dup++
+					continue
+				}
+				at[e.Text] = e.CreatedAt
+			}
+		}
+	}
+	d.mu.Lock()
+	d.at, d.dup = at, dup
+	d.mu.Unlock()
+}
+
+func (d *simDesk) count() int {
+	d.scan()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.at)
+}
+
+func (d *simDesk) arrived(id string) (time.Time, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t, ok := d.at[id]
+	return t, ok
+}
+
+func (d *simDesk) duplicates() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.dup
+}
+
+// newSim starts a simulator with one group and one agent who accepts chats.
+func newSim() (*livechatsim.Sim, *httptest.Server, livechatsim.App, livechatsim.Agent, error) {
+	sim := livechatsim.New(livechatsim.Config{})
+	sim.AddGroup(1, "Support")
+	app := sim.AddApp(livechatsim.App{RedirectURI: "http://localhost"})
+	agent, err := sim.AddAgent(livechatsim.Agent{ID: "agent@example.com", Name: "Agent", Role: "owner", MaxChats: 1000,
+		Groups: map[int]string{0: "normal", 1: "normal"}})
+	srv := httptest.NewServer(sim.Handler())
+	return sim, srv, app, agent, err
+}
+
+// bareLiveChat relays each request to send_event as the customer, storing nothing.
+func bareLiveChat(ctx context.Context, o Options) (Result, error) {
+	sim, srv, _, _, err := newSim()
+	if err != nil {
+		return Result{}, err
+	}
+	defer sim.Close()
+	defer srv.Close()
+	chats, tokens := make([]string, o.Conversations), make([]string, o.Conversations)
+	for c := range o.Conversations {
+		if chats[c], err = sim.CustomerStartChat(1, "hello"); err != nil {
+			return Result{}, err
+		}
+		ch, _ := sim.Chat(chats[c])
+		for _, u := range ch.Users {
+			if u.Type == "customer" {
+				tokens[c], err = sim.CustomerToken(u.ID)
+			}
+		}
+		if err != nil || tokens[c] == "" {
+			return Result{}, fmt.Errorf("no customer token for chat %s: %v", chats[c], err)
+		}
+	}
+	out := client(o.Conversations)
+	url := srv.URL + "/v3.6/customer/action/send_event?organization_id=" + sim.OrganizationID()
+	relay := httptest.NewServer(forward(out, func(conv int, text string) (string, string, any) {
+		return url, "Bearer " + tokens[conv], map[string]any{"chat_id": chats[conv], "event": map[string]any{"type": "message", "text": text, "visibility": "all"}}
+	}))
+	defer relay.Close()
+	in := client(o.Conversations)
+	return drive(ctx, "bare", o, &simDesk{sim: sim}, func(conv int, id string) error {
+		return post(in, fmt.Sprintf("%s/relay/%d", relay.URL, conv), "", map[string]string{"text": id}, 201, nil)
+	})
+}
+
+// batonLiveChat runs the traffic through Baton's LiveChat relay desk.
+func batonLiveChat(ctx context.Context, o Options) (Result, error) {
+	sim, srv, app, agent, err := newSim()
+	if err != nil {
+		return Result{}, err
+	}
+	defer sim.Close()
+	defer srv.Close()
+	dir, err := os.MkdirTemp(o.Dir, "baton-bench")
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"), []byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		return Result{}, err
+	}
+	defer st.Close()
+	lc := livechat.NewFactory(client(64))
+	factory := func(d baton.DeskConfig) (baton.Desk, error) {
+		if d.Kind == baton.KindInbox {
+			return inbox.New(d)
+		}
+		return lc.New(d)
+	}
+	log := slog.New(slog.DiscardHandler)
+	eng := engine.New(st, factory, log, nil, engine.Config{Workers: 64})
+	err = st.Tx(ctx, func(tx baton.Tx) error {
+		if err := tx.CreateWorkspace(baton.Workspace{ID: "bench", Name: "Bench"}); err != nil {
+			return err
+		}
+		if err := tx.PutAPIKey(baton.APIKey{Hash: engine.HashKey("bench-key"), WorkspaceID: "bench", Name: "bench"}); err != nil {
+			return err
+		}
+		err := tx.PutDesk(baton.DeskConfig{ID: "livechat", WorkspaceID: "bench", Name: "LiveChat", Kind: baton.KindLiveChat, Status: baton.Available,
+			Settings: map[string]string{"organization_id": sim.OrganizationID(), "client_id": app.ClientID, "redirect_uri": app.RedirectURI,
+				"account_id": agent.AccountID, "token": agent.PAT, "secret_key": "bench-secret-key-0123456789", "group_id": "1",
+				"api_url": srv.URL, "accounts_url": srv.URL},
+			Policy: &baton.Policy{WaitTimeout: baton.Duration(time.Hour), SessionTimeout: baton.Duration(time.Hour), IdleExpiry: baton.Duration(time.Hour)}})
+		if err != nil {
+			return err
+		}
+		return tx.PutBot(baton.Bot{ID: "bot", WorkspaceID: "bench", Name: "Bench bot", DeskID: "livechat"})
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { eng.Run(wctx); close(done) }()
+	defer func() { stop(); <-done }()
+	api := httptest.NewServer(httpapi.NewServer(log, eng, inbox.Agents{Engine: eng}, nil, nil))
+	defer api.Close()
+	in := client(o.Conversations)
+	ids, err := openHandoffs(ctx, eng, in, api.URL, o.Conversations)
+	if err != nil {
+		return Result{}, err
+	}
+	return drive(ctx, "baton", o, &simDesk{sim: sim}, func(conv int, id string) error {
+		return post(in, api.URL+"/v1/handoffs/"+ids[conv]+"/messages", "bench-key", map[string]string{"text": id}, 201, nil)
+	})
+}
