@@ -414,7 +414,7 @@ func (s *Sim) listStatusesM(c *call) (any, error) {
 	out := []any{}
 	for _, id := range s.order {
 		a := s.agents[id]
-		if a.status == Offline || (len(in.Filters.GroupIDs) > 0 && rank(a, in.Filters.GroupIDs) < 0 && !inGroups(a, in.Filters.GroupIDs)) {
+		if a.status == Offline || (len(in.Filters.GroupIDs) > 0 && !inGroups(a, in.Filters.GroupIDs)) {
 			continue
 		}
 		out = append(out, obj{"agent_id": a.id, "status": a.status})

@@ -167,7 +167,7 @@ func (s *Sim) startChat(who *actor, in startIn) (obj, error) {
 		return nil, err
 	}
 	active := in.Active == nil || *in.Active
-	c := &chat{id: s.chatID(), created: s.now(), access: slices.Clone(groups), followers: map[string]bool{},
+	c := &chat{id: s.chatID(), access: slices.Clone(groups), followers: map[string]bool{},
 		props: chatProps(in.Chat.Properties, who.client, in.Continuous)}
 	var listed []string
 	if who.isCustomer() {

@@ -114,7 +114,13 @@
 // documented system messages (manual_archived_agent,
 // manual_archived_customer, chat_transferred, agent_added, agent_joined,
 // agent_removed, agent_left, customer_added, customer_updated), which
-// fire incoming_event like any event.
+// fire incoming_event like any event; the initial events of start_chat and
+// resume_chat travel in incoming_chat only. A transfer to an agent needs
+// the agent to have access to the chat, and to accept chats (else
+// agent_offline) unless ignore_agents_availability. A requester who is not
+// present gets missing_access (unless ignore_requester_presence where the
+// method has it); sending to an inactive chat gets chat_inactive (customers
+// may attach_to_last_thread).
 //
 // # Webhooks
 //
@@ -158,6 +164,7 @@
 //	                       "authorization"}],"bots":[{"id","secret"}],"webhooks":[{"id","action"}]}
 //	GET  /sim/state     groups, agents, bots (with status), apps, chats (all threads), customers, webhooks, now
 //	GET  /sim/chats, /sim/chats/{id}, /sim/customers/{id}
+//	GET  /sim/requests  [{"method","path","query","auth","status","body"}]  (LiveChat and accounts calls)
 //	GET  /sim/webhooks  [{"id","webhook_id","action","url","attempts","status","error","delivered",
 //	                      "failed","duplicate","body"}]
 //	POST /sim/webhooks/flush                  wait until no delivery is pending
@@ -181,5 +188,24 @@
 // Code, AgentToken, BotToken, CustomerToken, AgentSend, AgentFile,
 // AgentJoin, AgentClose, AgentTransfer, SetStatus, CustomerStartChat,
 // CustomerSend, CustomerClose, Chat, Chats, Customer, Status, Webhooks,
-// Flush, Redeliver, Faults, SetFaults, ExpireTokens, Advance.
+// Flush, Redeliver, Requests, Faults, SetFaults, ExpireTokens, Advance.
+// Driver actions of human agents carry the LiveChat agent app's client_id
+// (source_type "other_clients"); AgentClose and AgentTransfer act with
+// ignore_requester_presence, as an administrator can.
+//
+// # Checking a client against the docs
+//
+// testdata/*.json transcribe the documented examples (testdata/README.md);
+// Fixture returns one. Requests (GET /sim/requests) logs the LiveChat API
+// and accounts requests a client sent; RequestShape compares a request body
+// with a request fixture (no unknown keys, same JSON types) and Shape
+// compares an answer or webhook with its fixture (same keys and types):
+//
+//	for _, r := range sim.Requests() {
+//		if r.Path == "/v3.6/agent/action/send_event" {
+//			for _, d := range livechatsim.RequestShape(livechatsim.Fixture("send_event_request.json"), r.Body) {
+//				t.Error(d)
+//			}
+//		}
+//	}
 package livechatsim

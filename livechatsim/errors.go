@@ -15,6 +15,7 @@ type Error struct {
 	Data    map[string]any `json:"data,omitempty"`
 }
 
+// Error returns "type: message".
 func (e *Error) Error() string { return e.Type + ": " + e.Message }
 
 // Status is the HTTP status the simulator answers with this error. LiveChat
@@ -91,6 +92,7 @@ type oauthErr struct {
 	desc   string
 }
 
+// Error returns "code: description".
 func (e *oauthErr) Error() string { return e.code + ": " + e.desc }
 
 func oauthf(code, format string, args ...any) *oauthErr {

@@ -27,7 +27,7 @@ var executables = map[string]bool{".exe": true, ".bat": true, ".cmd": true, ".co
 	".scr": true, ".dll": true, ".jar": true, ".vbs": true, ".ps1": true, ".sh": true, ".app": true}
 
 // upload serves upload_file: multipart field "file", at most 10 MB.
-func (s *Sim) upload(r *http.Request, who *actor) (obj, error) {
+func (s *Sim) upload(r *http.Request) (obj, error) {
 	r.Body = http.MaxBytesReader(nil, r.Body, MaxUpload+1<<20)
 	mr, err := r.MultipartReader()
 	if err != nil {

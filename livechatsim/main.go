@@ -39,6 +39,9 @@ func Main(ctx context.Context, addr string, stdout io.Writer) error {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
+		base = fmt.Sprintf("http://localhost:%d", a.Port)
+	}
 	fmt.Fprintf(stdout, "LiveChat simulator (API v3.6) listening on %s\n", base)
 	fmt.Fprintf(stdout, "  organization_id  %s\n  license_id       %d\n", s.OrganizationID(), s.LicenseID())
 	fmt.Fprintf(stdout, "  agent            %s (account_id %s, PAT %s)\n", a.ID, a.AccountID, a.PAT)

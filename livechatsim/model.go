@@ -65,7 +65,6 @@ type thread struct {
 
 type chat struct {
 	id        string
-	created   time.Time
 	users     []*member
 	props     obj
 	access    []int

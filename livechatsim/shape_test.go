@@ -149,3 +149,41 @@ func TestShapes(t *testing.T) {
 	_, info := e.do("GET", "/v2/info", "Bearer "+str(tokv, "access_token"), nil)
 	checkShape(t, "info_response.json", info)
 }
+
+// TestRequestLog shows how a client test checks its requests: Requests
+// returns what was sent, RequestShape compares it with a request fixture.
+func TestRequestLog(t *testing.T) {
+	e := newEnv(t)
+	_, cust := e.customer()
+	out := e.agent("start_chat", obj{"chat": obj{"users": []obj{{"id": cust, "type": "customer"}}}})
+	e.agent("send_event", obj{"chat_id": str(out, "chat_id"), "event": obj{"type": "message", "text": "hi"}})
+	e.agent("send_event", obj{"chat_id": str(out, "chat_id"), "event": obj{"type": "message", "text": "hi", "recipient": "all"}})
+	e.do("GET", "/sim/state", "", nil)
+	e.do("GET", "/v3.6/agent/action/get_chat", "", nil)
+
+	reqs := e.sim.Requests()
+	if len(reqs) != 5 || reqs[0].Path != "/v2/customer/token" || reqs[0].Auth != "" || reqs[2].Auth != "Basic" ||
+		reqs[2].Path != agentAPIPath+"send_event" || reqs[2].Status != 200 || reqs[4].Status != 404 {
+		t.Fatalf("requests: %+v", reqs)
+	}
+	for name, body := range map[string][]byte{"agent_start_chat_request.json": reqs[1].Body, "send_event_request.json": reqs[2].Body} {
+		if d := RequestShape(Fixture(name), body); len(d) != 0 {
+			t.Errorf("%s: %v", name, d)
+		}
+	}
+	if d := RequestShape(Fixture("send_event_request.json"), reqs[3].Body); len(d) != 1 || !strings.Contains(d[0], "recipient") {
+		t.Errorf("unknown key not reported: %v", d)
+	}
+	if d := Shape(Fixture("error.json"), []byte(`{"error":{"type":"x","message":"y"}}`)); len(d) != 0 {
+		t.Errorf("error shape: %v", d)
+	}
+	if d := Shape(Fixture("error.json"), []byte(`{"error":{"type":"x"}}`)); len(d) != 1 {
+		t.Errorf("missing message not reported: %v", d)
+	}
+	if Fixture("nope.json") != nil {
+		t.Errorf("unknown fixture")
+	}
+	if st, v := e.do("GET", "/v3.6/agent/action/get_chat", "", nil); st != 404 || str(v, "error", "type") != "not_found" {
+		t.Errorf("GET on a POST method: %d %v", st, v)
+	}
+}

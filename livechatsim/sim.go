@@ -131,7 +131,7 @@ func (s *Sim) OrganizationID() string { return s.cfg.OrganizationID }
 // LicenseID is the simulated license number.
 func (s *Sim) LicenseID() int { return s.cfg.LicenseID }
 
-// now is the simulated clock; callers hold s.mu or accept a racy read of offset.
+// now is the simulated clock; callers hold s.mu.
 func (s *Sim) now() time.Time { return s.cfg.Now().Add(s.offset).UTC() }
 
 // Handler serves the LiveChat APIs, the accounts endpoints, uploaded files
@@ -184,6 +184,7 @@ type statusWriter struct {
 	status int
 }
 
+// WriteHeader records the status.
 func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
@@ -228,7 +229,6 @@ const (
 // call is one LiveChat API request being served.
 type call struct {
 	who  *actor
-	ver  string
 	body []byte
 	r    *http.Request
 }
@@ -287,7 +287,7 @@ func (s *Sim) api(kind apiKind) http.HandlerFunc {
 			writeErr(w, errf("not_found", "Method %s not found", name))
 			return
 		}
-		c := &call{ver: ver, r: r}
+		c := &call{r: r}
 		if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 			b, err := io.ReadAll(io.LimitReader(r.Body, MaxUpload+1))
 			if err != nil {
@@ -311,7 +311,7 @@ func (s *Sim) api(kind apiKind) http.HandlerFunc {
 			return
 		}
 		if name == "upload_file" {
-			out, err := s.upload(r, c.who)
+			out, err := s.upload(r)
 			reply(w, out, err)
 			return
 		}
