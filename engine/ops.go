@@ -71,18 +71,29 @@ func validEmail(s string) bool {
 	return err == nil && a.Address == s
 }
 
-func validMessage(field, text string, atts []baton.Attachment) error {
+// ValidMessage checks a message's text and attachments against Baton's
+// limits, naming the first bad field.
+func ValidMessage(text string, atts []baton.Attachment) error { return validMessage("", text, atts) }
+
+// validMessage is ValidMessage with the fields named under prefix.
+func validMessage(prefix, text string, atts []baton.Attachment) error {
+	field := func(name string) string {
+		if prefix == "" {
+			return name
+		}
+		return prefix + "." + name
+	}
 	if strings.TrimSpace(text) == "" && len(atts) == 0 {
-		return baton.FieldErrorf(field+".text", "is required when there are no attachments")
+		return baton.FieldErrorf(field("text"), "is required when there are no attachments")
 	}
 	if len(text) > MaxText {
-		return baton.FieldErrorf(field+".text", "is longer than %d bytes", MaxText)
+		return baton.FieldErrorf(field("text"), "is longer than %d bytes", MaxText)
 	}
 	if len(atts) > MaxAttachments {
-		return baton.FieldErrorf(field+".attachments", "has more than %d items", MaxAttachments)
+		return baton.FieldErrorf(field("attachments"), "has more than %d items", MaxAttachments)
 	}
 	for i, a := range atts {
-		f := fmt.Sprintf("%s.attachments[%d]", field, i)
+		f := field(fmt.Sprintf("attachments[%d]", i))
 		if !strings.HasPrefix(a.URL, "https://") && !strings.HasPrefix(a.URL, "http://") {
 			return baton.FieldErrorf(f+".url", "must be an http or https URL")
 		}
@@ -323,8 +334,7 @@ func (e *Engine) ProvideEmail(ctx context.Context, ws, id, email string) (baton.
 
 // CustomerMessage relays a customer message to the desk.
 func (e *Engine) CustomerMessage(ctx context.Context, ws, id, text string, atts []baton.Attachment) (baton.Message, error) {
-	if err := validMessage("", text, atts); err != nil {
-		err.(*baton.Error).Field = strings.TrimPrefix(err.(*baton.Error).Field, ".")
+	if err := ValidMessage(text, atts); err != nil {
 		return baton.Message{}, err
 	}
 	var m baton.Message
@@ -363,8 +373,7 @@ func (e *Engine) CustomerMessage(ctx context.Context, ws, id, text string, atts 
 // owns the conversation under the epoch the bot decided it in. It is how a bot
 // asks "may I still speak?" and keeps the transcript whole.
 func (e *Engine) BotMessage(ctx context.Context, ws, botID, conversationID string, epoch int64, text string, atts []baton.Attachment) (baton.Message, error) {
-	if err := validMessage("", text, atts); err != nil {
-		err.(*baton.Error).Field = strings.TrimPrefix(err.(*baton.Error).Field, ".")
+	if err := ValidMessage(text, atts); err != nil {
 		return baton.Message{}, err
 	}
 	var m baton.Message

@@ -1,10 +1,8 @@
 package httpapi
 
 import (
-	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/engine"
@@ -71,7 +69,7 @@ func handleInboxReply(log *slog.Logger, agents inbox.Agents) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, err := decode[messageRequest](r)
 		if err == nil {
-			err = checkReply(req)
+			err = engine.ValidMessage(req.Text, req.Attachments)
 		}
 		if err != nil {
 			encodeError(w, r, log, err)
@@ -91,28 +89,6 @@ func handleInboxReply(log *slog.Logger, agents inbox.Agents) http.Handler {
 		}
 		encode(w, http.StatusCreated, newHandoff(h))
 	})
-}
-
-// checkReply applies to an agent's reply the limits the engine applies to a
-// bot's messages (inbox.Agents.Reply checks only that it is not empty).
-func checkReply(m messageRequest) error {
-	switch {
-	case strings.TrimSpace(m.Text) == "" && len(m.Attachments) == 0:
-		return baton.FieldErrorf("text", "is required when there are no attachments")
-	case len(m.Text) > engine.MaxText:
-		return baton.FieldErrorf("text", "is longer than %d bytes", engine.MaxText)
-	case len(m.Attachments) > engine.MaxAttachments:
-		return baton.FieldErrorf("attachments", "has more than %d items", engine.MaxAttachments)
-	}
-	for i, a := range m.Attachments {
-		if !strings.HasPrefix(a.URL, "https://") && !strings.HasPrefix(a.URL, "http://") {
-			return baton.FieldErrorf(fmt.Sprintf("attachments[%d].url", i), "must be an http or https URL")
-		}
-		if a.Size < 0 {
-			return baton.FieldErrorf(fmt.Sprintf("attachments[%d].size", i), "must not be negative")
-		}
-	}
-	return nil
 }
 
 // handleInboxEnd ends a handoff from the agent's side.

@@ -116,8 +116,8 @@ func (s Agents) Reply(ctx context.Context, a baton.InboxAgent, id, eventID, text
 	if !h.Open() {
 		return h, baton.Errorf(baton.ECONFLICT, "handoff %s has ended (%s)", id, h.EndReason)
 	}
-	if text == "" && len(atts) == 0 {
-		return h, baton.FieldErrorf("text", "is required when there are no attachments")
+	if err := engine.ValidMessage(text, atts); err != nil {
+		return h, err
 	}
 	if h.State == baton.Requested {
 		return h, baton.Errorf(baton.ECONFLICT, "handoff %s is not open in the inbox yet", id)
