@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton/livechatsim"
+)
+
+// TestSimLiveChat runs `baton sim livechat` and talks to it as a client would.
+func TestSimLiveChat(t *testing.T) {
+	ctx, stop := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"baton", "sim", "livechat", "--addr", "127.0.0.1:0"}, getenv(nil), pw, io.Discard)
+		pw.Close()
+	}()
+	base := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if _, a, ok := strings.Cut(sc.Text(), "listening on "); ok {
+				base <- a
+			}
+		}
+	}()
+	var url string
+	select {
+	case url = <-base:
+	case err := <-done:
+		t.Fatalf("sim returned before listening: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("sim did not start")
+	}
+	resp, err := http.Get(url + "/v3.4/configuration/action/get_license_id?organization_id=" + livechatsim.DefaultOrganizationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		LicenseID int `json:"license_id"`
+	}
+	json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || got.LicenseID != livechatsim.DefaultLicenseID {
+		t.Fatalf("get_license_id: %d %+v", resp.StatusCode, got)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("sim stopped with %v", err)
+	}
+}
+
+func TestTwoWordCommands(t *testing.T) {
+	for _, args := range [][]string{{"sim"}, {"sim", "intercom"}, {"livechat"}, {"livechat", "register"}} {
+		err := run(t.Context(), append([]string{"baton"}, args...), getenv(nil), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "usage: baton "+args[0]) {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	err := run(t.Context(), []string{"baton", "livechat", "webhooks", "--desk", "x", "--url", "http://x"}, getenv(nil), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--config") {
+		t.Errorf("webhooks without a config: %v", err)
+	}
+}
