@@ -351,6 +351,19 @@ func (e *Engine) transferNow(ctx context.Context, j baton.Job, r ref) error {
 		d, err = e.cfg.Router.Route(ctx, groups, transcript, h.Routing)
 	}
 	if err == nil {
+		// Record the decision before moving the chat: the desk's webhook
+		// about the move may be applied before this job goes on.
+		d.Trigger = h.Decision.Trigger
+		_, _, err = e.write(ctx, r.WS, func(tx baton.Tx) (string, error) {
+			h, err := tx.Handoff(r.WS, r.Handoff)
+			if err != nil || !h.Open() {
+				return "", err
+			}
+			h.Decision, h.Routing = &d, d.GroupName
+			return "", tx.PutHandoff(h)
+		})
+	}
+	if err == nil {
 		err = e.call(ctx, dc, "transfer", func() error { return seat.Transfer(ctx, h.DeskRef, d.GroupID) })
 	}
 	if err != nil {
@@ -372,10 +385,8 @@ func (e *Engine) transferNow(ctx context.Context, j baton.Job, r ref) error {
 	_, _, err = e.write(ctx, r.WS, func(tx baton.Tx) (string, error) {
 		h, _, pol, err := e.load(tx, r.WS, r.Handoff)
 		if err != nil || h.State != baton.Requested {
-			return "", err
+			return "", err // the desk's webhook queued it already
 		}
-		d.Trigger = h.Decision.Trigger
-		h.Decision, h.Routing = &d, d.GroupName
 		return "", e.queue(tx, &h, pol, h.DeskRef)
 	})
 	return err

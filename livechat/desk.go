@@ -126,8 +126,9 @@ func (c *core) selfID(ctx context.Context) (string, error) {
 // author says whether id is an agent (or bot) of the license, with its
 // name: get_agent, cached. An id get_agent does not know (not_found,
 // validation) is a customer, unless it has the shape of a bot id. When get_agent cannot be asked
-// (authorization), an id shaped like an email is taken for an agent.
-// Temporary failures are returned, so LiveChat redelivers the webhook.
+// (authorization, rate limit, outage), the id's shape decides: an e-mail
+// or a bot id is an agent. It never fails, so webhooks are not redelivered
+// out of order for want of a name.
 func (c *core) author(ctx context.Context, id string) (agentInfo, error) {
 	if id == "" {
 		return agentInfo{}, nil
@@ -139,17 +140,18 @@ func (c *core) author(ctx context.Context, id string) (agentInfo, error) {
 		return info, nil
 	}
 	a, err := c.api.GetAgent(ctx, id)
-	var de *baton.DeskError
 	switch t := errType(err); {
 	case err == nil:
 		info = agentInfo{agent: true, name: a.Name}
 	case t == "not_found" || t == "validation":
 		// get_agent knows humans only; a bot (32 hex digits) acts as an agent.
 		info = agentInfo{agent: botID(id)}
-	case errors.As(err, &de) && (de.Auth || de.Permanent):
-		return agentInfo{agent: strings.Contains(id, "@")}, nil // not cached: may be fixed
 	default:
-		return agentInfo{}, err
+		// get_agent cannot be asked now (credentials, rate limit, outage):
+		// judge by the id's shape (agents are e-mails, bots 32 hex digits)
+		// rather than fail the webhook, whose redelivery would come out of
+		// order. Not cached, so the name is filled in later.
+		return agentInfo{agent: strings.Contains(id, "@") || botID(id)}, nil
 	}
 	c.remember(id, info)
 	return info, nil

@@ -376,7 +376,7 @@ func lcTypes(b *botHook, h string) []string {
 	return out
 }
 
-// fetch GETs a URL and returns its body.
+// lcFetch GETs a URL and returns its body.
 func lcFetch(t *testing.T, url string) []byte {
 	t.Helper()
 	res, err := http.Get(url)
@@ -402,8 +402,8 @@ func lcPNG(t *testing.T) []byte {
 	return b.Bytes()
 }
 
-// lcRequests counts the simulator's logged requests on path answered status (0: any).
-func (w *lcWorld) lcRequests(path string, status int) int {
+// requests counts the simulator's logged requests on path answered status (0: any).
+func (w *lcWorld) requests(path string, status int) int {
 	n := 0
 	for _, r := range w.sim.Requests() {
 		if r.Path == path && (status == 0 || r.Status == status) {
@@ -648,7 +648,7 @@ func TestLiveChatTokenExpiry(t *testing.T) {
 		got := lcTextsBy(c, cust)
 		return slices.Contains(got, "Before the expiry."), fmt.Sprint(got)
 	})
-	grants := w.lcRequests("/v2/customer/token", 200)
+	grants := w.requests("/v2/customer/token", 200)
 
 	w.sim.ExpireTokens()
 	w.relay(t, h.ID, "First after the expiry.")
@@ -663,10 +663,10 @@ func TestLiveChatTokenExpiry(t *testing.T) {
 	if got := lcTextsBy(c, cust); !slices.Equal(got, want) {
 		t.Errorf("the customer's messages in the chat:\n%s\nwant each once, in order:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if n := w.lcRequests("/v3.6/customer/action/send_event", http.StatusUnauthorized); n == 0 {
+	if n := w.requests("/v3.6/customer/action/send_event", http.StatusUnauthorized); n == 0 {
 		t.Errorf("no customer send_event was refused for the expired token: the test did not exercise the renewal")
 	}
-	if n := w.lcRequests("/v2/customer/token", 200); n <= grants {
+	if n := w.requests("/v2/customer/token", 200); n <= grants {
 		t.Errorf("the customer token was not renewed with the cookie grant (%d grants before the expiry, %d after)", grants, n)
 	}
 	w.bot.check(t)
@@ -752,7 +752,7 @@ func TestLiveChatFaults(t *testing.T) {
 	if left := w.sim.Faults().TooMany; left != 0 {
 		t.Errorf("%d of the %d injected 429s were never met", left, tooMany)
 	}
-	if n := w.lcRequests("/v3.6/customer/action/send_event", http.StatusTooManyRequests); n == 0 {
+	if n := w.requests("/v3.6/customer/action/send_event", http.StatusTooManyRequests); n == 0 {
 		t.Errorf("no customer send_event met a 429: the test did not exercise the retries")
 	}
 	w.bot.check(t)
