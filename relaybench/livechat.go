@@ -3,21 +3,14 @@ package relaybench
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
-	"github.com/batonhq/baton/httpapi"
-	"github.com/batonhq/baton/inbox"
 	"github.com/batonhq/baton/livechat"
 	"github.com/batonhq/baton/livechatsim"
-	"github.com/batonhq/baton/sqlite"
 )
 
 // LiveChat runs the same traffic into the LiveChat simulator: the baseline
@@ -152,57 +145,9 @@ func batonLiveChat(ctx context.Context, o Options) (Result, error) {
 	}
 	defer sim.Close()
 	defer srv.Close()
-	dir, err := os.MkdirTemp(o.Dir, "baton-bench")
-	if err != nil {
-		return Result{}, err
-	}
-	defer os.RemoveAll(dir)
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"), []byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		return Result{}, err
-	}
-	defer st.Close()
 	lc := livechat.NewFactory(client(64))
-	factory := func(d baton.DeskConfig) (baton.Desk, error) {
-		if d.Kind == baton.KindInbox {
-			return inbox.New(d)
-		}
-		return lc.New(d)
-	}
-	log := slog.New(slog.DiscardHandler)
-	eng := engine.New(st, factory, log, nil, engine.Config{Workers: 64})
-	err = st.Tx(ctx, func(tx baton.Tx) error {
-		if err := tx.CreateWorkspace(baton.Workspace{ID: "bench", Name: "Bench"}); err != nil {
-			return err
-		}
-		if err := tx.PutAPIKey(baton.APIKey{Hash: engine.HashKey("bench-key"), WorkspaceID: "bench", Name: "bench"}); err != nil {
-			return err
-		}
-		err := tx.PutDesk(baton.DeskConfig{ID: "livechat", WorkspaceID: "bench", Name: "LiveChat", Kind: baton.KindLiveChat, Status: baton.Available,
-			Settings: map[string]string{"organization_id": sim.OrganizationID(), "client_id": app.ClientID, "redirect_uri": app.RedirectURI,
-				"account_id": agent.AccountID, "token": agent.PAT, "secret_key": "bench-secret-key-0123456789", "group_id": "1",
-				"api_url": srv.URL, "accounts_url": srv.URL},
-			Policy: &baton.Policy{WaitTimeout: baton.Duration(time.Hour), SessionTimeout: baton.Duration(time.Hour), IdleExpiry: baton.Duration(time.Hour)}})
-		if err != nil {
-			return err
-		}
-		return tx.PutBot(baton.Bot{ID: "bot", WorkspaceID: "bench", Name: "Bench bot", DeskID: "livechat"})
-	})
-	if err != nil {
-		return Result{}, err
-	}
-	wctx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { eng.Run(wctx); close(done) }()
-	defer func() { stop(); <-done }()
-	api := httptest.NewServer(httpapi.NewServer(log, eng, inbox.Agents{Engine: eng}, nil, nil))
-	defer api.Close()
-	in := client(o.Conversations)
-	ids, err := openHandoffs(ctx, eng, in, api.URL, o.Conversations)
-	if err != nil {
-		return Result{}, err
-	}
-	return drive(ctx, "baton", o, &simDesk{sim: sim}, func(conv int, id string) error {
-		return post(in, api.URL+"/v1/handoffs/"+ids[conv]+"/messages", "bench-key", map[string]string{"text": id}, 201, nil)
-	})
+	return throughStack(ctx, o, &simDesk{sim: sim}, baton.DeskConfig{Kind: baton.KindLiveChat,
+		Settings: map[string]string{"organization_id": sim.OrganizationID(), "client_id": app.ClientID, "redirect_uri": app.RedirectURI,
+			"account_id": agent.AccountID, "token": agent.PAT, "secret_key": "bench-secret-key-0123456789", "group_id": "1",
+			"api_url": srv.URL, "accounts_url": srv.URL}}, lc.New)
 }

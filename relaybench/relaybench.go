@@ -310,6 +310,16 @@ func throughBaton(ctx context.Context, o Options) (Result, error) {
 	sk := &sink{at: map[string]time.Time{}}
 	desk := httptest.NewServer(sk)
 	defer desk.Close()
+	out := client(64)
+	return throughStack(ctx, o, sk, baton.DeskConfig{Kind: baton.KindWebhook,
+		Settings: map[string]string{"url": desk.URL, "secret": "bench-desk-secret-0123456789"}},
+		func(d baton.DeskConfig) (baton.Desk, error) { return webhookdesk.New(d, out) })
+}
+
+// throughStack boots Baton on a fresh SQLite file with one desk (dc's kind
+// and settings, timeouts out of the way), opens a handoff per conversation
+// and drives the traffic through the bot API into d.
+func throughStack(ctx context.Context, o Options, d desk, dc baton.DeskConfig, factory engine.DeskFactory) (Result, error) {
 	dir, err := os.MkdirTemp(o.Dir, "baton-bench")
 	if err != nil {
 		return Result{}, err
@@ -320,15 +330,10 @@ func throughBaton(ctx context.Context, o Options) (Result, error) {
 		return Result{}, err
 	}
 	defer st.Close()
-	deskClient := client(64)
-	factory := func(d baton.DeskConfig) (baton.Desk, error) {
-		if d.Kind == baton.KindInbox {
-			return inbox.New(d)
-		}
-		return webhookdesk.New(d, deskClient)
-	}
 	log := slog.New(slog.DiscardHandler)
 	eng := engine.New(st, factory, log, nil, engine.Config{Workers: 64})
+	dc.ID, dc.WorkspaceID, dc.Name, dc.Status = "desk", "bench", "Desk", baton.Available
+	dc.Policy = &baton.Policy{WaitTimeout: baton.Duration(time.Hour), SessionTimeout: baton.Duration(time.Hour), IdleExpiry: baton.Duration(time.Hour)}
 	err = st.Tx(ctx, func(tx baton.Tx) error {
 		if err := tx.CreateWorkspace(baton.Workspace{ID: "bench", Name: "Bench"}); err != nil {
 			return err
@@ -336,12 +341,10 @@ func throughBaton(ctx context.Context, o Options) (Result, error) {
 		if err := tx.PutAPIKey(baton.APIKey{Hash: engine.HashKey("bench-key"), WorkspaceID: "bench", Name: "bench"}); err != nil {
 			return err
 		}
-		if err := tx.PutDesk(baton.DeskConfig{ID: "company", WorkspaceID: "bench", Name: "Company", Kind: baton.KindWebhook, Status: baton.Available,
-			Settings: map[string]string{"url": desk.URL, "secret": "bench-desk-secret-0123456789"},
-			Policy:   &baton.Policy{WaitTimeout: baton.Duration(time.Hour), SessionTimeout: baton.Duration(time.Hour), IdleExpiry: baton.Duration(time.Hour)}}); err != nil {
+		if err := tx.PutDesk(dc); err != nil {
 			return err
 		}
-		return tx.PutBot(baton.Bot{ID: "bot", WorkspaceID: "bench", Name: "Bench bot", DeskID: "company"})
+		return tx.PutBot(baton.Bot{ID: "bot", WorkspaceID: "bench", Name: "Bench bot", DeskID: dc.ID})
 	})
 	if err != nil {
 		return Result{}, err
@@ -357,7 +360,7 @@ func throughBaton(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return drive(ctx, "baton", o, sk, func(conv int, id string) error {
+	return drive(ctx, "baton", o, d, func(conv int, id string) error {
 		return post(in, api.URL+"/v1/handoffs/"+ids[conv]+"/messages", "bench-key", map[string]string{"text": id}, 201, nil)
 	})
 }
