@@ -17,6 +17,7 @@ import (
 	"time"
 
 	baton "github.com/batonhq/baton"
+	"github.com/batonhq/baton/webhook"
 )
 
 // APIVersion is the LiveChat Web API version Baton speaks (the stable one).
@@ -377,7 +378,7 @@ func (c *Client) once(ctx context.Context, call string, build func() (*http.Requ
 
 // parseError reads an error answer.
 func parseError(call string, resp *http.Response, body []byte, now time.Time) *APIError {
-	e := &APIError{Call: call, Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), now)}
+	e := &APIError{Call: call, Status: resp.StatusCode, RetryAfter: webhook.RetryAfter(resp.Header.Get("Retry-After"), now)}
 	var web struct {
 		Error *struct {
 			Type    string          `json:"type"`
@@ -465,23 +466,4 @@ func clip(s string) string {
 		s = string(r[:200]) + "…"
 	}
 	return s
-}
-
-// retryAfter parses Retry-After: delay seconds or an HTTP date. Missing,
-// malformed or past values give 0 (the engine's schedule).
-func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		return time.Duration(min(n, int64(1<<62/time.Second))) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }

@@ -83,15 +83,15 @@ func Post(ctx context.Context, c *http.Client, url string, h http.Header, body [
 	}
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		r.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		r.RetryAfter = RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	return r
 }
 
-// parseRetryAfter reads a Retry-After value, delay-seconds or HTTP-date,
+// RetryAfter reads a Retry-After value, delay-seconds or HTTP-date,
 // relative to now. It returns 0 for a missing, invalid or past value and caps
-// the result at MaxRetryAfter.
-func parseRetryAfter(v string, now time.Time) time.Duration {
+// the result at MaxRetryAfter. Desks use it for their APIs' answers too.
+func RetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0

@@ -219,8 +219,8 @@ func TestParseRetryAfter(t *testing.T) {
 		{"tomorrow", 0},
 	}
 	for _, tt := range tests {
-		if got := parseRetryAfter(tt.v, now); got != tt.want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.v, got, tt.want)
+		if got := RetryAfter(tt.v, now); got != tt.want {
+			t.Errorf("RetryAfter(%q) = %v, want %v", tt.v, got, tt.want)
 		}
 	}
 }

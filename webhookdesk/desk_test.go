@@ -509,28 +509,6 @@ func TestOutboundInvalid(t *testing.T) {
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
-	tests := []struct {
-		v    string
-		want time.Duration
-	}{
-		{"", 0},
-		{"0", 0},
-		{"12", 12 * time.Second},
-		{" 3 ", 3 * time.Second},
-		{"-1", 0},
-		{"1.5", 0},
-		{clock.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{clock.Add(-time.Hour).Format(http.TimeFormat), 0},
-		{"99999999999999999", time.Duration(1<<62/time.Second) * time.Second},
-	}
-	for _, tt := range tests {
-		if got := retryAfter(tt.v, clock); got != tt.want {
-			t.Errorf("retryAfter(%q) = %v, want %v", tt.v, got, tt.want)
-		}
-	}
-}
-
 func bearer(token string) http.Header {
 	return http.Header{"Authorization": {"Bearer " + token}}
 }

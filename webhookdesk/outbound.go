@@ -9,11 +9,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	baton "github.com/batonhq/baton"
+	"github.com/batonhq/baton/webhook"
 )
 
 // Paths on the company's service, appended to the "url" setting.
@@ -276,11 +275,11 @@ func (d *Desk) post(ctx context.Context, path string, v any, establish bool) err
 		return &baton.DeskError{Auth: true, Err: herr}
 	case s == http.StatusRequestTimeout || s == http.StatusTooManyRequests ||
 		s == http.StatusBadGateway || s == http.StatusServiceUnavailable || s == http.StatusGatewayTimeout:
-		return &baton.DeskError{RetryAfter: retryAfter(resp.Header.Get("Retry-After"), d.now()), Err: herr}
+		return &baton.DeskError{RetryAfter: webhook.RetryAfter(resp.Header.Get("Retry-After"), d.now()), Err: herr}
 	case establish:
 		return &baton.DeskError{Busy: true, Err: herr}
 	case s >= 500:
-		return &baton.DeskError{RetryAfter: retryAfter(resp.Header.Get("Retry-After"), d.now()), Err: herr}
+		return &baton.DeskError{RetryAfter: webhook.RetryAfter(resp.Header.Get("Retry-After"), d.now()), Err: herr}
 	}
 	return &baton.DeskError{Permanent: true, Err: herr}
 }
@@ -303,23 +302,4 @@ func clip(s string) string {
 		s = string(r[:200]) + "…"
 	}
 	return s
-}
-
-// retryAfter parses a Retry-After value: delay seconds or an HTTP date.
-// Missing, malformed or past values give 0.
-func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		return time.Duration(min(n, int64(1<<62/time.Second))) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
