@@ -66,6 +66,8 @@ type Engine struct {
 	mu   sync.Mutex
 	subs map[string]map[chan struct{}]struct{} // workspace → event subscribers
 	keys map[string]cachedKey                  // API key hash → workspace, recently verified
+
+	deskCache map[string]cachedDesk // desk id → configuration, for deliveries
 }
 
 type cachedKey struct {
@@ -112,7 +114,7 @@ func New(store baton.Store, desks DeskFactory, log *slog.Logger, obs Observer, c
 		obs = nopObserver{}
 	}
 	return &Engine{store: store, desks: desks, log: log, obs: obs, cfg: cfg,
-		wake: make(chan struct{}, 1), subs: map[string]map[chan struct{}]struct{}{}, keys: map[string]cachedKey{}}
+		wake: make(chan struct{}, 1), subs: map[string]map[chan struct{}]struct{}{}, keys: map[string]cachedKey{}, deskCache: map[string]cachedDesk{}}
 }
 
 func scale(s []time.Duration, f float64) []time.Duration {

@@ -339,7 +339,11 @@ func (e *Engine) CustomerMessage(ctx context.Context, ws, id, text string, atts 
 	}
 	var m baton.Message
 	ref, replay, err := e.write(ctx, ws, func(tx baton.Tx) (string, error) {
-		h, c, pol, err := e.load(tx, ws, id)
+		// The hot path: the handoff alone. While it is open its epoch is the
+		// conversation's, and a customer message only moves its deadlines
+		// later, so the timer row stays (it fires, finds nothing due, and
+		// moves itself).
+		h, err := tx.Handoff(ws, id)
 		if err != nil {
 			return "", err
 		}
@@ -350,7 +354,7 @@ func (e *Engine) CustomerMessage(ctx context.Context, ws, id, text string, atts 
 			return "", baton.Errorf(baton.ECONFLICT, "handoff %s is waiting for the customer's email", h.ID)
 		}
 		t := now()
-		m = baton.Message{ID: NewID("msg"), ConversationID: c.ID, HandoffID: h.ID, Author: baton.ByCustomer, Text: text, Attachments: atts, Epoch: c.Epoch, CreatedAt: t}
+		m = baton.Message{ID: NewID("msg"), ConversationID: h.ConversationID, HandoffID: h.ID, Author: baton.ByCustomer, Text: text, Attachments: atts, Epoch: h.Epoch, CreatedAt: t}
 		if err := tx.AddMessage(&m); err != nil {
 			return "", err
 		}
@@ -358,10 +362,7 @@ func (e *Engine) CustomerMessage(ctx context.Context, ws, id, text string, atts 
 		if err := tx.PutHandoff(h); err != nil {
 			return "", err
 		}
-		if err := tx.PutJob(baton.Job{Kind: jobSend, Lane: deskLane(h.ID), HandoffID: h.ID, RunAt: t, Payload: jobRef(ws, h.ID, m.ID)}); err != nil {
-			return "", err
-		}
-		return c.ID + "/" + m.ID, e.schedule(tx, h, pol)
+		return h.ConversationID + "/" + m.ID, tx.PutJob(baton.Job{Kind: jobSend, Lane: deskLane(h.ID), HandoffID: h.ID, RunAt: t, Payload: jobRef(ws, h.ID, m.ID)})
 	})
 	if err == nil && replay {
 		m, err = e.message(ctx, ws, ref)

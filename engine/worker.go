@@ -105,7 +105,7 @@ type task struct {
 	err     error // the payload or the records could not be read
 }
 
-func preload(tx baton.Tx, j baton.Job) (task, error) {
+func (e *Engine) preload(tx baton.Tx, j baton.Job) (task, error) {
 	t := task{Job: j}
 	if t.err = json.Unmarshal(j.Payload, &t.ref); t.err != nil || (j.Kind != jobSend && j.Kind != jobClose) {
 		return t, nil
@@ -115,13 +115,41 @@ func preload(tx baton.Tx, j baton.Job) (task, error) {
 		t.message, err = tx.Message(t.ref.Message)
 	}
 	if err == nil {
-		t.desk, err = tx.Desk(t.ref.WS, t.handoff.DeskID)
+		t.desk, err = e.deskConfig(tx, t.ref.WS, t.handoff.DeskID)
 	}
 	if baton.ErrorCode(err) == baton.ENOTFOUND {
 		t.err = err // the job refers to something gone: record it as failed
 		return t, nil
 	}
 	return t, err
+}
+
+// deskTTL is how long deliveries reuse a desk's configuration before reading
+// it again: a changed setting reaches deliveries within this time.
+const deskTTL = time.Second
+
+// deskConfig reads a desk's configuration for a delivery, from a cache of
+// deskTTL: every message would otherwise decrypt the same settings again.
+func (e *Engine) deskConfig(tx baton.Tx, ws, id string) (baton.DeskConfig, error) {
+	e.mu.Lock()
+	c, ok := e.deskCache[id]
+	e.mu.Unlock()
+	if ok && c.dc.WorkspaceID == ws && time.Now().Before(c.until) {
+		return c.dc, nil
+	}
+	dc, err := tx.Desk(ws, id)
+	if err != nil {
+		return dc, err
+	}
+	e.mu.Lock()
+	e.deskCache[id] = cachedDesk{dc: dc, until: time.Now().Add(deskTTL)}
+	e.mu.Unlock()
+	return dc, nil
+}
+
+type cachedDesk struct {
+	dc    baton.DeskConfig
+	until time.Time
 }
 
 // outcome is how a job went: finished, or to be tried again.
@@ -148,7 +176,7 @@ func (e *Engine) round(ctx context.Context, done []outcome, n int) ([]task, time
 			}
 			jobs = make([]task, len(claimed))
 			for i, j := range claimed {
-				if jobs[i], err = preload(tx, j); err != nil {
+				if jobs[i], err = e.preload(tx, j); err != nil {
 					return err
 				}
 			}
@@ -262,6 +290,9 @@ func (e *Engine) call(ctx context.Context, dc baton.DeskConfig, op string, fn fu
 		if serr := e.store.Tx(ctx, func(tx baton.Tx) error { return tx.SetDeskStatus(dc.ID, status, msg, now()) }); serr != nil {
 			e.log.Error("saving desk status failed", "desk", dc.ID, "err", serr)
 		}
+		e.mu.Lock()
+		delete(e.deskCache, dc.ID) // the next delivery reads the new status
+		e.mu.Unlock()
 	}
 	return err
 }
