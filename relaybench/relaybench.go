@@ -176,12 +176,6 @@ func drive(ctx context.Context, name string, o Options, sk desk, send func(conv 
 	var firstErr error
 	var errOnce sync.Once
 	start := time.Now()
-	var tick <-chan time.Time
-	if o.Rate > 0 {
-		tk := time.NewTicker(time.Duration(float64(time.Second) / o.Rate))
-		defer tk.Stop()
-		tick = tk.C
-	}
 	var wg sync.WaitGroup
 	for c := range o.Conversations {
 		wg.Go(func() {
@@ -190,8 +184,9 @@ func drive(ctx context.Context, name string, o Options, sk desk, send func(conv 
 				if i >= o.Messages {
 					return
 				}
-				if tick != nil {
-					<-tick
+				if o.Rate > 0 {
+					// Open loop: message i is due at i/Rate, whatever came before.
+					time.Sleep(time.Until(start.Add(time.Duration(float64(i) / o.Rate * float64(time.Second)))))
 				}
 				sent[i] = time.Now()
 				if err := send(c, fmt.Sprintf("m%d", i)); err != nil {
