@@ -32,15 +32,6 @@ func compile(t *testing.T, zone string, periods ...baton.Period) *Calendar {
 	return c
 }
 
-func mustZone(t *testing.T, name string) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
 // at parses "2006-01-02 15:04" in loc.
 func at(t *testing.T, loc *time.Location, s string) time.Time {
 	t.Helper()

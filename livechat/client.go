@@ -440,12 +440,6 @@ func errType(err error) string {
 	return ""
 }
 
-// isAuth reports whether err is LiveChat refusing the credentials.
-func isAuth(err error) bool {
-	var de *baton.DeskError
-	return errors.As(err, &de) && de.Auth
-}
-
 // encodeJSON encodes v without HTML escaping and without a final newline.
 func encodeJSON(v any) ([]byte, error) {
 	if v == nil {

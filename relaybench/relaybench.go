@@ -209,7 +209,6 @@ func drive(ctx context.Context, name string, o Options, sk desk, send func(conv 
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	elapsed := time.Since(start)
 	lat := make([]time.Duration, o.Messages)
 	var last time.Time
 	for i := range o.Messages {
@@ -219,7 +218,7 @@ func drive(ctx context.Context, name string, o Options, sk desk, send func(conv 
 			last = at
 		}
 	}
-	elapsed = last.Sub(start)
+	elapsed := last.Sub(start)
 	slices.Sort(lat)
 	slices.Sort(accepted)
 	return Result{Name: name, Messages: o.Messages, Elapsed: elapsed, AcceptElapsed: acceptedAll, PerSecond: float64(o.Messages) / elapsed.Seconds(),
@@ -249,13 +248,13 @@ func forward(out *http.Client, target func(conv int, text string) (url, auth str
 		}
 		resp, err := out.Do(req)
 		if err != nil {
-			http.Error(w, err.Error(), 502)
+			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode/100 != 2 {
-			http.Error(w, resp.Status, 502)
+			http.Error(w, resp.Status, http.StatusBadGateway)
 			return
 		}
 		w.WriteHeader(201)
