@@ -10,6 +10,10 @@ import (
 type Store interface {
 	// Tx runs fn in a read-write transaction and commits if fn returns nil.
 	Tx(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction: a consistent snapshot that
+	// takes no locks and, where the database allows, does not wait for the
+	// writer. Writes in fn fail.
+	View(ctx context.Context, fn func(Tx) error) error
 	// Close releases the store.
 	Close() error
 }

@@ -226,7 +226,7 @@ func (e *Engine) fire(ctx context.Context, r ref) error {
 // Duplicates (by the desk's event id) are acknowledged and ignored.
 func (e *Engine) HandleInbound(ctx context.Context, deskID, path string, h map[string][]string, body []byte) error {
 	var dc baton.DeskConfig
-	err := e.store.Tx(ctx, func(tx baton.Tx) (err error) {
+	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
 		dc, err = tx.DeskByID(deskID)
 		return err
 	})

@@ -118,7 +118,7 @@ func (e *Engine) Authenticate(ctx context.Context, key string) (string, error) {
 		return k.ws, nil
 	}
 	var ws string
-	err := e.store.Tx(ctx, func(tx baton.Tx) error {
+	err := e.store.View(ctx, func(tx baton.Tx) error {
 		k, err := tx.APIKey(hash)
 		ws = k.WorkspaceID
 		return err
@@ -483,7 +483,7 @@ func (e *Engine) load(tx baton.Tx, ws, id string) (baton.Handoff, baton.Conversa
 // Handoff reads one handoff.
 func (e *Engine) Handoff(ctx context.Context, ws, id string) (baton.Handoff, error) {
 	var h baton.Handoff
-	err := e.store.Tx(ctx, func(tx baton.Tx) (err error) {
+	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
 		h, err = tx.Handoff(ws, id)
 		return err
 	})
@@ -494,7 +494,7 @@ func (e *Engine) Handoff(ctx context.Context, ws, id string) (baton.Handoff, err
 func (e *Engine) Conversation(ctx context.Context, ws, botID, externalID string) (baton.Conversation, []baton.Handoff, error) {
 	var c baton.Conversation
 	var hs []baton.Handoff
-	err := e.store.Tx(ctx, func(tx baton.Tx) error {
+	err := e.store.View(ctx, func(tx baton.Tx) error {
 		bot, err := resolveBot(tx, ws, botID)
 		if err != nil {
 			return err
@@ -512,7 +512,7 @@ func (e *Engine) Conversation(ctx context.Context, ws, botID, externalID string)
 func (e *Engine) Transcript(ctx context.Context, ws, id string) (baton.Handoff, []baton.Message, error) {
 	var h baton.Handoff
 	var ms []baton.Message
-	err := e.store.Tx(ctx, func(tx baton.Tx) (err error) {
+	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
 		if h, err = tx.Handoff(ws, id); err != nil {
 			return err
 		}
@@ -526,7 +526,7 @@ func (e *Engine) Transcript(ctx context.Context, ws, id string) (baton.Handoff, 
 func (e *Engine) message(ctx context.Context, ws, ref string) (baton.Message, error) {
 	_, id, _ := strings.Cut(ref, "/")
 	var m baton.Message
-	err := e.store.Tx(ctx, func(tx baton.Tx) error {
+	err := e.store.View(ctx, func(tx baton.Tx) error {
 		var err error
 		if m, err = tx.Message(id); err != nil {
 			return err
@@ -554,7 +554,7 @@ type Availability struct {
 // Availability answers whether a handoff through the bot's desk (or the named desk) can be served now.
 func (e *Engine) Availability(ctx context.Context, ws, botID, deskID string) (Availability, error) {
 	var a Availability
-	err := e.store.Tx(ctx, func(tx baton.Tx) error {
+	err := e.store.View(ctx, func(tx baton.Tx) error {
 		bot, err := resolveBot(tx, ws, botID)
 		if err != nil {
 			return err
@@ -589,7 +589,7 @@ func (e *Engine) Availability(ctx context.Context, ws, botID, deskID string) (Av
 // Events lists a bot's events after a sequence number.
 func (e *Engine) Events(ctx context.Context, ws, botID string, after int64, limit int) ([]baton.Event, error) {
 	var evs []baton.Event
-	err := e.store.Tx(ctx, func(tx baton.Tx) error {
+	err := e.store.View(ctx, func(tx baton.Tx) error {
 		bot, err := resolveBot(tx, ws, botID)
 		if err != nil {
 			return err
@@ -603,7 +603,7 @@ func (e *Engine) Events(ctx context.Context, ws, botID string, after int64, limi
 // AuthenticateAgent returns the inbox agent a key belongs to.
 func (e *Engine) AuthenticateAgent(ctx context.Context, key string) (baton.InboxAgent, error) {
 	var a baton.InboxAgent
-	err := e.store.Tx(ctx, func(tx baton.Tx) (err error) {
+	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
 		a, err = tx.InboxAgentByKey(HashKey(key))
 		return err
 	})
@@ -616,7 +616,7 @@ func (e *Engine) AuthenticateAgent(ctx context.Context, key string) (baton.Inbox
 // DeskHandoffs lists a desk's handoffs in a state, oldest first.
 func (e *Engine) DeskHandoffs(ctx context.Context, ws, deskID string, s baton.State, limit int) ([]baton.Handoff, error) {
 	var hs []baton.Handoff
-	err := e.store.Tx(ctx, func(tx baton.Tx) error {
+	err := e.store.View(ctx, func(tx baton.Tx) error {
 		if _, err := tx.Desk(ws, deskID); err != nil {
 			return err
 		}
@@ -630,7 +630,7 @@ func (e *Engine) DeskHandoffs(ctx context.Context, ws, deskID string, s baton.St
 // Desk reads a desk's configuration.
 func (e *Engine) Desk(ctx context.Context, ws, id string) (baton.DeskConfig, error) {
 	var d baton.DeskConfig
-	err := e.store.Tx(ctx, func(tx baton.Tx) (err error) {
+	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
 		d, err = tx.Desk(ws, id)
 		return err
 	})

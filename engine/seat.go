@@ -272,7 +272,7 @@ func (e *Engine) reply(ctx context.Context, r ref) error {
 	var m baton.Message
 	var c baton.Conversation
 	var dc baton.DeskConfig
-	err := e.store.Tx(ctx, func(tx baton.Tx) (err error) {
+	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
 		if m, err = tx.Message(r.Message); err != nil {
 			return err
 		}
@@ -323,7 +323,7 @@ func (e *Engine) transferNow(ctx context.Context, j baton.Job, r ref) error {
 	}
 	var transcript []baton.Message
 	var pol baton.Policy
-	err = e.store.Tx(ctx, func(tx baton.Tx) error {
+	err = e.store.View(ctx, func(tx baton.Tx) error {
 		var err error
 		if h, _, pol, err = e.load(tx, r.WS, r.Handoff); err != nil {
 			return err

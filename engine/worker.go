@@ -161,7 +161,7 @@ type outcome struct {
 // round records outcomes and claims up to n due jobs in one transaction, and
 // says when the next job not yet claimed falls due.
 func (e *Engine) round(ctx context.Context, done []outcome, n int) ([]task, time.Time, error) {
-	var jobs []task
+	var claimed []baton.Job
 	next := time.Now().Add(e.cfg.Poll)
 	err := e.store.Tx(ctx, func(tx baton.Tx) error {
 		for _, o := range done {
@@ -169,16 +169,10 @@ func (e *Engine) round(ctx context.Context, done []outcome, n int) ([]task, time
 				return err
 			}
 		}
+		var err error
 		if n > 0 {
-			claimed, err := tx.ClaimJobs(now(), n, e.cfg.Lease)
-			if err != nil {
+			if claimed, err = tx.ClaimJobs(now(), n, e.cfg.Lease); err != nil {
 				return err
-			}
-			jobs = make([]task, len(claimed))
-			for i, j := range claimed {
-				if jobs[i], err = e.preload(tx, j); err != nil {
-					return err
-				}
 			}
 		}
 		at, ok, err := tx.NextJobAt()
@@ -187,10 +181,27 @@ func (e *Engine) round(ctx context.Context, done []outcome, n int) ([]task, time
 		}
 		return err
 	})
-	if err != nil {
-		jobs = nil
+	if err != nil || len(claimed) == 0 {
+		return nil, next, err
 	}
-	return jobs, next, err
+	// What the jobs need is read off the writer, from a snapshot that has
+	// everything committed before the claim.
+	jobs := make([]task, len(claimed))
+	err = e.store.View(ctx, func(tx baton.Tx) error {
+		for i, j := range claimed {
+			var err error
+			if jobs[i], err = e.preload(tx, j); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for i, j := range claimed {
+			jobs[i] = task{Job: j, err: err} // recorded as failed: they run again soon
+		}
+	}
+	return jobs, next, nil
 }
 
 // retry is what a job asks for when it did not finish.
@@ -258,7 +269,7 @@ func (e *Engine) record(tx baton.Tx, o outcome) error {
 func (e *Engine) deskFor(ctx context.Context, r ref) (baton.Handoff, baton.DeskConfig, baton.Desk, error) {
 	var h baton.Handoff
 	var dc baton.DeskConfig
-	err := e.store.Tx(ctx, func(tx baton.Tx) (err error) {
+	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
 		if h, err = tx.Handoff(r.WS, r.Handoff); err != nil {
 			return err
 		}
@@ -321,7 +332,7 @@ func (e *Engine) open(ctx context.Context, j baton.Job, r ref) error {
 		return nil // ended before it opened, or already open
 	}
 	var req baton.OpenRequest
-	err = e.store.Tx(ctx, func(tx baton.Tx) error {
+	err = e.store.View(ctx, func(tx baton.Tx) error {
 		var c baton.Conversation
 		var err error
 		if h, c, _, err = e.load(tx, r.WS, r.Handoff); err != nil {
@@ -435,7 +446,7 @@ func EnvelopeOf(ev baton.Event) Envelope {
 func (e *Engine) deliver(ctx context.Context, r ref) error {
 	var ev baton.Event
 	var bot baton.Bot
-	err := e.store.Tx(ctx, func(tx baton.Tx) (err error) {
+	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
 		if ev, err = tx.Event(r.Event); err != nil {
 			return err
 		}

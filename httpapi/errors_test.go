@@ -181,7 +181,7 @@ func TestBadInput(t *testing.T) {
 func TestInternalErrorsStayInside(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.store.DB().Close()
+	f.store.Close()
 	r := f.do(req{method: "GET", path: "/v1/handoffs/ho_any", key: key1})
 	p := wantProblem(t, r, http.StatusInternalServerError, "internal", "")
 	if p.Detail != "internal error" {

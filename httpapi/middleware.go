@@ -262,7 +262,7 @@ func idempotent(log *slog.Logger, eng *engine.Engine, next http.Handler) http.Ha
 // inbox handlers (whose checks run before the engine's) answer a replay.
 func idempotencyRecord(ctx context.Context, eng *engine.Engine, ws, key string) (baton.Idempotency, bool, error) {
 	var rec baton.Idempotency
-	err := eng.Store().Tx(ctx, func(tx baton.Tx) (err error) {
+	err := eng.Store().View(ctx, func(tx baton.Tx) (err error) {
 		rec, err = tx.Idempotency(ws, key)
 		return err
 	})

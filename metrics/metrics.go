@@ -133,7 +133,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	var hs map[[2]string]int64
 	var js map[string]int64
-	err := c.store.Tx(ctx, func(tx baton.Tx) (err error) {
+	err := c.store.View(ctx, func(tx baton.Tx) (err error) {
 		if hs, err = tx.CountHandoffs(); err != nil {
 			return err
 		}

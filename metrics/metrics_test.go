@@ -21,8 +21,9 @@ type fakeStore struct {
 	err      error
 }
 
-func (s *fakeStore) Tx(_ context.Context, fn func(baton.Tx) error) error { return fn(fakeTx{s: s}) }
-func (s *fakeStore) Close() error                                        { return nil }
+func (s *fakeStore) Tx(_ context.Context, fn func(baton.Tx) error) error   { return fn(fakeTx{s: s}) }
+func (s *fakeStore) View(_ context.Context, fn func(baton.Tx) error) error { return fn(fakeTx{s: s}) }
+func (s *fakeStore) Close() error                                          { return nil }
 
 // fakeTx embeds a nil baton.Tx: any method other than the two below panics.
 type fakeTx struct {

@@ -39,7 +39,35 @@ func Open(ctx context.Context, path string, key []byte) (*sqlstore.Store, error)
 		db.Close()
 		return nil, err
 	}
-	return sqlstore.New(db, Dialect, key), nil
+	r, err := openReader(path)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return sqlstore.New(db, Dialect, key).WithReader(r), nil
+}
+
+// readers is how many read-only connections serve View: in WAL mode they
+// read a snapshot while the writer writes.
+const readers = 4
+
+// openReader opens read-only connections to the database file at path.
+func openReader(path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn(path)+"&_pragma=query_only(1)&_txlock=deferred")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
+	}
+	db.SetMaxOpenConns(readers)
+	db.SetMaxIdleConns(readers)
+	return db, nil
+}
+
+// dsn is the connection string shared by the writer and the readers.
+func dsn(path string) string {
+	// A file: URI: SQLite decodes %XX in the path, so escape what would end it.
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path) +
+		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)"
 }
 
 // OpenDB opens the database file at path with Baton's settings (WAL, a busy
@@ -49,10 +77,7 @@ func OpenDB(path string) (*sql.DB, error) {
 	if path == "" || path == ":memory:" {
 		return nil, errors.New("sqlite: a database file path is required")
 	}
-	// A file: URI: SQLite decodes %XX in the path, so escape what would end it.
-	dsn := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path) + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)" +
-		"&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", dsn(path)+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}

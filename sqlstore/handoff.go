@@ -44,13 +44,13 @@ func scanConv(r scanner) (baton.Conversation, error) {
 // Conversation returns the bot's conversation known by the bot as externalID.
 func (t *tx) Conversation(workspaceID, botID, externalID string) (baton.Conversation, error) {
 	return one(t, scanConv, "conversation "+externalID,
-		`SELECT `+convColumns+` FROM conversations WHERE workspace_id = ? AND bot_id = ? AND external_id = ?`+t.s.d.ForUpdate,
+		`SELECT `+convColumns+` FROM conversations WHERE workspace_id = ? AND bot_id = ? AND external_id = ?`+t.forUpdate(),
 		workspaceID, botID, externalID)
 }
 
 // ConversationByID returns conversation id.
 func (t *tx) ConversationByID(id string) (baton.Conversation, error) {
-	return one(t, scanConv, "conversation "+id, `SELECT `+convColumns+` FROM conversations WHERE id = ?`+t.s.d.ForUpdate, id)
+	return one(t, scanConv, "conversation "+id, `SELECT `+convColumns+` FROM conversations WHERE id = ?`+t.forUpdate(), id)
 }
 
 const handoffColumns = `id, workspace_id, conversation_id, external_id, bot_id, desk_id, state, end_reason,
@@ -129,14 +129,14 @@ func (s *Store) scanHandoff(r scanner) (baton.Handoff, error) {
 // Handoff returns the workspace's handoff id.
 func (t *tx) Handoff(workspaceID, id string) (baton.Handoff, error) {
 	return one(t, t.s.scanHandoff, "handoff "+id,
-		`SELECT `+handoffColumns+` FROM handoffs WHERE workspace_id = ? AND id = ?`+t.s.d.ForUpdate, workspaceID, id)
+		`SELECT `+handoffColumns+` FROM handoffs WHERE workspace_id = ? AND id = ?`+t.forUpdate(), workspaceID, id)
 }
 
 // HandoffByRef returns the handoff a desk knows as ref, the newest if the desk reused it.
 func (t *tx) HandoffByRef(deskID, ref string) (baton.Handoff, error) {
 	return one(t, t.s.scanHandoff, "handoff with desk ref "+ref,
 		`SELECT `+handoffColumns+` FROM handoffs WHERE desk_id = ? AND desk_ref = ? AND desk_ref <> ''
-		ORDER BY created_at DESC, id DESC LIMIT 1`+t.s.d.ForUpdate, deskID, ref)
+		ORDER BY created_at DESC, id DESC LIMIT 1`+t.forUpdate(), deskID, ref)
 }
 
 // Handoffs lists a conversation's handoffs, newest first.

@@ -67,10 +67,12 @@ const maxRetries = 3
 
 // Store is a baton.Store over a *sql.DB.
 type Store struct {
-	db   *sql.DB
-	d    Dialect
-	aead cipher.AEAD
-	qs   sync.Map // query text with ? -> query text in the dialect's placeholders
+	db     *sql.DB
+	reader *sql.DB  // read-only connections for View, when the database has a single writer (SQLite)
+	rstmts sync.Map // query → *sql.Stmt prepared on reader
+	d      Dialect
+	aead   cipher.AEAD
+	qs     sync.Map // query text with ? -> query text in the dialect's placeholders
 
 	mu      sync.Mutex
 	stmts   map[string]*sql.Stmt // prepared queries, when d.Prepare
@@ -121,6 +123,51 @@ func New(db *sql.DB, d Dialect, key []byte) *Store {
 	return s
 }
 
+// WithReader makes View use r, a pool of read-only connections to the same
+// database, so reads do not queue behind the single writer. The store closes r.
+func (s *Store) WithReader(r *sql.DB) *Store {
+	s.reader = r
+	return s
+}
+
+// View runs fn in a read-only transaction that takes no row locks: on the
+// reader pool when there is one, else a READ ONLY transaction of the pool.
+func (s *Store) View(ctx context.Context, fn func(baton.Tx) error) error {
+	db, opts := s.reader, (*sql.TxOptions)(nil)
+	if db == nil {
+		if s.d.Group {
+			// A single writer and no reader pool: read in the writer's turn.
+			return s.Tx(ctx, func(t baton.Tx) error {
+				t.(*tx).view = true
+				return fn(t)
+			})
+		}
+		db, opts = s.db, &sql.TxOptions{ReadOnly: true}
+	}
+	stx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("%s: begin read: %w", s.d.Name, err)
+	}
+	defer stx.Rollback()
+	return fn(&tx{s: s, ctx: ctx, tx: stx, view: true, reader: s.reader != nil})
+}
+
+// readerStmt returns query prepared on the reader pool, preparing it once.
+func (s *Store) readerStmt(ctx context.Context, query string) *sql.Stmt {
+	if v, ok := s.rstmts.Load(query); ok {
+		return v.(*sql.Stmt)
+	}
+	st, err := s.reader.PrepareContext(ctx, s.q(query))
+	if err != nil {
+		return nil // it runs unprepared, and reports its error there
+	}
+	if v, loaded := s.rstmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return v.(*sql.Stmt)
+	}
+	return st
+}
+
 // DB returns the underlying database, for migrations and tests.
 func (s *Store) DB() *sql.DB { return s.db }
 
@@ -138,6 +185,10 @@ func (s *Store) Close() error {
 	}
 	clear(s.stmts)
 	s.mu.Unlock()
+	if s.reader != nil {
+		s.rstmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
+		s.reader.Close()
+	}
 	return s.db.Close()
 }
 

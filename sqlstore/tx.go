@@ -13,10 +13,29 @@ import (
 
 // tx is one transaction; it implements baton.Tx.
 type tx struct {
-	s     *Store
-	ctx   context.Context
-	tx    *sql.Tx
-	retry bool // a statement failed in a way that makes the whole transaction worth retrying
+	s      *Store
+	ctx    context.Context
+	tx     *sql.Tx
+	retry  bool // a statement failed in a way that makes the whole transaction worth retrying
+	view   bool // read-only: reads take no row locks
+	reader bool // on the reader pool
+}
+
+// stmt returns query's prepared statement for this transaction's pool, or nil.
+func (t *tx) stmt(query string) *sql.Stmt {
+	if t.reader {
+		return t.s.readerStmt(t.ctx, query)
+	}
+	return t.s.stmt(query)
+}
+
+// forUpdate is the dialect's row-lock clause for reads made to change the
+// row, empty in read-only transactions.
+func (t *tx) forUpdate() string {
+	if t.view {
+		return ""
+	}
+	return t.s.d.ForUpdate
 }
 
 var _ baton.Tx = (*tx)(nil)
@@ -25,7 +44,7 @@ var _ baton.Tx = (*tx)(nil)
 type scanner interface{ Scan(dest ...any) error }
 
 func (t *tx) exec(query string, args ...any) (r sql.Result, err error) {
-	if st := t.s.stmt(query); st != nil {
+	if st := t.stmt(query); st != nil {
 		r, err = t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
 	} else {
 		r, err = t.tx.ExecContext(t.ctx, t.s.q(query), args...)
@@ -35,7 +54,7 @@ func (t *tx) exec(query string, args ...any) (r sql.Result, err error) {
 }
 
 func (t *tx) query(query string, args ...any) (rows *sql.Rows, err error) {
-	if st := t.s.stmt(query); st != nil {
+	if st := t.stmt(query); st != nil {
 		rows, err = t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
 	} else {
 		rows, err = t.tx.QueryContext(t.ctx, t.s.q(query), args...)
@@ -45,7 +64,7 @@ func (t *tx) query(query string, args ...any) (rows *sql.Rows, err error) {
 }
 
 func (t *tx) row(query string, args ...any) *sql.Row {
-	if st := t.s.stmt(query); st != nil {
+	if st := t.stmt(query); st != nil {
 		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
 	}
 	return t.tx.QueryRowContext(t.ctx, t.s.q(query), args...)

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) baton.Store) {
 		{"SeenDeskEvent", testSeenDeskEvent},
 		{"SecretsAtRest", testSecretsAtRest},
 		{"Rollback", testRollback},
+		{"View", testView},
 		{"Panic", testPanic},
 		{"MessageSeqConcurrent", testMessageSeqConcurrent},
 		{"EventSeqConcurrent", testEventSeqConcurrent},

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -252,4 +253,38 @@ func testEventSeqConcurrent(t *testing.T, s baton.Store) {
 		}
 		return err
 	})
+}
+
+func testView(t *testing.T, s baton.Store) {
+	seed(t, s)
+	ctx := context.Background()
+	err := s.View(ctx, func(tx baton.Tx) error {
+		w, err := tx.Workspace("w1")
+		if err == nil && w.ID != "w1" {
+			t.Errorf("view read %+v", w)
+		}
+		if _, err := tx.Handoff("w1", "nope"); baton.ErrorCode(err) != baton.ENOTFOUND {
+			t.Errorf("missing handoff in a view: %v", err)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A write in a view fails and leaves nothing.
+	err = s.View(ctx, func(tx baton.Tx) error { return tx.CreateWorkspace(baton.Workspace{ID: "w-view"}) })
+	if err == nil {
+		t.Fatal("a view wrote")
+	}
+	do(t, s, func(tx baton.Tx) error {
+		if _, err := tx.Workspace("w-view"); baton.ErrorCode(err) != baton.ENOTFOUND {
+			t.Errorf("the view's write stayed: %v", err)
+		}
+		return nil
+	})
+	// A view sees what committed before it began.
+	do(t, s, func(tx baton.Tx) error { return tx.CreateWorkspace(baton.Workspace{ID: "w-late"}) })
+	if err := s.View(ctx, func(tx baton.Tx) error { _, err := tx.Workspace("w-late"); return err }); err != nil {
+		t.Fatalf("a view missed a commit: %v", err)
+	}
 }
