@@ -65,3 +65,32 @@ func TestLiveChatDeliversEverythingOnce(t *testing.T) {
 		t.Fatalf("%v", rep)
 	}
 }
+
+// BenchmarkEvents reports signed event delivery to a bot (committed, then
+// posted from the outbox in order per conversation) against signing and
+// posting the same bodies with no storage.
+// Run: go test -run '^$' -bench Events -benchtime 1x ./relaybench
+func BenchmarkEvents(b *testing.B) {
+	for b.Loop() {
+		rep, err := Events(context.Background(), Options{Messages: 4000, Conversations: 32, Dir: b.TempDir()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Log("\n" + rep.String())
+		b.ReportMetric(rep.ThroughputRatio, "ratio")
+		b.ReportMetric(rep.Baton.PerSecond, "baton-events/s")
+		b.ReportMetric(rep.Bare.PerSecond, "bare-events/s")
+		b.ReportMetric(float64(rep.HalfBaton.P99.Microseconds())/1000, "baton-p99-ms@half")
+	}
+}
+
+// TestEventsDeliveredOnceSigned checks the event benchmark's plumbing.
+func TestEventsDeliveredOnceSigned(t *testing.T) {
+	rep, err := Events(context.Background(), Options{Messages: 200, Conversations: 8, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Baton.Duplicates != 0 || rep.Baton.PerSecond <= 0 {
+		t.Fatalf("%v", rep)
+	}
+}

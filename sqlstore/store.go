@@ -74,9 +74,10 @@ type Store struct {
 	aead   cipher.AEAD
 	qs     sync.Map // query text with ? -> query text in the dialect's placeholders
 
-	mu      sync.Mutex
-	stmts   map[string]*sql.Stmt // prepared queries, when d.Prepare
-	pending map[string]bool      // queries to prepare once the transaction that ran them is over
+	mu       sync.Mutex
+	stmts    map[string]*sql.Stmt // prepared queries, when d.Prepare
+	pending  map[string]bool      // queries to prepare once the transaction that ran them is over
+	rpending map[string]bool      // the same for the reader pool
 
 	calls   chan call     // transactions waiting for the group writer, when d.Group
 	closed  chan struct{} // closed by Close
@@ -114,7 +115,7 @@ func New(db *sql.DB, d Dialect, key []byte) *Store {
 	if err != nil {
 		panic(err)
 	}
-	s := &Store{db: db, d: d, aead: aead, stmts: map[string]*sql.Stmt{}, pending: map[string]bool{},
+	s := &Store{db: db, d: d, aead: aead, stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}, rpending: map[string]bool{},
 		calls: make(chan call), closed: make(chan struct{})}
 	if d.Group {
 		s.writing.Add(1)
@@ -148,24 +149,49 @@ func (s *Store) View(ctx context.Context, fn func(baton.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("%s: begin read: %w", s.d.Name, err)
 	}
-	defer stx.Rollback()
-	return fn(&tx{s: s, ctx: ctx, tx: stx, view: true, reader: s.reader != nil})
+	err = fn(&tx{s: s, ctx: ctx, tx: stx, view: true, reader: s.reader != nil})
+	stx.Rollback()
+	if s.reader != nil {
+		s.prepareReader(ctx)
+	}
+	return err
 }
 
-// readerStmt returns query prepared on the reader pool, preparing it once.
-func (s *Store) readerStmt(ctx context.Context, query string) *sql.Stmt {
+// readerStmt returns query prepared on the reader pool, or nil when it is
+// not prepared yet: then it is noted, and prepared once the transaction that
+// asked has given its connection back (preparing inside it could wait for a
+// connection that every reader holds).
+func (s *Store) readerStmt(query string) *sql.Stmt {
 	if v, ok := s.rstmts.Load(query); ok {
 		return v.(*sql.Stmt)
 	}
-	st, err := s.reader.PrepareContext(ctx, s.q(query))
-	if err != nil {
-		return nil // it runs unprepared, and reports its error there
+	s.mu.Lock()
+	s.rpending[query] = true
+	s.mu.Unlock()
+	return nil
+}
+
+// prepareReader prepares the queries reader transactions ran unprepared.
+func (s *Store) prepareReader(ctx context.Context) {
+	s.mu.Lock()
+	var qs []string
+	for q := range s.rpending {
+		qs = append(qs, q)
 	}
-	if v, loaded := s.rstmts.LoadOrStore(query, st); loaded {
-		st.Close()
-		return v.(*sql.Stmt)
+	clear(s.rpending)
+	s.mu.Unlock()
+	for _, q := range qs {
+		if _, ok := s.rstmts.Load(q); ok {
+			continue
+		}
+		st, err := s.reader.PrepareContext(ctx, s.q(q))
+		if err != nil {
+			continue // it runs unprepared, and reports its error there
+		}
+		if _, loaded := s.rstmts.LoadOrStore(q, st); loaded {
+			st.Close()
+		}
 	}
-	return st
 }
 
 // DB returns the underlying database, for migrations and tests.

@@ -24,7 +24,7 @@ type tx struct {
 // stmt returns query's prepared statement for this transaction's pool, or nil.
 func (t *tx) stmt(query string) *sql.Stmt {
 	if t.reader {
-		return t.s.readerStmt(t.ctx, query)
+		return t.s.readerStmt(query)
 	}
 	return t.s.stmt(query)
 }

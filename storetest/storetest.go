@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) baton.Store) {
 		{"SecretsAtRest", testSecretsAtRest},
 		{"Rollback", testRollback},
 		{"View", testView},
+		{"ViewConcurrent", testViewConcurrent},
 		{"Panic", testPanic},
 		{"MessageSeqConcurrent", testMessageSeqConcurrent},
 		{"EventSeqConcurrent", testEventSeqConcurrent},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton"
 )
@@ -286,5 +287,43 @@ func testView(t *testing.T, s baton.Store) {
 	do(t, s, func(tx baton.Tx) error { return tx.CreateWorkspace(baton.Workspace{ID: "w-late"}) })
 	if err := s.View(ctx, func(tx baton.Tx) error { _, err := tx.Workspace("w-late"); return err }); err != nil {
 		t.Fatalf("a view missed a commit: %v", err)
+	}
+}
+
+// testViewConcurrent runs many views at once, each reading several kinds of
+// rows (a store must not wait, inside a view, for a connection that other
+// views hold), alongside writes.
+func testViewConcurrent(t *testing.T, s baton.Store) {
+	seed(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	errs := make(chan error, 64)
+	for i := range 64 {
+		go func() {
+			if i%8 == 0 {
+				errs <- s.Tx(ctx, func(tx baton.Tx) error {
+					return tx.CreateWorkspace(baton.Workspace{ID: fmt.Sprint("wc", i)})
+				})
+				return
+			}
+			errs <- s.View(ctx, func(tx baton.Tx) error {
+				if _, err := tx.Workspace("w1"); err != nil {
+					return err
+				}
+				if _, err := tx.Bots("w1"); err != nil {
+					return err
+				}
+				if _, err := tx.Desks("w1"); err != nil {
+					return err
+				}
+				_, err := tx.Events("w1", "b1", 0, 10)
+				return err
+			})
+		}()
+	}
+	for range 64 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -1,0 +1,184 @@
+package relaybench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/inbox"
+	"github.com/batonhq/baton/sqlite"
+	"github.com/batonhq/baton/webhook"
+)
+
+// botHook is the bot's webhook receiver: it verifies every signature and
+// records when each agent message (by its text) arrived.
+type botHook struct {
+	secret string
+	mu     sync.Mutex
+	at     map[string]time.Time
+	dups   int
+	bad    int
+}
+
+func (b *botHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	if err := webhook.Verify(b.secret, r.Header, body, time.Now()); err != nil {
+		b.mu.Lock()
+		b.bad++
+		b.mu.Unlock()
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	var env struct {
+		Type string
+		Data struct{ Text string }
+	}
+	json.Unmarshal(body, &env)
+	if env.Type == baton.EventAgentMessage {
+		b.mu.Lock()
+		if _, ok := b.at[env.Data.Text]; ok {
+			b.dups++
+		} else {
+			b.at[env.Data.Text] = time.Now()
+		}
+		b.mu.Unlock()
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (b *botHook) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.at)
+}
+
+func (b *botHook) arrived(id string) (time.Time, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, ok := b.at[id]
+	return t, ok
+}
+
+func (b *botHook) duplicates() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.dups
+}
+
+// Events measures signed event delivery to a bot: agents' replies in the
+// inbox become handoff.agent_message events, each committed and then posted
+// to the bot's webhook signed (Standard Webhooks), in order per conversation.
+// The baseline signs and posts the same bodies straight to the receiver.
+func Events(ctx context.Context, o Options) (Report, error) {
+	o = defaults(o)
+	var rep Report
+	var err error
+	if rep.Bare, err = bareEvents(ctx, o); err != nil {
+		return rep, err
+	}
+	if rep.Baton, err = batonEvents(ctx, o); err != nil {
+		return rep, err
+	}
+	rep.ThroughputRatio = rep.Baton.PerSecond / rep.Bare.PerSecond
+	half := o
+	half.Rate = rep.Baton.PerSecond / 2
+	half.Messages = max(500, min(o.Messages, int(half.Rate*3)))
+	if rep.HalfBare, err = bareEvents(ctx, half); err != nil {
+		return rep, err
+	}
+	if rep.HalfBaton, err = batonEvents(ctx, half); err != nil {
+		return rep, err
+	}
+	rep.AddedP99 = rep.HalfBaton.P99 - rep.HalfBare.P99
+	return rep, nil
+}
+
+// bareEvents signs and posts each event body directly, storing nothing.
+func bareEvents(ctx context.Context, o Options) (Result, error) {
+	hook := &botHook{secret: webhook.NewSecret(), at: map[string]time.Time{}}
+	srv := httptest.NewServer(hook)
+	defer srv.Close()
+	signer, err := webhook.NewSigner(hook.secret)
+	if err != nil {
+		return Result{}, err
+	}
+	out := client(o.Conversations)
+	return drive(ctx, "bare", o, hook, func(conv int, id string) error {
+		body, _ := json.Marshal(map[string]any{"id": "evt_" + id, "type": baton.EventAgentMessage, "data": map[string]any{"text": id}})
+		res := webhook.Post(ctx, out, srv.URL, signer.Headers("evt_"+id, time.Now(), body), body)
+		if !res.OK() {
+			return fmt.Errorf("bare post: %d %v", res.Status, res.Err)
+		}
+		return nil
+	})
+}
+
+// batonEvents has inbox agents reply in open handoffs and measures the
+// signed deliveries of the resulting events to the bot.
+func batonEvents(ctx context.Context, o Options) (Result, error) {
+	hook := &botHook{secret: webhook.NewSecret(), at: map[string]time.Time{}}
+	srv := httptest.NewServer(hook)
+	defer srv.Close()
+	dir, err := os.MkdirTemp(o.Dir, "baton-bench")
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"), []byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		return Result{}, err
+	}
+	defer st.Close()
+	eng := engine.New(st, func(d baton.DeskConfig) (baton.Desk, error) { return inbox.New(d) }, slog.New(slog.DiscardHandler), nil,
+		engine.Config{Workers: 64, Client: client(64)})
+	dc := baton.DeskConfig{ID: "inbox", WorkspaceID: "bench", Kind: baton.KindInbox, Status: baton.Available,
+		Policy: &baton.Policy{WaitTimeout: baton.Duration(time.Hour), SessionTimeout: baton.Duration(time.Hour), IdleExpiry: baton.Duration(time.Hour)}}
+	err = st.Tx(ctx, func(tx baton.Tx) error {
+		if err := tx.CreateWorkspace(baton.Workspace{ID: "bench"}); err != nil {
+			return err
+		}
+		if err := tx.PutDesk(dc); err != nil {
+			return err
+		}
+		return tx.PutBot(baton.Bot{ID: "bot", WorkspaceID: "bench", DeskID: "inbox", WebhookURL: srv.URL, WebhookSecret: hook.secret})
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { eng.Run(wctx); close(done) }()
+	defer func() { stop(); <-done }()
+	refs := make([]string, o.Conversations)
+	for c := range o.Conversations {
+		h, _, err := eng.CreateHandoff(ctx, "bench", engine.CreateRequest{ConversationID: fmt.Sprint("conv-", c),
+			Customer: baton.Customer{ID: fmt.Sprint("cust-", c)}, Question: "help"})
+		if err != nil {
+			return Result{}, err
+		}
+		refs[c] = h.ID // the inbox's reference is the handoff id
+	}
+	deadline := time.Now().Add(time.Minute)
+	for _, id := range refs {
+		for h, _ := eng.Handoff(ctx, "bench", id); h.State != baton.Queued; h, _ = eng.Handoff(ctx, "bench", id) {
+			if time.Now().After(deadline) {
+				return Result{}, fmt.Errorf("handoff %s did not queue", id)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	agent := baton.Agent{ID: "ana", Name: "Ana"}
+	return drive(ctx, "baton", o, hook, func(conv int, id string) error {
+		return eng.ApplyDeskEvent(ctx, dc, baton.DeskEvent{ID: id, Ref: refs[conv], Type: baton.DeskAgentMessage, Agent: agent, Text: id})
+	})
+}
