@@ -67,7 +67,8 @@ type Engine struct {
 	subs map[string]map[chan struct{}]struct{} // workspace → event subscribers
 	keys map[string]cachedKey                  // API key hash → workspace, recently verified
 
-	deskCache map[string]cachedDesk // desk id → configuration, for deliveries
+	deskCache map[string]cachedDesk // desk id → configuration
+	botCache  map[string]cachedBot  // bot id → configuration
 }
 
 type cachedKey struct {
@@ -114,7 +115,7 @@ func New(store baton.Store, desks DeskFactory, log *slog.Logger, obs Observer, c
 		obs = nopObserver{}
 	}
 	return &Engine{store: store, desks: desks, log: log, obs: obs, cfg: cfg,
-		wake: make(chan struct{}, 1), subs: map[string]map[chan struct{}]struct{}{}, keys: map[string]cachedKey{}, deskCache: map[string]cachedDesk{}}
+		wake: make(chan struct{}, 1), subs: map[string]map[chan struct{}]struct{}{}, keys: map[string]cachedKey{}, deskCache: map[string]cachedDesk{}, botCache: map[string]cachedBot{}}
 }
 
 func scale(s []time.Duration, f float64) []time.Duration {

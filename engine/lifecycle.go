@@ -68,7 +68,7 @@ func (e *Engine) tell(tx baton.Tx, ws, botID, conv, external, handoff string, ep
 	if err := tx.AddEvent(&ev); err != nil {
 		return err
 	}
-	bot, err := tx.Bot(ws, botID)
+	bot, err := e.botConfig(tx, ws, botID)
 	if err != nil {
 		return err
 	}

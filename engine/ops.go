@@ -469,11 +469,11 @@ func (e *Engine) load(tx baton.Tx, ws, id string) (baton.Handoff, baton.Conversa
 	if err != nil {
 		return h, c, baton.Policy{}, err
 	}
-	bot, err := tx.Bot(ws, h.BotID)
+	bot, err := e.botConfig(tx, ws, h.BotID)
 	if err != nil {
 		return h, c, baton.Policy{}, err
 	}
-	dc, err := tx.Desk(ws, h.DeskID)
+	dc, err := e.deskConfig(tx, ws, h.DeskID)
 	if err != nil {
 		return h, c, baton.Policy{}, err
 	}

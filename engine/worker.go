@@ -124,8 +124,8 @@ func (e *Engine) preload(tx baton.Tx, j baton.Job) (task, error) {
 	return t, err
 }
 
-// deskTTL is how long deliveries reuse a desk's configuration before reading
-// it again: a changed setting reaches deliveries within this time.
+// deskTTL is how long the engine reuses a desk's or a bot's configuration
+// before reading it again: a changed setting takes effect within this time.
 const deskTTL = time.Second
 
 // deskConfig reads a desk's configuration for a delivery, from a cache of
@@ -149,6 +149,30 @@ func (e *Engine) deskConfig(tx baton.Tx, ws, id string) (baton.DeskConfig, error
 
 type cachedDesk struct {
 	dc    baton.DeskConfig
+	until time.Time
+}
+
+// botConfig reads a bot, from a cache of deskTTL: every event would
+// otherwise read it (and decrypt its secret) again.
+func (e *Engine) botConfig(tx baton.Tx, ws, id string) (baton.Bot, error) {
+	e.mu.Lock()
+	c, ok := e.botCache[id]
+	e.mu.Unlock()
+	if ok && c.bot.WorkspaceID == ws && time.Now().Before(c.until) {
+		return c.bot, nil
+	}
+	b, err := tx.Bot(ws, id)
+	if err != nil {
+		return b, err
+	}
+	e.mu.Lock()
+	e.botCache[id] = cachedBot{bot: b, until: time.Now().Add(deskTTL)}
+	e.mu.Unlock()
+	return b, nil
+}
+
+type cachedBot struct {
+	bot   baton.Bot
 	until time.Time
 }
 
@@ -450,7 +474,7 @@ func (e *Engine) deliver(ctx context.Context, r ref) error {
 		if ev, err = tx.Event(r.Event); err != nil {
 			return err
 		}
-		bot, err = tx.Bot(ev.WorkspaceID, ev.BotID)
+		bot, err = e.botConfig(tx, ev.WorkspaceID, ev.BotID)
 		return err
 	})
 	if err != nil {
