@@ -39,6 +39,13 @@ func Open(ctx context.Context, path string, key []byte) (*sqlstore.Store, error)
 		db.Close()
 		return nil, err
 	}
+	// One process serves a SQLite file, so a job still leased at open was
+	// claimed by a process that died: it may run again now rather than
+	// when its lease runs out.
+	if _, err := db.ExecContext(ctx, `UPDATE jobs SET locked_until = 0 WHERE locked_until <> 0`); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: release leases: %w", err)
+	}
 	r, err := openReader(path)
 	if err != nil {
 		db.Close()

@@ -176,3 +176,33 @@ func BenchmarkClaimJobs(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "jobs/s")
 }
+
+// TestReopenReleasesLeases: a job claimed by a process that died is claimable
+// as soon as the file is opened again, not when its lease runs out.
+func TestReopenReleasesLeases(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "baton.db")
+	now := time.Now()
+	for i := range 2 {
+		s, err := sqlite.Open(t.Context(), path, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []baton.Job
+		err = s.Tx(t.Context(), func(tx baton.Tx) error {
+			if i == 0 {
+				if err := tx.PutJob(baton.Job{Kind: "k", Lane: "l", RunAt: now}); err != nil {
+					return err
+				}
+			}
+			got, err = tx.ClaimJobs(now, 10, time.Hour)
+			return err
+		})
+		s.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 {
+			t.Fatalf("open %d: claimed %d jobs, want the one left leased by the last process", i, len(got))
+		}
+	}
+}
