@@ -59,12 +59,14 @@ type Report struct {
 	AddedP99            time.Duration // Baton p99 − bare p99, at half of Baton's maximum
 }
 
+// String is one line of a Result, for the benchmark's log.
 func (r Result) String() string {
 	return fmt.Sprintf("%-6s accepted in %-8v %6d msgs in %-8v %8.0f msg/s  p50 %-9v p99 %-9v accept-p99 %-9v dups %d",
 		r.Name, r.AcceptElapsed.Round(time.Millisecond), r.Messages, r.Elapsed.Round(time.Millisecond), r.PerSecond, r.P50.Round(10*time.Microsecond),
 		r.P99.Round(10*time.Microsecond), r.AcceptP99.Round(10*time.Microsecond), r.Duplicates)
 }
 
+// String prints both sides at full speed and at half load, and the ratios.
 func (r Report) String() string {
 	return fmt.Sprintf("full speed:\n%v\n%v\nat %.0f msg/s (half of Baton's maximum):\n%v\n%v\nthroughput ratio (baton/bare) %.2f, added p99 at half load %v\n",
 		r.Bare, r.Baton, r.Baton.PerSecond/2, r.HalfBare, r.HalfBaton, r.ThroughputRatio, r.AddedP99.Round(10*time.Microsecond))
