@@ -280,6 +280,18 @@ func (e *Engine) ApplyDeskEvent(ctx context.Context, dc baton.DeskConfig, ev bat
 			}
 		}
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			// While a handoff of this desk is still opening, its reference is
+			// not recorded yet and a quick agent's event would be lost: ask the
+			// desk to deliver it again instead.
+			opening, err := tx.HandoffsInState(dc.ID, baton.Requested, 100)
+			if err != nil {
+				return "", err
+			}
+			for _, o := range opening {
+				if o.DeskRef == "" && !o.NeedsEmail {
+					return "", baton.Errorf(baton.EUNAVAILABLE, "a handoff of desk %s is still opening: deliver the event again", dc.ID)
+				}
+			}
 			e.log.Info("desk event for an unknown handoff ignored", "desk", dc.ID, "ref", ev.Ref, "type", ev.Type)
 			return "", nil
 		} else if err != nil {

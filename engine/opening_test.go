@@ -1,0 +1,83 @@
+package engine_test
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"testing"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/sqlite"
+)
+
+// slowDesk opens a handoff only when told to, as a desk whose open call is
+// still in flight when its agent already writes.
+type slowDesk struct{ release chan struct{} }
+
+func (d *slowDesk) Capabilities() baton.Capabilities { return baton.Capabilities{} }
+func (d *slowDesk) Check(context.Context) error      { return nil }
+func (d *slowDesk) Open(context.Context, baton.OpenRequest) (baton.Handle, error) {
+	<-d.release
+	return baton.Handle{Ref: "chat-1"}, nil
+}
+func (d *slowDesk) Send(context.Context, baton.Handle, baton.Message) error    { return nil }
+func (d *slowDesk) Close(context.Context, baton.Handle, baton.EndReason) error { return nil }
+func (d *slowDesk) Inbound(context.Context, string, http.Header, []byte) ([]baton.DeskEvent, error) {
+	return nil, nil
+}
+
+// TestEventWhileOpening: an agent's event for a chat whose open call has not
+// returned yet is refused as unavailable (the desk delivers it again), not
+// dropped; once the open is recorded, the same event is applied.
+func TestEventWhileOpening(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"), testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	desk := &slowDesk{release: make(chan struct{})}
+	eng := engine.New(st, func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }, nil, nil, engine.Config{})
+	dc := baton.DeskConfig{ID: "d", WorkspaceID: "ws", Kind: baton.KindLiveChat}
+	err = st.Tx(ctx, func(tx baton.Tx) error {
+		if err := tx.CreateWorkspace(baton.Workspace{ID: "ws"}); err != nil {
+			return err
+		}
+		if err := tx.PutDesk(dc); err != nil {
+			return err
+		}
+		return tx.PutBot(baton.Bot{ID: "bot", WorkspaceID: "ws", DeskID: "d"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := eng.CreateHandoff(ctx, "ws", engine.CreateRequest{ConversationID: "c", Customer: baton.Customer{ID: "u"}, Question: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := eng.RunDue(ctx); done <- err }() // the open job, blocked in the desk
+	ev := baton.DeskEvent{ID: "e1", Ref: "chat-1", Type: baton.DeskAgentMessage, Agent: baton.Agent{ID: "a", Name: "Ann"}, Text: "hello"}
+	if got, _ := eng.Handoff(ctx, "ws", h.ID); got.State != baton.Requested {
+		t.Fatalf("state %s before the open returned", got.State)
+	}
+	if err := eng.ApplyDeskEvent(ctx, dc, ev); baton.ErrorCode(err) != baton.EUNAVAILABLE {
+		t.Fatalf("event during the open: %v, want unavailable", err)
+	}
+	close(desk.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.ApplyDeskEvent(ctx, dc, ev); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := eng.Handoff(ctx, "ws", h.ID)
+	if got.State != baton.Active || got.Agent.Name != "Ann" {
+		t.Fatalf("after redelivery: %s %+v", got.State, got.Agent)
+	}
+	// With nothing opening, an event for an unknown chat is acknowledged and ignored.
+	if err := eng.ApplyDeskEvent(ctx, dc, baton.DeskEvent{ID: "e2", Ref: "other", Type: baton.DeskAgentMessage, Text: "?"}); err != nil {
+		t.Fatalf("unknown chat: %v", err)
+	}
+}
