@@ -80,27 +80,7 @@ func (b *botHook) duplicates() int {
 // to the bot's webhook signed (Standard Webhooks), in order per conversation.
 // The baseline signs and posts the same bodies straight to the receiver.
 func Events(ctx context.Context, o Options) (Report, error) {
-	o = defaults(o)
-	var rep Report
-	var err error
-	if rep.Bare, err = bareEvents(ctx, o); err != nil {
-		return rep, err
-	}
-	if rep.Baton, err = batonEvents(ctx, o); err != nil {
-		return rep, err
-	}
-	rep.ThroughputRatio = rep.Baton.PerSecond / rep.Bare.PerSecond
-	half := o
-	half.Rate = rep.Baton.PerSecond / 2
-	half.Messages = max(500, min(o.Messages, int(half.Rate*3)))
-	if rep.HalfBare, err = bareEvents(ctx, half); err != nil {
-		return rep, err
-	}
-	if rep.HalfBaton, err = batonEvents(ctx, half); err != nil {
-		return rep, err
-	}
-	rep.AddedP99 = rep.HalfBaton.P99 - rep.HalfBare.P99
-	return rep, nil
+	return compare(ctx, o, bareEvents, batonEvents)
 }
 
 // bareEvents signs and posts each event body directly, storing nothing.

@@ -18,27 +18,7 @@ import (
 // customer token; Baton relays through its LiveChat desk (customer identity,
 // durable outbox, delivery as the customer).
 func LiveChat(ctx context.Context, o Options) (Report, error) {
-	o = defaults(o)
-	var rep Report
-	var err error
-	if rep.Bare, err = bareLiveChat(ctx, o); err != nil {
-		return rep, err
-	}
-	if rep.Baton, err = batonLiveChat(ctx, o); err != nil {
-		return rep, err
-	}
-	rep.ThroughputRatio = rep.Baton.PerSecond / rep.Bare.PerSecond
-	half := o
-	half.Rate = rep.Baton.PerSecond / 2
-	half.Messages = max(500, min(o.Messages, int(half.Rate*3)))
-	if rep.HalfBare, err = bareLiveChat(ctx, half); err != nil {
-		return rep, err
-	}
-	if rep.HalfBaton, err = batonLiveChat(ctx, half); err != nil {
-		return rep, err
-	}
-	rep.AddedP99 = rep.HalfBaton.P99 - rep.HalfBare.P99
-	return rep, nil
+	return compare(ctx, o, bareLiveChat, batonLiveChat)
 }
 
 // simDesk reads arrivals from the simulator's chats: a customer message whose

@@ -139,24 +139,31 @@ func defaults(o Options) Options {
 }
 
 // Run measures both sides through the webhook desk.
-func Run(ctx context.Context, o Options) (Report, error) {
+func Run(ctx context.Context, o Options) (Report, error) { return compare(ctx, o, bare, throughBaton) }
+
+// side runs one side's traffic and measures it.
+type side func(context.Context, Options) (Result, error)
+
+// compare runs the baseline and Baton as fast as the clients can send, then
+// both again at half of Baton's maximum, open loop, for the latency Baton adds.
+func compare(ctx context.Context, o Options, baseline, baton side) (Report, error) {
 	o = defaults(o)
 	var rep Report
 	var err error
-	if rep.Bare, err = bare(ctx, o); err != nil {
+	if rep.Bare, err = baseline(ctx, o); err != nil {
 		return rep, err
 	}
-	if rep.Baton, err = throughBaton(ctx, o); err != nil {
+	if rep.Baton, err = baton(ctx, o); err != nil {
 		return rep, err
 	}
 	rep.ThroughputRatio = rep.Baton.PerSecond / rep.Bare.PerSecond
 	half := o
 	half.Rate = rep.Baton.PerSecond / 2
 	half.Messages = max(500, min(o.Messages, int(half.Rate*3))) // about 3 s of traffic
-	if rep.HalfBare, err = bare(ctx, half); err != nil {
+	if rep.HalfBare, err = baseline(ctx, half); err != nil {
 		return rep, err
 	}
-	if rep.HalfBaton, err = throughBaton(ctx, half); err != nil {
+	if rep.HalfBaton, err = baton(ctx, half); err != nil {
 		return rep, err
 	}
 	rep.AddedP99 = rep.HalfBaton.P99 - rep.HalfBare.P99
