@@ -25,6 +25,8 @@ type Tx interface {
 	Workspace(id string) (Workspace, error)
 	PutAPIKey(k APIKey) error
 	APIKey(hash string) (APIKey, error)
+	// DeleteAPIKeys revokes the workspace's keys whose hash is not in keep.
+	DeleteAPIKeys(workspaceID string, keep []string) error
 
 	PutBot(b Bot) error // insert or replace by ID
 	Bot(workspaceID, id string) (Bot, error)
@@ -37,6 +39,8 @@ type Tx interface {
 	SetDeskStatus(id string, s DeskStatus, lastError string, at time.Time) error
 
 	PutInboxAgent(a InboxAgent) error
+	// DeleteInboxAgents removes the workspace's inbox agents whose id is not in keep.
+	DeleteInboxAgents(workspaceID string, keep []string) error
 	InboxAgentByKey(hash string) (InboxAgent, error)
 
 	PutConversation(c Conversation) error // insert or replace by ID

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -212,6 +213,32 @@ func (t *tx) PutAPIKey(k baton.APIKey) error {
 		ON CONFLICT (hash) DO UPDATE SET name = excluded.name, created_at = excluded.created_at
 		WHERE api_keys.workspace_id = excluded.workspace_id`,
 		k.Hash, k.WorkspaceID, k.Name, micro(k.CreatedAt))
+}
+
+// DeleteAPIKeys revokes the workspace's keys whose hash is not in keep.
+func (t *tx) DeleteAPIKeys(workspaceID string, keep []string) error {
+	return t.deleteExcept("delete api keys", "api_keys", "hash", workspaceID, keep)
+}
+
+// DeleteInboxAgents removes the workspace's inbox agents whose id is not in keep.
+func (t *tx) DeleteInboxAgents(workspaceID string, keep []string) error {
+	return t.deleteExcept("delete inbox agents", "inbox_agents", "id", workspaceID, keep)
+}
+
+// deleteExcept deletes a workspace's rows of table whose column is not in keep.
+func (t *tx) deleteExcept(what, table, column, workspaceID string, keep []string) error {
+	q := `DELETE FROM ` + table + ` WHERE workspace_id = ?`
+	args := []any{workspaceID}
+	if len(keep) > 0 {
+		q += ` AND ` + column + ` NOT IN (?` + strings.Repeat(`, ?`, len(keep)-1) + `)`
+		for _, k := range keep {
+			args = append(args, k)
+		}
+	}
+	if _, err := t.exec(q, args...); err != nil {
+		return t.fail(what, err)
+	}
+	return nil
 }
 
 func scanAPIKey(r scanner) (baton.APIKey, error) {

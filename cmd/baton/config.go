@@ -525,10 +525,18 @@ func (c *config) applyOnce(ctx context.Context, store baton.Store) error {
 			} else if err != nil {
 				return stored(p, err)
 			}
+			// The file is the truth about a workspace's keys and agents: those it
+			// no longer lists are revoked.
+			var keep []string
 			for j, k := range w.APIKeys {
-				if err := tx.PutAPIKey(baton.APIKey{Hash: engine.HashKey(k.Key), WorkspaceID: w.ID, Name: k.Name, CreatedAt: t}); err != nil {
+				h := engine.HashKey(k.Key)
+				keep = append(keep, h)
+				if err := tx.PutAPIKey(baton.APIKey{Hash: h, WorkspaceID: w.ID, Name: k.Name, CreatedAt: t}); err != nil {
 					return stored(fmt.Sprintf("%s.api_keys[%d].key", p, j), err)
 				}
+			}
+			if err := tx.DeleteAPIKeys(w.ID, keep); err != nil {
+				return stored(p+".api_keys", err)
 			}
 			for j, d := range w.Desks {
 				dc := d.desk(w.ID)
@@ -558,12 +566,17 @@ func (c *config) applyOnce(ctx context.Context, store baton.Store) error {
 					return stored(fmt.Sprintf("%s.bots[%d].id", p, j), err)
 				}
 			}
+			var agents []string
 			for j, a := range w.InboxAgents {
 				agent := baton.InboxAgent{ID: a.ID, WorkspaceID: w.ID, DeskID: a.Desk, Name: a.Name, Email: a.Email,
 					KeyHash: engine.HashKey(a.Key), CreatedAt: t}
+				agents = append(agents, a.ID)
 				if err := tx.PutInboxAgent(agent); err != nil {
 					return stored(fmt.Sprintf("%s.inbox_agents[%d].id", p, j), err)
 				}
+			}
+			if err := tx.DeleteInboxAgents(w.ID, agents); err != nil {
+				return stored(p+".inbox_agents", err)
 			}
 		}
 		return nil

@@ -214,6 +214,33 @@ func TestConfigApply(t *testing.T) {
 		t.Error(err)
 	}
 
+	// A key or an agent the file no longer lists is revoked when it is applied again.
+	rotated := maps.Clone(configEnv)
+	rotated["ACME_API_KEY"], rotated["ANA_KEY"] = "acme-key-2", "ana-key-2"
+	again, err := parseConfig(strings.NewReader(good), getenv(rotated), newDesk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.apply(ctx, store); err != nil {
+		t.Fatal(err)
+	}
+	err = store.Tx(ctx, func(tx baton.Tx) error {
+		for key, want := range map[string]string{"acme-key-1": baton.ENOTFOUND, "acme-key-2": ""} {
+			if _, err := tx.APIKey(hash(key)); baton.ErrorCode(err) != want {
+				return fmt.Errorf("api key %s after rotation: %v", key, err)
+			}
+		}
+		for key, want := range map[string]string{"ana-key-1": baton.ENOTFOUND, "ana-key-2": ""} {
+			if _, err := tx.InboxAgentByKey(hash(key)); baton.ErrorCode(err) != want {
+				return fmt.Errorf("agent key %s after rotation: %v", key, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+
 	// Another workspace cannot take acme's desk id.
 	otherEnv := maps.Clone(configEnv)
 	otherEnv["ACME_API_KEY"], otherEnv["ANA_KEY"] = "other-key-1", "other-ana-1"
