@@ -330,12 +330,39 @@ func (s *Store) commitGroup(batch []call) {
 		}
 		return
 	}
+	if len(batch) == 1 {
+		// Alone: the transaction itself is the savepoint.
+		c := batch[0]
+		if out[0].err = c.ctx.Err(); out[0].err == nil {
+			out[0] = s.attempt(&tx{s: s, ctx: context.WithoutCancel(c.ctx), tx: stx}, c.fn)
+		}
+		if out[0].err != nil || out[0].panicked {
+			stx.Rollback()
+			return
+		}
+	} else {
+		s.savepoints(stx, batch, out)
+	}
+	if err := stx.Commit(); err != nil {
+		for i := range out {
+			if out[i].err == nil && !out[i].panicked {
+				out[i].err = fmt.Errorf("%s: commit: %w", s.d.Name, err)
+			}
+		}
+	}
+}
+
+// savepoints runs each transaction of a batch under its own savepoint, so
+// that one which fails rolls back alone. The savepoint statements go through
+// the prepared-statement cache.
+func (s *Store) savepoints(stx *sql.Tx, batch []call, out []outcome) {
+	g := &tx{s: s, ctx: context.Background(), tx: stx}
 	for i, c := range batch {
 		if err := c.ctx.Err(); err != nil {
 			out[i].err = err
 			continue
 		}
-		if _, err := stx.Exec(`SAVEPOINT grouped`); err != nil {
+		if _, err := g.exec(`SAVEPOINT grouped`); err != nil {
 			out[i].err = fmt.Errorf("%s: savepoint: %w", s.d.Name, err)
 			continue
 		}
@@ -343,17 +370,10 @@ func (s *Store) commitGroup(batch []call) {
 		// group, so a transaction that started runs to its end.
 		out[i] = s.attempt(&tx{s: s, ctx: context.WithoutCancel(c.ctx), tx: stx}, c.fn)
 		if out[i].err != nil || out[i].panicked {
-			_, _ = stx.Exec(`ROLLBACK TO grouped`)
+			_, _ = g.exec(`ROLLBACK TO grouped`)
 		}
-		if _, err := stx.Exec(`RELEASE grouped`); err != nil && out[i].err == nil && !out[i].panicked {
+		if _, err := g.exec(`RELEASE grouped`); err != nil && out[i].err == nil && !out[i].panicked {
 			out[i].err = fmt.Errorf("%s: release: %w", s.d.Name, err)
-		}
-	}
-	if err := stx.Commit(); err != nil {
-		for i := range out {
-			if out[i].err == nil && !out[i].panicked {
-				out[i].err = fmt.Errorf("%s: commit: %w", s.d.Name, err)
-			}
 		}
 	}
 }
