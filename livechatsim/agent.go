@@ -136,11 +136,9 @@ func (s *Sim) getChatM(c *call) (any, error) {
 	}
 	t := ch.last()
 	if in.ThreadID != "" {
-		i := slices.IndexFunc(ch.threads, func(t *thread) bool { return t.id == in.ThreadID })
-		if i < 0 {
-			return nil, notFound("Thread")
+		if t, err = ch.thread(in.ThreadID); err != nil {
+			return nil, err
 		}
-		t = ch.threads[i]
 	}
 	view := "agent"
 	if c.who.isCustomer() {
@@ -477,11 +475,10 @@ func (s *Sim) postbackM(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	i := slices.IndexFunc(ch.threads, func(t *thread) bool { return t.id == in.ThreadID })
-	if i < 0 {
-		return nil, notFound("Thread")
+	t, err := ch.thread(in.ThreadID)
+	if err != nil {
+		return nil, err
 	}
-	t := ch.threads[i]
 	if !slices.ContainsFunc(t.events, func(e *Event) bool { return e.ID == in.EventID }) {
 		return nil, notFound("Event")
 	}
@@ -549,14 +546,13 @@ func (s *Sim) tagM(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	i := slices.IndexFunc(ch.threads, func(t *thread) bool { return t.id == in.ThreadID })
-	if i < 0 {
-		return nil, notFound("Thread")
+	t, err := ch.thread(in.ThreadID)
+	if err != nil {
+		return nil, err
 	}
 	if in.Tag == "" {
 		return nil, badRequest("`tag` is required")
 	}
-	t := ch.threads[i]
 	t.tags = slices.DeleteFunc(t.tags, func(x string) bool { return x == in.Tag })
 	if c.r.PathValue("method") == "tag_thread" {
 		t.tags = append(t.tags, in.Tag)

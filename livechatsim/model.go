@@ -79,6 +79,15 @@ func (c *chat) last() *thread {
 	return c.threads[len(c.threads)-1]
 }
 
+// thread finds one of the chat's threads by id.
+func (c *chat) thread(id string) (*thread, error) {
+	i := slices.IndexFunc(c.threads, func(t *thread) bool { return t.id == id })
+	if i < 0 {
+		return nil, notFound("Thread")
+	}
+	return c.threads[i], nil
+}
+
 func (c *chat) active() bool {
 	t := c.last()
 	return t != nil && t.active
