@@ -95,6 +95,12 @@ type Tx interface {
 
 	// Idempotency looks up a stored idempotency record.
 	Idempotency(workspaceID, key string) (Idempotency, error)
+	// ClaimIdempotency records r unless its key is recorded already, and
+	// returns the record that holds the key and whether it is r. A claim of
+	// a key that another open transaction has claimed waits for that
+	// transaction to end, so concurrent requests with one key never both run.
+	ClaimIdempotency(r Idempotency) (Idempotency, bool, error)
+	// PutIdempotency inserts r or replaces the record of its key.
 	PutIdempotency(r Idempotency) error
 }
 

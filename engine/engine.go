@@ -164,24 +164,27 @@ func WithIdempotency(ctx context.Context, key, requestHash string) context.Conte
 	return context.WithValue(ctx, idemCtxKey{}, idem{key, requestHash})
 }
 
-// write runs fn in a transaction. With an idempotency key in ctx it first looks
-// for an earlier outcome: the same request returns its ref and replay=true
-// without running fn; a different request with the same key is refused.
+// write runs fn in a transaction. With an idempotency key in ctx it first
+// claims the key: when an earlier request holds it, the same request returns
+// its ref and replay=true without running fn, and a different request with
+// the same key is refused.
 func (e *Engine) write(ctx context.Context, ws string, fn func(tx baton.Tx) (ref string, err error)) (ref string, replay bool, err error) {
 	k, hasKey := ctx.Value(idemCtxKey{}).(idem)
 	var w written
 	err = e.store.Tx(ctx, func(tx baton.Tx) error {
 		w = written{}
 		if hasKey {
-			rec, err := tx.Idempotency(ws, k.key)
+			// Claim the key before doing anything: a concurrent request with
+			// the same key waits here for this one and then replays it.
+			rec, mine, err := tx.ClaimIdempotency(baton.Idempotency{WorkspaceID: ws, Key: k.key, Request: k.hash, Status: 200, CreatedAt: now()})
 			switch {
-			case err == nil && rec.Request != k.hash:
+			case err != nil:
+				return err
+			case rec.Request != k.hash:
 				return &baton.Error{Code: baton.EIDEMPOTENCY, Field: "Idempotency-Key", Message: "this key was already used with a different request"}
-			case err == nil:
+			case !mine:
 				ref, replay = rec.Ref, true
 				return nil
-			case baton.ErrorCode(err) != baton.ENOTFOUND:
-				return err
 			}
 		}
 		r, err := fn(&eventTx{Tx: tx, w: &w})

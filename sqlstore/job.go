@@ -230,6 +230,29 @@ func (t *tx) Idempotency(workspaceID, key string) (baton.Idempotency, error) {
 		workspaceID, key)
 }
 
+// ClaimIdempotency inserts r unless its key is taken, then reads the key's
+// record. The insert is what serialises concurrent claims: on PostgreSQL an
+// INSERT that meets another transaction's uncommitted row waits for it, and
+// the read after it sees that row once committed (READ COMMITTED takes a new
+// snapshot per statement); SQLite has one writer.
+func (t *tx) ClaimIdempotency(r baton.Idempotency) (baton.Idempotency, bool, error) {
+	res, err := t.exec(`INSERT INTO idempotency (workspace_id, key, request, ref, status, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, key) DO NOTHING`,
+		r.WorkspaceID, r.Key, r.Request, r.Ref, r.Status, micro(r.CreatedAt))
+	if err != nil {
+		return r, false, t.fail("claim idempotency", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return r, false, t.fail("claim idempotency", err)
+	}
+	if n == 1 {
+		return r, true, nil
+	}
+	got, err := t.Idempotency(r.WorkspaceID, r.Key)
+	return got, false, err
+}
+
 // PutIdempotency inserts or replaces r.
 func (t *tx) PutIdempotency(r baton.Idempotency) error {
 	_, err := t.exec(`INSERT INTO idempotency (workspace_id, key, request, ref, status, created_at)

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"encoding/json"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -564,6 +566,59 @@ func testIdempotency(t *testing.T, s baton.Store) {
 		_, err := tx.Idempotency("w1", "k2")
 		return err
 	})
+}
+
+// testIdempotencyConcurrent claims one key from many transactions at once,
+// each of which stays open a moment after its claim: exactly one may own the
+// key, and every other must see the owner's committed record, never a
+// missing or half-written one.
+func testIdempotencyConcurrent(t *testing.T, s baton.Store) {
+	seed(t, s)
+	for round := range 20 {
+		key := fmt.Sprint("race-", round)
+		const n = 8
+		var mu sync.Mutex
+		owners, refs := 0, map[string]int{}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				do(t, s, func(tx baton.Tx) error {
+					mine := fmt.Sprint("ref-", i)
+					got, ok, err := tx.ClaimIdempotency(baton.Idempotency{WorkspaceID: "w1", Key: key, Request: "same", CreatedAt: t0})
+					if err != nil {
+						return err
+					}
+					if ok {
+						// The owner's work: written after the claim, in its transaction.
+						if err := tx.PutIdempotency(baton.Idempotency{WorkspaceID: "w1", Key: key, Request: "same", Ref: mine, Status: 201, CreatedAt: t0}); err != nil {
+							return err
+						}
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					if ok {
+						owners++
+						refs[mine]++
+					} else {
+						refs[got.Ref]++
+					}
+					return nil
+				})
+			})
+		}
+		close(start)
+		wg.Wait()
+		if owners != 1 || len(refs) != 1 {
+			t.Fatalf("round %d: %d owners, refs seen %v; want one owner whose ref all see", round, owners, refs)
+		}
+		for ref := range refs {
+			if ref == "" {
+				t.Fatalf("round %d: a claim saw the key before its owner committed", round)
+			}
+		}
+	}
 }
 
 func testSeenDeskEvent(t *testing.T, s baton.Store) {

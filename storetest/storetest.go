@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) baton.Store) {
 		{"Message", testMessage},
 		{"Event", testEvent},
 		{"Idempotency", testIdempotency},
+		{"IdempotencyConcurrent", testIdempotencyConcurrent},
 		{"SeenDeskEvent", testSeenDeskEvent},
 		{"SecretsAtRest", testSecretsAtRest},
 		{"Rollback", testRollback},
