@@ -87,7 +87,7 @@ func (s Agents) Claim(ctx context.Context, a baton.InboxAgent, id string) (baton
 	if !h.Open() || h.State == baton.Requested {
 		return h, baton.Errorf(baton.ECONFLICT, "handoff %s is %s and cannot be claimed", id, h.State)
 	}
-	ev := baton.DeskEvent{ID: "claim:" + h.ID + ":" + a.ID, Ref: h.DeskRef, Type: baton.DeskAgentJoined, Agent: agent(a)}
+	ev := baton.DeskEvent{ID: "claim:" + h.ID + ":" + a.ID, Ref: h.DeskRef, Type: baton.DeskAgentJoined, Agent: agent(a), Held: true}
 	if err := s.Engine.ApplyDeskEvent(ctx, d, ev); err != nil {
 		return h, err
 	}
@@ -122,7 +122,7 @@ func (s Agents) Reply(ctx context.Context, a baton.InboxAgent, id, eventID, text
 	if h.State == baton.Requested {
 		return h, baton.Errorf(baton.ECONFLICT, "handoff %s is not open in the inbox yet", id)
 	}
-	ev := baton.DeskEvent{ID: "reply:" + eventID, Ref: h.DeskRef, Type: baton.DeskAgentMessage, Agent: agent(a), Text: text, Attachments: atts}
+	ev := baton.DeskEvent{ID: "reply:" + eventID, Ref: h.DeskRef, Type: baton.DeskAgentMessage, Agent: agent(a), Text: text, Attachments: atts, Held: true}
 	if err := s.Engine.ApplyDeskEvent(ctx, d, ev); err != nil {
 		return h, err
 	}
@@ -138,7 +138,7 @@ func (s Agents) End(ctx context.Context, a baton.InboxAgent, id string) (baton.H
 	if !h.Open() {
 		return h, baton.Errorf(baton.ECONFLICT, "handoff %s has already ended (%s)", id, h.EndReason)
 	}
-	ev := baton.DeskEvent{ID: "end:" + h.ID, Ref: h.DeskRef, Type: baton.DeskAgentClosed, Agent: agent(a)}
+	ev := baton.DeskEvent{ID: "end:" + h.ID, Ref: h.DeskRef, Type: baton.DeskAgentClosed, Agent: agent(a), Held: true}
 	if err := s.Engine.ApplyDeskEvent(ctx, d, ev); err != nil {
 		return h, err
 	}
