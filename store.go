@@ -79,6 +79,9 @@ type Tx interface {
 	// ClaimJobs leases up to limit due jobs until now+lease and returns them.
 	// Within one Lane only the oldest job is ever due, so a lane runs in order.
 	ClaimJobs(now time.Time, limit int, lease time.Duration) ([]Job, error)
+	// RenewJobs extends the leases of claimed jobs to until: the heartbeat of
+	// the worker running them. Released or finished jobs are left alone.
+	RenewJobs(ids []int64, until time.Time) error
 	// FinishJob deletes a job that is done.
 	FinishJob(id int64) error
 	// RetryJob releases a claimed job to run again at runAt.

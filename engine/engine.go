@@ -37,7 +37,9 @@ type Config struct {
 	DeskSchedule []time.Duration
 	// OpenAttempts is how many times opening a handoff in a desk is tried before it ends desk_unavailable (default 6).
 	OpenAttempts int
-	// Lease is how long a claimed job is held before another worker may take it (default 60s).
+	// Lease is how long a claimed job is held before another worker may take
+	// it, unless the worker running it renews it, which it does every third
+	// of a lease (default 5s). A dead instance's jobs resume within a lease.
 	Lease time.Duration
 	// Poll is the longest the worker sleeps before looking for due jobs again, so
 	// that jobs written by other instances are seen (default 500ms).
@@ -52,6 +54,10 @@ type Config struct {
 	// development shorten the schedules with it.
 	RetryScale float64
 }
+
+// DefaultLease is how long a job is held by the worker that claimed it
+// between two renewals.
+const DefaultLease = 5 * time.Second
 
 // Engine is the handoff engine. Create one with New; run its worker with Run.
 type Engine struct {
@@ -97,7 +103,7 @@ func New(store baton.Store, desks DeskFactory, log *slog.Logger, obs Observer, c
 		cfg.OpenAttempts = 6
 	}
 	if cfg.Lease <= 0 {
-		cfg.Lease = time.Minute
+		cfg.Lease = DefaultLease
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 500 * time.Millisecond

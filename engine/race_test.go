@@ -21,23 +21,36 @@ import (
 // SQLite's single writer serialises, so the PostgreSQL half is the one that
 // matters; SQLite's proves the same code is right there too.
 func eachStore(t *testing.T, test func(t *testing.T, st baton.Store)) {
+	eachOpener(t, func(t *testing.T, open func(*testing.T) baton.Store) { test(t, open(t)) })
+}
+
+// eachOpener is eachStore for tests that must open the store themselves
+// (inside a synctest bubble, so that its goroutines belong to it). open
+// returns the store, closed when the test ends.
+func eachOpener(t *testing.T, test func(t *testing.T, open func(*testing.T) baton.Store)) {
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "baton.db"), testKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		test(t, st)
+		dir := t.TempDir()
+		test(t, func(t *testing.T) baton.Store {
+			st, err := sqlite.Open(context.Background(), filepath.Join(dir, "baton.db"), testKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		})
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		st, err := postgres.Open(context.Background(), pgtest.Fresh(t), testKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		test(t, st)
+		url := pgtest.Fresh(t)
+		test(t, func(t *testing.T) baton.Store {
+			st, err := postgres.Open(context.Background(), url, testKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		})
 	})
 }
 

@@ -15,10 +15,17 @@ import (
 // process or several, may share a store: a job is leased to one of them at a
 // time. Each round is one transaction that records the jobs finished since the
 // last round and claims as many due jobs as there are free workers.
+//
+// A job's lease is short (Config.Lease) and renewed while it runs, every
+// third of a lease, so the jobs of an instance that dies are taken over
+// within a lease rather than held for as long as the slowest call could take.
 func (e *Engine) Run(ctx context.Context) error {
 	results := make(chan outcome, e.cfg.Workers)
 	var done []outcome
 	running := 0
+	held := map[int64]bool{} // ids of the jobs running now
+	heartbeat := time.NewTicker(e.cfg.Lease / 3)
+	defer heartbeat.Stop()
 	// Rounds run to completion even when ctx ends: a claim whose commit was
 	// interrupted would leave its jobs leased until the lease runs out.
 	bg := context.WithoutCancel(ctx)
@@ -34,10 +41,14 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 			next = time.Now().Add(e.cfg.Poll)
 		} else {
+			for _, o := range done {
+				delete(held, o.job.ID)
+			}
 			done = done[:0]
 		}
 		for _, j := range jobs {
 			running++
+			held[j.ID] = true
 			go func() { results <- e.runJob(bg, j) }()
 		}
 		if len(jobs) > 0 && running < e.cfg.Workers {
@@ -70,8 +81,27 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		case <-e.wake:
 		case <-t.C:
+		case <-heartbeat.C:
+			e.renew(bg, held)
 		}
 		t.Stop()
+	}
+}
+
+// renew extends the leases of the jobs running now. A failed renewal is
+// logged: the jobs keep running, and at worst another instance runs one
+// again once its lease ends (deliveries carry stable ids for that).
+func (e *Engine) renew(ctx context.Context, held map[int64]bool) {
+	if len(held) == 0 {
+		return
+	}
+	ids := make([]int64, 0, len(held))
+	for id := range held {
+		ids = append(ids, id)
+	}
+	until := now().Add(e.cfg.Lease)
+	if err := e.store.Tx(ctx, func(tx baton.Tx) error { return tx.RenewJobs(ids, until) }); err != nil {
+		e.log.Error("renewing job leases failed", "jobs", len(ids), "err", err)
 	}
 }
 
@@ -480,6 +510,20 @@ func (e *Engine) deliver(ctx context.Context, r ref) error {
 	if err != nil {
 		return err
 	}
+	if err := e.post(ctx, bot, ev); err != nil {
+		return err
+	}
+	if ev.Type == baton.EventWaitTimeout {
+		return e.told(ctx, ev)
+	}
+	return nil
+}
+
+// post signs one event and posts it to the bot's webhook. It answers nil
+// when the bot has the event or will never take it (no webhook, an unusable
+// secret, 410 or abort-message: the event stays on the stream), and a retry
+// otherwise.
+func (e *Engine) post(ctx context.Context, bot baton.Bot, ev baton.Event) error {
 	if bot.WebhookURL == "" {
 		return nil
 	}

@@ -137,6 +137,16 @@ func (t *tx) ClaimJobs(now time.Time, limit int, lease time.Duration) ([]baton.J
 	return js, nil
 }
 
+// RenewJobs extends the leases of the claimed jobs ids to until.
+func (t *tx) RenewJobs(ids []int64, until time.Time) error {
+	for _, id := range ids {
+		if _, err := t.exec(`UPDATE jobs SET locked_until = ? WHERE id = ? AND locked_until <> 0`, max(micro(until), 1), id); err != nil {
+			return t.fail("renew jobs", err)
+		}
+	}
+	return nil
+}
+
 // FinishJob deletes claimed job id; a job that is gone or was released is left alone.
 func (t *tx) FinishJob(id int64) error {
 	return t.deleteJobs("finish job", `id = ? AND locked_until <> 0`, id)
