@@ -165,10 +165,13 @@ func deadline(h baton.Handoff, pol baton.Policy) (time.Time, baton.EndReason) {
 	}
 	switch h.State {
 	case baton.Queued:
-		if h.WaitNotifiedAt.IsZero() {
+		switch {
+		case h.WaitNotifiedAt.IsZero():
 			consider(h.WaitingSince.Add(pol.WaitTimeout.D()), "") // "" = notify the bot
-		} else {
-			consider(h.WaitNotifiedAt.Add(pol.WaitGrace.D()), baton.WaitTimeout)
+		case !h.WaitToldAt.IsZero():
+			// The grace runs from when the bot could act on the event: a
+			// delivery held up by an outage does not use it up.
+			consider(h.WaitToldAt.Add(pol.WaitGrace.D()), baton.WaitTimeout)
 		}
 	case baton.Active:
 		if h.LastAgentAt.After(h.LastCustomerAt) {
@@ -204,7 +207,15 @@ func (e *Engine) fire(ctx context.Context, r ref) error {
 			return "", e.schedule(tx, h, pol)
 		}
 		if what == "" {
-			h.WaitNotifiedAt = now()
+			t := now()
+			h.WaitNotifiedAt = t
+			bot, err := e.botConfig(tx, h.WorkspaceID, h.BotID)
+			if err != nil {
+				return "", err
+			}
+			if bot.WebhookURL == "" {
+				h.WaitToldAt = t // the bot reads the event from the stream, now
+			}
 			if err := tx.PutHandoff(h); err != nil {
 				return "", err
 			}
@@ -218,6 +229,29 @@ func (e *Engine) fire(ctx context.Context, r ref) error {
 			return "", e.schedule(tx, h, pol)
 		}
 		return "", e.end(tx, &h, &c, what, true)
+	})
+	return err
+}
+
+// told records that the bot has a wait-timeout event in hand, which starts
+// the grace before the handoff ends. A delivery of an event from an earlier
+// wait (the bot has chosen to keep waiting since) changes nothing.
+func (e *Engine) told(ctx context.Context, ev baton.Event) error {
+	_, _, err := e.write(ctx, ev.WorkspaceID, func(tx baton.Tx) (string, error) {
+		h, _, pol, err := e.load(tx, ev.WorkspaceID, ev.HandoffID)
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			return "", nil
+		} else if err != nil {
+			return "", err
+		}
+		if h.State != baton.Queued || h.WaitNotifiedAt.IsZero() || !h.WaitToldAt.IsZero() || ev.CreatedAt.Before(h.WaitNotifiedAt) {
+			return "", nil
+		}
+		h.WaitToldAt = now()
+		if err := tx.PutHandoff(h); err != nil {
+			return "", err
+		}
+		return "", e.schedule(tx, h, pol)
 	})
 	return err
 }
