@@ -37,6 +37,8 @@ type Tx interface {
 	DeskByID(id string) (DeskConfig, error) // for inbound desk webhooks, which carry no workspace
 	Desks(workspaceID string) ([]DeskConfig, error)
 	SetDeskStatus(id string, s DeskStatus, lastError string, at time.Time) error
+	// DeskStatuses returns every desk's status by desk id, for metrics.
+	DeskStatuses() (map[string]DeskStatus, error)
 
 	PutInboxAgent(a InboxAgent) error
 	// DeleteInboxAgents removes the workspace's inbox agents whose id is not in keep.

@@ -372,6 +372,27 @@ func (t *tx) Desks(workspaceID string) ([]baton.DeskConfig, error) {
 }
 
 // SetDeskStatus records the result of a desk check.
+// DeskStatuses returns every desk's status by id; an unset one is not_configured.
+func (t *tx) DeskStatuses() (map[string]baton.DeskStatus, error) {
+	rows, err := t.query(`SELECT id, status FROM desks`)
+	if err != nil {
+		return nil, t.fail("desk statuses", err)
+	}
+	defer rows.Close()
+	m := map[string]baton.DeskStatus{}
+	for rows.Next() {
+		var id, st string
+		if err := rows.Scan(&id, &st); err != nil {
+			return nil, t.fail("desk statuses", err)
+		}
+		if st == "" {
+			st = string(baton.NotConfigured)
+		}
+		m[id] = baton.DeskStatus(st)
+	}
+	return m, rows.Err()
+}
+
 func (t *tx) SetDeskStatus(id string, s baton.DeskStatus, lastError string, at time.Time) error {
 	r, err := t.exec(`UPDATE desks SET status = ?, last_error = ?, checked_at = ? WHERE id = ?`,
 		string(s), lastError, micro(at), id)

@@ -179,6 +179,13 @@ func testDesk(t *testing.T, s baton.Store) {
 		same(t, "desk after status", got, d)
 		return err
 	})
+	do(t, s, func(tx baton.Tx) error {
+		got, err := tx.DeskStatuses()
+		if got["d1"] != baton.Unavailable {
+			t.Errorf("DeskStatuses = %v, want d1 unavailable", got)
+		}
+		return err
+	})
 	wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error {
 		_, err := tx.Desk("w2", "d1")
 		return err
