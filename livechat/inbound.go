@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	baton "github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/jsoncheck"
 )
 
 // Webhook actions Baton registers and reads.
@@ -26,7 +27,9 @@ const (
 // verify checks a webhook's secret_key in constant time before anything
 // else in the body is read, then decodes the envelope. The body must be a
 // JSON object carrying secret_key: a body that is not, or whose secret_key
-// is missing or wrong, fails verification (baton.ErrForged). A verified
+// is missing or wrong, fails verification (baton.ErrForged). A verified body
+// with a NUL character (\u0000) in any string is refused as malformed
+// (EBADREQUEST naming its path, "payload.event.text" say): no store keeps it. A verified
 // legacy envelope (license_id, API v3.3 and older) or one of another
 // organization is refused with a precise error.
 func (c *core) verify(body []byte) (*Webhook, error) {
@@ -50,6 +53,9 @@ func (c *core) verify(body []byte) (*Webhook, error) {
 	var wh Webhook
 	if err := json.Unmarshal(body, &wh); err != nil {
 		return nil, baton.Errorf(baton.EBADREQUEST, "webhook envelope is not readable: %v", err)
+	}
+	if err := jsoncheck.NUL(body); err != nil {
+		return nil, err
 	}
 	if len(wh.LicenseID) > 0 && string(wh.LicenseID) != "null" && wh.OrganizationID == "" {
 		return nil, baton.Errorf(baton.EBADREQUEST,

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	baton "github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/jsoncheck"
 )
 
 // Inbound paths, after /v1/desks/{desk}/inbound/.
@@ -62,9 +63,11 @@ type inboundBody struct {
 // conversation (services often number messages per conversation). A join's id
 // is derived from the conversation, timestamp and agent; a close's is "close:"
 // + conversation_id.
-// Unreadable JSON is EBADREQUEST; a missing or malformed field is EINVALID
-// naming it ("conversation_id", "attachments[0].url"); an unknown path is
-// ENOTFOUND.
+//
+// Unreadable JSON is EBADREQUEST, and so is a NUL character (\u0000) in any
+// string or key, naming its path ("body", "agent.name"); a missing or
+// malformed field is EINVALID naming it ("conversation_id",
+// "attachments[0].url"); an unknown path is ENOTFOUND.
 func (d *Desk) Inbound(ctx context.Context, path string, h http.Header, body []byte) ([]baton.DeskEvent, error) {
 	if err := d.verify(h); err != nil {
 		return nil, err
@@ -89,6 +92,9 @@ func (d *Desk) Inbound(ctx context.Context, path string, h http.Header, body []b
 		return nil, &baton.Error{Code: baton.EBADREQUEST, Message: "body is not a JSON object"}
 	} else if top == nil {
 		return nil, &baton.Error{Code: baton.EBADREQUEST, Message: "body is not a JSON object"}
+	}
+	if err := jsoncheck.NUL(body); err != nil {
+		return nil, err
 	}
 	if string(bytes.TrimSpace(top["istest"])) == "true" {
 		return nil, nil
