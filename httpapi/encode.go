@@ -13,7 +13,9 @@ import (
 	"os"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/jsoncheck"
@@ -361,7 +363,30 @@ func encodeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err e
 	case code == baton.EUNAVAILABLE:
 		log.Warn("dependency unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(err)))
+	}
 	writeProblem(w, problem{Status: status, Code: code, Detail: baton.ErrorMessage(err), Field: baton.ErrorField(err)})
+}
+
+// Retry-After, in seconds, of a 503: what the desk asked for when err wraps
+// a *baton.DeskError that says, a desk that cannot be reached gets a few
+// seconds, anything else (a handoff still opening) a second.
+const (
+	retryAfterDesk  = 5
+	retryAfterOther = 1
+)
+
+// retryAfter is the Retry-After in seconds for an unavailable err.
+func retryAfter(err error) int {
+	var de *baton.DeskError
+	if !errors.As(err, &de) {
+		return retryAfterOther
+	}
+	if de.RetryAfter > 0 {
+		return int((de.RetryAfter + time.Second - 1) / time.Second)
+	}
+	return retryAfterDesk
 }
 
 // writeProblem fills in the type and title of p and writes it.

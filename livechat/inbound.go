@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -71,6 +72,24 @@ func (c *core) verify(body []byte) (*Webhook, error) {
 		return nil, baton.FieldErrorf("organization_id", "%q is not the organization of this desk", wh.OrganizationID)
 	}
 	return &wh, nil
+}
+
+// errUnavailable is what a webhook gets when LiveChat's API, which mapping
+// it needs, cannot answer now.
+var errUnavailable = &baton.Error{Code: baton.EUNAVAILABLE, Message: "the LiveChat API cannot be reached to read this webhook: deliver it again later"}
+
+// inboundError classifies an error from mapping a verified webhook. A LiveChat
+// API call that failed for a reason that passes (unreachable, a timeout, a
+// 5xx, a rate limit, refused credentials) makes the webhook EUNAVAILABLE,
+// which the HTTP layer answers 503 so that LiveChat delivers it again; the
+// *baton.DeskError stays wrapped, so its RetryAfter can be read. A call
+// that can never succeed stays what it was.
+func inboundError(err error) error {
+	var de *baton.DeskError
+	if err == nil || !errors.As(err, &de) || de.Permanent || de.Busy {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errUnavailable, err)
 }
 
 // payload decodes the webhook's payload into v.
