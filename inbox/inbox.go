@@ -4,6 +4,7 @@ package inbox
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/batonhq/baton"
@@ -36,9 +37,11 @@ func (*Desk) Send(context.Context, baton.Handle, baton.Message) error { return n
 // Close does nothing: the handoff's state is the inbox's state.
 func (*Desk) Close(context.Context, baton.Handle, baton.EndReason) error { return nil }
 
-// Inbound is not used: agents act through the agent API.
+// Inbound is not used: agents act through the agent API. Every request fails
+// verification (nothing could verify it), which answers it exactly as a
+// request for a desk that does not exist or with a wrong secret.
 func (*Desk) Inbound(context.Context, string, http.Header, []byte) ([]baton.DeskEvent, error) {
-	return nil, baton.Errorf(baton.ENOTFOUND, "the inbox desk takes no inbound webhooks")
+	return nil, fmt.Errorf("%w: the inbox desk takes no inbound webhooks", baton.ErrForged)
 }
 
 // Agents is the agent side of the inbox: list, claim, read, reply, end.
