@@ -132,3 +132,21 @@ func TestRetryAfterGivesUp(t *testing.T) {
 		})
 	})
 }
+
+// TestUnstorableDeskRef: a desk that opens a handoff under a reference the
+// store cannot keep (a NUL in it) ends the handoff desk_unavailable at once,
+// on both stores, instead of retrying the open for ever.
+func TestUnstorableDeskRef(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, st baton.Store) {
+		open := make(chan struct{})
+		close(open)
+		desk := &quickDesk{ref: func(r baton.OpenRequest) string { return "chat\x00" + r.HandoffID }, missed: open}
+		s := newStackOn(t, st, func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }, nil)
+		h := s.create(t, "c")
+		s.drain(t)
+		if got := s.handoff(t, h.ID); got.State != baton.Ended || got.EndReason != baton.DeskUnavailable {
+			t.Fatalf("handoff %s %s, want ended desk_unavailable", got.State, got.EndReason)
+		}
+	})
+}

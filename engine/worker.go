@@ -343,6 +343,12 @@ func (e *Engine) record(tx baton.Tx, o outcome) error {
 		return tx.FinishJob(j.ID)
 	}
 	var rt *retry
+	if baton.ErrorCode(o.err) == baton.EINVALID {
+		// What the job would store can never be stored (a desk's answer
+		// with a NUL in it): running it again cannot help.
+		e.log.Error("job gave up: it cannot succeed", "kind", j.Kind, "handoff", j.HandoffID, "err", o.err)
+		return tx.FinishJob(j.ID)
+	}
 	if !errors.As(o.err, &rt) {
 		// A store failure or a bug: try again soon, keep the job, and do
 		// not count it against the receiver's schedule.
@@ -466,14 +472,7 @@ func (e *Engine) open(ctx context.Context, j baton.Job, r ref) error {
 			return e.deskRetry("open", h, err)
 		}
 		e.log.Warn("desk could not open the handoff", "handoff", h.ID, "desk", dc.ID, "err", err)
-		_, _, werr := e.write(ctx, r.WS, func(tx baton.Tx) (string, error) {
-			h, c, _, err := e.load(tx, r.WS, r.Handoff)
-			if err != nil || !h.Open() {
-				return "", err
-			}
-			return "", e.end(tx, &h, &c, baton.DeskUnavailable, false)
-		})
-		return werr
+		return e.unopened(ctx, r)
 	}
 	_, _, err = e.write(ctx, r.WS, func(tx baton.Tx) (string, error) {
 		h, _, pol, err := e.load(tx, r.WS, r.Handoff)
@@ -495,6 +494,23 @@ func (e *Engine) open(ctx context.Context, j baton.Job, r ref) error {
 		}
 		h.DeskData = opened.Data
 		return "", e.queue(tx, &h, pol, opened.Ref)
+	})
+	if baton.ErrorCode(err) == baton.EINVALID {
+		// The desk answered with a reference that cannot be stored.
+		e.log.Warn("desk opened the handoff with an unusable reference", "handoff", h.ID, "desk", dc.ID, "err", err)
+		return e.unopened(ctx, r)
+	}
+	return err
+}
+
+// unopened ends a handoff the desk could not open: desk_unavailable.
+func (e *Engine) unopened(ctx context.Context, r ref) error {
+	_, _, err := e.write(ctx, r.WS, func(tx baton.Tx) (string, error) {
+		h, c, _, err := e.load(tx, r.WS, r.Handoff)
+		if err != nil || !h.Open() {
+			return "", err
+		}
+		return "", e.end(tx, &h, &c, baton.DeskUnavailable, false)
 	})
 	return err
 }

@@ -628,6 +628,42 @@ func testIdempotencyConcurrent(t *testing.T, s baton.Store) {
 	}
 }
 
+// testUnstorable writes text PostgreSQL cannot keep (NUL, invalid UTF-8):
+// both stores refuse it as invalid and keep nothing, and a look-up by it
+// finds nothing, rather than failing as an internal error.
+func testUnstorable(t *testing.T, s baton.Store) {
+	seed(t, s)
+	for _, bad := range []string{"nul\x00inside", "bad utf-8 \xff\xfe"} {
+		wantCode(t, s, baton.EINVALID, func(tx baton.Tx) error {
+			c := conversation("c-bad", "w1", bad)
+			return tx.PutConversation(c)
+		})
+		wantCode(t, s, baton.EINVALID, func(tx baton.Tx) error {
+			_, err := tx.SeenDeskEvent("d1", bad, t0)
+			return err
+		})
+		wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error {
+			_, err := tx.Handoff("w1", bad)
+			return err
+		})
+		wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error {
+			_, err := tx.HandoffByRef("d1", bad)
+			return err
+		})
+		do(t, s, func(tx baton.Tx) error {
+			hs, err := tx.Handoffs(bad)
+			if len(hs) != 0 {
+				t.Errorf("Handoffs(%q) = %v", bad, hs)
+			}
+			return err
+		})
+	}
+	wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error {
+		_, err := tx.ConversationByID("c-bad")
+		return err
+	})
+}
+
 func testSeenDeskEvent(t *testing.T, s baton.Store) {
 	for i, c := range []struct {
 		desk, id string

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) baton.Store) {
 		{"Idempotency", testIdempotency},
 		{"IdempotencyConcurrent", testIdempotencyConcurrent},
 		{"SeenDeskEvent", testSeenDeskEvent},
+		{"Unstorable", testUnstorable},
 		{"SecretsAtRest", testSecretsAtRest},
 		{"Rollback", testRollback},
 		{"View", testView},
