@@ -56,10 +56,11 @@ func TestInboundMessageIDPerConversation(t *testing.T) {
 	}
 }
 
-// TestNULRefused: a NUL character in any string the API decodes (bot API,
-// inbox, inbound desk events) is answered 400 naming the field, and a path id
-// holding one 404, on both stores, and nothing is stored.
-func TestNULRefused(t *testing.T) {
+// TestUnstorableTextRefused: a NUL character, or text that is not UTF-8, in
+// any string the API decodes (bot API, inbox, inbound desk events) is
+// answered 400 naming the field, and a path id holding one 404, on both
+// stores, and nothing is stored.
+func TestUnstorableTextRefused(t *testing.T) {
 	t.Parallel()
 	for _, store := range stores {
 		t.Run(store, func(t *testing.T) {
@@ -110,6 +111,17 @@ func TestNULRefused(t *testing.T) {
 				{"inbound conversation id", req{method: "POST", path: "/v1/desks/" + hookDesk + "/inbound/close", header: auth,
 					body: map[string]any{"conversation_id": "\x00"}}, 400, "conversation_id"},
 				{"inbound desk id", req{method: "POST", path: "/v1/desks/dk%00/inbound/message", header: auth, body: `{"istest":true}`, offSpec: true}, 404, ""},
+				// Text that is not UTF-8 would be turned into U+FFFD by the decoder
+				// (two ids becoming one): refused like a NUL.
+				{"invalid UTF-8 conversation id", req{method: "POST", path: "/v1/handoffs", key: key1, offSpec: true,
+					body: "{\"conversation_id\":\"c\xff\",\"customer\":{\"id\":\"cu_1\"},\"question\":\"q\"}"}, 400, "conversation_id"},
+				{"unpaired surrogate in a customer name", req{method: "POST", path: "/v1/handoffs", key: key1, offSpec: true,
+					body: `{"conversation_id":"c-s","customer":{"id":"cu_1","name":"x\ud800"},"question":"q"}`}, 400, "customer.name"},
+				{"invalid UTF-8 customer message", req{method: "POST", path: "/v1/handoffs/" + h.ID + "/messages", key: key1, offSpec: true,
+					body: "{\"text\":\"bad\xff\xfebytes\"}"}, 400, "text"},
+				{"invalid UTF-8 inbound agent body", req{method: "POST", path: "/v1/desks/" + hookDesk + "/inbound/message", header: auth, offSpec: true,
+					body: "{\"conversation_id\":\"" + hh.ID + "\",\"body\":\"agent\xffbad\",\"message_id\":\"m-2\"}"}, 400, "body"},
+				{"invalid UTF-8 path id", req{method: "GET", path: "/v1/conversations/a%ffb", key: key1, offSpec: true}, 404, ""},
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {

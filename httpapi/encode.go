@@ -68,7 +68,7 @@ func decode[T any](r *http.Request) (T, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return v, &baton.Error{Code: baton.EBADREQUEST, Message: fmt.Sprintf("unexpected data after the JSON object at byte offset %d", dec.InputOffset())}
 	}
-	if err := jsoncheck.NUL(data); err != nil {
+	if err := jsoncheck.Text(data); err != nil {
 		var zero T
 		return zero, err
 	}

@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/engine"
@@ -147,23 +148,23 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 }
 
 // refuseControls answers a request whose path holds a control character (a
-// NUL as %00, say) 404, as for any id that cannot exist, and one whose query
+// NUL as %00, say) or bytes that are not UTF-8 (%ff) 404, as for any id that cannot exist, and one whose query
 // does 422 naming the parameter (as any malformed parameter), before any
 // handler or store sees them.
 func refuseControls(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hasControl(r.URL.Path) {
-			writeProblem(w, problem{Status: http.StatusNotFound, Code: baton.ENOTFOUND, Detail: "no such object: the path holds a control character"})
+		if hasControl(r.URL.Path) || !utf8.ValidString(r.URL.Path) {
+			writeProblem(w, problem{Status: http.StatusNotFound, Code: baton.ENOTFOUND, Detail: "no such object: the path holds a control character or bytes that are not UTF-8"})
 			return
 		}
 		if hasControl(r.URL.RawQuery) || strings.Contains(r.URL.RawQuery, "%") {
 			for k, vs := range r.URL.Query() {
-				bad := hasControl(k)
+				bad := hasControl(k) || !utf8.ValidString(k)
 				for _, v := range vs {
-					bad = bad || hasControl(v)
+					bad = bad || hasControl(v) || !utf8.ValidString(v)
 				}
 				if bad {
-					writeProblem(w, problem{Status: http.StatusUnprocessableEntity, Code: baton.EINVALID, Field: strings.Map(printable, k), Detail: "must not contain a control character"})
+					writeProblem(w, problem{Status: http.StatusUnprocessableEntity, Code: baton.EINVALID, Field: strings.ToValidUTF8(strings.Map(printable, k), "\uFFFD"), Detail: "must be UTF-8 text without control characters"})
 					return
 				}
 			}
@@ -332,9 +333,8 @@ func idempotent(log *slog.Logger, eng *engine.Engine, next http.Handler) http.Ha
 			return
 		case found:
 			ctx = context.WithValue(ctx, replayKey, true)
-			w = &replayWriter{ResponseWriter: w}
 		}
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(&replayWriter{ResponseWriter: w, ctx: ctx}, r.WithContext(ctx))
 	})
 }
 
@@ -361,21 +361,19 @@ func isReplay(ctx context.Context) bool {
 	return v
 }
 
-// replayWriter marks a successful answer to a replayed request.
-type replayWriter struct{ http.ResponseWriter }
+// replayWriter marks a successful answer to a replayed request: one the
+// look-up above found, or one the engine answered from the outcome of a
+// concurrent request with the same key.
+type replayWriter struct {
+	http.ResponseWriter
+	ctx context.Context
+}
 
 func (w *replayWriter) WriteHeader(status int) {
-	if status < 300 {
+	if status < 300 && (isReplay(w.ctx) || engine.Replayed(w.ctx)) {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	w.ResponseWriter.WriteHeader(status)
 }
 
 func (w *replayWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// markReplayed labels an answer as a replay when the engine says it was one.
-func markReplayed(w http.ResponseWriter, replay bool) {
-	if replay {
-		w.Header().Set("Idempotent-Replayed", "true")
-	}
-}

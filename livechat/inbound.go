@@ -55,7 +55,7 @@ func (c *core) verify(body []byte) (*Webhook, error) {
 	if err := json.Unmarshal(body, &wh); err != nil {
 		return nil, baton.Errorf(baton.EBADREQUEST, "webhook envelope is not readable: %v", err)
 	}
-	if err := jsoncheck.NUL(body); err != nil {
+	if err := jsoncheck.Text(body); err != nil {
 		return nil, err
 	}
 	if len(wh.LicenseID) > 0 && string(wh.LicenseID) != "null" && wh.OrganizationID == "" {

@@ -93,7 +93,7 @@ func (d *Desk) Inbound(ctx context.Context, path string, h http.Header, body []b
 	} else if top == nil {
 		return nil, &baton.Error{Code: baton.EBADREQUEST, Message: "body is not a JSON object"}
 	}
-	if err := jsoncheck.NUL(body); err != nil {
+	if err := jsoncheck.Text(body); err != nil {
 		return nil, err
 	}
 	if string(bytes.TrimSpace(top["istest"])) == "true" {

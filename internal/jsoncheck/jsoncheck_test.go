@@ -6,7 +6,7 @@ import (
 	"github.com/batonhq/baton"
 )
 
-func TestNUL(t *testing.T) {
+func TestText(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, body, field string // field "" means no error
@@ -23,19 +23,25 @@ func TestNUL(t *testing.T) {
 		{"string in a list", `{"days":["mon","\u0000"]}`, "days[1]"},
 		{"top-level string", `"\u0000"`, "body"},
 		{"after numbers and booleans", `{"n":1.5,"b":true,"s":"x\u0000"}`, "s"},
+		{"invalid UTF-8 bytes", "{\"a\":\"ok\",\"text\":\"bad\xff\xfebytes\"}", "text"},
+		{"invalid UTF-8 in a key", "{\"metadata\":{\"k\xff\":\"v\"}}", "metadata.k\ufffd"},
+		{"unpaired surrogate", `{"name":"x\ud800y"}`, "name"},
+		{"paired surrogates are fine", `{"name":"\ud83d\ude00"}`, ""},
+		{"U+FFFD sent as such is fine", "{\"a\":\"\uFFFD \ufffd \xef\xbf\xbd\"}", ""},
+		{"invalid UTF-8 outside strings is the decoder's business", "{\"a\":1}\xff", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := NUL([]byte(tt.body))
+			err := Text([]byte(tt.body))
 			if tt.field == "" {
 				if err != nil {
-					t.Fatalf("NUL(%s) = %v, want nil", tt.body, err)
+					t.Fatalf("Text(%s) = %v, want nil", tt.body, err)
 				}
 				return
 			}
 			if baton.ErrorCode(err) != baton.EBADREQUEST || baton.ErrorField(err) != tt.field {
-				t.Fatalf("NUL(%s) = %v, want bad_request naming %q", tt.body, err, tt.field)
+				t.Fatalf("Text(%s) = %v, want bad_request naming %q", tt.body, err, tt.field)
 			}
 		})
 	}
