@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -163,11 +164,22 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 // request in the context; write transactions store the outcome with their effect.
 type idemCtxKey struct{}
 
-type idem struct{ key, hash string }
+type idem struct {
+	key, hash string
+	replayed  *atomic.Bool // set when a write answered from an earlier request's outcome
+}
 
 // WithIdempotency returns ctx carrying an Idempotency-Key and a hash of the request it came with.
 func WithIdempotency(ctx context.Context, key, requestHash string) context.Context {
-	return context.WithValue(ctx, idemCtxKey{}, idem{key, requestHash})
+	return context.WithValue(ctx, idemCtxKey{}, idem{key, requestHash, new(atomic.Bool)})
+}
+
+// Replayed reports whether a write made with ctx (from WithIdempotency)
+// answered with an earlier request's outcome instead of running: the answer
+// is a replay, even when the two requests came at the same moment.
+func Replayed(ctx context.Context) bool {
+	k, ok := ctx.Value(idemCtxKey{}).(idem)
+	return ok && k.replayed.Load()
 }
 
 // write runs fn in a transaction. With an idempotency key in ctx it first
@@ -190,6 +202,7 @@ func (e *Engine) write(ctx context.Context, ws string, fn func(tx baton.Tx) (ref
 				return &baton.Error{Code: baton.EIDEMPOTENCY, Field: "Idempotency-Key", Message: "this key was already used with a different request"}
 			case !mine:
 				ref, replay = rec.Ref, true
+				k.replayed.Store(true)
 				return nil
 			}
 		}

@@ -27,7 +27,7 @@ func handleCreateHandoff(log *slog.Logger, eng *engine.Engine) http.Handler {
 			encodeError(w, r, log, err)
 			return
 		}
-		h, replay, err := eng.CreateHandoff(r.Context(), workspace(r.Context()), engine.CreateRequest{
+		h, _, err := eng.CreateHandoff(r.Context(), workspace(r.Context()), engine.CreateRequest{
 			BotID: req.BotID, DeskID: req.DeskID, ConversationID: req.ConversationID, Customer: req.Customer,
 			History: req.History, Question: req.Question, Routing: req.Routing,
 		})
@@ -35,7 +35,6 @@ func handleCreateHandoff(log *slog.Logger, eng *engine.Engine) http.Handler {
 			encodeError(w, r, log, err)
 			return
 		}
-		markReplayed(w, replay)
 		w.Header().Set("Location", "/v1/handoffs/"+h.ID)
 		encode(w, http.StatusCreated, newHandoff(h))
 	})

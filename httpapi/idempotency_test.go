@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 )
 
@@ -133,4 +135,44 @@ func TestIdempotency(t *testing.T) {
 			t.Errorf("two messages expected: %+v %+v", a, b)
 		}
 	})
+}
+
+// TestIdempotencyConcurrentReplay sends one POST with one Idempotency-Key
+// several times at once, on both stores: all answers carry the one object
+// made, and every answer but the original's says Idempotent-Replayed.
+func TestIdempotencyConcurrentReplay(t *testing.T) {
+	t.Parallel()
+	for _, store := range stores {
+		t.Run(store, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, withStore(store))
+			open := f.queued("c-idem-race")
+			for round := range 5 {
+				const n = 6
+				answers := make([]res, n)
+				var wg sync.WaitGroup
+				start := make(chan struct{})
+				for i := range n {
+					wg.Go(func() {
+						<-start
+						answers[i] = f.do(req{method: "POST", path: "/v1/handoffs/" + open.ID + "/messages", key: key1,
+							header: map[string]string{"Idempotency-Key": fmt.Sprint("race-", round)}, body: map[string]any{"text": fmt.Sprint("once ", round)}})
+					})
+				}
+				close(start)
+				wg.Wait()
+				ids, originals := map[string]bool{}, 0
+				for _, a := range answers {
+					m := must[map[string]any](t, a, http.StatusCreated)
+					ids[fmt.Sprint(m["id"])] = true
+					if a.header.Get("Idempotent-Replayed") != "true" {
+						originals++
+					}
+				}
+				if len(ids) != 1 || originals != 1 {
+					t.Fatalf("round %d: %d message ids and %d answers not marked as replays; want 1 and 1", round, len(ids), originals)
+				}
+			}
+		})
+	}
 }
