@@ -374,6 +374,12 @@ func (e *Engine) CustomerMessage(ctx context.Context, ws, id, text string, atts 
 // owns the conversation under the epoch the bot decided it in. It is how a bot
 // asks "may I still speak?" and keeps the transcript whole.
 func (e *Engine) BotMessage(ctx context.Context, ws, botID, conversationID string, epoch int64, text string, atts []baton.Attachment) (baton.Message, error) {
+	switch {
+	case len(conversationID) > 200:
+		return baton.Message{}, baton.FieldErrorf("conversation_id", "is longer than 200 characters")
+	case epoch < 0:
+		return baton.Message{}, baton.FieldErrorf("epoch", "must not be negative")
+	}
 	if err := ValidMessage(text, atts); err != nil {
 		return baton.Message{}, err
 	}
