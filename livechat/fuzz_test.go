@@ -297,3 +297,94 @@ func FuzzAPIAnswer(f *testing.F) {
 		}
 	})
 }
+
+// settingsOf reads "key=value" lines into a settings map.
+func settingsOf(lines string) map[string]string {
+	s := map[string]string{}
+	for _, l := range strings.Split(lines, "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			s[k] = v
+		}
+	}
+	return s
+}
+
+// settingsMap writes st back as the settings that say it.
+func settingsMap(st Settings) map[string]string {
+	s := map[string]string{SettingMode: st.Mode, SettingClientID: st.ClientID, SettingAccountID: st.AccountID, SettingToken: st.Token,
+		SettingSecretKey: st.SecretKey, SettingGroupID: strconv.Itoa(st.GroupID), SettingAPIURL: st.APIURL, SettingAccountsURL: st.AccountsURL}
+	for k, v := range map[string]string{SettingOrganizationID: st.OrganizationID, SettingClientSecret: st.ClientSecret,
+		SettingRedirectURI: st.RedirectURI, SettingAgentEmail: st.AgentEmail} {
+		if v != "" {
+			s[k] = v
+		}
+	}
+	if st.LicenseID != 0 {
+		s[SettingLicenseID] = strconv.FormatInt(st.LicenseID, 10)
+	}
+	var groups []string
+	for hint, id := range st.Groups {
+		groups = append(groups, hint+"="+strconv.Itoa(id))
+	}
+	if len(groups) > 0 {
+		s[SettingGroups] = strings.Join(groups, ",")
+	}
+	return s
+}
+
+// FuzzParseSettings checks ParseSettings on any settings: an error is
+// EINVALID naming a "settings." field; accepted settings are in canonical
+// form (a mode, printable ids, an http(s) API base without a trailing slash,
+// a long enough secret_key) and, written back as settings, parse to the same.
+func FuzzParseSettings(f *testing.F) {
+	all := func(s map[string]string) string {
+		var b strings.Builder
+		for k, v := range s {
+			b.WriteString(k + "=" + v + "\n")
+		}
+		return b.String()
+	}
+	f.Add(all(relaySettings()))
+	f.Add(all(settingsMap(Settings{Mode: ModeSeat, ClientID: "c", AccountID: "a", Token: "t", SecretKey: strings.Repeat("s", MinSecretKeyLen), AgentEmail: "seat@example.com"})))
+	f.Add("mode=SEAT\nclient_id=c\naccount_id=a\ntoken=YTpwYXQ=\nsecret_key=0123456789abcdef\nagent_email=x@y\napi_url=http://h:1/p/\n")
+	f.Add("mode=relay\nlicense_id=104130623\nclient_id=c\nredirect_uri=https://r\naccount_id=a\ntoken=t\nsecret_key=0123456789abcdef\ngroups= A = 1 ,,b=2\ngroup_id=007\n")
+	f.Add("mode=relay\norganization_id=o\nlicense_id=-1\nclient_id=c c\naccount_id=a:b\ntoken=\x00\nsecret_key=short\napi_url=https://u:p@h/?q#f\nextra=1\n")
+	f.Add("mode=relay\norganization_id=o\nclient_id=c\nredirect_uri=javascript:x\naccount_id=a\ntoken=t\nsecret_key=0123456789abcdef\ngroups=a=1,A=2\naccounts_url=https://[::1]:80/\n")
+	f.Fuzz(func(t *testing.T, lines string) {
+		if len(lines) > 4<<10 {
+			return
+		}
+		st, err := ParseSettings(settingsOf(lines))
+		if err != nil {
+			if baton.ErrorCode(err) != baton.EINVALID || !strings.HasPrefix(baton.ErrorField(err), "settings.") {
+				t.Fatalf("ParseSettings error %v does not name a settings field", err)
+			}
+			return
+		}
+		switch {
+		case st.Mode != ModeRelay && st.Mode != ModeSeat:
+			t.Fatalf("mode %q", st.Mode)
+		case !printable(st.ClientID) || !printable(st.AccountID) || !printable(st.Token) || strings.Contains(st.AccountID, ":"):
+			t.Fatalf("ids not printable: %+v", st)
+		case len(st.SecretKey) < MinSecretKeyLen || hasControl(st.SecretKey):
+			t.Fatalf("secret_key %q", st.SecretKey)
+		case !absoluteURL(st.APIURL) || strings.HasSuffix(st.APIURL, "/") || !absoluteURL(st.AccountsURL) || strings.HasSuffix(st.AccountsURL, "/"):
+			t.Fatalf("base URLs %q, %q", st.APIURL, st.AccountsURL)
+		case st.Mode == ModeSeat && st.AgentEmail == "":
+			t.Fatalf("a seat without agent_email: %+v", st)
+		case st.Mode == ModeRelay && (st.RedirectURI == "" || (st.OrganizationID == "") == (st.LicenseID == 0)):
+			t.Fatalf("relay settings incomplete: %+v", st)
+		case st.GroupID < 0:
+			t.Fatalf("group_id %d", st.GroupID)
+		}
+		for hint, id := range st.Groups {
+			if id < 0 || hint == "" || hint != strings.ToLower(strings.TrimSpace(hint)) {
+				t.Fatalf("groups %v", st.Groups)
+			}
+		}
+		again, err := ParseSettings(settingsMap(st))
+		if err != nil || !reflect.DeepEqual(again, st) {
+			t.Fatalf("settings %+v written back parse to %+v, %v", st, again, err)
+		}
+	})
+}
