@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -126,4 +128,105 @@ func FuzzInbound(f *testing.F) {
 			t.Fatalf("indented body gave %+v, %v; compact gave %+v", again, err, events)
 		}
 	})
+}
+
+// roundTripFunc serves HTTP requests in memory.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// FuzzOutboundAnswer checks how the desk reads the company service's answers
+// to establish, chat and close: a 2xx succeeds, anything else is a
+// *baton.DeskError of exactly one class wrapping an *HTTPError with the
+// status and a one-line message of at most 200 characters; 401/403 is Auth,
+// establish refusals are Busy, and Retry-After stays in 0..1h.
+func FuzzOutboundAnswer(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "outbound", "*.json"))
+	for i, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(uint8(i), 200+i, "", b)
+	}
+	f.Add(uint8(0), 503, "120", []byte(`{"code":1,"message":"busy\nnow"}`))
+	f.Add(uint8(1), 429, "Wed, 21 Oct 2015 07:28:00 GMT", []byte(`{"message":""}`))
+	f.Add(uint8(2), 401, "", []byte(`not json`))
+	f.Add(uint8(0), 409, "", []byte(`{"message":7}`))
+	f.Add(uint8(1), 500, "-3", []byte(strings.Repeat("ü ", 3000)))
+	f.Add(uint8(2), 302, "", []byte(nil))
+	f.Add(uint8(3), 999, "", []byte("\xff"))
+	f.Fuzz(func(t *testing.T, call uint8, status int, retryAfter string, body []byte) {
+		if status < 100 || status > 999 || len(body) > 128<<10 {
+			return
+		}
+		client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			h := http.Header{"Content-Type": {"application/json"}}
+			if retryAfter != "" {
+				h.Set("Retry-After", retryAfter)
+			}
+			return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(bytes.NewReader(body))}, nil
+		})}
+		d, err := New(baton.DeskConfig{ID: "desk_1", Kind: baton.KindWebhook, Settings: map[string]string{"url": "https://crm.example.com", "secret": testSecret}}, client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.now = func() time.Time { return time.Date(2015, 10, 21, 7, 27, 0, 0, time.UTC) }
+		ctx := context.Background()
+		h := baton.Handle{Ref: "ho_1"}
+		establish := false
+		switch call % 4 {
+		case 0:
+			_, err = d.Open(ctx, openRequest())
+			establish = true
+		case 1:
+			err = d.Send(ctx, h, baton.Message{ID: "m1", Text: "hello"})
+		case 2:
+			err = d.Close(ctx, h, baton.BotClosed)
+		default:
+			err = d.Check(ctx)
+		}
+		if status >= 200 && status < 300 {
+			if err != nil {
+				t.Fatalf("a %d answer failed: %v", status, err)
+			}
+			return
+		}
+		var de *baton.DeskError
+		var he *HTTPError
+		if !errors.As(err, &de) || !errors.As(err, &he) {
+			t.Fatalf("a %d answer gave %v (%T), want a *baton.DeskError wrapping an *HTTPError", status, err, err)
+		}
+		classes := 0
+		for _, b := range []bool{de.Auth, de.Busy, de.Permanent, !de.Auth && !de.Busy && !de.Permanent} {
+			if b {
+				classes++
+			}
+		}
+		switch {
+		case he.Status != status:
+			t.Fatalf("HTTPError status %d, answer %d", he.Status, status)
+		case classes != 1:
+			t.Fatalf("DeskError %+v is not of exactly one class", de)
+		case strings.ContainsAny(he.Message, "\n\r\t") || len([]rune(he.Message)) > 201:
+			t.Fatalf("message %q is not one clipped line", he.Message)
+		case de.RetryAfter < 0 || de.RetryAfter > time.Hour:
+			t.Fatalf("Retry-After %q read as %v", retryAfter, de.RetryAfter)
+		case (status == 401 || status == 403) && !de.Auth:
+			t.Fatalf("a %d is not an Auth error: %+v", status, de)
+		case establish && status != 401 && status != 403 && !de.Busy && !retryable(status):
+			t.Fatalf("establish refused with %d is not Busy: %+v", status, de)
+		case retryable(status) && (de.Permanent || de.Busy || de.Auth):
+			t.Fatalf("a %d is not retried: %+v", status, de)
+		}
+	})
+}
+
+// retryable reports whether Baton retries a call the service answered with status.
+func retryable(status int) bool {
+	switch status {
+	case 408, 429, 502, 503, 504:
+		return true
+	}
+	return false
 }
