@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"strings"
 	"sync"
 	"testing"
@@ -320,10 +321,14 @@ func FuzzInboundAPI(f *testing.F) {
 	})
 }
 
-// validPath reports whether path can be sent as a request target.
-func validPath(path string) bool {
-	_, err := http.NewRequest("POST", "http://baton.test"+path, nil)
-	return err == nil && !strings.ContainsAny(path, " \t\r\n\x00\x7f")
+// validPath reports whether path can be sent as a request target and is
+// already clean: ServeMux answers a path with "//", "/./" or "/../" segments
+// with a 307 redirect to its clean form (testdata/fuzz/FuzzBotAPI/27d8b2cc079c8617),
+// which is not about the body; such ids are left out.
+func validPath(p string) bool {
+	_, err := http.NewRequest("POST", "http://baton.test"+p, nil)
+	route, _, _ := strings.Cut(p, "?")
+	return err == nil && !strings.ContainsAny(p, " \t\r\n\x00\x7f") && path.Clean(route) == route
 }
 
 // FuzzBotQuery checks the bot API's and the inbox's GET routes with any query
