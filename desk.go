@@ -120,6 +120,10 @@ type DeskEvent struct {
 	Text        string
 	Attachments []Attachment
 	At          time.Time
+	// Held makes the event act only for the agent who holds the handoff, or
+	// takes it when nobody does (an inbox claim, reply or end): it is refused
+	// with ECONFLICT when another agent holds it.
+	Held bool
 }
 
 // DeskError classifies a failed desk call so the worker knows what to do next.

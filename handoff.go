@@ -94,7 +94,8 @@ type Handoff struct {
 	ActiveAt       time.Time
 	EndedAt        time.Time
 	WaitingSince   time.Time // start of the current wait (queue time or last keep-waiting)
-	WaitNotifiedAt time.Time // when the wait-timeout event went out; zero if it has not
+	WaitNotifiedAt time.Time // when the wait-timeout event was written; zero if it has not been
+	WaitToldAt     time.Time // when the bot got it (its webhook took it, or it reads the stream): the grace counts from here
 	LastCustomerAt time.Time
 	LastAgentAt    time.Time
 	LastMessageAt  time.Time

@@ -37,6 +37,8 @@ type Tx interface {
 	DeskByID(id string) (DeskConfig, error) // for inbound desk webhooks, which carry no workspace
 	Desks(workspaceID string) ([]DeskConfig, error)
 	SetDeskStatus(id string, s DeskStatus, lastError string, at time.Time) error
+	// DeskStatuses returns every desk's status by desk id, for metrics.
+	DeskStatuses() (map[string]DeskStatus, error)
 
 	PutInboxAgent(a InboxAgent) error
 	// DeleteInboxAgents removes the workspace's inbox agents whose id is not in keep.
@@ -79,6 +81,9 @@ type Tx interface {
 	// ClaimJobs leases up to limit due jobs until now+lease and returns them.
 	// Within one Lane only the oldest job is ever due, so a lane runs in order.
 	ClaimJobs(now time.Time, limit int, lease time.Duration) ([]Job, error)
+	// RenewJobs extends the leases of claimed jobs to until: the heartbeat of
+	// the worker running them. Released or finished jobs are left alone.
+	RenewJobs(ids []int64, until time.Time) error
 	// FinishJob deletes a job that is done.
 	FinishJob(id int64) error
 	// RetryJob releases a claimed job to run again at runAt.
@@ -95,6 +100,12 @@ type Tx interface {
 
 	// Idempotency looks up a stored idempotency record.
 	Idempotency(workspaceID, key string) (Idempotency, error)
+	// ClaimIdempotency records r unless its key is recorded already, and
+	// returns the record that holds the key and whether it is r. A claim of
+	// a key that another open transaction has claimed waits for that
+	// transaction to end, so concurrent requests with one key never both run.
+	ClaimIdempotency(r Idempotency) (Idempotency, bool, error)
+	// PutIdempotency inserts r or replaces the record of its key.
 	PutIdempotency(r Idempotency) error
 }
 

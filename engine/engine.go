@@ -37,7 +37,9 @@ type Config struct {
 	DeskSchedule []time.Duration
 	// OpenAttempts is how many times opening a handoff in a desk is tried before it ends desk_unavailable (default 6).
 	OpenAttempts int
-	// Lease is how long a claimed job is held before another worker may take it (default 60s).
+	// Lease is how long a claimed job is held before another worker may take
+	// it, unless the worker running it renews it, which it does every third
+	// of a lease (default 5s). A dead instance's jobs resume within a lease.
 	Lease time.Duration
 	// Poll is the longest the worker sleeps before looking for due jobs again, so
 	// that jobs written by other instances are seen (default 500ms).
@@ -52,6 +54,10 @@ type Config struct {
 	// development shorten the schedules with it.
 	RetryScale float64
 }
+
+// DefaultLease is how long a job is held by the worker that claimed it
+// between two renewals.
+const DefaultLease = 5 * time.Second
 
 // Engine is the handoff engine. Create one with New; run its worker with Run.
 type Engine struct {
@@ -97,7 +103,7 @@ func New(store baton.Store, desks DeskFactory, log *slog.Logger, obs Observer, c
 		cfg.OpenAttempts = 6
 	}
 	if cfg.Lease <= 0 {
-		cfg.Lease = time.Minute
+		cfg.Lease = DefaultLease
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 500 * time.Millisecond
@@ -164,24 +170,27 @@ func WithIdempotency(ctx context.Context, key, requestHash string) context.Conte
 	return context.WithValue(ctx, idemCtxKey{}, idem{key, requestHash})
 }
 
-// write runs fn in a transaction. With an idempotency key in ctx it first looks
-// for an earlier outcome: the same request returns its ref and replay=true
-// without running fn; a different request with the same key is refused.
+// write runs fn in a transaction. With an idempotency key in ctx it first
+// claims the key: when an earlier request holds it, the same request returns
+// its ref and replay=true without running fn, and a different request with
+// the same key is refused.
 func (e *Engine) write(ctx context.Context, ws string, fn func(tx baton.Tx) (ref string, err error)) (ref string, replay bool, err error) {
 	k, hasKey := ctx.Value(idemCtxKey{}).(idem)
 	var w written
 	err = e.store.Tx(ctx, func(tx baton.Tx) error {
 		w = written{}
 		if hasKey {
-			rec, err := tx.Idempotency(ws, k.key)
+			// Claim the key before doing anything: a concurrent request with
+			// the same key waits here for this one and then replays it.
+			rec, mine, err := tx.ClaimIdempotency(baton.Idempotency{WorkspaceID: ws, Key: k.key, Request: k.hash, Status: 200, CreatedAt: now()})
 			switch {
-			case err == nil && rec.Request != k.hash:
+			case err != nil:
+				return err
+			case rec.Request != k.hash:
 				return &baton.Error{Code: baton.EIDEMPOTENCY, Field: "Idempotency-Key", Message: "this key was already used with a different request"}
-			case err == nil:
+			case !mine:
 				ref, replay = rec.Ref, true
 				return nil
-			case baton.ErrorCode(err) != baton.ENOTFOUND:
-				return err
 			}
 		}
 		r, err := fn(&eventTx{Tx: tx, w: &w})

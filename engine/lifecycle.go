@@ -165,10 +165,13 @@ func deadline(h baton.Handoff, pol baton.Policy) (time.Time, baton.EndReason) {
 	}
 	switch h.State {
 	case baton.Queued:
-		if h.WaitNotifiedAt.IsZero() {
+		switch {
+		case h.WaitNotifiedAt.IsZero():
 			consider(h.WaitingSince.Add(pol.WaitTimeout.D()), "") // "" = notify the bot
-		} else {
-			consider(h.WaitNotifiedAt.Add(pol.WaitGrace.D()), baton.WaitTimeout)
+		case !h.WaitToldAt.IsZero():
+			// The grace runs from when the bot could act on the event: a
+			// delivery held up by an outage does not use it up.
+			consider(h.WaitToldAt.Add(pol.WaitGrace.D()), baton.WaitTimeout)
 		}
 	case baton.Active:
 		if h.LastAgentAt.After(h.LastCustomerAt) {
@@ -204,7 +207,15 @@ func (e *Engine) fire(ctx context.Context, r ref) error {
 			return "", e.schedule(tx, h, pol)
 		}
 		if what == "" {
-			h.WaitNotifiedAt = now()
+			t := now()
+			h.WaitNotifiedAt = t
+			bot, err := e.botConfig(tx, h.WorkspaceID, h.BotID)
+			if err != nil {
+				return "", err
+			}
+			if bot.WebhookURL == "" {
+				h.WaitToldAt = t // the bot reads the event from the stream, now
+			}
 			if err := tx.PutHandoff(h); err != nil {
 				return "", err
 			}
@@ -218,6 +229,29 @@ func (e *Engine) fire(ctx context.Context, r ref) error {
 			return "", e.schedule(tx, h, pol)
 		}
 		return "", e.end(tx, &h, &c, what, true)
+	})
+	return err
+}
+
+// told records that the bot has a wait-timeout event in hand, which starts
+// the grace before the handoff ends. A delivery of an event from an earlier
+// wait (the bot has chosen to keep waiting since) changes nothing.
+func (e *Engine) told(ctx context.Context, ev baton.Event) error {
+	_, _, err := e.write(ctx, ev.WorkspaceID, func(tx baton.Tx) (string, error) {
+		h, _, pol, err := e.load(tx, ev.WorkspaceID, ev.HandoffID)
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			return "", nil
+		} else if err != nil {
+			return "", err
+		}
+		if h.State != baton.Queued || h.WaitNotifiedAt.IsZero() || !h.WaitToldAt.IsZero() || ev.CreatedAt.Before(h.WaitNotifiedAt) {
+			return "", nil
+		}
+		h.WaitToldAt = now()
+		if err := tx.PutHandoff(h); err != nil {
+			return "", err
+		}
+		return "", e.schedule(tx, h, pol)
 	})
 	return err
 }
@@ -270,28 +304,8 @@ func (e *Engine) ApplyDeskEvent(ctx context.Context, dc baton.DeskConfig, ev bat
 		if seat {
 			return "", e.seatEvent(tx, dc, ev)
 		}
-		h, err := tx.HandoffByRef(dc.ID, ev.Ref)
+		h, err := e.handoffOf(tx, dc, ev.Ref)
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
-			// Desks that echo Baton's handoff id may answer before the open
-			// call's result is committed.
-			h, err = tx.Handoff(dc.WorkspaceID, ev.Ref)
-			if err == nil && (h.DeskID != dc.ID || h.DeskRef != "" || h.State != baton.Requested) {
-				err = baton.Errorf(baton.ENOTFOUND, "no handoff with ref %s", ev.Ref)
-			}
-		}
-		if baton.ErrorCode(err) == baton.ENOTFOUND {
-			// While a handoff of this desk is still opening, its reference is
-			// not recorded yet and a quick agent's event would be lost: ask the
-			// desk to deliver it again instead.
-			opening, err := tx.HandoffsInState(dc.ID, baton.Requested, 100)
-			if err != nil {
-				return "", err
-			}
-			for _, o := range opening {
-				if o.DeskRef == "" && !o.NeedsEmail {
-					return "", baton.Errorf(baton.EUNAVAILABLE, "a handoff of desk %s is still opening: deliver the event again", dc.ID)
-				}
-			}
 			e.log.Info("desk event for an unknown handoff ignored", "desk", dc.ID, "ref", ev.Ref, "type", ev.Type)
 			return "", nil
 		} else if err != nil {
@@ -306,8 +320,50 @@ func (e *Engine) ApplyDeskEvent(ctx context.Context, dc baton.DeskConfig, ev bat
 	return err
 }
 
+// handoffOf finds the handoff a desk event refers to. A desk may act on a
+// handoff before the open call's answer is committed (its agent answers as
+// soon as the open arrives), so a miss is not final while one of the desk's
+// handoffs is still opening: then the event is refused as unavailable and
+// the desk delivers it again. The order of the reads matters on databases
+// where each statement sees the latest commit (PostgreSQL, READ COMMITTED):
+// a handoff seen not opening has committed its open, so the second lookup,
+// made after, finds it.
+func (e *Engine) handoffOf(tx baton.Tx, dc baton.DeskConfig, ref string) (baton.Handoff, error) {
+	h, err := byRef(tx, dc, ref)
+	if baton.ErrorCode(err) != baton.ENOTFOUND {
+		return h, err
+	}
+	opening, err := tx.HandoffsInState(dc.ID, baton.Requested, 100)
+	if err != nil {
+		return h, err
+	}
+	for _, o := range opening {
+		if o.DeskRef == "" && !o.NeedsEmail {
+			return h, baton.Errorf(baton.EUNAVAILABLE, "a handoff of desk %s is still opening: deliver the event again", dc.ID)
+		}
+	}
+	return byRef(tx, dc, ref)
+}
+
+// byRef finds a desk's handoff by its desk reference or, for desks that
+// use Baton's handoff id as theirs, by that id while it is being opened.
+func byRef(tx baton.Tx, dc baton.DeskConfig, ref string) (baton.Handoff, error) {
+	h, err := tx.HandoffByRef(dc.ID, ref)
+	if baton.ErrorCode(err) != baton.ENOTFOUND {
+		return h, err
+	}
+	h, err = tx.Handoff(dc.WorkspaceID, ref)
+	if err == nil && (h.DeskID != dc.ID || (h.DeskRef != "" && h.DeskRef != ref) || (h.DeskRef == "" && h.State != baton.Requested)) {
+		err = baton.Errorf(baton.ENOTFOUND, "no handoff with ref %s", ref)
+	}
+	return h, err
+}
+
 func (e *Engine) apply(tx baton.Tx, h *baton.Handoff, c *baton.Conversation, pol baton.Policy, ev baton.DeskEvent) error {
 	t := now()
+	if ev.Held && h.Agent.ID != "" && h.Agent.ID != ev.Agent.ID {
+		return baton.Errorf(baton.ECONFLICT, "handoff %s is held by %s", h.ID, h.Agent.Name)
+	}
 	if h.State == baton.Requested && !h.NeedsEmail {
 		// The desk acts on the handoff, so it is open there even if the open
 		// call's answer has not been recorded yet.

@@ -416,7 +416,7 @@ func (e *Engine) KeepWaiting(ctx context.Context, ws, id string) (baton.Handoff,
 		if h.State != baton.Queued {
 			return baton.Errorf(baton.ECONFLICT, "only a queued handoff can keep waiting; %s is %s", h.ID, h.State)
 		}
-		h.WaitingSince, h.WaitNotifiedAt = now(), time.Time{}
+		h.WaitingSince, h.WaitNotifiedAt, h.WaitToldAt = now(), time.Time{}, time.Time{}
 		if err := tx.PutHandoff(*h); err != nil {
 			return err
 		}

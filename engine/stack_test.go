@@ -26,17 +26,25 @@ var testKey = []byte("0123456789abcdef0123456789abcdef")
 // newStack opens a fresh store in dir and seeds one workspace with a bot, an
 // inbox desk with policy pol, and an agent. It does not start the worker.
 func newStack(t tb, dir string, pol *baton.Policy) *stack {
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "baton.db"), testKey)
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "baton.db"), testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	factory := func(d baton.DeskConfig) (baton.Desk, error) { return inbox.New(d) }
-	eng := engine.New(st, factory, nil, nil, engine.Config{})
+	return newStackOn(t, st, nil, pol)
+}
+
+// newStackOn seeds st as newStack does. desks builds the desk adapters; nil
+// means the inbox desk.
+func newStackOn(t tb, st baton.Store, desks engine.DeskFactory, pol *baton.Policy) *stack {
+	ctx := context.Background()
+	if desks == nil {
+		desks = func(d baton.DeskConfig) (baton.Desk, error) { return inbox.New(d) }
+	}
+	eng := engine.New(st, desks, nil, nil, engine.Config{})
 	s := &stack{eng: eng, store: st, agents: inbox.Agents{Engine: eng}, ws: "ws1", bot: "bot1", desk: "desk1"}
 	s.ana = baton.InboxAgent{ID: "ana", WorkspaceID: s.ws, DeskID: s.desk, Name: "Ana", KeyHash: engine.HashKey("ana-key")}
-	err = st.Tx(ctx, func(tx baton.Tx) error {
+	err := st.Tx(ctx, func(tx baton.Tx) error {
 		if err := tx.CreateWorkspace(baton.Workspace{ID: s.ws, Name: "One"}); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -15,10 +16,21 @@ import (
 // process or several, may share a store: a job is leased to one of them at a
 // time. Each round is one transaction that records the jobs finished since the
 // last round and claims as many due jobs as there are free workers.
+//
+// A job's lease is short (Config.Lease) and renewed while it runs, every
+// third of a lease, so the jobs of an instance that dies are taken over
+// within a lease rather than held for as long as the slowest call could take.
 func (e *Engine) Run(ctx context.Context) error {
 	results := make(chan outcome, e.cfg.Workers)
 	var done []outcome
 	running := 0
+	held := &leases{ids: map[int64]bool{}}
+	// The heartbeat has its own goroutine so that a slow round cannot hold
+	// it up until the leases it should renew have run out.
+	beat, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
+	beating := make(chan struct{})
+	go func() { defer close(beating); e.heartbeat(beat, held) }()
+	defer func() { stopBeat(); <-beating }()
 	// Rounds run to completion even when ctx ends: a claim whose commit was
 	// interrupted would leave its jobs leased until the lease runs out.
 	bg := context.WithoutCancel(ctx)
@@ -27,13 +39,14 @@ func (e *Engine) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			free = 0
 		}
-		jobs, next, err := e.round(bg, done, free)
+		jobs, next, err := e.round(bg, done, free, held)
 		if err != nil {
 			if ctx.Err() == nil {
 				e.log.Error("claiming jobs failed", "err", err)
 			}
 			next = time.Now().Add(e.cfg.Poll)
 		} else {
+			held.drop(done)
 			done = done[:0]
 		}
 		for _, j := range jobs {
@@ -51,7 +64,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			for ; running > 0; running-- {
 				done = append(done, <-results)
 			}
-			if _, _, err := e.round(bg, done, 0); err != nil {
+			if _, _, err := e.round(bg, done, 0, held); err != nil {
 				e.log.Error("recording finished jobs failed; they will run again", "err", err)
 			}
 			return nil
@@ -75,10 +88,67 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 }
 
+// leases are the ids of the jobs a Run loop holds: claimed, and not yet
+// recorded as done.
+type leases struct {
+	mu  sync.Mutex
+	ids map[int64]bool
+}
+
+func (l *leases) add(js []baton.Job) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, j := range js {
+		l.ids[j.ID] = true
+	}
+}
+
+func (l *leases) drop(done []outcome) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, o := range done {
+		delete(l.ids, o.job.ID)
+	}
+}
+
+func (l *leases) list() []int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ids := make([]int64, 0, len(l.ids))
+	for id := range l.ids {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// heartbeat renews the held jobs' leases every third of a lease until ctx
+// ends. A failed renewal is logged: the jobs keep running, and at worst
+// another instance runs one again once its lease ends (deliveries carry
+// stable ids for that).
+func (e *Engine) heartbeat(ctx context.Context, held *leases) {
+	tick := time.NewTicker(e.cfg.Lease / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		ids := held.list()
+		if len(ids) == 0 {
+			continue
+		}
+		until := now().Add(e.cfg.Lease)
+		if err := e.store.Tx(ctx, func(tx baton.Tx) error { return tx.RenewJobs(ids, until) }); err != nil && ctx.Err() == nil {
+			e.log.Error("renewing job leases failed", "jobs", len(ids), "err", err)
+		}
+	}
+}
+
 // RunDue claims the jobs due now, runs them, records their outcomes and
 // returns how many it ran. Tests use it to step the worker by hand.
 func (e *Engine) RunDue(ctx context.Context) (int, error) {
-	jobs, _, err := e.round(ctx, nil, e.cfg.Workers)
+	jobs, _, err := e.round(ctx, nil, e.cfg.Workers, nil)
 	if err != nil || len(jobs) == 0 {
 		return 0, err
 	}
@@ -90,7 +160,7 @@ func (e *Engine) RunDue(ctx context.Context) (int, error) {
 	for range jobs {
 		done = append(done, <-results)
 	}
-	_, _, err = e.round(ctx, done, 0)
+	_, _, err = e.round(ctx, done, 0, nil)
 	return len(jobs), err
 }
 
@@ -183,8 +253,9 @@ type outcome struct {
 }
 
 // round records outcomes and claims up to n due jobs in one transaction, and
-// says when the next job not yet claimed falls due.
-func (e *Engine) round(ctx context.Context, done []outcome, n int) ([]task, time.Time, error) {
+// says when the next job not yet claimed falls due. The claimed jobs join
+// held, when given, as soon as the claim commits.
+func (e *Engine) round(ctx context.Context, done []outcome, n int, held *leases) ([]task, time.Time, error) {
 	var claimed []baton.Job
 	next := time.Now().Add(e.cfg.Poll)
 	err := e.store.Tx(ctx, func(tx baton.Tx) error {
@@ -207,6 +278,9 @@ func (e *Engine) round(ctx context.Context, done []outcome, n int) ([]task, time
 	})
 	if err != nil || len(claimed) == 0 {
 		return nil, next, err
+	}
+	if held != nil {
+		held.add(claimed)
 	}
 	// What the jobs need is read off the writer, from a snapshot that has
 	// everything committed before the claim.
@@ -269,22 +343,30 @@ func (e *Engine) record(tx baton.Tx, o outcome) error {
 		return tx.FinishJob(j.ID)
 	}
 	var rt *retry
+	if baton.ErrorCode(o.err) == baton.EINVALID {
+		// What the job would store can never be stored (a desk's answer
+		// with a NUL in it): running it again cannot help.
+		e.log.Error("job gave up: it cannot succeed", "kind", j.Kind, "handoff", j.HandoffID, "err", o.err)
+		return tx.FinishJob(j.ID)
+	}
 	if !errors.As(o.err, &rt) {
-		// A store failure or a bug: try again soon, keep the job.
-		rt = &retry{after: time.Second, err: o.err}
+		// A store failure or a bug: try again soon, keep the job, and do
+		// not count it against the receiver's schedule.
+		return tx.RetryJob(j.ID, now().Add(time.Second), j.Attempts, o.err.Error())
 	}
 	schedule := e.cfg.DeskSchedule
 	if j.Kind == jobBot {
 		schedule = e.cfg.BotSchedule
 	}
-	d := rt.after
-	if d == 0 {
-		next, ok := webhook.Backoff(j.Attempts+2, schedule, nil)
-		if !ok {
-			e.log.Error("job gave up after its last attempt", "kind", j.Kind, "handoff", j.HandoffID, "attempts", j.Attempts+1, "err", rt.err)
-			return tx.FinishJob(j.ID)
-		}
-		d = next
+	// The schedule bounds the attempts even when the receiver names its own
+	// delay (Retry-After): each attempt counts.
+	d, ok := webhook.Backoff(j.Attempts+2, schedule, nil)
+	if !ok {
+		e.log.Error("job gave up after its last attempt", "kind", j.Kind, "handoff", j.HandoffID, "attempts", j.Attempts+1, "err", rt.err)
+		return tx.FinishJob(j.ID)
+	}
+	if rt.after > 0 {
+		d = rt.after
 	}
 	return tx.RetryJob(j.ID, now().Add(d), j.Attempts+1, rt.err.Error())
 }
@@ -318,7 +400,13 @@ func (e *Engine) call(ctx context.Context, dc baton.DeskConfig, op string, fn fu
 	switch {
 	case err == nil:
 		status, msg = baton.Available, ""
-	case errors.As(err, &de) && de.Auth:
+	case ctx.Err() != nil:
+		// Baton is shutting down: the desk said nothing about itself.
+	case errors.As(err, &de) && (de.Busy || de.Permanent):
+		// The desk answered and refused one request: it is up.
+	default:
+		// Refused credentials, an error status, a 429, a timeout or no
+		// answer at all: the desk cannot serve handoffs now.
 		status, msg = baton.Unavailable, err.Error()
 	}
 	if status != dc.Status || msg != dc.LastError {
@@ -384,14 +472,7 @@ func (e *Engine) open(ctx context.Context, j baton.Job, r ref) error {
 			return e.deskRetry("open", h, err)
 		}
 		e.log.Warn("desk could not open the handoff", "handoff", h.ID, "desk", dc.ID, "err", err)
-		_, _, werr := e.write(ctx, r.WS, func(tx baton.Tx) (string, error) {
-			h, c, _, err := e.load(tx, r.WS, r.Handoff)
-			if err != nil || !h.Open() {
-				return "", err
-			}
-			return "", e.end(tx, &h, &c, baton.DeskUnavailable, false)
-		})
-		return werr
+		return e.unopened(ctx, r)
 	}
 	_, _, err = e.write(ctx, r.WS, func(tx baton.Tx) (string, error) {
 		h, _, pol, err := e.load(tx, r.WS, r.Handoff)
@@ -413,6 +494,23 @@ func (e *Engine) open(ctx context.Context, j baton.Job, r ref) error {
 		}
 		h.DeskData = opened.Data
 		return "", e.queue(tx, &h, pol, opened.Ref)
+	})
+	if baton.ErrorCode(err) == baton.EINVALID {
+		// The desk answered with a reference that cannot be stored.
+		e.log.Warn("desk opened the handoff with an unusable reference", "handoff", h.ID, "desk", dc.ID, "err", err)
+		return e.unopened(ctx, r)
+	}
+	return err
+}
+
+// unopened ends a handoff the desk could not open: desk_unavailable.
+func (e *Engine) unopened(ctx context.Context, r ref) error {
+	_, _, err := e.write(ctx, r.WS, func(tx baton.Tx) (string, error) {
+		h, c, _, err := e.load(tx, r.WS, r.Handoff)
+		if err != nil || !h.Open() {
+			return "", err
+		}
+		return "", e.end(tx, &h, &c, baton.DeskUnavailable, false)
 	})
 	return err
 }
@@ -480,6 +578,20 @@ func (e *Engine) deliver(ctx context.Context, r ref) error {
 	if err != nil {
 		return err
 	}
+	if err := e.post(ctx, bot, ev); err != nil {
+		return err
+	}
+	if ev.Type == baton.EventWaitTimeout {
+		return e.told(ctx, ev)
+	}
+	return nil
+}
+
+// post signs one event and posts it to the bot's webhook. It answers nil
+// when the bot has the event or will never take it (no webhook, an unusable
+// secret, 410 or abort-message: the event stays on the stream), and a retry
+// otherwise.
+func (e *Engine) post(ctx context.Context, bot baton.Bot, ev baton.Event) error {
 	if bot.WebhookURL == "" {
 		return nil
 	}

@@ -10,11 +10,15 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/jsoncheck"
 )
 
 // maxBody is the largest request body the API reads.
@@ -27,6 +31,10 @@ var errEmptyBody = &baton.Error{Code: baton.EBADREQUEST, Message: "the request b
 // errTooLarge is the problem for a body over maxBody.
 var errTooLarge = &baton.Error{Code: baton.ETOOLARGE, Message: fmt.Sprintf("the request body is larger than the limit of %d bytes (1 MiB)", maxBody)}
 
+// errBodyTimeout is the problem for a body that did not arrive within the
+// body deadline.
+var errBodyTimeout = &baton.Error{Code: baton.ETIMEOUT, Message: "the request body did not arrive in time"}
+
 // encode writes v as JSON with status. A failed write means the client went
 // away; there is nobody left to tell.
 func encode[T any](w http.ResponseWriter, status int, v T) {
@@ -37,18 +45,16 @@ func encode[T any](w http.ResponseWriter, status int, v T) {
 
 // decode reads the request body as one JSON object into a T. Unknown fields
 // are refused. Every failure is a *baton.Error: bad_request for unreadable
-// JSON (with its byte offset) or an unknown field (its JSON path in Field),
-// invalid for a value of the wrong type (its path in Field), too_large for a
-// body over 1 MiB, and errEmptyBody for no body at all.
+// JSON (with its byte offset), an unknown field (its JSON path in Field) or a
+// string or key holding a NUL character (its path in Field), invalid for a
+// value of the wrong type (its path in Field), too_large for a body over
+// 1 MiB, request_timeout for a body slower than the deadline, and
+// errEmptyBody for no body at all.
 func decode[T any](r *http.Request) (T, error) {
 	var v T
-	data, err := io.ReadAll(r.Body)
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		return v, errTooLarge
-	case err != nil:
-		return v, baton.Errorf(baton.EBADREQUEST, "the request body could not be read")
+	data, err := readBody(r)
+	if err != nil {
+		return v, err
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return v, errEmptyBody
@@ -62,7 +68,28 @@ func decode[T any](r *http.Request) (T, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return v, &baton.Error{Code: baton.EBADREQUEST, Message: fmt.Sprintf("unexpected data after the JSON object at byte offset %d", dec.InputOffset())}
 	}
+	if err := jsoncheck.NUL(data); err != nil {
+		var zero T
+		return zero, err
+	}
 	return v, nil
+}
+
+// readBody reads the whole request body. Its failures are *baton.Error:
+// too_large over maxBody, request_timeout past the body deadline (see
+// bodyDeadline), bad_request otherwise.
+func readBody(r *http.Request) ([]byte, error) {
+	data, err := io.ReadAll(r.Body)
+	var mbe *http.MaxBytesError
+	switch {
+	case err == nil:
+		return data, nil
+	case errors.As(err, &mbe):
+		return nil, errTooLarge
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, errBodyTimeout
+	}
+	return nil, baton.Errorf(baton.EBADREQUEST, "the request body could not be read")
 }
 
 // decodeError turns an error reading body data into a T into a *baton.Error.
@@ -307,6 +334,8 @@ func statusOf(code string) int {
 		return http.StatusBadRequest
 	case baton.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
+	case baton.ETIMEOUT:
+		return http.StatusRequestTimeout
 	case baton.ENOTFOUND:
 		return http.StatusNotFound
 	case baton.ECONFLICT, baton.ESTALE:
@@ -334,7 +363,30 @@ func encodeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err e
 	case code == baton.EUNAVAILABLE:
 		log.Warn("dependency unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(err)))
+	}
 	writeProblem(w, problem{Status: status, Code: code, Detail: baton.ErrorMessage(err), Field: baton.ErrorField(err)})
+}
+
+// Retry-After, in seconds, of a 503: what the desk asked for when err wraps
+// a *baton.DeskError that says, a desk that cannot be reached gets a few
+// seconds, anything else (a handoff still opening) a second.
+const (
+	retryAfterDesk  = 5
+	retryAfterOther = 1
+)
+
+// retryAfter is the Retry-After in seconds for an unavailable err.
+func retryAfter(err error) int {
+	var de *baton.DeskError
+	if !errors.As(err, &de) {
+		return retryAfterOther
+	}
+	if de.RetryAfter > 0 {
+		return int((de.RetryAfter + time.Second - 1) / time.Second)
+	}
+	return retryAfterDesk
 }
 
 // writeProblem fills in the type and title of p and writes it.

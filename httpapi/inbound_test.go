@@ -40,8 +40,8 @@ func TestInbound(t *testing.T) {
 		{"malformed", hookDesk + "/inbound/message", auth, `{"conversation_id":`, 400, "bad_request", "", true},
 		{"no conversation", hookDesk + "/inbound/message", auth, `{"body":"hi","message_id":"x"}`, 422, "invalid", "conversation_id", false},
 		{"unknown path", hookDesk + "/inbound/nope", auth, `{"istest":true}`, 404, "not_found", "", false},
-		{"unknown desk", "dk_nope/inbound/message", auth, `{"istest":true}`, 404, "not_found", "", false},
-		{"inbox desk", inboxDesk + "/inbound/message", auth, `{"istest":true}`, 404, "not_found", "", false},
+		{"unknown desk", "dk_nope/inbound/message", auth, `{"istest":true}`, 401, "unauthorized", "", false},
+		{"inbox desk", inboxDesk + "/inbound/message", auth, `{"istest":true}`, 401, "unauthorized", "", false},
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {

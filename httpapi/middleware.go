@@ -102,6 +102,94 @@ func limitBody(next http.Handler) http.Handler {
 	})
 }
 
+// BodyTimeout is how long a request has, from the end of its headers, to
+// deliver its whole body. A client that trickles its body slower than that is
+// answered 408 and the connection is closed. Requests without a body (the
+// event stream among them) have no read deadline, so long-lived answers are
+// not cut.
+const BodyTimeout = 30 * time.Second
+
+// bodyDeadline gives the body of every request that has one a read deadline
+// of d from now, and lifts it when the body has been read to its end, so that
+// a handler still working after that (or a response that streams) is not
+// cancelled by a read timing out on the idle connection. Reads past the
+// deadline fail with os.ErrDeadlineExceeded, which readBody answers as 408.
+// A d of 0 or less sets no deadline.
+func bodyDeadline(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d <= 0 || r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rc := http.NewResponseController(w)
+		if err := rc.SetReadDeadline(time.Now().Add(d)); err == nil {
+			r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// deadlineBody lifts the connection's read deadline once the body is read to
+// its end.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if errors.Is(err, io.EOF) && !b.done {
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+// refuseControls answers a request whose path holds a control character (a
+// NUL as %00, say) 404, as for any id that cannot exist, and one whose query
+// does 422 naming the parameter (as any malformed parameter), before any
+// handler or store sees them.
+func refuseControls(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hasControl(r.URL.Path) {
+			writeProblem(w, problem{Status: http.StatusNotFound, Code: baton.ENOTFOUND, Detail: "no such object: the path holds a control character"})
+			return
+		}
+		if hasControl(r.URL.RawQuery) || strings.Contains(r.URL.RawQuery, "%") {
+			for k, vs := range r.URL.Query() {
+				bad := hasControl(k)
+				for _, v := range vs {
+					bad = bad || hasControl(v)
+				}
+				if bad {
+					writeProblem(w, problem{Status: http.StatusUnprocessableEntity, Code: baton.EINVALID, Field: strings.Map(printable, k), Detail: "must not contain a control character"})
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hasControl reports whether s holds an ASCII control character or DEL.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// printable drops control characters, for naming a query parameter.
+func printable(r rune) rune {
+	if r < 0x20 || r == 0x7f {
+		return -1
+	}
+	return r
+}
+
 // unrouted answers requests no route matches (404) or whose method a route
 // does not take (405, with Allow) as problems instead of plain text.
 func unrouted(mux *http.ServeMux) http.Handler {
@@ -223,14 +311,8 @@ func idempotent(log *slog.Logger, eng *engine.Engine, next http.Handler) http.Ha
 			encodeError(w, r, log, &baton.Error{Code: baton.EINVALID, Field: idempotencyHeader, Message: "is longer than 255 characters"})
 			return
 		}
-		body, err := io.ReadAll(r.Body)
+		body, err := readBody(r)
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				err = errTooLarge
-			} else {
-				err = baton.Errorf(baton.EBADREQUEST, "the request body could not be read")
-			}
 			encodeError(w, r, log, err)
 			return
 		}

@@ -19,6 +19,8 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/inbox"
+	"github.com/batonhq/baton/postgres"
+	"github.com/batonhq/baton/postgres/pgtest"
 	"github.com/batonhq/baton/sqlite"
 	"github.com/batonhq/baton/sqlstore"
 	"github.com/batonhq/baton/webhookdesk"
@@ -62,8 +64,24 @@ type fixture struct {
 type fixtureOption func(*fixtureConfig)
 
 type fixtureConfig struct {
-	metrics http.Handler
-	ready   func(context.Context) error
+	metrics     http.Handler
+	ready       func(context.Context) error
+	postgres    bool
+	bodyTimeout time.Duration
+}
+
+// withStore runs the fixture on "sqlite" (the default) or "postgres" (a
+// fresh database from pgtest).
+func withStore(name string) fixtureOption {
+	return func(c *fixtureConfig) { c.postgres = name == "postgres" }
+}
+
+// stores are the stores tests that touch storage run on.
+var stores = []string{"sqlite", "postgres"}
+
+// withBodyTimeout sets the server's request body deadline.
+func withBodyTimeout(d time.Duration) fixtureOption {
+	return func(c *fixtureConfig) { c.bodyTimeout = d }
 }
 
 func withMetrics(h http.Handler) fixtureOption {
@@ -82,7 +100,15 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	}
 	ctx := context.Background()
 	key := bytes.Repeat([]byte{7}, 32)
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"), key)
+	var (
+		store *sqlstore.Store
+		err   error
+	)
+	if cfg.postgres {
+		store, err = postgres.Open(ctx, pgtest.Fresh(t), key)
+	} else {
+		store, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"), key)
+	}
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -108,7 +134,10 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 		f.eng.Run(runCtx)
 	}()
 
-	f.srv = httptest.NewServer(NewServer(log, f.eng, inbox.Agents{Engine: f.eng}, cfg.metrics, cfg.ready))
+	if cfg.bodyTimeout == 0 {
+		cfg.bodyTimeout = BodyTimeout
+	}
+	f.srv = httptest.NewServer(newServer(log, f.eng, inbox.Agents{Engine: f.eng}, cfg.metrics, cfg.ready, cfg.bodyTimeout))
 	f.client = &http.Client{Transport: newContract(t, f.srv.URL, f.srv.Client().Transport), Timeout: 30 * time.Second}
 	var once sync.Once
 	f.stop = func() {

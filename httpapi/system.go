@@ -3,7 +3,7 @@ package httpapi
 import (
 	"context"
 	_ "embed"
-	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,29 +19,49 @@ var spec []byte
 
 // handleInbound takes a request a desk sends to Baton. It carries no API key:
 // the desk adapter verifies it (signature or shared secret) before parsing.
-// Duplicates and probes are acknowledged like anything else.
+// Duplicates and probes are acknowledged like anything else. A desk id that
+// does not exist is answered exactly as a request that fails verification, so
+// desk ids cannot be probed.
 func handleInbound(log *slog.Logger, eng *engine.Engine) http.Handler {
 	type response struct {
 		OK bool `json:"ok"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
+		body, err := readBody(r)
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				err = errTooLarge
-			} else {
-				err = baton.Errorf(baton.EBADREQUEST, "the request body could not be read")
-			}
 			encodeError(w, r, log, err)
 			return
 		}
-		if err := eng.HandleInbound(r.Context(), r.PathValue("desk"), r.PathValue("path"), r.Header, body); err != nil {
+		desk := r.PathValue("desk")
+		if err := eng.HandleInbound(r.Context(), desk, r.PathValue("path"), r.Header, body); err != nil {
+			if baton.ErrorCode(err) == baton.ENOTFOUND {
+				err = unknownDesk(r.Context(), log, eng, desk, err)
+			}
 			encodeError(w, r, log, err)
 			return
 		}
 		encode(w, http.StatusOK, response{OK: true})
 	})
+}
+
+// unknownDesk turns err, a not_found from handling an inbound request for
+// desk, into a failed verification when the desk does not exist. A desk that
+// exists gave the not_found itself, after verifying the request (an unknown
+// inbound path, say), and err stands. The look-up runs only on this error
+// path: inbound requests that succeed pay nothing for it.
+func unknownDesk(ctx context.Context, log *slog.Logger, eng *engine.Engine, desk string, err error) error {
+	lerr := eng.Store().View(ctx, func(tx baton.Tx) error {
+		_, err := tx.DeskByID(desk)
+		return err
+	})
+	switch baton.ErrorCode(lerr) {
+	case "":
+		return err
+	case baton.ENOTFOUND:
+		log.Warn("inbound desk request for an unknown desk", "desk", desk)
+		return fmt.Errorf("%w: no such desk", baton.ErrForged)
+	}
+	return lerr
 }
 
 // handleHealthz says the process is up.

@@ -4,6 +4,7 @@ package inbox
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/batonhq/baton"
@@ -36,9 +37,11 @@ func (*Desk) Send(context.Context, baton.Handle, baton.Message) error { return n
 // Close does nothing: the handoff's state is the inbox's state.
 func (*Desk) Close(context.Context, baton.Handle, baton.EndReason) error { return nil }
 
-// Inbound is not used: agents act through the agent API.
+// Inbound is not used: agents act through the agent API. Every request fails
+// verification (nothing could verify it), which answers it exactly as a
+// request for a desk that does not exist or with a wrong secret.
 func (*Desk) Inbound(context.Context, string, http.Header, []byte) ([]baton.DeskEvent, error) {
-	return nil, baton.Errorf(baton.ENOTFOUND, "the inbox desk takes no inbound webhooks")
+	return nil, fmt.Errorf("%w: the inbox desk takes no inbound webhooks", baton.ErrForged)
 }
 
 // Agents is the agent side of the inbox: list, claim, read, reply, end.
@@ -87,7 +90,7 @@ func (s Agents) Claim(ctx context.Context, a baton.InboxAgent, id string) (baton
 	if !h.Open() || h.State == baton.Requested {
 		return h, baton.Errorf(baton.ECONFLICT, "handoff %s is %s and cannot be claimed", id, h.State)
 	}
-	ev := baton.DeskEvent{ID: "claim:" + h.ID + ":" + a.ID, Ref: h.DeskRef, Type: baton.DeskAgentJoined, Agent: agent(a)}
+	ev := baton.DeskEvent{ID: "claim:" + h.ID + ":" + a.ID, Ref: h.DeskRef, Type: baton.DeskAgentJoined, Agent: agent(a), Held: true}
 	if err := s.Engine.ApplyDeskEvent(ctx, d, ev); err != nil {
 		return h, err
 	}
@@ -122,7 +125,7 @@ func (s Agents) Reply(ctx context.Context, a baton.InboxAgent, id, eventID, text
 	if h.State == baton.Requested {
 		return h, baton.Errorf(baton.ECONFLICT, "handoff %s is not open in the inbox yet", id)
 	}
-	ev := baton.DeskEvent{ID: "reply:" + eventID, Ref: h.DeskRef, Type: baton.DeskAgentMessage, Agent: agent(a), Text: text, Attachments: atts}
+	ev := baton.DeskEvent{ID: "reply:" + eventID, Ref: h.DeskRef, Type: baton.DeskAgentMessage, Agent: agent(a), Text: text, Attachments: atts, Held: true}
 	if err := s.Engine.ApplyDeskEvent(ctx, d, ev); err != nil {
 		return h, err
 	}
@@ -138,7 +141,7 @@ func (s Agents) End(ctx context.Context, a baton.InboxAgent, id string) (baton.H
 	if !h.Open() {
 		return h, baton.Errorf(baton.ECONFLICT, "handoff %s has already ended (%s)", id, h.EndReason)
 	}
-	ev := baton.DeskEvent{ID: "end:" + h.ID, Ref: h.DeskRef, Type: baton.DeskAgentClosed, Agent: agent(a)}
+	ev := baton.DeskEvent{ID: "end:" + h.ID, Ref: h.DeskRef, Type: baton.DeskAgentClosed, Agent: agent(a), Held: true}
 	if err := s.Engine.ApplyDeskEvent(ctx, d, ev); err != nil {
 		return h, err
 	}

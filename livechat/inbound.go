@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
 	baton "github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/jsoncheck"
 )
 
 // Webhook actions Baton registers and reads.
@@ -26,7 +28,9 @@ const (
 // verify checks a webhook's secret_key in constant time before anything
 // else in the body is read, then decodes the envelope. The body must be a
 // JSON object carrying secret_key: a body that is not, or whose secret_key
-// is missing or wrong, fails verification (baton.ErrForged). A verified
+// is missing or wrong, fails verification (baton.ErrForged). A verified body
+// with a NUL character (\u0000) in any string is refused as malformed
+// (EBADREQUEST naming its path, "payload.event.text" say): no store keeps it. A verified
 // legacy envelope (license_id, API v3.3 and older) or one of another
 // organization is refused with a precise error.
 func (c *core) verify(body []byte) (*Webhook, error) {
@@ -51,6 +55,9 @@ func (c *core) verify(body []byte) (*Webhook, error) {
 	if err := json.Unmarshal(body, &wh); err != nil {
 		return nil, baton.Errorf(baton.EBADREQUEST, "webhook envelope is not readable: %v", err)
 	}
+	if err := jsoncheck.NUL(body); err != nil {
+		return nil, err
+	}
 	if len(wh.LicenseID) > 0 && string(wh.LicenseID) != "null" && wh.OrganizationID == "" {
 		return nil, baton.Errorf(baton.EBADREQUEST,
 			"legacy webhook envelope (license_id, LiveChat API v3.3 or older): register the webhooks with API v%s (baton livechat webhooks)", APIVersion)
@@ -65,6 +72,24 @@ func (c *core) verify(body []byte) (*Webhook, error) {
 		return nil, baton.FieldErrorf("organization_id", "%q is not the organization of this desk", wh.OrganizationID)
 	}
 	return &wh, nil
+}
+
+// errUnavailable is what a webhook gets when LiveChat's API, which mapping
+// it needs, cannot answer now.
+var errUnavailable = &baton.Error{Code: baton.EUNAVAILABLE, Message: "the LiveChat API cannot be reached to read this webhook: deliver it again later"}
+
+// inboundError classifies an error from mapping a verified webhook. A LiveChat
+// API call that failed for a reason that passes (unreachable, a timeout, a
+// 5xx, a rate limit, refused credentials) makes the webhook EUNAVAILABLE,
+// which the HTTP layer answers 503 so that LiveChat delivers it again; the
+// *baton.DeskError stays wrapped, so its RetryAfter can be read. A call
+// that can never succeed stays what it was.
+func inboundError(err error) error {
+	var de *baton.DeskError
+	if err == nil || !errors.As(err, &de) || de.Permanent || de.Busy {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errUnavailable, err)
 }
 
 // payload decodes the webhook's payload into v.

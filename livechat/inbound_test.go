@@ -3,7 +3,9 @@ package livechat
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,5 +104,64 @@ func TestInboundVerification(t *testing.T) {
 	evs, errs := w.take()
 	if len(evs) != 0 || len(errs) != 1 || baton.ErrorCode(errs[0]) != baton.EBADREQUEST {
 		t.Errorf("a legacy delivery gave events %v, errors %v", types(evs), errs)
+	}
+}
+
+// TestInboundUnavailable: a webhook whose mapping needs the LiveChat API
+// (the relay's own agent id, the seat's chat presence) while the API cannot
+// answer (503s, 5xx, a rate limit, a closed port) is EUNAVAILABLE, with the
+// desk error kept for its Retry-After, so that LiveChat delivers it again.
+func TestInboundUnavailable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	tests := []struct {
+		name   string
+		mode   string
+		faults livechatsim.Faults
+		apiURL string // "" keeps the simulator
+	}{
+		{"relay, 503", ModeRelay, livechatsim.Faults{Unavailable: 100}, ""},
+		{"relay, 500", ModeRelay, livechatsim.Faults{Internal: 100}, ""},
+		{"relay, 429", ModeRelay, livechatsim.Faults{TooMany: 100}, ""},
+		{"relay, unreachable", ModeRelay, livechatsim.Faults{}, closed.URL},
+		{"seat, 503", ModeSeat, livechatsim.Faults{Unavailable: 100}, ""},
+		{"seat, unreachable", ModeSeat, livechatsim.Faults{}, closed.URL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, tt.mode)
+			org := w.sim.OrganizationID()
+			body := webhookFixture(t, "incoming_event_agent.json", secretKey, org)
+			if tt.mode == ModeSeat {
+				// No presence in additional_data: the seat must ask get_chat.
+				body = []byte(`{"webhook_id":"x","secret_key":"` + secretKey + `","action":"incoming_event","organization_id":"` + org +
+					`","payload":{"chat_id":"PJ0MRSHTDG","thread_id":"T","event":{"id":"E1","type":"message","text":"hi","author_id":"cust-1","visibility":"all"}},"additional_data":{}}`)
+			}
+			cfg := w.cfg
+			cfg.Settings = maps.Clone(w.cfg.Settings)
+			if tt.apiURL != "" {
+				cfg.Settings[SettingAPIURL] = tt.apiURL
+				cfg.Settings[SettingAccountsURL] = tt.apiURL
+			}
+			desk, err := New(cfg, nil) // a new desk: nothing cached from the world's setup
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.sim.SetFaults(tt.faults)
+			evs, err := desk.Inbound(ctx, "livechat", http.Header{}, body)
+			if baton.ErrorCode(err) != baton.EUNAVAILABLE || evs != nil {
+				t.Fatalf("Inbound = %v, %v; want no events and an unavailable error", evs, err)
+			}
+			var de *baton.DeskError
+			if !errors.As(err, &de) {
+				t.Fatalf("error %v does not keep the desk error", err)
+			}
+			if strings.Contains(baton.ErrorMessage(err), tt.apiURL) && tt.apiURL != "" {
+				t.Errorf("the message shows the API URL: %s", baton.ErrorMessage(err))
+			}
+		})
 	}
 }

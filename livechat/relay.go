@@ -441,5 +441,9 @@ func (d *Relay) Inbound(ctx context.Context, path string, h http.Header, body []
 	if err != nil || wh == nil {
 		return nil, err
 	}
-	return d.relayEvents(ctx, wh)
+	evs, err := d.relayEvents(ctx, wh)
+	if err != nil {
+		return nil, inboundError(err)
+	}
+	return evs, nil
 }

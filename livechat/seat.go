@@ -159,6 +159,15 @@ func (s *Seat) Inbound(ctx context.Context, path string, h http.Header, body []b
 	if err != nil {
 		return nil, err
 	}
+	evs, err := s.events(ctx, wh)
+	if err != nil {
+		return nil, inboundError(err)
+	}
+	return evs, nil
+}
+
+// events maps a verified webhook in seat mode.
+func (s *Seat) events(ctx context.Context, wh *Webhook) ([]baton.DeskEvent, error) {
 	switch wh.Action {
 	case ActionIncomingChat:
 		return s.incomingChat(ctx, wh)

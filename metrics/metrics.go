@@ -109,6 +109,7 @@ type storeCollector struct {
 	store    baton.Store
 	handoffs *prometheus.Desc
 	jobs     *prometheus.Desc
+	desks    *prometheus.Desc
 }
 
 func newStoreCollector(s baton.Store) *storeCollector {
@@ -118,6 +119,8 @@ func newStoreCollector(s baton.Store) *storeCollector {
 			"Handoffs in the store by state and end reason (empty unless ended).", []string{"state", "end_reason"}, nil),
 		jobs: prometheus.NewDesc("baton_jobs_pending",
 			"Jobs waiting in the store (deliveries and timers), by kind.", []string{"kind"}, nil),
+		desks: prometheus.NewDesc("baton_desk_status",
+			"Each desk's service status: 1 for the status it is in, 0 for the others (not_configured, available, unavailable).", []string{"desk", "status"}, nil),
 	}
 }
 
@@ -125,6 +128,7 @@ func newStoreCollector(s baton.Store) *storeCollector {
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.handoffs
 	ch <- c.jobs
+	ch <- c.desks
 }
 
 // Collect implements prometheus.Collector.
@@ -133,8 +137,12 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	var hs map[[2]string]int64
 	var js map[string]int64
+	var ds map[string]baton.DeskStatus
 	err := c.store.View(ctx, func(tx baton.Tx) (err error) {
 		if hs, err = tx.CountHandoffs(); err != nil {
+			return err
+		}
+		if ds, err = tx.DeskStatuses(); err != nil {
 			return err
 		}
 		js, err = tx.JobCount()
@@ -143,7 +151,17 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(c.handoffs, err)
 		ch <- prometheus.NewInvalidMetric(c.jobs, err)
+		ch <- prometheus.NewInvalidMetric(c.desks, err)
 		return
+	}
+	for id, st := range ds {
+		for _, s := range []baton.DeskStatus{baton.NotConfigured, baton.Available, baton.Unavailable} {
+			v := 0.0
+			if s == st {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(c.desks, prometheus.GaugeValue, v, id, string(s))
+		}
 	}
 	// Every known state and end reason is reported, at zero when the store
 	// has none, so that a series does not vanish when its count drops to zero.

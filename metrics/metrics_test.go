@@ -14,10 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// fakeStore answers the two reads the store collector makes.
+// fakeStore answers the reads the store collector makes.
 type fakeStore struct {
 	handoffs map[[2]string]int64
 	jobs     map[string]int64
+	desks    map[string]baton.DeskStatus
 	err      error
 }
 
@@ -25,7 +26,7 @@ func (s *fakeStore) Tx(_ context.Context, fn func(baton.Tx) error) error   { ret
 func (s *fakeStore) View(_ context.Context, fn func(baton.Tx) error) error { return fn(fakeTx{s: s}) }
 func (s *fakeStore) Close() error                                          { return nil }
 
-// fakeTx embeds a nil baton.Tx: any method other than the two below panics.
+// fakeTx embeds a nil baton.Tx: any method other than those below panics.
 type fakeTx struct {
 	baton.Tx
 	s *fakeStore
@@ -33,6 +34,9 @@ type fakeTx struct {
 
 func (t fakeTx) CountHandoffs() (map[[2]string]int64, error) { return t.s.handoffs, t.s.err }
 func (t fakeTx) JobCount() (map[string]int64, error)         { return t.s.jobs, t.s.err }
+func (t fakeTx) DeskStatuses() (map[string]baton.DeskStatus, error) {
+	return t.s.desks, t.s.err
+}
 
 func scrape(t *testing.T, h http.Handler) (int, string) {
 	t.Helper()
@@ -46,6 +50,7 @@ func TestMetrics(t *testing.T) {
 	fs := &fakeStore{
 		handoffs: map[[2]string]int64{{"queued", ""}: 2, {"ended", "agent_closed"}: 5},
 		jobs:     map[string]int64{"bot.webhook": 3, "timer": 1},
+		desks:    map[string]baton.DeskStatus{"support": baton.Unavailable},
 	}
 	m := New(prometheus.NewRegistry(), fs)
 	m.Delivery("bot", true)
@@ -78,6 +83,8 @@ func TestMetrics(t *testing.T) {
 		`baton_handoffs{end_reason="",state="queued"} 2`,
 		`baton_handoffs{end_reason="agent_closed",state="ended"} 5`,
 		`baton_jobs_pending{kind="bot.webhook"} 3`,
+		`baton_desk_status{desk="support",status="unavailable"} 1`,
+		`baton_desk_status{desk="support",status="available"} 0`,
 		`baton_jobs_pending{kind="timer"} 1`,
 		`baton_handoffs{end_reason="",state="active"} 0`,
 		`baton_handoffs{end_reason="idle_expired",state="ended"} 0`,

@@ -56,7 +56,7 @@ func (t *tx) ConversationByID(id string) (baton.Conversation, error) {
 const handoffColumns = `id, workspace_id, conversation_id, external_id, bot_id, desk_id, state, end_reason,
 	epoch, desk_ref, desk_data, agent, routing, decision, question, needs_email, reply, summary,
 	created_at, queued_at, active_at, ended_at, waiting_since, wait_notified_at,
-	last_customer_at, last_agent_at, last_message_at`
+	last_customer_at, last_agent_at, last_message_at, wait_told_at`
 
 // PutHandoff inserts or replaces h.
 func (t *tx) PutHandoff(h baton.Handoff) error {
@@ -76,7 +76,7 @@ func (t *tx) PutHandoff(h baton.Handoff) error {
 	}
 	return t.upsert("put handoff "+h.ID,
 		`INSERT INTO handoffs (`+handoffColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET conversation_id = excluded.conversation_id,
 			external_id = excluded.external_id, bot_id = excluded.bot_id, desk_id = excluded.desk_id,
 			state = excluded.state, end_reason = excluded.end_reason, epoch = excluded.epoch,
@@ -86,28 +86,29 @@ func (t *tx) PutHandoff(h baton.Handoff) error {
 			active_at = excluded.active_at, ended_at = excluded.ended_at,
 			waiting_since = excluded.waiting_since, wait_notified_at = excluded.wait_notified_at,
 			last_customer_at = excluded.last_customer_at, last_agent_at = excluded.last_agent_at,
-			last_message_at = excluded.last_message_at
+			last_message_at = excluded.last_message_at, wait_told_at = excluded.wait_told_at
 		WHERE handoffs.workspace_id = excluded.workspace_id`,
 		h.ID, h.WorkspaceID, h.ConversationID, h.ExternalID, h.BotID, h.DeskID, string(h.State), string(h.EndReason),
 		h.Epoch, h.DeskRef, deskData, agent, h.Routing, decision, h.Question, h.NeedsEmail, h.Reply, rawText(h.Summary),
 		micro(h.CreatedAt), micro(h.QueuedAt), micro(h.ActiveAt), micro(h.EndedAt), micro(h.WaitingSince),
-		micro(h.WaitNotifiedAt), micro(h.LastCustomerAt), micro(h.LastAgentAt), micro(h.LastMessageAt))
+		micro(h.WaitNotifiedAt), micro(h.LastCustomerAt), micro(h.LastAgentAt), micro(h.LastMessageAt), micro(h.WaitToldAt))
 }
 
 func (s *Store) scanHandoff(r scanner) (baton.Handoff, error) {
 	var h baton.Handoff
 	var agent, summary, decision string
 	var deskData []byte
-	var at [9]int64
+	var at [10]int64
 	err := r.Scan(&h.ID, &h.WorkspaceID, &h.ConversationID, &h.ExternalID, &h.BotID, &h.DeskID, &h.State, &h.EndReason,
 		&h.Epoch, &h.DeskRef, &deskData, &agent, &h.Routing, &decision, &h.Question, &h.NeedsEmail, &h.Reply, &summary,
-		&at[0], &at[1], &at[2], &at[3], &at[4], &at[5], &at[6], &at[7], &at[8])
+		&at[0], &at[1], &at[2], &at[3], &at[4], &at[5], &at[6], &at[7], &at[8], &at[9])
 	if err != nil {
 		return h, err
 	}
 	h.CreatedAt, h.QueuedAt, h.ActiveAt = fromMicro(at[0]), fromMicro(at[1]), fromMicro(at[2])
 	h.EndedAt, h.WaitingSince, h.WaitNotifiedAt = fromMicro(at[3]), fromMicro(at[4]), fromMicro(at[5])
 	h.LastCustomerAt, h.LastAgentAt, h.LastMessageAt = fromMicro(at[6]), fromMicro(at[7]), fromMicro(at[8])
+	h.WaitToldAt = fromMicro(at[9])
 	h.Summary = readRaw(summary)
 	plain, err := s.open(deskData, "handoffs.desk_data:"+h.ID)
 	if err != nil {

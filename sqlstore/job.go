@@ -137,6 +137,16 @@ func (t *tx) ClaimJobs(now time.Time, limit int, lease time.Duration) ([]baton.J
 	return js, nil
 }
 
+// RenewJobs extends the leases of the claimed jobs ids to until.
+func (t *tx) RenewJobs(ids []int64, until time.Time) error {
+	for _, id := range ids {
+		if _, err := t.exec(`UPDATE jobs SET locked_until = ? WHERE id = ? AND locked_until <> 0`, max(micro(until), 1), id); err != nil {
+			return t.fail("renew jobs", err)
+		}
+	}
+	return nil
+}
+
 // FinishJob deletes claimed job id; a job that is gone or was released is left alone.
 func (t *tx) FinishJob(id int64) error {
 	return t.deleteJobs("finish job", `id = ? AND locked_until <> 0`, id)
@@ -228,6 +238,29 @@ func (t *tx) Idempotency(workspaceID, key string) (baton.Idempotency, error) {
 	}, "idempotency key "+key,
 		`SELECT workspace_id, key, request, ref, status, created_at FROM idempotency WHERE workspace_id = ? AND key = ?`,
 		workspaceID, key)
+}
+
+// ClaimIdempotency inserts r unless its key is taken, then reads the key's
+// record. The insert is what serialises concurrent claims: on PostgreSQL an
+// INSERT that meets another transaction's uncommitted row waits for it, and
+// the read after it sees that row once committed (READ COMMITTED takes a new
+// snapshot per statement); SQLite has one writer.
+func (t *tx) ClaimIdempotency(r baton.Idempotency) (baton.Idempotency, bool, error) {
+	res, err := t.exec(`INSERT INTO idempotency (workspace_id, key, request, ref, status, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, key) DO NOTHING`,
+		r.WorkspaceID, r.Key, r.Request, r.Ref, r.Status, micro(r.CreatedAt))
+	if err != nil {
+		return r, false, t.fail("claim idempotency", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return r, false, t.fail("claim idempotency", err)
+	}
+	if n == 1 {
+		return r, true, nil
+	}
+	got, err := t.Idempotency(r.WorkspaceID, r.Key)
+	return got, false, err
 }
 
 // PutIdempotency inserts or replaces r.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/batonhq/baton"
 )
@@ -44,7 +45,30 @@ var _ baton.Tx = (*tx)(nil)
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
+// storable reports whether every text argument can be stored the same way
+// on both databases: PostgreSQL refuses NUL and invalid UTF-8 in text,
+// SQLite keeps them. The API refuses such text earlier, naming the field;
+// this is the last guard, for text from anywhere else (a desk's answers).
+func storable(args []any) bool {
+	for _, a := range args {
+		if s, ok := a.(string); ok && (strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s)) {
+			return false
+		}
+	}
+	return true
+}
+
+// errUnstorable is what a write of text that is not storable fails with.
+var errUnstorable = baton.Errorf(baton.EINVALID, "text is not valid UTF-8 or contains a NUL character")
+
+// noRows is a query that matches nothing: what a look-up by unstorable text
+// finds, since such text is never stored.
+const noRows = `SELECT 1 WHERE 1 = 0`
+
 func (t *tx) exec(query string, args ...any) (r sql.Result, err error) {
+	if !storable(args) {
+		return nil, errUnstorable
+	}
 	if st := t.stmt(query); st != nil {
 		r, err = t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
 	} else {
@@ -55,6 +79,9 @@ func (t *tx) exec(query string, args ...any) (r sql.Result, err error) {
 }
 
 func (t *tx) query(query string, args ...any) (rows *sql.Rows, err error) {
+	if !storable(args) {
+		query, args = noRows, nil
+	}
 	if st := t.stmt(query); st != nil {
 		rows, err = t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
 	} else {
@@ -65,6 +92,9 @@ func (t *tx) query(query string, args ...any) (rows *sql.Rows, err error) {
 }
 
 func (t *tx) row(query string, args ...any) *sql.Row {
+	if !storable(args) {
+		query, args = noRows, nil
+	}
 	if st := t.stmt(query); st != nil {
 		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
 	}
@@ -372,6 +402,27 @@ func (t *tx) Desks(workspaceID string) ([]baton.DeskConfig, error) {
 }
 
 // SetDeskStatus records the result of a desk check.
+// DeskStatuses returns every desk's status by id; an unset one is not_configured.
+func (t *tx) DeskStatuses() (map[string]baton.DeskStatus, error) {
+	rows, err := t.query(`SELECT id, status FROM desks`)
+	if err != nil {
+		return nil, t.fail("desk statuses", err)
+	}
+	defer rows.Close()
+	m := map[string]baton.DeskStatus{}
+	for rows.Next() {
+		var id, st string
+		if err := rows.Scan(&id, &st); err != nil {
+			return nil, t.fail("desk statuses", err)
+		}
+		if st == "" {
+			st = string(baton.NotConfigured)
+		}
+		m[id] = baton.DeskStatus(st)
+	}
+	return m, rows.Err()
+}
+
 func (t *tx) SetDeskStatus(id string, s baton.DeskStatus, lastError string, at time.Time) error {
 	r, err := t.exec(`UPDATE desks SET status = ?, last_error = ?, checked_at = ? WHERE id = ?`,
 		string(s), lastError, micro(at), id)

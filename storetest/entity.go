@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"encoding/json"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -175,6 +177,13 @@ func testDesk(t *testing.T, s baton.Store) {
 	do(t, s, func(tx baton.Tx) error {
 		got, err := tx.Desk("w1", "d1")
 		same(t, "desk after status", got, d)
+		return err
+	})
+	do(t, s, func(tx baton.Tx) error {
+		got, err := tx.DeskStatuses()
+		if got["d1"] != baton.Unavailable {
+			t.Errorf("DeskStatuses = %v, want d1 unavailable", got)
+		}
 		return err
 	})
 	wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error {
@@ -562,6 +571,95 @@ func testIdempotency(t *testing.T, s baton.Store) {
 	})
 	wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error {
 		_, err := tx.Idempotency("w1", "k2")
+		return err
+	})
+}
+
+// testIdempotencyConcurrent claims one key from many transactions at once,
+// each of which stays open a moment after its claim: exactly one may own the
+// key, and every other must see the owner's committed record, never a
+// missing or half-written one.
+func testIdempotencyConcurrent(t *testing.T, s baton.Store) {
+	seed(t, s)
+	for round := range 20 {
+		key := fmt.Sprint("race-", round)
+		const n = 8
+		var mu sync.Mutex
+		owners, refs := 0, map[string]int{}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				do(t, s, func(tx baton.Tx) error {
+					mine := fmt.Sprint("ref-", i)
+					got, ok, err := tx.ClaimIdempotency(baton.Idempotency{WorkspaceID: "w1", Key: key, Request: "same", CreatedAt: t0})
+					if err != nil {
+						return err
+					}
+					if ok {
+						// The owner's work: written after the claim, in its transaction.
+						if err := tx.PutIdempotency(baton.Idempotency{WorkspaceID: "w1", Key: key, Request: "same", Ref: mine, Status: 201, CreatedAt: t0}); err != nil {
+							return err
+						}
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					if ok {
+						owners++
+						refs[mine]++
+					} else {
+						refs[got.Ref]++
+					}
+					return nil
+				})
+			})
+		}
+		close(start)
+		wg.Wait()
+		if owners != 1 || len(refs) != 1 {
+			t.Fatalf("round %d: %d owners, refs seen %v; want one owner whose ref all see", round, owners, refs)
+		}
+		for ref := range refs {
+			if ref == "" {
+				t.Fatalf("round %d: a claim saw the key before its owner committed", round)
+			}
+		}
+	}
+}
+
+// testUnstorable writes text PostgreSQL cannot keep (NUL, invalid UTF-8):
+// both stores refuse it as invalid and keep nothing, and a look-up by it
+// finds nothing, rather than failing as an internal error.
+func testUnstorable(t *testing.T, s baton.Store) {
+	seed(t, s)
+	for _, bad := range []string{"nul\x00inside", "bad utf-8 \xff\xfe"} {
+		wantCode(t, s, baton.EINVALID, func(tx baton.Tx) error {
+			c := conversation("c-bad", "w1", bad)
+			return tx.PutConversation(c)
+		})
+		wantCode(t, s, baton.EINVALID, func(tx baton.Tx) error {
+			_, err := tx.SeenDeskEvent("d1", bad, t0)
+			return err
+		})
+		wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error {
+			_, err := tx.Handoff("w1", bad)
+			return err
+		})
+		wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error {
+			_, err := tx.HandoffByRef("d1", bad)
+			return err
+		})
+		do(t, s, func(tx baton.Tx) error {
+			hs, err := tx.Handoffs(bad)
+			if len(hs) != 0 {
+				t.Errorf("Handoffs(%q) = %v", bad, hs)
+			}
+			return err
+		})
+	}
+	wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error {
+		_, err := tx.ConversationByID("c-bad")
 		return err
 	})
 }

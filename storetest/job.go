@@ -152,8 +152,27 @@ func testJobLease(t *testing.T, s baton.Store) {
 	if len(again) != 1 || again[0].ID != first[0].ID {
 		t.Fatalf("after the lease claimed %+v", again)
 	}
+	// Its worker renews the lease: nobody else may take it until the new end.
+	do(t, s, func(tx baton.Tx) error { return tx.RenewJobs([]int64{again[0].ID}, at(3*time.Minute)) })
+	same(t, "within the renewed lease", kinds(claim(t, s, at(2*time.Minute+59*time.Second), 10, time.Minute)), []string{})
 	do(t, s, func(tx baton.Tx) error { return tx.FinishJob(again[0].ID) })
-	same(t, "next in lane", kinds(claim(t, s, at(time.Minute), 10, time.Minute)), []string{"y"})
+	same(t, "next in lane", kinds(claim(t, s, at(3*time.Minute), 10, time.Minute)), []string{"y"})
+	// A renewal of a job nobody holds does not lease it.
+	put(t, s, baton.Job{Kind: "z", RunAt: t0})
+	var free int64
+	do(t, s, func(tx baton.Tx) error {
+		js, err := tx.JobCount()
+		if js["z"] != 1 {
+			t.Errorf("job z not stored: %v", js)
+		}
+		return err
+	})
+	zs := claim(t, s, at(3*time.Minute), 10, time.Minute)
+	same(t, "z", kinds(zs), []string{"z"})
+	free = zs[0].ID
+	do(t, s, func(tx baton.Tx) error { return tx.RetryJob(free, at(3*time.Minute), 1, "again") })
+	do(t, s, func(tx baton.Tx) error { return tx.RenewJobs([]int64{free}, at(time.Hour)) })
+	same(t, "released job after a renewal", kinds(claim(t, s, at(3*time.Minute), 10, time.Minute)), []string{"z"})
 }
 
 func testJobOrder(t *testing.T, s baton.Store) {

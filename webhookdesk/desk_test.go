@@ -524,7 +524,13 @@ func TestInboundVerify(t *testing.T) {
 		forged bool
 	}{
 		{"right secret", bearer(testSecret), "message", body, false},
-		{"scheme in lower case", http.Header{"Authorization": {"bearer " + testSecret}}, "message", body, false},
+		{"scheme in lower case", http.Header{"Authorization": {"bearer " + testSecret}}, "message", body, true},
+		{"scheme in upper case", http.Header{"Authorization": {"BEARER " + testSecret}}, "message", body, true},
+		{"secret padded before", bearer(" " + testSecret), "message", body, true},
+		{"secret padded after", bearer(testSecret + " "), "message", body, true},
+		{"secret padded with a tab", bearer(testSecret + "\t"), "message", body, true},
+		{"two spaces after the scheme", http.Header{"Authorization": {"Bearer  " + testSecret}}, "message", body, true},
+		{"tab after the scheme", http.Header{"Authorization": {"Bearer\t" + testSecret}}, "message", body, true},
 		{"missing header", http.Header{}, "message", body, true},
 		{"nil header", nil, "message", body, true},
 		{"empty bearer", bearer(""), "message", body, true},
@@ -588,7 +594,7 @@ func TestInboundParse(t *testing.T) {
 		{"message via short GPTBots path", "/human/message/receive/", "inbound/message.json", []baton.DeskEvent{{
 			ID: idMessage, Ref: ref, Type: baton.DeskAgentMessage, Text: "Hi, this is Maria from support", At: ms(1742265100000)}}},
 		{"message with id, agent, attachment", "message", "inbound/message_full.json", []baton.DeskEvent{{
-			ID: "message:crm-evt-88121", Ref: ref, Type: baton.DeskAgentMessage, Agent: maria, Text: "Here is the return label",
+			ID: "message:13:ho_01J8ZQ4K2M/crm-evt-88121", Ref: ref, Type: baton.DeskAgentMessage, Agent: maria, Text: "Here is the return label",
 			Attachments: []baton.Attachment{{URL: "https://crm.example.com/f/label.pdf", Name: "label.pdf", Type: "application/pdf", Size: 30211}},
 			At:          ms(1742265130000)}}},
 		{"file only, timestamp as string", "message", "inbound/message_file_only.json", []baton.DeskEvent{{
@@ -742,5 +748,60 @@ func TestErrorMessage(t *testing.T) {
 	e := &HTTPError{Path: PathChat, Status: 409, Message: "closed"}
 	if got, want := e.Error(), "POST /chat: HTTP 409: closed"; got != want {
 		t.Errorf("HTTPError = %q, want %q", got, want)
+	}
+}
+
+// TestInboundIDsPerConversation: a service that numbers message_id per
+// conversation gives two conversations the same message_id; their events must
+// not share an id (the engine drops an event whose id it has seen), while a
+// true repeat keeps its id. Joins and closes are scoped the same way.
+func TestInboundIDsPerConversation(t *testing.T) {
+	t.Parallel()
+	d := newDesk(t, map[string]string{"url": "https://crm.example.com", "secret": testSecret}, nil)
+	id := func(path, body string) string {
+		t.Helper()
+		evs, err := d.Inbound(context.Background(), path, bearer(testSecret), []byte(body))
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("Inbound(%s, %s) = %v, %v", path, body, evs, err)
+		}
+		return evs[0].ID
+	}
+	tests := []struct {
+		name        string
+		path        string
+		a, b, again string // a and b differ only by conversation; again repeats a
+	}{
+		{"message_id", "message",
+			`{"conversation_id":"A","body":"hi","message_id":"1"}`,
+			`{"conversation_id":"B","body":"hi","message_id":"1"}`,
+			`{"message_id":"1","body":"hi","conversation_id":"A"}`},
+		{"message_id with a slash", "message",
+			`{"conversation_id":"A/1","body":"hi","message_id":"2"}`,
+			`{"conversation_id":"A","body":"hi","message_id":"1/2"}`,
+			`{"conversation_id":"A/1","body":"hi","message_id":"2"}`},
+		{"derived message id", "message",
+			`{"conversation_id":"A","body":"hi","timestamp":1742265100000}`,
+			`{"conversation_id":"B","body":"hi","timestamp":1742265100000}`,
+			`{"conversation_id":"A","body":"hi","timestamp":"1742265100000"}`},
+		{"join", "join",
+			`{"conversation_id":"A","agent":{"id":"ag_1","name":"Ana"},"timestamp":1742265100000}`,
+			`{"conversation_id":"B","agent":{"id":"ag_1","name":"Ana"},"timestamp":1742265100000}`,
+			`{"conversation_id":"A","agent":{"id":"ag_1","name":"Ana"},"timestamp":1742265100000}`},
+		{"close", "close",
+			`{"conversation_id":"A","timestamp":1742265100000}`,
+			`{"conversation_id":"B","timestamp":1742265100000}`,
+			`{"conversation_id":"A","timestamp":1742265100000}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, b, again := id(tt.path, tt.a), id(tt.path, tt.b), id(tt.path, tt.again)
+			if a == b {
+				t.Errorf("two conversations share the event id %q", a)
+			}
+			if again != a {
+				t.Errorf("a repeated delivery has id %q, the first %q", again, a)
+			}
+		})
 	}
 }

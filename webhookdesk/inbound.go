@@ -16,6 +16,7 @@ import (
 	"time"
 
 	baton "github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/jsoncheck"
 )
 
 // Inbound paths, after /v1/desks/{desk}/inbound/.
@@ -58,10 +59,15 @@ type inboundBody struct {
 // A body with "istest": true returns no events. A message without message_id
 // gets an id derived from its conversation_id, timestamp, body and attachment
 // URLs, so a repeated delivery carries the same id; it then needs a timestamp,
-// or two equal messages would merge. A close's id is "close:" + conversation_id.
-// Unreadable JSON is EBADREQUEST; a missing or malformed field is EINVALID
-// naming it ("conversation_id", "attachments[0].url"); an unknown path is
-// ENOTFOUND.
+// or two equal messages would merge. A message_id is scoped by its
+// conversation (services often number messages per conversation). A join's id
+// is derived from the conversation, timestamp and agent; a close's is "close:"
+// + conversation_id.
+//
+// Unreadable JSON is EBADREQUEST, and so is a NUL character (\u0000) in any
+// string or key, naming its path ("body", "agent.name"); a missing or
+// malformed field is EINVALID naming it ("conversation_id",
+// "attachments[0].url"); an unknown path is ENOTFOUND.
 func (d *Desk) Inbound(ctx context.Context, path string, h http.Header, body []byte) ([]baton.DeskEvent, error) {
 	if err := d.verify(h); err != nil {
 		return nil, err
@@ -86,6 +92,9 @@ func (d *Desk) Inbound(ctx context.Context, path string, h http.Header, body []b
 		return nil, &baton.Error{Code: baton.EBADREQUEST, Message: "body is not a JSON object"}
 	} else if top == nil {
 		return nil, &baton.Error{Code: baton.EBADREQUEST, Message: "body is not a JSON object"}
+	}
+	if err := jsoncheck.NUL(body); err != nil {
+		return nil, err
 	}
 	if string(bytes.TrimSpace(top["istest"])) == "true" {
 		return nil, nil
@@ -132,8 +141,10 @@ func (d *Desk) Inbound(ctx context.Context, path string, h http.Header, body []b
 	if strings.TrimSpace(text) == "" && len(atts) == 0 {
 		return nil, baton.FieldErrorf("body", "required: the agent's message text")
 	}
-	id := in.MessageID
-	if id == "" {
+	var id string
+	if in.MessageID != "" {
+		id = messageID(ref, in.MessageID)
+	} else {
 		if ts == "" {
 			return nil, baton.FieldErrorf("timestamp", "required when message_id is absent: it tells two equal messages apart")
 		}
@@ -141,10 +152,10 @@ func (d *Desk) Inbound(ctx context.Context, path string, h http.Header, body []b
 		for _, a := range atts {
 			parts = append(parts, a.URL)
 		}
-		id = digest("message", parts...)
+		id = "message:" + digest("message", parts...)
 	}
 	return []baton.DeskEvent{{
-		ID:          "message:" + id,
+		ID:          id,
 		Ref:         ref,
 		Type:        baton.DeskAgentMessage,
 		Agent:       agent,
@@ -154,18 +165,28 @@ func (d *Desk) Inbound(ctx context.Context, path string, h http.Header, body []b
 	}}, nil
 }
 
-// verify checks the bearer secret in constant time. Both sides are hashed
-// first so the comparison does not even leak the secret's length.
+// messageID is the event id of a message the service numbered itself. A
+// service may number messages per conversation ("1", "2", ... in each), so
+// the id is scoped by the conversation: the length of ref comes first, so no
+// two (ref, id) pairs give the same string.
+func messageID(ref, id string) string {
+	return "message:" + strconv.Itoa(len(ref)) + ":" + ref + "/" + id
+}
+
+// verify checks "Authorization: Bearer <secret>" exactly: the scheme spelled
+// "Bearer", one space, then the secret's exact bytes (no other case, no
+// padding), compared in constant time. Both sides are hashed first so the
+// comparison does not even leak the secret's length.
 func (d *Desk) verify(h http.Header) error {
 	auth := h.Get("Authorization")
 	if auth == "" {
 		return fmt.Errorf("%w: missing Authorization header", baton.ErrForged)
 	}
-	scheme, token, ok := strings.Cut(auth, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return fmt.Errorf("%w: Authorization is not a Bearer token", baton.ErrForged)
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok {
+		return fmt.Errorf("%w: Authorization is not \"Bearer <secret>\"", baton.ErrForged)
 	}
-	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	got := sha256.Sum256([]byte(token))
 	if subtle.ConstantTimeCompare(got[:], d.secret[:]) != 1 {
 		return fmt.Errorf("%w: wrong bearer token", baton.ErrForged)
 	}

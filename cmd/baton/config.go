@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding"
 	"errors"
@@ -94,9 +95,16 @@ func fieldError(path string, err error) error {
 // parseConfig reads one YAML document, expanding ${VAR} in string values with
 // getenv, and validates it with newDesk. Every error names its path.
 func parseConfig(r io.Reader, getenv func(string) string, newDesk engine.DeskFactory) (*config, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxConfigBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if len(data) > maxConfigBytes {
+		return nil, fmt.Errorf("config: the file is larger than %d bytes (1 MiB)", maxConfigBytes)
+	}
 	// The document is read as a node tree and walked by decoder, which refuses
 	// unknown fields as yaml.Decoder.KnownFields does, but names their path.
-	dec := yaml.NewDecoder(r)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -109,7 +117,7 @@ func parseConfig(r io.Reader, getenv func(string) string, newDesk engine.DeskFac
 		return nil, errors.New("config: the file must hold one YAML document")
 	}
 	var c config
-	d := decoder{getenv: getenv}
+	d := decoder{getenv: getenv, aliased: new(int)}
 	if len(doc.Content) > 0 {
 		if err := d.decode("", doc.Content[0], reflect.ValueOf(&c).Elem()); err != nil {
 			return nil, err
@@ -121,10 +129,24 @@ func parseConfig(r io.Reader, getenv func(string) string, newDesk engine.DeskFac
 	return &c, nil
 }
 
+// Limits on the config file: its size, and how many values its YAML
+// aliases may stand for in all. An alias repeats its anchor's whole subtree,
+// and aliases of anchors that hold aliases multiply ("billion laughs"): a
+// file of 2 KB could stand for millions of values.
+const (
+	maxConfigBytes   = 1 << 20
+	maxAliasedValues = 10000
+)
+
 // decoder fills Go values from a YAML node tree, keeping the path of every
-// value so that errors can name it. It refuses unknown and repeated keys.
+// value so that errors can name it. It refuses unknown and repeated keys, and
+// aliases that together stand for more than maxAliasedValues values.
 type decoder struct {
 	getenv func(string) string
+	// aliased counts the values decoded through aliases, over the document.
+	aliased *int
+	// via is the outermost alias the value being decoded is reached through.
+	via *yaml.Node
 }
 
 var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
@@ -137,14 +159,23 @@ func join(path, key string) string {
 }
 
 func (d decoder) decode(path string, n *yaml.Node, v reflect.Value) error {
-	if n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	null := n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 	at := path
 	if at == "" {
 		at = "config"
 	}
+	if n.Kind == yaml.AliasNode {
+		if d.via == nil {
+			d.via = n
+		}
+		n = n.Alias
+	}
+	if d.via != nil && d.aliased != nil {
+		if *d.aliased++; *d.aliased > maxAliasedValues {
+			return errorAt(at, "the YAML alias *%s (line %d) takes the aliases of the file past %d values: aliases may repeat a part of the file, not multiply it",
+				d.via.Value, d.via.Line, maxAliasedValues)
+		}
+	}
+	null := n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 	if reflect.PointerTo(v.Type()).Implements(textUnmarshaler) {
 		if n.Kind != yaml.ScalarNode {
 			return errorAt(at, "want a single value, not a %s", kindName(n))

@@ -65,6 +65,8 @@ environment:
   BATON_CONFIG        YAML file declaring workspaces (or --config)
   BATON_LOG_LEVEL     debug, info, warn or error (default info)
   BATON_RETRY_SCALE   multiplies every retry delay (default 1; 0.01 for local tests)
+  BATON_JOB_LEASE     how long a job is held between its worker's renewals, so
+                      how soon a dead instance's work resumes (default 5s)
 `
 
 // env is the configuration read from the environment.
@@ -78,7 +80,7 @@ type env struct {
 	engine   engine.Config
 }
 
-func readEnv(getenv func(string) string) env {
+func readEnv(getenv func(string) string) (env, error) {
 	e := env{
 		addr:     getenv("BATON_ADDR"),
 		dbURL:    getenv("BATON_DATABASE_URL"),
@@ -91,7 +93,14 @@ func readEnv(getenv func(string) string) env {
 		e.dbPath = "baton.db"
 	}
 	e.engine.RetryScale, _ = strconv.ParseFloat(getenv("BATON_RETRY_SCALE"), 64)
-	return e
+	if v := getenv("BATON_JOB_LEASE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond {
+			return e, fmt.Errorf("BATON_JOB_LEASE: %q is not a duration of at least 100ms (like 5s)", v)
+		}
+		e.engine.Lease = d
+	}
+	return e, nil
 }
 
 // run is the whole program: main only calls it with the process's
@@ -104,7 +113,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		cmd, rest = rest[0], rest[1:]
 	}
-	e := readEnv(getenv)
+	e, err := readEnv(getenv)
+	if err != nil {
+		return err
+	}
 	flags := flag.NewFlagSet("baton "+cmd, flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	flags.Usage = func() { fmt.Fprint(stderr, usage) }

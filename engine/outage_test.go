@@ -1,0 +1,152 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/engine"
+)
+
+// downDesk answers every send with an outage (a 503 asking to wait
+// retryAfter) while down, and records the sends it took and when each
+// attempt came.
+type downDesk struct {
+	quickDesk
+	retryAfter time.Duration
+	down       atomic.Bool
+	mu         sync.Mutex
+	attempts   []time.Time
+	sent       []string
+}
+
+func (d *downDesk) Open(_ context.Context, r baton.OpenRequest) (baton.Handle, error) {
+	return baton.Handle{Ref: r.HandoffID}, nil
+}
+
+func (d *downDesk) Send(_ context.Context, _ baton.Handle, m baton.Message) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.attempts = append(d.attempts, time.Now())
+	if d.down.Load() {
+		return &baton.DeskError{RetryAfter: d.retryAfter, Err: errors.New("503 Service Unavailable")}
+	}
+	d.sent = append(d.sent, m.Text)
+	return nil
+}
+
+// TestDeskOutage: while the desk answers 503 with Retry-After, the desk's
+// availability says unavailable with the error, no retry comes before the
+// delay it asked for, and once it is back every message arrives in order
+// and the desk is available again.
+func TestDeskOutage(t *testing.T) {
+	t.Parallel()
+	eachOpener(t, func(t *testing.T, open func(*testing.T) baton.Store) {
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			st := open(t)
+			desk := &downDesk{retryAfter: 20 * time.Second}
+			s := newStackOn(t, st, func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }, nil)
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			defer cancel()
+			wg.Go(func() { s.eng.Run(ctx) })
+			h := s.create(t, "c")
+			desk.down.Store(true)
+			for _, text := range []string{"one", "two", "three"} {
+				if _, err := s.eng.CustomerMessage(ctx, s.ws, h.ID, text, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			time.Sleep(time.Second)
+			synctest.Wait()
+			a, err := s.eng.Availability(ctx, s.ws, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Status != baton.Unavailable || !strings.Contains(a.LastError, "503") {
+				t.Fatalf("during the outage availability is %s %q, want unavailable with the error", a.Status, a.LastError)
+			}
+			time.Sleep(time.Minute)
+			synctest.Wait()
+			desk.down.Store(false)
+			time.Sleep(time.Minute)
+			synctest.Wait()
+			desk.mu.Lock()
+			sent, attempts := desk.sent, desk.attempts
+			desk.mu.Unlock()
+			if strings.Join(sent, ",") != "one,two,three" {
+				t.Fatalf("the desk got %v, want one,two,three in order", sent)
+			}
+			if len(attempts) < 4 {
+				t.Fatalf("%d attempts over the outage, want retries", len(attempts))
+			}
+			// Every attempt for "one" waited as asked; two and three follow it at once.
+			for i := 1; i < len(attempts)-2; i++ {
+				if gap := attempts[i].Sub(attempts[i-1]); gap < desk.retryAfter {
+					t.Fatalf("attempt %d came %v after the one before, sooner than the Retry-After of %v", i, gap, desk.retryAfter)
+				}
+			}
+			if a, _ := s.eng.Availability(ctx, s.ws, "", ""); a.Status != baton.Available || a.LastError != "" {
+				t.Fatalf("after the outage availability is %s %q, want available", a.Status, a.LastError)
+			}
+		})
+	})
+}
+
+// TestRetryAfterGivesUp: a desk that asks to retry later, for ever, is
+// tried as many times as the schedule allows and no more.
+func TestRetryAfterGivesUp(t *testing.T) {
+	t.Parallel()
+	eachOpener(t, func(t *testing.T, open func(*testing.T) baton.Store) {
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			st := open(t)
+			desk := &downDesk{retryAfter: time.Second}
+			desk.down.Store(true)
+			s := newStackOn(t, st, func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }, nil)
+			schedule := []time.Duration{0, time.Minute, time.Minute}
+			s.eng = engine.New(st, func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }, nil, nil, engine.Config{DeskSchedule: schedule})
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			defer cancel()
+			wg.Go(func() { s.eng.Run(ctx) })
+			h := s.create(t, "c")
+			if _, err := s.eng.CustomerMessage(ctx, s.ws, h.ID, "hello?", nil); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(10 * time.Minute)
+			synctest.Wait()
+			desk.mu.Lock()
+			n := len(desk.attempts)
+			desk.mu.Unlock()
+			if n != len(schedule) {
+				t.Fatalf("%d attempts with Retry-After, want the schedule's %d", n, len(schedule))
+			}
+		})
+	})
+}
+
+// TestUnstorableDeskRef: a desk that opens a handoff under a reference the
+// store cannot keep (a NUL in it) ends the handoff desk_unavailable at once,
+// on both stores, instead of retrying the open for ever.
+func TestUnstorableDeskRef(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, st baton.Store) {
+		open := make(chan struct{})
+		close(open)
+		desk := &quickDesk{ref: func(r baton.OpenRequest) string { return "chat\x00" + r.HandoffID }, missed: open}
+		s := newStackOn(t, st, func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }, nil)
+		h := s.create(t, "c")
+		s.drain(t)
+		if got := s.handoff(t, h.ID); got.State != baton.Ended || got.EndReason != baton.DeskUnavailable {
+			t.Fatalf("handoff %s %s, want ended desk_unavailable", got.State, got.EndReason)
+		}
+	})
+}
