@@ -1,6 +1,9 @@
 package baton
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Policy defaults.
 const (
@@ -105,6 +108,9 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	}
 	if s == "" {
 		return Errorf(EINVALID, "empty duration")
+	}
+	if secs > int64(math.MaxInt64/time.Second) {
+		return Errorf(EINVALID, "%q seconds is longer than the longest duration, %v", s, time.Duration(math.MaxInt64))
 	}
 	*d = Duration(time.Duration(secs) * time.Second)
 	return nil

@@ -50,7 +50,7 @@ const (
 // fixture is a whole Baton behind httptest: a SQLite store, a running engine,
 // the API, and a client whose every exchange is checked against openapi.yaml.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	store   *sqlstore.Store
 	eng     *engine.Engine
 	srv     *httptest.Server
@@ -92,7 +92,7 @@ func withReady(f func(context.Context) error) fixtureOption {
 	return func(c *fixtureConfig) { c.ready = f }
 }
 
-func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
+func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	t.Helper()
 	var cfg fixtureConfig
 	for _, o := range opts {
@@ -262,7 +262,7 @@ func (f *fixture) do(r req) res {
 	return res{status: resp.StatusCode, header: resp.Header, body: body}
 }
 
-func bodyOf(t *testing.T, v any) io.Reader {
+func bodyOf(t testing.TB, v any) io.Reader {
 	switch b := v.(type) {
 	case nil:
 		return nil
@@ -281,7 +281,7 @@ func bodyOf(t *testing.T, v any) io.Reader {
 }
 
 // must checks the status and decodes the JSON body into a T.
-func must[T any](t *testing.T, r res, status int) T {
+func must[T any](t testing.TB, r res, status int) T {
 	t.Helper()
 	var v T
 	if r.status != status {
@@ -510,7 +510,7 @@ type company struct {
 	paths []string
 }
 
-func newCompany(t *testing.T) *company {
+func newCompany(t testing.TB) *company {
 	c := &company{}
 	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()

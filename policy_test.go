@@ -1,0 +1,52 @@
+package baton
+
+import (
+	"encoding/json"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// FuzzDuration checks Duration's readers: a value is either refused with an
+// EINVALID *Error or read as what it says (a bare number as that many seconds,
+// never wrapped around), and what MarshalText writes reads back the same, as
+// text and as JSON.
+func FuzzDuration(f *testing.F) {
+	for _, s := range []string{"60s", "1m30s", "90", "0", "", "-5s", "1.5h", "9223372036854775807ns", "2562047h47m16.854775807s",
+		"9223372036", "9223372037", "9999999999", "99999999999", "00000000001", "1e3", "+5", "5 ", "\"60s\"", "null", "٣"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var d Duration
+		err := d.UnmarshalText([]byte(s))
+		if err != nil {
+			if ErrorCode(err) != EINVALID {
+				t.Fatalf("UnmarshalText(%q) = %v, want an EINVALID *Error", s, err)
+			}
+		} else {
+			if v, perr := time.ParseDuration(s); perr == nil && time.Duration(d) != v {
+				t.Fatalf("UnmarshalText(%q) = %v, time.ParseDuration says %v", s, time.Duration(d), v)
+			}
+			if n, perr := strconv.ParseInt(s, 10, 64); perr == nil && s[0] != '+' && s[0] != '-' {
+				if n > int64(time.Duration(1<<63-1)/time.Second) || time.Duration(d) != time.Duration(n)*time.Second {
+					t.Fatalf("UnmarshalText(%q) = %v, want %d seconds or an error", s, time.Duration(d), n)
+				}
+			}
+			text, _ := d.MarshalText()
+			var again Duration
+			if err := again.UnmarshalText(text); err != nil || again != d {
+				t.Fatalf("%q read as %v, written %q, read back %v, %v", s, time.Duration(d), text, time.Duration(again), err)
+			}
+			b, _ := json.Marshal(d)
+			if err := json.Unmarshal(b, &again); err != nil || again != d {
+				t.Fatalf("%v as JSON %s read back %v, %v", time.Duration(d), b, time.Duration(again), err)
+			}
+		}
+		// JSON: a string reads as its text, anything else as the bare text.
+		var j Duration
+		jerr := j.UnmarshalJSON([]byte(strconv.Quote(s)))
+		if q := strconv.Quote(s); q[1:len(q)-1] == s && ((jerr == nil) != (err == nil) || j != d) {
+			t.Fatalf("UnmarshalJSON(%s) = %v, %v; UnmarshalText = %v, %v", q, time.Duration(j), jerr, time.Duration(d), err)
+		}
+	})
+}
