@@ -122,6 +122,8 @@ func TestUnstorableTextRefused(t *testing.T) {
 				{"invalid UTF-8 inbound agent body", req{method: "POST", path: "/v1/desks/" + hookDesk + "/inbound/message", header: auth, offSpec: true,
 					body: "{\"conversation_id\":\"" + hh.ID + "\",\"body\":\"agent\xffbad\",\"message_id\":\"m-2\"}"}, 400, "body"},
 				{"invalid UTF-8 path id", req{method: "GET", path: "/v1/conversations/a%ffb", key: key1, offSpec: true}, 404, ""},
+				{"empty path segment", req{method: "POST", path: "/v1/conversations/0//bot-messages", key: key1, body: map[string]any{"epoch": 0, "text": "hi"}, offSpec: true}, 404, ""},
+				{"dot-dot path segment", req{method: "GET", path: "/v1/handoffs/x/..", key: key1, offSpec: true}, 404, ""},
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {

@@ -157,6 +157,12 @@ func refuseControls(next http.Handler) http.Handler {
 			writeProblem(w, problem{Status: http.StatusNotFound, Code: baton.ENOTFOUND, Detail: "no such object: the path holds a control character or bytes that are not UTF-8"})
 			return
 		}
+		if unclean(r.URL.Path) {
+			// The router would answer a redirect to the cleaned path, which
+			// names another object (an id "0/" would lose its slash).
+			writeProblem(w, problem{Status: http.StatusNotFound, Code: baton.ENOTFOUND, Detail: "no such object: the path holds an empty, . or .. segment"})
+			return
+		}
 		if hasControl(r.URL.RawQuery) || strings.Contains(r.URL.RawQuery, "%") {
 			for k, vs := range r.URL.Query() {
 				bad := hasControl(k) || !utf8.ValidString(k)
@@ -171,6 +177,13 @@ func refuseControls(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// unclean reports whether path has an empty segment (//) or a . or ..
+// segment: a path no route has, that path.Clean would change.
+func unclean(p string) bool {
+	return strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") ||
+		strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..")
 }
 
 // hasControl reports whether s holds an ASCII control character or DEL.

@@ -152,6 +152,9 @@ type decoder struct {
 var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 
 func join(path, key string) string {
+	if key == "" {
+		key = `""` // an empty (or null) key is named, not left out
+	}
 	if path == "" {
 		return key
 	}

@@ -24,9 +24,10 @@ import (
 var (
 	escapedNUL = []byte(`\u0000`)
 	surrogate  = [][]byte{[]byte(`\ud`), []byte(`\uD`)}
-	// replacement is U+FFFD as sent, raw or escaped: a decoded U+FFFD that
-	// was sent as such is the sender's text, not a repair.
-	replacement = [][]byte{[]byte("\uFFFD"), []byte(`\ufffd`), []byte(`\uFFFD`)}
+	// replacement is U+FFFD as sent, raw or escaped (in lower case, as the
+	// raw bytes are compared): a decoded U+FFFD that was sent as such is
+	// the sender's text, not a repair.
+	replacement = [][]byte{[]byte("\uFFFD"), []byte(`\ufffd`)}
 )
 
 // Text returns an EBADREQUEST *baton.Error naming the JSON path of the first
@@ -76,7 +77,7 @@ func bad(s string, raw []byte) string {
 	switch {
 	case strings.ContainsRune(s, 0):
 		return "must not contain a NUL character (\\u0000)"
-	case strings.ContainsRune(s, utf8.RuneError) && !bytes.Contains(raw, replacement[0]) && !bytes.Contains(raw, replacement[1]) && !bytes.Contains(raw, replacement[2]):
+	case strings.ContainsRune(s, utf8.RuneError) && !bytes.Contains(raw, replacement[0]) && !bytes.Contains(bytes.ToLower(raw), replacement[1]):
 		return "must be UTF-8 text (it holds invalid bytes or an unpaired surrogate escape)"
 	}
 	return ""

@@ -1,7 +1,11 @@
 package jsoncheck
 
 import (
+	"bytes"
+	"encoding/json"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/batonhq/baton"
 )
@@ -45,4 +49,46 @@ func TestText(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzText checks that Text refuses exactly what the decoder would not keep
+// as sent: when it passes a valid document, no decoded string holds a NUL or
+// a U+FFFD the sender did not write; when it refuses, it names a field.
+func FuzzText(f *testing.F) {
+	for _, s := range []string{`{"a":"b"}`, `{"a":"\u0000"}`, "{\"a\":\"\xff\"}", `{"a":"\ud800"}`, `{"a":"\ud83d\ude00"}`, `["\ufffd"]`, `{"k\u0000":1}`, `"x"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		err := Text(data)
+		if err != nil {
+			if baton.ErrorCode(err) != baton.EBADREQUEST || baton.ErrorField(err) == "" {
+				t.Fatalf("Text(%q) = %v: not a bad request naming a field", data, err)
+			}
+			return
+		}
+		var v any
+		if json.Unmarshal(data, &v) != nil {
+			return
+		}
+		sentFFFD := bytes.Contains(data, []byte("\uFFFD")) || bytes.Contains(bytes.ToLower(data), []byte(`\ufffd`))
+		var check func(any)
+		check = func(v any) {
+			switch v := v.(type) {
+			case string:
+				if strings.ContainsRune(v, 0) || (strings.ContainsRune(v, utf8.RuneError) && !sentFFFD) {
+					t.Fatalf("Text(%q) passed a document that decodes to %q", data, v)
+				}
+			case []any:
+				for _, x := range v {
+					check(x)
+				}
+			case map[string]any:
+				for k, x := range v {
+					check(k)
+					check(x)
+				}
+			}
+		}
+		check(v)
+	})
 }
