@@ -148,9 +148,9 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 }
 
 // refuseControls answers a request whose path holds a control character (a
-// NUL as %00, say) or bytes that are not UTF-8 (%ff) 404, as for any id that cannot exist, and one whose query
-// does 422 naming the parameter (as any malformed parameter), before any
-// handler or store sees them.
+// NUL as %00, say) or bytes that are not UTF-8 (%ff) 404, as for any id that
+// cannot exist, and an API call whose query does 422 naming the parameter
+// (as any malformed parameter), before any handler or store sees them.
 func refuseControls(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if hasControl(r.URL.Path) || !utf8.ValidString(r.URL.Path) {
@@ -163,7 +163,7 @@ func refuseControls(next http.Handler) http.Handler {
 			writeProblem(w, problem{Status: http.StatusNotFound, Code: baton.ENOTFOUND, Detail: "no such object: the path holds an empty, . or .. segment"})
 			return
 		}
-		if hasControl(r.URL.RawQuery) || strings.Contains(r.URL.RawQuery, "%") {
+		if strings.HasPrefix(r.URL.Path, "/v1/") && (hasControl(r.URL.RawQuery) || strings.Contains(r.URL.RawQuery, "%")) {
 			for k, vs := range r.URL.Query() {
 				bad := hasControl(k) || !utf8.ValidString(k)
 				for _, v := range vs {
