@@ -1,0 +1,2 @@
+// Package proof is Baton's fault suite. See the package tests.
+package proof

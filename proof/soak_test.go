@@ -1,0 +1,134 @@
+package proof
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"testing"
+	"time"
+)
+
+// stores are the stores every scenario runs on.
+var stores = []string{"sqlite", "postgres"}
+
+// long is how long the soak and the crash run per store (BATON_PROOF_LONG,
+// a Go duration); 0 in short mode and by default.
+func long(t testing.TB) time.Duration {
+	v := os.Getenv("BATON_PROOF_LONG")
+	if v == "" || testing.Short() {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		t.Fatalf("BATON_PROOF_LONG=%q: %v", v, err)
+	}
+	return d
+}
+
+// report logs s and, with BATON_PROOF_RESULTS set, appends it to that file.
+func report(t testing.TB, scenario string, s summary, took time.Duration) {
+	line := fmt.Sprintf("%s (%v): %s", scenario, took.Round(time.Second), s)
+	t.Log(line)
+	if path := os.Getenv("BATON_PROOF_RESULTS"); path != "" {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer f.Close()
+		fmt.Fprintln(f, line)
+		fmt.Fprintln(f)
+	}
+}
+
+// TestSoak runs conversations of every kind, messages both ways, every
+// ending there is, on each store, then checks every invariant.
+func TestSoak(t *testing.T) {
+	for _, store := range stores {
+		t.Run(store, func(t *testing.T) {
+			start := time.Now()
+			w := newWorld(t, store, 1)
+			d := long(t)
+			wave := 0
+			for {
+				w.soak(fmt.Sprintf("soak%d", wave), 2, 3)
+				wave++
+				if time.Since(start) >= d {
+					break
+				}
+			}
+			s := w.check(t, checkOpts{timerSlack: 1500 * time.Millisecond, blockBound: 5 * time.Second})
+			report(t, "soak/"+store, s, time.Since(start))
+		})
+	}
+}
+
+// TestCrash is the soak with SIGKILL at random moments, restarting each
+// killed instance on the same database: one instance on SQLite, two (three
+// in long mode) on PostgreSQL behind the driver's round robin, one killed
+// at a time.
+func TestCrash(t *testing.T) {
+	for _, store := range stores {
+		t.Run(store, func(t *testing.T) {
+			start := time.Now()
+			d := long(t)
+			n := 1
+			if store == "postgres" {
+				n = 2
+				if d > 0 {
+					n = 3
+				}
+			}
+			w := newWorld(t, store, n)
+			if !leaseHonoured && store == "postgres" {
+				t.Logf("note: the binary does not name BATON_JOB_LEASE; a killed instance's jobs may stay leased %v, tolerated", leaseBound)
+			}
+			stop := make(chan struct{})
+			var killer sync.WaitGroup
+			killer.Go(func() {
+				kills := 0
+				for {
+					select {
+					case <-stop:
+						return
+					case <-time.After(300*time.Millisecond + rand.N(1200*time.Millisecond)):
+					}
+					if d == 0 && kills >= 3 {
+						return
+					}
+					p := w.cl.procs[rand.N(len(w.cl.procs))]
+					if _, err := w.cl.kill(p); err != nil {
+						w.led.problem("restart after SIGKILL: %v", err)
+						return
+					}
+					kills++
+				}
+			})
+			wave := 0
+			for {
+				w.soak(fmt.Sprintf("crash%d", wave), 2, 3)
+				wave++
+				if time.Since(start) >= d {
+					break
+				}
+			}
+			close(stop)
+			killer.Wait()
+			down := time.Duration(0)
+			for _, k := range w.cl.killed() {
+				down = max(down, k.restarted.Sub(k.at))
+			}
+			bound := down + 3*time.Second
+			if store == "postgres" {
+				bound += leaseBound
+			}
+			s := w.check(t, checkOpts{timerSlack: bound, blockBound: bound, settle: bound + 30*time.Second})
+			if s.kills == 0 {
+				t.Errorf("no instance was killed")
+			}
+			t.Logf("longest restart %v; lease bound %v (BATON_JOB_LEASE honoured: %v)", down.Round(time.Millisecond), leaseBound, leaseHonoured)
+			report(t, "crash/"+store, s, time.Since(start))
+		})
+	}
+}
