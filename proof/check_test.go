@@ -120,6 +120,13 @@ func (w *world) customerArrivals(h hrec) []arrival {
 	return out
 }
 
+// loose reports whether h's deliveries and end may legitimately depend on
+// when a kill fell: in the crash scenario, on the short-timer desk, a timer
+// delayed by a kill may end the handoff before a message reaches its
+// receiver, and which timer wins depends on the delay. Such a message must
+// then arrive in order and under one id, or never (after the end).
+func (w *world) loose(h hrec) bool { return w.crash && h.desk == "timers" }
+
 // checkOpts are the bounds of one scenario's checks.
 type checkOpts struct {
 	timerSlack time.Duration // how much later than due a timer may fire
@@ -159,6 +166,9 @@ func (s summary) String() string {
 // arrived, and if not, the first that is missing.
 func (w *world) outstanding() string {
 	for _, h := range w.led.records() {
+		if w.loose(h) {
+			continue
+		}
 		got := map[string]bool{}
 		for _, a := range w.customerArrivals(h) {
 			got[a.id] = true
@@ -292,6 +302,9 @@ func (w *world) checkCustomer(h hrec, s *summary, o checkOpts, fail func(string,
 	}
 	for i, m := range h.customer {
 		a, ok := first[m.id]
+		if !ok && w.loose(h) {
+			continue
+		}
 		if !ok {
 			s.lost++
 			fail("lost: handoff %s (conversation %s, desk %s): customer message %s %q answered 201 at %s never reached the desk",
@@ -348,6 +361,9 @@ func (w *world) checkAgent(h hrec, s *summary, o checkOpts, fail func(string, ..
 	}
 	for i, m := range h.agent {
 		d, ok := first[m.text]
+		if !ok && w.loose(h) {
+			continue
+		}
 		if !ok {
 			s.lost++
 			fail("lost: handoff %s (conversation %s, desk %s): agent message %s %q acknowledged at %s never reached the bot %s (it got %s)",
@@ -422,7 +438,18 @@ func (w *world) checkEnd(h hrec, s *summary, o checkOpts, fail func(string, ...a
 		return
 	}
 	s.reasons[reason]++
-	if reason != h.want {
+	if w.loose(h) {
+		allowed := []string{"wait_timeout", "session_timeout", "idle_expired"}
+		if lastAgent.env.ID != "" {
+			allowed = []string{"session_timeout", "idle_expired"} // the agent had answered: no longer waiting
+		} else {
+			allowed = []string{"wait_timeout", "idle_expired"} // nobody answered: no session
+		}
+		if !slices.Contains(allowed, reason) {
+			fail("wrong reason: handoff %s (%s, desk %s, with kills) ended %s; what happened allows only %v", h.id, h.kind, h.desk, reason, allowed)
+			return
+		}
+	} else if reason != h.want {
 		fail("wrong reason: handoff %s (%s, desk %s) ended %s; what happened calls for %s", h.id, h.kind, h.desk, reason, h.want)
 		return
 	}

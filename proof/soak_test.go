@@ -81,6 +81,7 @@ func TestCrash(t *testing.T) {
 				}
 			}
 			w := newWorld(t, store, n)
+			w.crash = true
 			if !leaseHonoured && store == "postgres" {
 				t.Logf("note: the binary does not name BATON_JOB_LEASE; a killed instance's jobs may stay leased %v, tolerated", leaseBound)
 			}
@@ -109,7 +110,7 @@ func TestCrash(t *testing.T) {
 			for {
 				w.soak(fmt.Sprintf("crash%d", wave), 2, 3)
 				wave++
-				if time.Since(start) >= d {
+				if time.Since(start) >= d && len(w.cl.killed()) >= 3 {
 					break
 				}
 			}

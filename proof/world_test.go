@@ -335,7 +335,13 @@ func (c *company) inbound(desk, path, secret string, body any) (int, string, err
 }
 
 func (c *company) inboundRaw(desk, path, secret string, raw []byte) (int, string, error) {
-	deadline := time.Now().Add(retryWindow())
+	return c.post(desk, path, secret, raw, retryWindow())
+}
+
+// post sends raw to desk's inbound path, retrying transport errors, 503 and
+// 429 within window (0: one attempt).
+func (c *company) post(desk, path, secret string, raw []byte, window time.Duration) (int, string, error) {
+	deadline := time.Now().Add(window)
 	for {
 		base := c.cl.base()
 		if base != "" {
@@ -622,6 +628,7 @@ type world struct {
 	zed     client // inbox agent of other
 	env     []string
 	led     *ledger
+	crash   bool // kills happen: see loose
 }
 
 // newWorld starts n instances on a fresh store with proof.yaml.
