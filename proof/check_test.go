@@ -164,9 +164,17 @@ func (s summary) String() string {
 
 // expectation reports whether every delivery the ledger expects has
 // arrived, and if not, the first that is missing.
-func (w *world) outstanding() string {
+func (w *world) outstanding() string { return w.pending(true, nil) }
+
+// undelivered is outstanding without the ends still to come, for the
+// handoffs of only.
+func (w *world) undelivered(only ...*hrec) string { return w.pending(false, only) }
+
+// pending names the first expected delivery (and, with ends, handoff.ended)
+// that has not arrived, or "", for the handoffs of only (all if empty).
+func (w *world) pending(ends bool, only []*hrec) string {
 	for _, h := range w.led.records() {
-		if w.loose(h) {
+		if w.loose(h) || len(only) > 0 && !slices.ContainsFunc(only, func(o *hrec) bool { return o.id == h.id }) {
 			continue
 		}
 		got := map[string]bool{}
@@ -193,7 +201,7 @@ func (w *world) outstanding() string {
 				return fmt.Sprintf("agent message %q of %s", m.text, h.id)
 			}
 		}
-		if h.want != "" && h.want != "out_of_hours" && !ended {
+		if ends && h.want != "" && h.want != "out_of_hours" && !ended {
 			return fmt.Sprintf("handoff.ended of %s", h.id)
 		}
 	}
@@ -206,7 +214,7 @@ func (w *world) outstanding() string {
 func (w *world) check(t testing.TB, o checkOpts) summary {
 	t.Helper()
 	if o.settle == 0 {
-		o.settle = 30 * time.Second
+		o.settle = 15 * time.Second
 	}
 	eventually(o.settle, func() bool { return w.outstanding() == "" })
 	s := summary{store: w.store, reasons: map[string]int{}, kills: len(w.cl.killed())}

@@ -205,8 +205,14 @@ func (w *world) talk(h *hrec, n int, say func(h *hrec, i int) error) error {
 	return nil
 }
 
-// customerSays posts customer message i of h through the bot API.
+// customerSays posts customer message i of h (the next one if i < 0)
+// through the bot API.
 func (w *world) customerSays(h *hrec, i int) error {
+	if i < 0 {
+		w.led.mu.Lock()
+		i = len(h.customer)
+		w.led.mu.Unlock()
+	}
 	text := fmt.Sprintf("customer %s #%d", h.conv, i)
 	a, err := w.api.do("POST", "/v1/handoffs/"+h.id+"/messages", map[string]any{"text": text}, "")
 	if err != nil {
