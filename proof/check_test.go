@@ -432,7 +432,7 @@ func (w *world) checkEnd(h hrec, s *summary, o checkOpts, fail func(string, ...a
 		return
 	}
 	var view handoffView
-	if a, err := w.api.do("GET", "/v1/handoffs/"+h.id+"?bot_id="+h.bot, nil, ""); err == nil && a.status == 200 {
+	if a, err := w.botAPI(h.bot).do("GET", "/v1/handoffs/"+h.id+"?bot_id="+h.bot, nil, ""); err == nil && a.status == 200 {
 		json.Unmarshal(a.body, &view)
 	}
 	reason := view.EndReason

@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -129,13 +130,21 @@ func kindNamed(name string) kind {
 	panic("no kind " + name)
 }
 
+// botAPI is the API client of bot's workspace.
+func (w *world) botAPI(bot string) client {
+	if strings.HasPrefix(bot, "other") {
+		return w.other
+	}
+	return w.api
+}
+
 // open asks for a human in a new conversation as k's bot and records the handoff.
 func (w *world) open(k kind, conv string) (*hrec, error) {
 	cust := map[string]any{"id": "cust-" + conv, "name": "Customer " + conv, "email": conv + "@customers.example"}
 	if k.want == "desk_unavailable" {
 		cust["id"] = "busy-" + conv
 	}
-	a, err := w.api.do("POST", "/v1/handoffs", map[string]any{"bot_id": k.bot, "conversation_id": conv, "customer": cust,
+	a, err := w.botAPI(k.bot).do("POST", "/v1/handoffs", map[string]any{"bot_id": k.bot, "conversation_id": conv, "customer": cust,
 		"history":  []map[string]string{{"author": "customer", "text": "hello"}, {"author": "bot", "text": "hi, how can I help?"}},
 		"question": "a person please (" + conv + ")"}, "")
 	if err != nil {
@@ -214,7 +223,7 @@ func (w *world) customerSays(h *hrec, i int) error {
 		w.led.mu.Unlock()
 	}
 	text := fmt.Sprintf("customer %s #%d", h.conv, i)
-	a, err := w.api.do("POST", "/v1/handoffs/"+h.id+"/messages", map[string]any{"text": text}, "")
+	a, err := w.botAPI(h.bot).do("POST", "/v1/handoffs/"+h.id+"/messages", map[string]any{"text": text}, "")
 	if err != nil {
 		return fmt.Errorf("customer message %d: %v", i, err)
 	}
@@ -268,11 +277,11 @@ func (w *world) awaitEstablish(h *hrec) error {
 // companySays answers as the company's agent through the inbound API.
 func (w *world) companySays(h *hrec, i int) error {
 	text := fmt.Sprintf("agent %s #%d", h.conv, i)
-	code, body, err := w.company.say(h.desk, h.id, text)
+	n, code, body, err := w.company.say(h.desk, h.id, text)
 	if err != nil || code != 200 {
 		return fmt.Errorf("agent message %d: %d %s %v", i, code, body, err)
 	}
-	w.led.update(h, func(h *hrec) { h.agent = append(h.agent, sent{fmt.Sprint(i + 1), text, time.Now()}) })
+	w.led.update(h, func(h *hrec) { h.agent = append(h.agent, sent{fmt.Sprint(n), text, time.Now()}) })
 	return nil
 }
 
@@ -287,7 +296,7 @@ func (w *world) companyCloses(h *hrec) error {
 
 // botEnds ends h through the bot API with reason.
 func (w *world) botEnds(h *hrec, reason string) error {
-	a, err := w.api.do("POST", "/v1/handoffs/"+h.id+"/end", map[string]any{"reason": reason}, "")
+	a, err := w.botAPI(h.bot).do("POST", "/v1/handoffs/"+h.id+"/end", map[string]any{"reason": reason}, "")
 	if err != nil || a.status != 200 {
 		return fmt.Errorf("end %s: %v %v", reason, a, err)
 	}

@@ -357,9 +357,9 @@ func raceEnd(t *testing.T, w *world) {
 		wg.Go(func() {
 			<-start
 			text := "racing the end " + h.conv
-			code, _, err := w.company.say(h.desk, h.id, text)
+			n, code, _, err := w.company.say(h.desk, h.id, text)
 			if err == nil && code == 200 {
-				w.led.update(h, func(h *hrec) { h.maybe = append(h.maybe, sent{"2", text, time.Now()}) })
+				w.led.update(h, func(h *hrec) { h.maybe = append(h.maybe, sent{fmt.Sprint(n), text, time.Now()}) })
 			}
 		})
 		close(start)

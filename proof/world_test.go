@@ -376,13 +376,15 @@ func agentMessage(h string, n int, text string) map[string]any {
 		"message_id": strconv.Itoa(n), "agent": map[string]string{"id": "marie", "name": "Marie"}}
 }
 
-// say posts the next agent message of handoff h on desk and returns its status.
-func (c *company) say(desk, h, text string) (int, string, error) {
+// say posts the next agent message of handoff h on desk and returns its
+// number and Baton's answer.
+func (c *company) say(desk, h, text string) (int, int, string, error) {
 	c.mu.Lock()
 	c.numbers[h]++
 	n := c.numbers[h]
 	c.mu.Unlock()
-	return c.inbound(desk, "message", c.secretOf(desk), agentMessage(h, n, text))
+	code, body, err := c.inbound(desk, "message", c.secretOf(desk), agentMessage(h, n, text))
+	return n, code, body, err
 }
 
 // close ends handoff h on desk as the agent.
