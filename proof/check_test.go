@@ -374,8 +374,12 @@ func (w *world) checkAgent(h hrec, s *summary, o checkOpts, fail func(string, ..
 		}
 		if !ok {
 			s.lost++
-			fail("lost: handoff %s (conversation %s, desk %s): agent message %s %q acknowledged at %s never reached the bot %s (it got %s)",
-				h.id, h.conv, h.desk, m.id, m.text, m.at.Format(time.StampMilli), h.bot, types(evs))
+			why := ""
+			if u := w.company.firstUser(h.desk, m.id); u != "" && u != h.id {
+				why = fmt.Sprintf("; its message_id %q had been used on desk %s by handoff %s (deduplicated per desk, not per conversation?)", m.id, h.desk, u)
+			}
+			fail("lost: handoff %s (conversation %s, desk %s): agent message %s %q acknowledged at %s never reached the bot %s (it got %s)%s",
+				h.id, h.conv, h.desk, m.id, m.text, m.at.Format(time.StampMilli), h.bot, types(evs), why)
 			continue
 		}
 		if lat := d.at.Sub(m.at); lat > s.maxLatency && h.desk != "livechat" {

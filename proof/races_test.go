@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -40,49 +41,64 @@ func (w *world) pair() (string, string) {
 // before the service answers Baton, and again right after it answered.
 // Every message Baton acknowledged 200 must reach the bot, in order.
 func raceOpen(t *testing.T, w *world) {
-	const handoffs = 6
+	const handoffs = 12
 	var mu sync.Mutex
 	acked := map[string][]sent{} // handoff → agent messages answered 200, in order
 	var wg sync.WaitGroup
+	say := func(desk, h string, n int, text string, window time.Duration) {
+		raw, _ := json.Marshal(agentMessage(h, n, text))
+		code, body, err := w.company.post(desk, "message", w.company.secret, raw, window)
+		if err != nil || code != 200 {
+			if code != 503 {
+				w.led.problem("race at the open: agent message %d of %s: %d %s %v", n, h, code, body, err)
+			}
+			return
+		}
+		mu.Lock()
+		acked[h] = append(acked[h], sent{fmt.Sprint(n), text, time.Now()})
+		mu.Unlock()
+	}
+	// Three timings, in turn: inside the establish handler before it
+	// answers (a 503 "still opening" is an honest refusal, delivered again
+	// after the answer); concurrently with the answer; right after it.
+	var mode sync.Map // handoff → 0, 1 or 2
+	var turn atomic.Int64
 	w.company.mu.Lock()
 	w.company.onEstablish = func(desk, h string) {
 		if desk != "company" {
 			return
 		}
-		say := func(n int, text string, window time.Duration) {
-			raw, _ := json.Marshal(agentMessage(h, n, text))
-			code, body, err := w.company.post(desk, "message", w.company.secret, raw, window)
-			if err != nil || code != 200 {
-				if code != 503 {
-					w.led.problem("race at the open: agent message %d of %s: %d %s %v", n, h, code, body, err)
-				}
-				return
-			}
-			mu.Lock()
-			acked[h] = append(acked[h], sent{fmt.Sprint(n), text, time.Now()})
-			mu.Unlock()
+		m := int(turn.Add(1) % 3)
+		mode.Store(h, m)
+		switch m {
+		case 0:
+			say(desk, h, 1, "at the open "+h, 0)
+		case 1:
+			wg.Go(func() {
+				say(desk, h, 1, "at the open "+h, retryWindow())
+				say(desk, h, 2, "right after the open "+h, retryWindow())
+			})
 		}
-		// Inside the handler: one attempt (a 503 "still opening" is an
-		// honest refusal), then, as soon as the service has answered,
-		// the same message again (same id) and the next one.
-		say(1, "at the open "+h, 0)
+	}
+	w.company.afterEstablish = func(desk, h string) {
+		m, ok := mode.Load(h)
+		if desk != "company" || !ok || m == 1 {
+			return
+		}
+		mu.Lock()
+		first := len(acked[h]) > 0
+		mu.Unlock()
 		wg.Go(func() {
-			// Polling the recorded calls, not sleeping: the establish
-			// answer is recorded right before it is written.
-			eventually(5*time.Second, func() bool { return len(w.company.got("establish", h)) > 0 })
-			mu.Lock()
-			first := len(acked[h]) > 0
-			mu.Unlock()
 			if !first {
-				say(1, "at the open "+h, retryWindow())
+				say(desk, h, 1, "at the open "+h, retryWindow())
 			}
-			say(2, "right after the open "+h, retryWindow())
+			say(desk, h, 2, "right after the open "+h, retryWindow())
 		})
 	}
 	w.company.mu.Unlock()
 	defer func() {
 		w.company.mu.Lock()
-		w.company.onEstablish = nil
+		w.company.onEstablish, w.company.afterEstablish = nil, nil
 		w.company.mu.Unlock()
 	}()
 	var hs []*hrec

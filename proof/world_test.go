@@ -203,15 +203,18 @@ type company struct {
 	mu          sync.Mutex
 	calls       []deskCall
 	faults      map[string]fault
-	lifted      chan struct{} // closed when faults change
-	onEstablish func(desk, handoff string)
-	numbers     map[string]int // handoff → last agent message number
+	lifted      chan struct{}              // closed when faults change
+	onEstablish func(desk, handoff string) // called before the establish answer
+	// afterEstablish is called once the establish answer was sent.
+	afterEstablish func(desk, handoff string)
+	numbers        map[string]int    // handoff → last agent message number
+	firstUse       map[string]string // desk/message_id → the handoff that used it first
 }
 
 func newCompany(t testing.TB) *company {
 	c := &company{
 		secret: "company-" + randID(16), otherSecret: "other-" + randID(16), password: "pw-" + randID(8),
-		faults: map[string]fault{}, lifted: make(chan struct{}), numbers: map[string]int{},
+		faults: map[string]fault{}, lifted: make(chan struct{}), numbers: map[string]int{}, firstUse: map[string]string{},
 		hc: &http.Client{Timeout: 10 * time.Second},
 	}
 	srv := httptest.NewServer(c)
@@ -278,10 +281,15 @@ func (c *company) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Lock()
 	c.calls = append(c.calls, call)
+	after := c.afterEstablish
 	c.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(call.status)
 	fmt.Fprintf(w, `{"code":%d}`, call.status)
+	if path == "establish" && call.status == http.StatusOK && !call.istest && after != nil {
+		http.NewResponseController(w).Flush() // Baton has the answer now
+		after(desk, call.handoff)
+	}
 }
 
 // setFault puts f on desk (nil lifts it; desk "" lifts all).
@@ -352,6 +360,9 @@ func (c *company) post(desk, path, secret string, raw []byte, window time.Durati
 			if err == nil {
 				b, _ := io.ReadAll(res.Body)
 				res.Body.Close()
+				if res.StatusCode == http.StatusOK && path == "message" {
+					c.noteUse(desk, raw)
+				}
 				retry := res.StatusCode == http.StatusServiceUnavailable || res.StatusCode == http.StatusTooManyRequests
 				if !retry || time.Now().After(deadline) {
 					return res.StatusCode, string(b), nil
@@ -368,6 +379,31 @@ func (c *company) post(desk, path, secret string, raw []byte, window time.Durati
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// noteUse remembers the first handoff whose message acknowledged on desk
+// carried each message_id, to explain a loss.
+func (c *company) noteUse(desk string, raw []byte) {
+	var m struct {
+		ConversationID string `json:"conversation_id"`
+		MessageID      string `json:"message_id"`
+	}
+	if json.Unmarshal(raw, &m) != nil || m.MessageID == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := desk + "/" + m.MessageID
+	if _, ok := c.firstUse[k]; !ok {
+		c.firstUse[k] = m.ConversationID
+	}
+}
+
+// firstUser is the handoff that first used message_id on desk ("" if none).
+func (c *company) firstUser(desk, id string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.firstUse[desk+"/"+id]
 }
 
 // agentMessage is the inbound body of agent message number n in handoff h.
