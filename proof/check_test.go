@@ -148,17 +148,32 @@ type summary struct {
 	problems                    []string
 }
 
-func (s summary) String() string {
+// markdown renders s as a section of proof/RESULTS.md.
+func (s summary) markdown(scenario string, took time.Duration) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| %s | conversations %d | handoffs %d | customer messages %d | agent messages %d | kills %d | repeats with the same id: desk %d, bot %d | lost %d | reordered %d | doubled %d | timers %d, latest %v after due | slowest delivery %v |\n",
-		s.store, s.conversations, s.handoffs, s.customerMessages, s.agentMsgs, s.kills, s.deskRepeats, s.botRepeats, s.lost, s.reordered, s.doubled,
+	fmt.Fprintf(&b, "### %s, %v, %s\n\n", scenario, took.Round(time.Second), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	b.WriteString("| conversations | handoffs | customer messages | agent messages | kills | repeats with the same id (desk / bot) | lost | reordered | doubled | timers checked | latest timer after due | slowest delivery |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d / %d | %d | %d | %d | %d | %v | %v |\n\n",
+		s.conversations, s.handoffs, s.customerMessages, s.agentMsgs, s.kills, s.deskRepeats, s.botRepeats, s.lost, s.reordered, s.doubled,
 		s.timers, s.maxTimerLate.Round(time.Millisecond), s.maxLatency.Round(time.Millisecond))
 	var rs []string
 	for r, n := range s.reasons {
 		rs = append(rs, fmt.Sprintf("%s %d", r, n))
 	}
 	sort.Strings(rs)
-	fmt.Fprintf(&b, "end reasons: %s", strings.Join(rs, ", "))
+	fmt.Fprintf(&b, "End reasons: %s.\n\n", strings.Join(rs, ", "))
+	if len(s.problems) == 0 {
+		b.WriteString("Every invariant held.\n")
+	} else {
+		fmt.Fprintf(&b, "%d violations; the first:\n\n", len(s.problems))
+		for i, p := range s.problems {
+			if i == 5 {
+				break
+			}
+			fmt.Fprintf(&b, "- %s\n", p)
+		}
+	}
 	return b.String()
 }
 

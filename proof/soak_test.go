@@ -26,10 +26,20 @@ func long(t testing.TB) time.Duration {
 	return d
 }
 
-// report logs s and, with BATON_PROOF_RESULTS set, appends it to that file.
+// killEvery is the random wait before the next kill: 0.3–1.5 s in short
+// mode, 1–5 s in long mode.
+func killEvery(long time.Duration) time.Duration {
+	if long > 0 {
+		return time.Second + rand.N(4*time.Second)
+	}
+	return 300*time.Millisecond + rand.N(1200*time.Millisecond)
+}
+
+// report logs s as markdown and, with BATON_PROOF_RESULTS set, appends it
+// to that file (for proof/RESULTS.md).
 func report(t testing.TB, scenario string, s summary, took time.Duration) {
-	line := fmt.Sprintf("%s (%v): %s", scenario, took.Round(time.Second), s)
-	t.Log(line)
+	md := s.markdown(scenario, took)
+	t.Logf("results:\n%s", md)
 	if path := os.Getenv("BATON_PROOF_RESULTS"); path != "" {
 		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 		if err != nil {
@@ -37,8 +47,7 @@ func report(t testing.TB, scenario string, s summary, took time.Duration) {
 			return
 		}
 		defer f.Close()
-		fmt.Fprintln(f, line)
-		fmt.Fprintln(f)
+		fmt.Fprintln(f, md)
 	}
 }
 
@@ -93,7 +102,7 @@ func TestCrash(t *testing.T) {
 					select {
 					case <-stop:
 						return
-					case <-time.After(300*time.Millisecond + rand.N(1200*time.Millisecond)):
+					case <-time.After(killEvery(d)):
 					}
 					if d == 0 && kills >= 3 {
 						return

@@ -72,10 +72,13 @@ type bots struct {
 	mu   sync.Mutex
 	got  []botDelivery
 	down map[string]time.Duration // bot → Retry-After while down (0: none)
+	// first arrivals of accepted events, by event id and by handoff
+	seen      map[string]bool
+	byHandoff map[string][]botDelivery
 }
 
 func newBots(t testing.TB) *bots {
-	b := &bots{secret: webhook.NewSecret(), down: map[string]time.Duration{}}
+	b := &bots{secret: webhook.NewSecret(), down: map[string]time.Duration{}, seen: map[string]bool{}, byHandoff: map[string][]botDelivery{}}
 	srv := httptest.NewServer(b)
 	t.Cleanup(srv.Close)
 	b.url = srv.URL
@@ -108,6 +111,10 @@ func (b *bots) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.status = http.StatusNoContent
 	}
 	b.got = append(b.got, d)
+	if d.status/100 == 2 && !b.seen[d.env.ID] {
+		b.seen[d.env.ID] = true
+		b.byHandoff[d.env.d.HandoffID] = append(b.byHandoff[d.env.d.HandoffID], d)
+	}
 	b.mu.Unlock()
 	w.WriteHeader(d.status)
 }
@@ -145,13 +152,9 @@ func (b *bots) accepted() []botDelivery {
 
 // events returns the accepted events of handoff h, first arrivals in order.
 func (b *bots) events(h string) []botDelivery {
-	var out []botDelivery
-	for _, d := range b.accepted() {
-		if d.env.d.HandoffID == h {
-			out = append(out, d)
-		}
-	}
-	return out
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.byHandoff[h])
 }
 
 // has reports whether handoff h's bot accepted an event of type typ.
@@ -207,14 +210,15 @@ type company struct {
 	onEstablish func(desk, handoff string) // called before the establish answer
 	// afterEstablish is called once the establish answer was sent.
 	afterEstablish func(desk, handoff string)
-	numbers        map[string]int    // handoff → last agent message number
-	firstUse       map[string]string // desk/message_id → the handoff that used it first
+	numbers        map[string]int        // handoff → last agent message number
+	firstUse       map[string]string     // desk/message_id → the handoff that used it first
+	byHandoff      map[string][]deskCall // accepted calls by handoff
 }
 
 func newCompany(t testing.TB) *company {
 	c := &company{
 		secret: "company-" + randID(16), otherSecret: "other-" + randID(16), password: "pw-" + randID(8),
-		faults: map[string]fault{}, lifted: make(chan struct{}), numbers: map[string]int{}, firstUse: map[string]string{},
+		faults: map[string]fault{}, lifted: make(chan struct{}), numbers: map[string]int{}, firstUse: map[string]string{}, byHandoff: map[string][]deskCall{},
 		hc: &http.Client{Timeout: 10 * time.Second},
 	}
 	srv := httptest.NewServer(c)
@@ -281,6 +285,9 @@ func (c *company) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Lock()
 	c.calls = append(c.calls, call)
+	if call.status/100 == 2 && !call.istest {
+		c.byHandoff[call.handoff] = append(c.byHandoff[call.handoff], call)
+	}
 	after := c.afterEstablish
 	c.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
@@ -317,9 +324,11 @@ func (c *company) all() []deskCall {
 
 // got returns the accepted (2xx) calls on path for handoff h, in arrival order.
 func (c *company) got(path, h string) []deskCall {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var out []deskCall
-	for _, call := range c.all() {
-		if call.status/100 == 2 && !call.istest && call.path == path && call.handoff == h {
+	for _, call := range c.byHandoff[h] {
+		if call.path == path {
 			out = append(out, call)
 		}
 	}
@@ -548,6 +557,7 @@ type liveChat struct {
 	pat   livechatsim.Agent
 	lbURL string
 	cl    *cluster
+	chats sync.Map // handoff → chat id, once found
 }
 
 func newLiveChat(t testing.TB) *liveChat {
@@ -610,12 +620,16 @@ func (lc *liveChat) register(t testing.TB, env []string) {
 
 // chatOf returns the simulator's chat of handoff h, if it exists yet.
 func (lc *liveChat) chatOf(h string) (livechatsim.Chat, bool) {
+	if id, ok := lc.chats.Load(h); ok {
+		return lc.sim.Chat(id.(string))
+	}
 	for _, c := range lc.sim.Chats() {
 		for _, u := range c.Users {
 			if u.Type != "customer" {
 				continue
 			}
 			if cu, ok := lc.sim.Customer(u.ID); ok && slices.ContainsFunc(cu.SessionFields, func(f map[string]string) bool { return f["handoff_id"] == h }) {
+				lc.chats.Store(h, c.ID)
 				return c, true
 			}
 		}
