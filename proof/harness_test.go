@@ -34,6 +34,8 @@ var leaseBound = time.Minute
 // leaseHonoured records whether the binary names BATON_JOB_LEASE.
 var leaseHonoured bool
 
+// TestMain builds the binary once for every scenario, and learns whether it
+// knows BATON_JOB_LEASE.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "baton-proof-")
 	if err != nil {
