@@ -24,11 +24,12 @@ type hrec struct {
 	id, conv, bot, desk, kind string
 	want                      string // the end reason that matches what the driver did
 	created                   time.Time
-	customer                  []sent // answered 201, in order
-	agent                     []sent // acknowledged by the desk side, in order
-	maybe                     []sent // agent messages racing the end: delivered before it, or never
-	keepWaits                 int    // keep-waiting answers given
-	agentBy                   string // inbox agent key holder
+	customer                  []sent    // answered 201, in order
+	agent                     []sent    // acknowledged by the desk side, in order
+	maybe                     []sent    // agent messages racing the end: delivered before it, or never
+	keepWaits                 int       // keep-waiting answers given
+	agentBy                   string    // inbox agent key holder
+	agentStamp                time.Time // the desk's timestamp on its last agent message
 }
 
 // ledger is the driver's record of every handoff, for the checks.
@@ -189,7 +190,13 @@ func (w *world) undelivered(only ...*hrec) string { return w.pending(false, only
 // that has not arrived, or "", for the handoffs of only (all if empty).
 func (w *world) pending(ends bool, only []*hrec) string {
 	for _, h := range w.led.records() {
-		if w.loose(h) || len(only) > 0 && !slices.ContainsFunc(only, func(o *hrec) bool { return o.id == h.id }) {
+		if len(only) > 0 && !slices.ContainsFunc(only, func(o *hrec) bool { return o.id == h.id }) {
+			continue
+		}
+		if w.loose(h) {
+			if ends && h.want != "" && !w.bots.has(h.id, "handoff.ended") {
+				return fmt.Sprintf("handoff.ended of %s", h.id)
+			}
 			continue
 		}
 		got := map[string]bool{}
@@ -229,7 +236,10 @@ func (w *world) pending(ends bool, only []*hrec) string {
 func (w *world) check(t testing.TB, o checkOpts) summary {
 	t.Helper()
 	if o.settle == 0 {
-		o.settle = 15 * time.Second
+		o.settle = o.blockBound + 3*time.Second
+		if o.blockBound == 0 {
+			o.settle = 8 * time.Second
+		}
 	}
 	eventually(o.settle, func() bool { return w.outstanding() == "" })
 	s := summary{store: w.store, reasons: map[string]int{}, kills: len(w.cl.killed())}
@@ -484,18 +494,28 @@ func (w *world) checkEnd(h hrec, s *summary, o checkOpts, fail func(string, ...a
 		return
 	}
 	at := ended[0].env.Timestamp
-	bound := func(what string, from time.Time, due time.Duration) {
+	// bound checks a timer that fired at at: not before due after the
+	// earliest its start can be (early), not later than the bound after the
+	// latest (from).
+	boundFrom := func(what string, early, from time.Time, due time.Duration) {
 		s.timers++
 		late := at.Sub(from) - due
 		if late > s.maxTimerLate {
 			s.maxTimerLate = late
 		}
-		if late < -timerEarly {
-			fail("timer early: handoff %s: %s fired %v after its start, due after %v", h.id, what, at.Sub(from).Round(time.Millisecond), due)
+		if at.Sub(early)-due < -timerEarly {
+			fail("timer early: handoff %s: %s fired %v after its start, due after %v", h.id, what, at.Sub(early).Round(time.Millisecond), due)
 		}
 		if late > o.timerSlack {
 			fail("timer late: handoff %s: %s fired %v after due (bound %v)", h.id, what, late.Round(time.Millisecond), o.timerSlack)
 		}
+	}
+	bound := func(what string, from time.Time, due time.Duration) { boundFrom(what, from, from, due) }
+	// The desk's own timestamp on the agent's message may be what Baton
+	// counts from (it was written then, and delivered again after a 503).
+	agentEarly := lastAgent.env.Timestamp
+	if !h.agentStamp.IsZero() && h.agentStamp.Before(agentEarly) {
+		agentEarly = h.agentStamp
 	}
 	switch reason {
 	case "wait_timeout":
@@ -510,13 +530,13 @@ func (w *world) checkEnd(h hrec, s *summary, o checkOpts, fail func(string, ...a
 		at = ended[0].env.Timestamp
 		bound("the wait grace", waits[len(waits)-1].env.Timestamp, waitGrace)
 	case "session_timeout":
-		bound("the session timeout", lastAgent.env.Timestamp, sessionTimeout)
+		boundFrom("the session timeout", agentEarly, lastAgent.env.Timestamp, sessionTimeout)
 	case "idle_expired":
-		last := lastAgent.env.Timestamp
+		last, early := lastAgent.env.Timestamp, agentEarly
 		if n := len(h.customer); n > 0 && h.customer[n-1].at.After(last) {
-			last = h.customer[n-1].at
+			last, early = h.customer[n-1].at, h.customer[n-1].at
 		}
-		bound("the idle expiry", last, idleExpiry)
+		boundFrom("the idle expiry", early, last, idleExpiry)
 	}
 }
 

@@ -277,11 +277,14 @@ func (w *world) awaitEstablish(h *hrec) error {
 // companySays answers as the company's agent through the inbound API.
 func (w *world) companySays(h *hrec, i int) error {
 	text := fmt.Sprintf("agent %s #%d", h.conv, i)
-	n, code, body, err := w.company.say(h.desk, h.id, text)
+	n, stamp, code, body, err := w.company.say(h.desk, h.id, text)
 	if err != nil || code != 200 {
 		return fmt.Errorf("agent message %d: %d %s %v", i, code, body, err)
 	}
-	w.led.update(h, func(h *hrec) { h.agent = append(h.agent, sent{fmt.Sprint(n), text, time.Now()}) })
+	w.led.update(h, func(h *hrec) {
+		h.agent = append(h.agent, sent{fmt.Sprint(n), text, time.Now()})
+		h.agentStamp = stamp
+	})
 	return nil
 }
 

@@ -373,7 +373,7 @@ func raceEnd(t *testing.T, w *world) {
 		wg.Go(func() {
 			<-start
 			text := "racing the end " + h.conv
-			n, code, _, err := w.company.say(h.desk, h.id, text)
+			n, _, code, _, err := w.company.say(h.desk, h.id, text)
 			if err == nil && code == 200 {
 				w.led.update(h, func(h *hrec) { h.maybe = append(h.maybe, sent{fmt.Sprint(n), text, time.Now()}) })
 			}

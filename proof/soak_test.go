@@ -133,7 +133,7 @@ func TestCrash(t *testing.T) {
 			if store == "postgres" {
 				bound += leaseBound
 			}
-			s := w.check(t, checkOpts{timerSlack: bound, blockBound: bound, settle: bound + 30*time.Second})
+			s := w.check(t, checkOpts{timerSlack: bound, blockBound: bound, settle: bound + 10*time.Second})
 			if s.kills == 0 {
 				t.Errorf("no instance was killed")
 			}

@@ -422,14 +422,16 @@ func agentMessage(h string, n int, text string) map[string]any {
 }
 
 // say posts the next agent message of handoff h on desk and returns its
-// number and Baton's answer.
-func (c *company) say(desk, h, text string) (int, int, string, error) {
+// number, the timestamp it carries (when the agent wrote) and Baton's answer.
+func (c *company) say(desk, h, text string) (int, time.Time, int, string, error) {
 	c.mu.Lock()
 	c.numbers[h]++
 	n := c.numbers[h]
 	c.mu.Unlock()
-	code, body, err := c.inbound(desk, "message", c.secretOf(desk), agentMessage(h, n, text))
-	return n, code, body, err
+	m := agentMessage(h, n, text)
+	stamp := time.UnixMilli(m["timestamp"].(int64))
+	code, body, err := c.inbound(desk, "message", c.secretOf(desk), m)
+	return n, stamp, code, body, err
 }
 
 // close ends handoff h on desk as the agent.
