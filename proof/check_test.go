@@ -93,7 +93,7 @@ func (w *world) customerArrivals(h hrec) []arrival {
 			out = append(out, arrival{c.messageID, c.text, c.at})
 		}
 	case "livechat":
-		if c, ok := w.lc.chatOf(h.id); ok {
+		for _, c := range w.lc.chatsOf(h.id) {
 			for _, e := range c.Events() {
 				if id, ok := strings.CutPrefix(e.CustomID, "baton:"); ok && e.Type == "message" {
 					out = append(out, arrival{id, e.Text, e.CreatedAt})
@@ -307,6 +307,16 @@ func (w *world) check(t testing.TB, o checkOpts) summary {
 // checkCustomer: every accepted customer message reached the desk, in
 // order, a repeat only under the same id.
 func (w *world) checkCustomer(h hrec, s *summary, o checkOpts, fail func(string, ...any)) {
+	if h.desk == "livechat" {
+		if cs := w.lc.chatsOf(h.id); len(cs) > 1 {
+			s.doubled++
+			var ids []string
+			for _, c := range cs {
+				ids = append(ids, fmt.Sprintf("%s (active %v, present %v)", c.ID, c.Active(), c.Present()))
+			}
+			fail("doubled: handoff %s (conversation %s) was opened in LiveChat %d times, as chats %s", h.id, h.conv, len(cs), strings.Join(ids, ", "))
+		}
+	}
 	arr := w.customerArrivals(h)
 	textOf := map[string]string{}
 	idOf := map[string]string{}

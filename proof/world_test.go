@@ -620,6 +620,23 @@ func (lc *liveChat) register(t testing.TB, env []string) {
 	}
 }
 
+// chatsOf returns every chat of the simulator opened for handoff h.
+func (lc *liveChat) chatsOf(h string) []livechatsim.Chat {
+	var out []livechatsim.Chat
+	for _, c := range lc.sim.Chats() {
+		for _, u := range c.Users {
+			if u.Type != "customer" {
+				continue
+			}
+			if cu, ok := lc.sim.Customer(u.ID); ok && slices.ContainsFunc(cu.SessionFields, func(f map[string]string) bool { return f["handoff_id"] == h }) {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // chatOf returns the simulator's chat of handoff h, if it exists yet.
 func (lc *liveChat) chatOf(h string) (livechatsim.Chat, bool) {
 	if id, ok := lc.chats.Load(h); ok {
