@@ -542,7 +542,14 @@ func (w *world) checkEnd(h hrec, s *summary, o checkOpts, fail func(string, ...a
 	case "session_timeout":
 		boundFrom("the session timeout", agentEarly, lastAgent.env.Timestamp, sessionTimeout)
 	case "idle_expired":
-		last, early := lastAgent.env.Timestamp, agentEarly
+		// The last message either way; the question itself when none followed.
+		last, early := queued.env.Timestamp, queued.env.Timestamp
+		if last.IsZero() {
+			last, early = h.created, h.created
+		}
+		if lastAgent.env.Timestamp.After(last) {
+			last, early = lastAgent.env.Timestamp, agentEarly
+		}
 		if n := len(h.customer); n > 0 && h.customer[n-1].at.After(last) {
 			last, early = h.customer[n-1].at, h.customer[n-1].at
 		}
