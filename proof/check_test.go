@@ -543,10 +543,7 @@ func (w *world) checkEnd(h hrec, s *summary, o checkOpts, fail func(string, ...a
 		boundFrom("the session timeout", agentEarly, lastAgent.env.Timestamp, sessionTimeout)
 	case "idle_expired":
 		// The last message either way; the question itself when none followed.
-		last, early := queued.env.Timestamp, queued.env.Timestamp
-		if last.IsZero() {
-			last, early = h.created, h.created
-		}
+		last, early := h.created, h.created
 		if lastAgent.env.Timestamp.After(last) {
 			last, early = lastAgent.env.Timestamp, agentEarly
 		}
