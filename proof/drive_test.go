@@ -61,8 +61,15 @@ var kinds = []kind{
 		return w.customerSays(h, 0)
 	}},
 	{"wait timeout after keep-waiting", "timerbot", "timers", "wait_timeout", func(w *world, h *hrec, n int) error {
-		if !eventually(retryWindow(), func() bool { return w.bots.has(h.id, "handoff.wait_timeout") }) {
+		ended := false
+		if !eventually(retryWindow(), func() bool {
+			ended = w.loose(*h) && w.bots.has(h.id, "handoff.ended")
+			return ended || w.bots.has(h.id, "handoff.wait_timeout")
+		}) {
 			return fmt.Errorf("no handoff.wait_timeout")
+		}
+		if ended && !w.bots.has(h.id, "handoff.wait_timeout") {
+			return errEndedFirst // another timer, delayed by a kill, ended it first
 		}
 		a, err := w.api.do("POST", "/v1/handoffs/"+h.id+"/keep-waiting", map[string]any{}, "")
 		if err != nil || a.status/100 != 2 {
