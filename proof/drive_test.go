@@ -72,6 +72,9 @@ var kinds = []kind{
 			return errEndedFirst // another timer, delayed by a kill, ended it first
 		}
 		a, err := w.api.do("POST", "/v1/handoffs/"+h.id+"/keep-waiting", map[string]any{}, "")
+		if err == nil && a.status == 409 && w.loose(*h) && w.bots.has(h.id, "handoff.ended") {
+			return errEndedFirst // the grace, delayed event and all, ran out under kills
+		}
 		if err != nil || a.status/100 != 2 {
 			return fmt.Errorf("keep-waiting: %v %v", a, err)
 		}
