@@ -121,8 +121,9 @@ type DeskEvent struct {
 	Attachments []Attachment
 	At          time.Time
 	// Held makes the event act only for the agent who holds the handoff, or
-	// takes it when nobody does (an inbox claim, reply or end): it is refused
-	// with ECONFLICT when another agent holds it.
+	// takes it when nobody does, and only while it is open (an inbox claim,
+	// reply or end, whose agent is waiting for the answer): it is refused
+	// with ECONFLICT when another agent holds it or it has ended.
 	Held bool
 }
 

@@ -364,6 +364,10 @@ func (e *Engine) apply(tx baton.Tx, h *baton.Handoff, c *baton.Conversation, pol
 	if ev.Held && h.Agent.ID != "" && h.Agent.ID != ev.Agent.ID {
 		return baton.Errorf(baton.ECONFLICT, "handoff %s is held by %s", h.ID, h.Agent.Name)
 	}
+	if ev.Held && !h.Open() {
+		// The agent can be told: the handoff ended since they looked.
+		return baton.Errorf(baton.ECONFLICT, "handoff %s has ended (%s)", h.ID, h.EndReason)
+	}
 	if h.State == baton.Requested && !h.NeedsEmail {
 		// The desk acts on the handoff, so it is open there even if the open
 		// call's answer has not been recorded yet.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -298,4 +299,46 @@ func TestRaceAgentBeforeOpen(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestRaceReplyAndEnd has the bot end a handoff while its inbox agent
+// replies: the reply is either relayed before the end or refused, never
+// acknowledged and dropped.
+func TestRaceReplyAndEnd(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, st baton.Store) {
+		s := newStackOn(t, st, nil, nil)
+		ctx := context.Background()
+		for round := range 15 {
+			h := s.create(t, fmt.Sprint("end-", round))
+			s.drain(t)
+			if _, err := s.agents.Claim(ctx, s.ana, h.ID); err != nil {
+				t.Fatal(err)
+			}
+			text := fmt.Sprint("racing the end ", round)
+			var replyErr error
+			together(2, func(i int) (struct{}, error) {
+				if i == 0 {
+					_, replyErr = s.agents.Reply(ctx, s.ana, h.ID, fmt.Sprint("r", round), text, nil)
+					return struct{}{}, nil
+				}
+				_, err := s.eng.End(ctx, s.ws, h.ID, baton.CustomerClosed)
+				return struct{}{}, err
+			})
+			relayed := false
+			for _, ev := range s.events(t) {
+				if ev.HandoffID == h.ID && ev.Type == baton.EventAgentMessage && strings.Contains(string(ev.Data), text) {
+					relayed = true
+				}
+			}
+			switch {
+			case replyErr == nil && !relayed:
+				t.Fatalf("round %d: the reply was acknowledged and never relayed", round)
+			case replyErr != nil && baton.ErrorCode(replyErr) != baton.ECONFLICT:
+				t.Fatalf("round %d: reply: %v, want success or a conflict", round, replyErr)
+			case replyErr != nil && relayed:
+				t.Fatalf("round %d: the reply was refused and relayed anyway", round)
+			}
+		}
+	})
 }
