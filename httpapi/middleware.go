@@ -105,10 +105,11 @@ func limitBody(next http.Handler) http.Handler {
 
 // BodyTimeout is how long a request has, from the end of its headers, to
 // deliver its whole body. A client that trickles its body slower than that is
-// answered 408 and the connection is closed. Requests without a body (the
+// answered 408 and the connection is closed (bots and desks are servers
+// posting at most 1 MiB of JSON). Requests without a body (the
 // event stream among them) have no read deadline, so long-lived answers are
 // not cut.
-const BodyTimeout = 30 * time.Second
+const BodyTimeout = 10 * time.Second
 
 // bodyDeadline gives the body of every request that has one a read deadline
 // of d from now, and lifts it when the body has been read to its end, so that

@@ -538,7 +538,9 @@ func (w *world) checkEnd(h hrec, s *summary, o checkOpts, fail func(string, ...a
 			bound("the wait timeout", queued.env.Timestamp, waitTimeout)
 		}
 		at = ended[0].env.Timestamp
-		bound("the wait grace", waits[len(waits)-1].env.Timestamp, waitGrace)
+		// The grace runs from the bot's receipt of the notice; never before it was written.
+		last := waits[len(waits)-1]
+		boundFrom("the wait grace", last.env.Timestamp, last.at, waitGrace)
 	case "session_timeout":
 		boundFrom("the session timeout", agentEarly, lastAgent.env.Timestamp, sessionTimeout)
 	case "idle_expired":
