@@ -63,6 +63,14 @@ type OpenRequest struct {
 	History        []Message // the last N rounds, oldest first
 	Question       string    // the customer's latest question
 	Routing        string    // a routing hint: a group, team or skill
+	// Progress is what an earlier attempt at this open saved with Save. A
+	// desk that opens in several calls (a customer, then a chat) continues
+	// from it, also after Baton crashed mid-open, instead of starting over
+	// and leaving a stray chat in the desk.
+	Progress string
+	// Save records progress durably (sealed, like Handle.Data) before the
+	// desk makes its next call. Nil means nothing is saved.
+	Save func(progress string) error
 }
 
 // Handle is an open handoff as its desk knows it: the desk's reference (a chat

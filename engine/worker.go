@@ -454,7 +454,8 @@ func (e *Engine) open(ctx context.Context, j baton.Job, r ref) error {
 		if n := len(hist); n > 0 { // the last is the question itself
 			hist = hist[:n-1]
 		}
-		req = baton.OpenRequest{HandoffID: h.ID, ConversationID: h.ExternalID, Customer: c.Customer, History: hist, Question: h.Question, Routing: h.Routing}
+		req = baton.OpenRequest{HandoffID: h.ID, ConversationID: h.ExternalID, Customer: c.Customer, History: hist, Question: h.Question, Routing: h.Routing,
+			Progress: h.DeskData, Save: func(p string) error { return e.saveOpening(ctx, r, p) }}
 		return err
 	})
 	if err != nil {
@@ -500,6 +501,21 @@ func (e *Engine) open(ctx context.Context, j baton.Job, r ref) error {
 		e.log.Warn("desk opened the handoff with an unusable reference", "handoff", h.ID, "desk", dc.ID, "err", err)
 		return e.unopened(ctx, r)
 	}
+	return err
+}
+
+// saveOpening keeps a desk's progress in opening a handoff in its desk data
+// (until the open's handle replaces it), so that an attempt after a crash
+// continues where this one stopped.
+func (e *Engine) saveOpening(ctx context.Context, r ref, progress string) error {
+	_, _, err := e.write(ctx, r.WS, func(tx baton.Tx) (string, error) {
+		h, err := tx.Handoff(r.WS, r.Handoff)
+		if err != nil || h.State != baton.Requested || h.DeskRef != "" {
+			return "", err
+		}
+		h.DeskData = progress
+		return "", tx.PutHandoff(h)
+	})
 	return err
 }
 

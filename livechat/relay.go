@@ -76,6 +76,13 @@ func (d *Relay) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, er
 	op.mu.Lock()
 	defer op.mu.Unlock()
 	group := d.st.Group(r.Routing)
+	if op.sess == nil && r.Progress != "" {
+		// An earlier attempt, maybe of a process that has died since.
+		var p saved
+		if err := json.Unmarshal([]byte(r.Progress), &p); err == nil && p.Session != nil {
+			op.sess, op.chatID = p.Session, p.ChatID
+		}
+	}
 
 	if op.sess == nil {
 		tok, cookies, err := d.api.CookieGrant(ctx, d.st.ClientID, d.st.RedirectURI, nil)
@@ -83,6 +90,9 @@ func (d *Relay) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, er
 			return baton.Handle{}, err
 		}
 		op.sess = &Session{CustomerID: tok.EntityID, Cookies: cookies, Token: tok.AccessToken, Expires: d.expiry(tok)}
+		if err := op.save(r); err != nil {
+			return baton.Handle{}, err
+		}
 	}
 	if !op.updated {
 		if err := d.name(ctx, op.sess, r); err != nil {
@@ -103,6 +113,9 @@ func (d *Relay) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, er
 			return baton.Handle{}, err
 		}
 		op.chatID = out.ChatID
+		if err := op.save(r); err != nil {
+			return baton.Handle{}, err
+		}
 	}
 	if !op.transferred {
 		err := d.api.TransferChat(ctx, TransferChatRequest{ID: op.chatID, Target: &Target{Type: "group", IDs: []any{group}},
@@ -129,6 +142,25 @@ func (d *Relay) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, er
 	delete(d.opening, r.HandoffID)
 	d.smu.Unlock()
 	return baton.Handle{Ref: op.chatID, Data: string(data)}, nil
+}
+
+// saved is what an Open keeps through OpenRequest.Save: the customer it
+// made and the chat it started, the two calls that must not be made twice.
+type saved struct {
+	Session *Session `json:"session"`
+	ChatID  string   `json:"chat_id,omitempty"`
+}
+
+// save records op's progress through r.Save, when the engine gave one.
+func (op *opening) save(r baton.OpenRequest) error {
+	if r.Save == nil {
+		return nil
+	}
+	b, err := json.Marshal(saved{Session: op.sess, ChatID: op.chatID})
+	if err != nil {
+		return &baton.DeskError{Permanent: true, Err: err}
+	}
+	return r.Save(string(b))
 }
 
 // progress returns the Open in progress for a handoff, or a new one.

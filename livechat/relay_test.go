@@ -153,6 +153,58 @@ func TestRelayOpenResumes(t *testing.T) {
 	}
 }
 
+// TestRelayOpenResumesAfterCrash: an Open that failed after starting the
+// chat resumes from what it saved, in a new process (a new factory), instead
+// of making a second customer and a second chat.
+func TestRelayOpenResumesAfterCrash(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, ModeRelay)
+	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/transfer_chat") {
+			rw.WriteHeader(http.StatusServiceUnavailable)
+			rw.Write([]byte(`{"error":{"type":"service_unavailable","message":"Service unavailable"}}`))
+			return
+		}
+		w.sim.Handler().ServeHTTP(rw, r)
+	}))
+	defer proxy.Close()
+	cfg := w.cfg
+	cfg.Settings = map[string]string{}
+	for k, v := range w.cfg.Settings {
+		cfg.Settings[k] = v
+	}
+	cfg.Settings[SettingAPIURL] = proxy.URL
+	dying, err := NewFactory(nil).New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress string
+	req := openRequest("ho_crash", "")
+	req.Save = func(p string) error { progress = p; return nil }
+	if _, err := dying.Open(ctx, req); !retryable(err) {
+		t.Fatalf("Open with transfer_chat down: %v, want a retryable error", err)
+	}
+	if progress == "" || len(w.sim.Chats()) != 1 {
+		t.Fatalf("saved %q with %d chats started; want the chat saved", progress, len(w.sim.Chats()))
+	}
+	// The process died; the next one is given what was saved.
+	d, err := NewFactory(nil).New(w.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Progress = progress
+	h, err := d.Open(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.sim.Chats()); n != 1 {
+		t.Fatalf("%d chats after the open resumed in a new process, want 1", n)
+	}
+	if c := w.chat(h.Ref); !slices.Equal(c.Access, []int{1}) {
+		t.Errorf("groups %v", c.Access)
+	}
+}
+
 // TestRelaySend: customer messages arrive as the customer; an expired token
 // is renewed in the middle (also by a new process, from the handle's data)
 // and nothing is lost; 429 and 503 are retryable; Close deactivates.
