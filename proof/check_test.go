@@ -437,7 +437,7 @@ const (
 	waitTimeout    = time.Second
 	waitGrace      = time.Second
 	sessionTimeout = 2 * time.Second
-	idleExpiry     = 5 * time.Second
+	idleExpiry     = 8 * time.Second
 	timerEarly     = 250 * time.Millisecond // clock and measuring tolerance for "not before due"
 )
 

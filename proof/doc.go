@@ -8,7 +8,7 @@
 //
 // The deployment is testdata/proof.yaml: workspace "proof" with a webhook
 // desk of long timers ("company"), a webhook desk of short timers
-// ("timers": wait 1 s, grace 1 s, session 2 s, idle 5 s), a webhook desk
+// ("timers": wait 1 s, grace 1 s, session 2 s, idle 8 s), a webhook desk
 // that is always out of hours ("closed": open only on a day long past),
 // the built-in inbox and a LiveChat relay desk, one bot per desk; and
 // workspace "other", a second tenant with its own webhook desk, inbox and
