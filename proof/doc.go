@@ -58,7 +58,7 @@
 //     desk_unavailable), and GET /v1/handoffs/{id} agrees;
 //   - timers: at most one handoff.wait_timeout per wait, at most one
 //     handoff.ended per handoff, none fired before its due time nor later
-//     than the scenario's bound (1.5 s; with kills, the longest restart
+//     than the scenario's bound (3 s; with kills, the longest restart
 //     plus the job lease bound plus 3 s);
 //   - not blocked: no acknowledged message waits longer than the bound for
 //     its delivery (5 s; with kills, the same bound as timers); nothing is

@@ -30,7 +30,7 @@ func TestHostile(t *testing.T) {
 			t.Run("bad bodies", func(t *testing.T) { badBodies(t, w) })
 			t.Run("other workspace", func(t *testing.T) { otherWorkspace(t, w) })
 			t.Run("slow body", func(t *testing.T) { slow(t) })
-			w.check(t, checkOpts{timerSlack: 1500 * time.Millisecond, blockBound: 5 * time.Second})
+			w.check(t, checkOpts{timerSlack: 3 * time.Second, blockBound: 5 * time.Second})
 		})
 	}
 }

@@ -26,7 +26,7 @@ func TestOutages(t *testing.T) {
 			t.Run("desk 503 then 429", func(t *testing.T) { deskDown(t, w) })
 			t.Run("bot endpoint down", func(t *testing.T) { botDown(t, w) })
 			t.Run("desk hangs", func(t *testing.T) { deskHangs(t, w) })
-			w.check(t, checkOpts{timerSlack: 1500 * time.Millisecond})
+			w.check(t, checkOpts{timerSlack: 3 * time.Second})
 		})
 	}
 }

@@ -27,7 +27,7 @@ func TestRaces(t *testing.T) {
 			t.Run("one Idempotency-Key twice at once", func(t *testing.T) { raceIdempotency(t, w) })
 			t.Run("two agents claim one handoff", func(t *testing.T) { raceClaim(t, w) })
 			t.Run("customer ends while the agent replies", func(t *testing.T) { raceEnd(t, w) })
-			w.check(t, checkOpts{timerSlack: 1500 * time.Millisecond, blockBound: 5 * time.Second})
+			w.check(t, checkOpts{timerSlack: 3 * time.Second, blockBound: 5 * time.Second})
 		})
 	}
 }

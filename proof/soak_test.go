@@ -67,7 +67,7 @@ func TestSoak(t *testing.T) {
 					break
 				}
 			}
-			s := w.check(t, checkOpts{timerSlack: 1500 * time.Millisecond, blockBound: 5 * time.Second})
+			s := w.check(t, checkOpts{timerSlack: 3 * time.Second, blockBound: 5 * time.Second})
 			report(t, "soak/"+store, s, time.Since(start))
 		})
 	}
