@@ -81,6 +81,15 @@ func (d *Relay) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, er
 		var p saved
 		if err := json.Unmarshal([]byte(r.Progress), &p); err == nil && p.Session != nil {
 			op.sess, op.chatID = p.Session, p.ChatID
+			if op.chatID == "" {
+				// It may have started the chat and died before saving it:
+				// the customer is this handoff's alone, so its chat is ours.
+				id, err := d.customerChat(ctx, op.sess)
+				if err != nil {
+					return baton.Handle{}, err
+				}
+				op.chatID = id
+			}
 		}
 	}
 
@@ -142,6 +151,31 @@ func (d *Relay) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, er
 	delete(d.opening, r.HandoffID)
 	d.smu.Unlock()
 	return baton.Handle{Ref: op.chatID, Data: string(data)}, nil
+}
+
+// customerChat returns the id of a chat the customer of s is in, or "",
+// renewing the customer's token first if it has expired (s is not shared
+// yet: it belongs to an Open in progress).
+func (d *Relay) customerChat(ctx context.Context, s *Session) (string, error) {
+	if !s.Expires.IsZero() && !d.now().Before(s.Expires.Add(-renewBefore)) {
+		t, kept, err := d.api.CookieGrant(ctx, d.st.ClientID, d.st.RedirectURI, s.Cookies)
+		if err != nil {
+			return "", err
+		}
+		s.Token, s.Expires, s.Cookies = t.AccessToken, d.expiry(t), kept
+	}
+	var out struct {
+		Chats []struct {
+			ID string `json:"id"`
+		} `json:"chats_summary"`
+	}
+	if err := d.api.Customer(ctx, s.Token, "list_chats", struct{}{}, &out); err != nil {
+		return "", err
+	}
+	if len(out.Chats) == 0 {
+		return "", nil
+	}
+	return out.Chats[0].ID, nil
 }
 
 // saved is what an Open keeps through OpenRequest.Save: the customer it

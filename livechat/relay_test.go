@@ -205,6 +205,42 @@ func TestRelayOpenResumesAfterCrash(t *testing.T) {
 	}
 }
 
+// TestRelayOpenResumesUnsaved: a process that started the chat and died
+// before saving its id left only the customer saved; the next attempt
+// finds the customer's chat instead of starting a second one.
+func TestRelayOpenResumesUnsaved(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, ModeRelay)
+	var first string
+	req := openRequest("ho_unsaved", "")
+	req.Save = func(p string) error {
+		if first == "" {
+			first = p // the customer, saved before the chat started
+		}
+		return nil
+	}
+	dying, err := NewFactory(nil).New(w.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := dying.Open(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewFactory(nil).New(w.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Progress = first
+	again, err := d.Open(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.sim.Chats()); n != 1 || again.Ref != h.Ref {
+		t.Fatalf("%d chats, resumed in %s after %s; want the one chat", n, again.Ref, h.Ref)
+	}
+}
+
 // TestRelaySend: customer messages arrive as the customer; an expired token
 // is renewed in the middle (also by a new process, from the handle's data)
 // and nothing is lost; 429 and 503 are retryable; Close deactivates.
