@@ -109,25 +109,19 @@ func TestRelayOpen(t *testing.T) {
 	}
 }
 
-// TestRelayOpenResumes: an Open that failed after starting the chat
-// resumes on retry instead of starting a second chat.
-func TestRelayOpenResumes(t *testing.T) {
-	ctx := context.Background()
-	w := newWorld(t, ModeRelay)
-	var count atomic.Int32
-	// Fail the transfer: let cookie grant (accounts), update_customer and
-	// start_chat through, then one 503.
+// transferDown returns a relay desk of w whose transfer_chat calls answer
+// 503 while down says so; every other call reaches the simulator.
+func transferDown(t *testing.T, w *world, down func() bool) baton.Desk {
+	t.Helper()
 	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/transfer_chat") {
-			if count.Add(1) == 1 {
-				rw.WriteHeader(http.StatusServiceUnavailable)
-				rw.Write([]byte(`{"error":{"type":"service_unavailable","message":"Service unavailable"}}`))
-				return
-			}
+		if strings.HasSuffix(r.URL.Path, "/transfer_chat") && down() {
+			rw.WriteHeader(http.StatusServiceUnavailable)
+			rw.Write([]byte(`{"error":{"type":"service_unavailable","message":"Service unavailable"}}`))
+			return
 		}
 		w.sim.Handler().ServeHTTP(rw, r)
 	}))
-	defer proxy.Close()
+	t.Cleanup(proxy.Close)
 	cfg := w.cfg
 	cfg.Settings = map[string]string{}
 	for k, v := range w.cfg.Settings {
@@ -138,6 +132,18 @@ func TestRelayOpenResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return d
+}
+
+// TestRelayOpenResumes: an Open that failed after starting the chat
+// resumes on retry instead of starting a second chat.
+func TestRelayOpenResumes(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, ModeRelay)
+	var count atomic.Int32
+	// Fail the transfer: let cookie grant (accounts), update_customer and
+	// start_chat through, then one 503.
+	d := transferDown(t, w, func() bool { return count.Add(1) == 1 })
 	if _, err := d.Open(ctx, openRequest("ho_r", "")); !retryable(err) {
 		t.Fatalf("Open with a 503 on transfer_chat: %v, want a retryable error", err)
 	}
@@ -159,25 +165,7 @@ func TestRelayOpenResumes(t *testing.T) {
 func TestRelayOpenResumesAfterCrash(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t, ModeRelay)
-	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/transfer_chat") {
-			rw.WriteHeader(http.StatusServiceUnavailable)
-			rw.Write([]byte(`{"error":{"type":"service_unavailable","message":"Service unavailable"}}`))
-			return
-		}
-		w.sim.Handler().ServeHTTP(rw, r)
-	}))
-	defer proxy.Close()
-	cfg := w.cfg
-	cfg.Settings = map[string]string{}
-	for k, v := range w.cfg.Settings {
-		cfg.Settings[k] = v
-	}
-	cfg.Settings[SettingAPIURL] = proxy.URL
-	dying, err := NewFactory(nil).New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dying := transferDown(t, w, func() bool { return true })
 	var progress string
 	req := openRequest("ho_crash", "")
 	req.Save = func(p string) error { progress = p; return nil }
