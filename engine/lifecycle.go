@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -257,14 +258,20 @@ func (e *Engine) told(ctx context.Context, ev baton.Event) error {
 }
 
 // HandleInbound verifies and applies a request a desk sent to Baton.
-// Duplicates (by the desk's event id) are acknowledged and ignored.
+// Duplicates (by the desk's event id) are acknowledged and ignored. A desk id
+// that does not exist fails verification like a wrong secret.
 func (e *Engine) HandleInbound(ctx context.Context, deskID, path string, h map[string][]string, body []byte) error {
 	var dc baton.DeskConfig
 	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
 		dc, err = tx.DeskByID(deskID)
 		return err
 	})
-	if err != nil {
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		// Answered as a request that fails verification, so that desk ids
+		// cannot be probed.
+		e.log.Warn("inbound desk request for an unknown desk", "desk", deskID)
+		return fmt.Errorf("%w: no such desk", baton.ErrForged)
+	} else if err != nil {
 		return err
 	}
 	desk, err := e.desks(dc)

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	_ "embed"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -32,36 +31,12 @@ func handleInbound(log *slog.Logger, eng *engine.Engine) http.Handler {
 			encodeError(w, r, log, err)
 			return
 		}
-		desk := r.PathValue("desk")
-		if err := eng.HandleInbound(r.Context(), desk, r.PathValue("path"), r.Header, body); err != nil {
-			if baton.ErrorCode(err) == baton.ENOTFOUND {
-				err = unknownDesk(r.Context(), log, eng, desk, err)
-			}
+		if err := eng.HandleInbound(r.Context(), r.PathValue("desk"), r.PathValue("path"), r.Header, body); err != nil {
 			encodeError(w, r, log, err)
 			return
 		}
 		encode(w, http.StatusOK, response{OK: true})
 	})
-}
-
-// unknownDesk turns err, a not_found from handling an inbound request for
-// desk, into a failed verification when the desk does not exist. A desk that
-// exists gave the not_found itself, after verifying the request (an unknown
-// inbound path, say), and err stands. The look-up runs only on this error
-// path: inbound requests that succeed pay nothing for it.
-func unknownDesk(ctx context.Context, log *slog.Logger, eng *engine.Engine, desk string, err error) error {
-	lerr := eng.Store().View(ctx, func(tx baton.Tx) error {
-		_, err := tx.DeskByID(desk)
-		return err
-	})
-	switch baton.ErrorCode(lerr) {
-	case "":
-		return err
-	case baton.ENOTFOUND:
-		log.Warn("inbound desk request for an unknown desk", "desk", desk)
-		return fmt.Errorf("%w: no such desk", baton.ErrForged)
-	}
-	return lerr
 }
 
 // handleHealthz says the process is up.

@@ -29,10 +29,10 @@ const (
 // else in the body is read, then decodes the envelope. The body must be a
 // JSON object carrying secret_key: a body that is not, or whose secret_key
 // is missing or wrong, fails verification (baton.ErrForged). A verified body
-// with a NUL character (\u0000) in any string is refused as malformed
-// (EBADREQUEST naming its path, "payload.event.text" say): no store keeps it. A verified
-// legacy envelope (license_id, API v3.3 and older) or one of another
-// organization is refused with a precise error.
+// with a NUL character or text that is not UTF-8 in any string is refused as
+// malformed (EBADREQUEST naming its path, "payload.event.text" say), as
+// jsoncheck.Text says. A verified legacy envelope (license_id, API v3.3 and
+// older) or one of another organization is refused with a precise error.
 func (c *core) verify(body []byte) (*Webhook, error) {
 	if len(body) > MaxInboundBody {
 		return nil, &baton.Error{Code: baton.ETOOLARGE, Message: fmt.Sprintf("body is over %d bytes", MaxInboundBody)}

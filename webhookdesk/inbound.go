@@ -64,8 +64,8 @@ type inboundBody struct {
 // is derived from the conversation, timestamp and agent; a close's is "close:"
 // + conversation_id.
 //
-// Unreadable JSON is EBADREQUEST, and so is a NUL character (\u0000) in any
-// string or key, naming its path ("body", "agent.name"); a missing or
+// Unreadable JSON is EBADREQUEST, and so is a NUL character or text that is
+// not UTF-8 in any string or key, naming its path ("body", "agent.name"); a missing or
 // malformed field is EINVALID naming it ("conversation_id",
 // "attachments[0].url"); an unknown path is ENOTFOUND.
 func (d *Desk) Inbound(ctx context.Context, path string, h http.Header, body []byte) ([]baton.DeskEvent, error) {
