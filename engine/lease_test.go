@@ -26,10 +26,6 @@ type hangDesk struct {
 	release chan struct{} // closed to let every Send return
 }
 
-func (d *hangDesk) Open(_ context.Context, r baton.OpenRequest) (baton.Handle, error) {
-	return baton.Handle{Ref: r.HandoffID}, nil
-}
-
 func (d *hangDesk) Send(ctx context.Context, _ baton.Handle, m baton.Message) error {
 	d.entered <- m.ID
 	<-d.release

@@ -26,10 +26,6 @@ type downDesk struct {
 	sent       []string
 }
 
-func (d *downDesk) Open(_ context.Context, r baton.OpenRequest) (baton.Handle, error) {
-	return baton.Handle{Ref: r.HandoffID}, nil
-}
-
 func (d *downDesk) Send(_ context.Context, _ baton.Handle, m baton.Message) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -139,9 +135,7 @@ func TestRetryAfterGivesUp(t *testing.T) {
 func TestUnstorableDeskRef(t *testing.T) {
 	t.Parallel()
 	eachStore(t, func(t *testing.T, st baton.Store) {
-		open := make(chan struct{})
-		close(open)
-		desk := &quickDesk{ref: func(r baton.OpenRequest) string { return "chat\x00" + r.HandoffID }, missed: open}
+		desk := &quickDesk{ref: func(r baton.OpenRequest) string { return "chat\x00" + r.HandoffID }}
 		s := newStackOn(t, st, func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }, nil)
 		h := s.create(t, "c")
 		s.drain(t)

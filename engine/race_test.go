@@ -166,7 +166,8 @@ func TestRaceClaim(t *testing.T) {
 }
 
 // quickDesk opens a handoff only once the test has seen an agent's event miss
-// it: the agent answered before the open call returned.
+// it (missed is closed): the agent answered before the open call returned.
+// A nil missed opens at once; a nil ref uses the handoff id as the desk's.
 type quickDesk struct {
 	ref    func(baton.OpenRequest) string
 	missed <-chan struct{}
@@ -175,9 +176,14 @@ type quickDesk struct {
 func (d *quickDesk) Capabilities() baton.Capabilities { return baton.Capabilities{} }
 func (d *quickDesk) Check(context.Context) error      { return nil }
 func (d *quickDesk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, error) {
-	select {
-	case <-d.missed:
-	case <-ctx.Done():
+	if d.missed != nil {
+		select {
+		case <-d.missed:
+		case <-ctx.Done():
+		}
+	}
+	if d.ref == nil {
+		return baton.Handle{Ref: r.HandoffID}, nil
 	}
 	return baton.Handle{Ref: d.ref(r)}, nil
 }
