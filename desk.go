@@ -162,3 +162,26 @@ func (e *DeskError) Unwrap() error { return e.Err }
 
 // ErrForged is returned (wrapped) by Desk.Inbound when a request fails verification.
 var ErrForged = &Error{Code: EUNAUTHORIZED, Message: "inbound request failed verification"}
+
+// Desks gives the adapter of a configured desk. The desk registry
+// implements it: it builds each desk once and keeps it while the desk's
+// kind and settings stay the same.
+type Desks interface {
+	Desk(DeskConfig) (Desk, error)
+}
+
+// Observer receives measurements; the metrics package implements it.
+// Every method may be called from several goroutines.
+type Observer interface {
+	Delivery(target string, ok bool)                             // one delivery attempt to "desk" or "bot"
+	DeskCall(kind DeskKind, op string, d time.Duration, ok bool) // one call into a desk
+	Waited(d time.Duration)                                      // a handoff went from queued to active after d
+	Ended(reason EndReason)                                      // a handoff ended
+}
+
+// DesksFunc builds desk adapters with a plain function, building each anew:
+// a baton.Desks for tests and tools.
+type DesksFunc func(DeskConfig) (Desk, error)
+
+// Desk implements Desks.
+func (f DesksFunc) Desk(dc DeskConfig) (Desk, error) { return f(dc) }

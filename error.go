@@ -21,13 +21,18 @@ const (
 	EINTERNAL     = "internal"        // a bug or an unexpected failure (500)
 )
 
-// Error is a domain error: a code for machines, a message for people and, when
-// one input field is at fault, that field's JSON path (for example "customer.email").
+// Error is a domain error: a code for machines, a message for people, when
+// one input field is at fault that field's JSON path (for example
+// "customer.email"), and the error that caused it, if any.
 type Error struct {
 	Code    string
 	Field   string
 	Message string
+	Err     error
 }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Error implements the error interface.
 func (e *Error) Error() string {
@@ -37,9 +42,11 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.Code, e.Message)
 }
 
-// Errorf returns an *Error with the given code and a formatted message.
+// Errorf returns an *Error with the given code and a formatted message. A %w
+// verb in format keeps its error as the cause, as fmt.Errorf does.
 func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	err := fmt.Errorf(format, args...)
+	return &Error{Code: code, Message: err.Error(), Err: errors.Unwrap(err)}
 }
 
 // FieldErrorf returns an EINVALID *Error naming the offending field.

@@ -32,3 +32,184 @@ type Event struct {
 	Data           json.RawMessage
 	CreatedAt      time.Time
 }
+
+// Envelope is the JSON body of every event delivered to a bot.
+type Envelope struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	Seq       int64           `json:"seq"`
+	Timestamp time.Time       `json:"timestamp"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// Envelope returns the wire form of ev.
+func (ev Event) Envelope() Envelope {
+	return Envelope{ID: ev.ID, Type: ev.Type, Seq: ev.Seq, Timestamp: ev.CreatedAt, Data: ev.Data}
+}
+
+// Subject is what every event's data says it is about: the conversation,
+// by the bot's id for it, at an epoch and, for handoff events, the handoff
+// and its state.
+type Subject struct {
+	HandoffID      string `json:"handoff_id,omitempty"`
+	State          State  `json:"state,omitempty"`
+	ConversationID string `json:"conversation_id"`
+	Epoch          int64  `json:"epoch"`
+}
+
+// About returns s: every event's data says what it is about.
+func (s Subject) About() Subject { return s }
+
+// Subject says what h's events are about: h as it is now.
+func (h Handoff) Subject() Subject {
+	return Subject{HandoffID: h.ID, State: h.State, ConversationID: h.ExternalID, Epoch: h.Epoch}
+}
+
+// EventData is the data of one type of event.
+type EventData interface {
+	// EventType is the type of the event this data belongs to.
+	EventType() string
+	// About is what the event is about.
+	About() Subject
+	about(Subject) EventData
+}
+
+// event returns d about h as it is now.
+func (h Handoff) event(d EventData) EventData { return d.about(h.Subject()) }
+
+// NewEvent returns the event telling a bot d. The caller gives it its id,
+// workspace, bot and time.
+func NewEvent(d EventData) (Event, error) {
+	body, err := json.Marshal(d)
+	if err != nil {
+		return Event{}, err
+	}
+	s := d.About()
+	return Event{Type: d.EventType(), HandoffID: s.HandoffID, ConversationID: s.ConversationID, Epoch: s.Epoch, Data: body}, nil
+}
+
+// QueuedData is the data of handoff.queued: the desk has the handoff.
+type QueuedData struct {
+	Subject
+	DeskID string `json:"desk_id"`
+	// WaitTimeoutSeconds is how long until the bot hears of a wait with no
+	// agent reply; absent for seat transfers, which wait under the desk's rules.
+	WaitTimeoutSeconds *int64    `json:"wait_timeout_seconds,omitempty"`
+	Decision           *Decision `json:"decision,omitempty"` // seat transfers: the group chosen and why
+}
+
+// AgentJoinedData is the data of handoff.agent_joined.
+type AgentJoinedData struct {
+	Subject
+	Agent Agent  `json:"agent"`
+	Name  string `json:"name"`
+}
+
+// AgentMessageData is the data of handoff.agent_message: relay it to the customer.
+type AgentMessageData struct {
+	Subject
+	MessageID   string       `json:"message_id"`
+	Text        string       `json:"text"`
+	Attachments []Attachment `json:"attachments"`
+	Agent       Agent        `json:"agent"`
+}
+
+// WaitTimeoutData is the data of handoff.wait_timeout: nobody has answered yet;
+// the bot chooses to keep waiting or end within the grace.
+type WaitTimeoutData struct {
+	Subject
+	WaitedSeconds int64    `json:"waited_seconds"`
+	Choices       []string `json:"choices"`
+	GraceSeconds  int64    `json:"grace_seconds"`
+}
+
+// EndedData is the data of handoff.ended: the bot owns the conversation again.
+type EndedData struct {
+	Subject
+	Reason  EndReason `json:"reason"`
+	Summary Summary   `json:"summary"`
+}
+
+// CustomerMessageData is the data of conversation.customer_message (seat desks).
+type CustomerMessageData struct {
+	Subject
+	MessageID   string       `json:"message_id"`
+	Text        string       `json:"text"`
+	Attachments []Attachment `json:"attachments"`
+	Customer    Customer     `json:"customer"`
+}
+
+// ClosedData is the data of conversation.closed (seat desks): who closed the chat.
+type ClosedData struct {
+	Subject
+	By DeskEventType `json:"by"`
+}
+
+// EventType implements EventData.
+func (QueuedData) EventType() string          { return EventQueued }
+func (AgentJoinedData) EventType() string     { return EventAgentJoined }
+func (AgentMessageData) EventType() string    { return EventAgentMessage }
+func (WaitTimeoutData) EventType() string     { return EventWaitTimeout }
+func (EndedData) EventType() string           { return EventEnded }
+func (CustomerMessageData) EventType() string { return EventCustomerMessage }
+func (ClosedData) EventType() string          { return EventClosed }
+
+func (d QueuedData) about(s Subject) EventData          { d.Subject = s; return d }
+func (d AgentJoinedData) about(s Subject) EventData     { d.Subject = s; return d }
+func (d AgentMessageData) about(s Subject) EventData    { d.Subject = s; return d }
+func (d WaitTimeoutData) about(s Subject) EventData     { d.Subject = s; return d }
+func (d EndedData) about(s Subject) EventData           { d.Subject = s; return d }
+func (d CustomerMessageData) about(s Subject) EventData { d.Subject = s; return d }
+func (d ClosedData) about(s Subject) EventData          { d.Subject = s; return d }
+
+// Summary describes a human segment for the bot taking the conversation back.
+type Summary struct {
+	Agent            Agent  `json:"agent"`
+	CustomerMessages int    `json:"customer_messages"`
+	AgentMessages    int    `json:"agent_messages"`
+	Transcript       []Line `json:"transcript"` // the last 20 messages since the agent's first reply
+	WaitedSeconds    *int64 `json:"waited_seconds,omitempty"`
+	SessionSeconds   *int64 `json:"session_seconds,omitempty"`
+}
+
+// Line is one message of a summary's transcript.
+type Line struct {
+	Author Author `json:"author"`
+	Text   string `json:"text"`
+}
+
+// Summarize describes h's human segment from its messages. The brief given
+// to the desk (history and question) is not part of it, nor are late
+// agent messages.
+func Summarize(h Handoff, msgs []Message) Summary {
+	s := Summary{Agent: h.Agent, Transcript: []Line{}}
+	for _, m := range msgs {
+		if m.Late || !(m.Author == ByAgent || m.CreatedAt.After(h.CreatedAt)) {
+			continue
+		}
+		switch m.Author {
+		case ByAgent:
+			s.AgentMessages++
+		case ByCustomer:
+			s.CustomerMessages++
+		}
+		if !h.ActiveAt.IsZero() && !m.CreatedAt.Before(h.ActiveAt) {
+			s.Transcript = append(s.Transcript, Line{Author: m.Author, Text: m.Text})
+		}
+	}
+	if len(s.Transcript) > 20 {
+		s.Transcript = s.Transcript[len(s.Transcript)-20:]
+	}
+	seconds := func(d time.Duration) *int64 { n := int64(d.Seconds()); return &n }
+	if !h.QueuedAt.IsZero() {
+		end := h.EndedAt
+		if !h.ActiveAt.IsZero() {
+			end = h.ActiveAt
+		}
+		s.WaitedSeconds = seconds(end.Sub(h.QueuedAt))
+	}
+	if !h.ActiveAt.IsZero() {
+		s.SessionSeconds = seconds(h.EndedAt.Sub(h.ActiveAt))
+	}
+	return s
+}

@@ -109,26 +109,12 @@ type Tx interface {
 	PutIdempotency(r Idempotency) error
 }
 
-// Job is durable work: a delivery to a desk or a bot, or a timer.
-type Job struct {
-	ID        int64
-	Kind      string
-	Lane      string // jobs sharing a lane run one at a time, oldest first; "" = no order
-	Key       string // unique when set; PutJob with an existing key reschedules
-	HandoffID string
-	RunAt     time.Time
-	Attempts  int
-	Payload   []byte
-	LastError string
-	CreatedAt time.Time
-}
-
 // Idempotency remembers the outcome of a POST made with an Idempotency-Key.
 type Idempotency struct {
 	WorkspaceID string
 	Key         string
 	Request     string // a hash of method, path and body
-	Ref         string // the id of what the request created or changed
+	Result      string // the id of what the request created or changed
 	Status      int
 	CreatedAt   time.Time
 }

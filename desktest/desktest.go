@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
 )
 
 // Stack tells a harness about the Baton under test.
@@ -43,8 +42,9 @@ type Stack struct {
 type Desk struct {
 	Kind     baton.DeskKind
 	Settings map[string]string
-	// Factory builds the adapter, as the engine is given it in production.
-	Factory engine.DeskFactory
+	// Factory builds the adapter; the suite registers it as the desk's
+	// kind, so it is built once per settings as in production.
+	Factory func(baton.DeskConfig) (baton.Desk, error)
 	// Seed, when set, stores records the desk needs (inbox agents) in the
 	// transaction that stores the desk.
 	Seed func(tx baton.Tx) error

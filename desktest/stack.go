@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
-	"github.com/batonhq/baton/httpapi"
-	"github.com/batonhq/baton/inbox"
+	"github.com/batonhq/baton/app"
+	"github.com/batonhq/baton/outbox"
+	"github.com/batonhq/baton/registry"
 	"github.com/batonhq/baton/sqlite"
 	"github.com/batonhq/baton/webhook"
 )
@@ -69,7 +69,7 @@ func boot(t *testing.T, h Harness, pol *baton.Policy) *stack {
 	// The API's address is known before it serves, so the harness can point
 	// its desk's inbound calls at it.
 	srv := httptest.NewUnstartedServer(nil)
-	s := &stack{h: h, url: "http://" + srv.Listener.Addr().String(), apiKey: "bk_" + engine.NewID("desktest"),
+	s := &stack{h: h, url: "http://" + srv.Listener.Addr().String(), apiKey: "bk_" + baton.NewID("desktest"),
 		client: &http.Client{Timeout: 10 * time.Second}, hooks: hooks}
 	s.desk = h.Desk(t, Stack{BaseURL: s.url, WorkspaceID: workspaceID, DeskID: deskID})
 	if s.desk.Factory == nil {
@@ -80,7 +80,7 @@ func boot(t *testing.T, h Harness, pol *baton.Policy) *stack {
 		if err := tx.CreateWorkspace(baton.Workspace{ID: workspaceID, Name: "Desk conformance", CreatedAt: time.Now()}); err != nil {
 			return err
 		}
-		if err := tx.PutAPIKey(baton.APIKey{Hash: engine.HashKey(s.apiKey), WorkspaceID: workspaceID, Name: "suite", CreatedAt: time.Now()}); err != nil {
+		if err := tx.PutAPIKey(baton.APIKey{Hash: baton.HashKey(s.apiKey), WorkspaceID: workspaceID, Name: "suite", CreatedAt: time.Now()}); err != nil {
 			return err
 		}
 		dc := baton.DeskConfig{ID: deskID, WorkspaceID: workspaceID, Name: "Desk under test", Kind: s.desk.Kind,
@@ -101,14 +101,16 @@ func boot(t *testing.T, h Harness, pol *baton.Policy) *stack {
 	}
 
 	ms := time.Millisecond
-	eng := engine.New(st, s.desk.Factory, log, nil, engine.Config{
+	desks := registry.New(registry.Params{Kinds: []registry.Kind{{Name: s.desk.Kind,
+		Build: func(dc baton.DeskConfig, _ *http.Client) (baton.Desk, error) { return s.desk.Factory(dc) }}}})
+	a := app.New(app.Params{Store: st, Log: log, Desks: desks, Worker: outbox.Config{
 		Poll:         10 * ms,
 		BotSchedule:  []time.Duration{0, 10 * ms, 50 * ms, 100 * ms, 250 * ms, 500 * ms, time.Second, time.Second},
 		DeskSchedule: []time.Duration{10 * ms, 50 * ms, 100 * ms, 250 * ms, 500 * ms, time.Second, time.Second},
 		Lease:        10 * time.Second,
 		Client:       webhook.NewClient(5 * time.Second),
-	})
-	srv.Config.Handler = httpapi.NewServer(log, eng, inbox.Agents{Engine: eng}, nil, nil)
+	}})
+	srv.Config.Handler = a.Handler
 	srv.Start()
 	t.Cleanup(srv.Close)
 
@@ -116,7 +118,7 @@ func boot(t *testing.T, h Harness, pol *baton.Policy) *stack {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		eng.Run(runCtx)
+		a.Run(runCtx)
 	}()
 	t.Cleanup(func() { stop(); <-done })
 	return s
@@ -295,7 +297,7 @@ const (
 	question       = "Where is my parcel? It is a week late."
 )
 
-var history = []engine.Turn{
+var history = []baton.Turn{
 	{Author: baton.ByCustomer, Text: "Hi, my order has not arrived"},
 	{Author: baton.ByBot, Text: "Sorry to hear that! What is the order number?"},
 	{Author: baton.ByCustomer, Text: "#1234"},

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/inbox"
+	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/postgres"
 	"github.com/batonhq/baton/postgres/pgtest"
 	"github.com/batonhq/baton/webhook"
@@ -37,7 +37,7 @@ func TestPostgresInstancesFireOnce(t *testing.T) {
 			w.WriteHeader(400)
 			return
 		}
-		var env engine.Envelope
+		var env baton.Envelope
 		json.Unmarshal(body, &env)
 		mu.Lock()
 		got[env.ID]++
@@ -45,7 +45,7 @@ func TestPostgresInstancesFireOnce(t *testing.T) {
 	}))
 	defer bot.Close()
 
-	var engines []*engine.Engine
+	var engines []node
 	for i := range 3 {
 		st, err := postgres.Open(ctx, url, testKey)
 		if err != nil {
@@ -53,7 +53,7 @@ func TestPostgresInstancesFireOnce(t *testing.T) {
 		}
 		defer st.Close()
 		factory := func(d baton.DeskConfig) (baton.Desk, error) { return inbox.New(d) }
-		eng := engine.New(st, factory, nil, nil, engine.Config{Poll: 50 * time.Millisecond})
+		eng := newNode(st, factory, outbox.Config{Poll: 50 * time.Millisecond})
 		engines = append(engines, eng)
 		if i == 0 {
 			err := st.Tx(ctx, func(tx baton.Tx) error {
@@ -79,7 +79,7 @@ func TestPostgresInstancesFireOnce(t *testing.T) {
 	const n = 30
 	var ids []string
 	for i := range n {
-		h, _, err := engines[i%3].CreateHandoff(ctx, "ws", engine.CreateRequest{
+		h, _, err := engines[i%3].CreateHandoff(ctx, "ws", baton.CreateRequest{
 			ConversationID: fmt.Sprint("c", i), Customer: baton.Customer{ID: fmt.Sprint("u", i)}, Question: "help"})
 		if err != nil {
 			t.Fatal(err)

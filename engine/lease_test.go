@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/inbox"
+	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/webhook"
 )
 
@@ -70,15 +70,15 @@ func TestLeaseHeartbeat(t *testing.T) {
 			b := &hangDesk{entered: make(chan string, 10), release: make(chan struct{})}
 			close(b.release)
 			s := newStackOn(t, st, func(baton.DeskConfig) (baton.Desk, error) { return a, nil }, nil)
-			engA := engine.New(st, func(baton.DeskConfig) (baton.Desk, error) { return a, nil }, nil, nil, engine.Config{Lease: lease, Poll: poll})
-			engB := engine.New(st.Store, func(baton.DeskConfig) (baton.Desk, error) { return b, nil }, nil, nil, engine.Config{Lease: lease, Poll: poll})
+			engA := newNode(st, func(baton.DeskConfig) (baton.Desk, error) { return a, nil }, outbox.Config{Lease: lease, Poll: poll})
+			engB := newNode(st.Store, func(baton.DeskConfig) (baton.Desk, error) { return b, nil }, outbox.Config{Lease: lease, Poll: poll})
 			var wg sync.WaitGroup
 			defer wg.Wait()
 			defer cancel()
 			defer close(a.release)
 			wg.Go(func() { engA.Run(ctx) })
 
-			h, _, err := engA.CreateHandoff(ctx, s.ws, engine.CreateRequest{ConversationID: "c", Customer: baton.Customer{ID: "u"}, Question: "hi"})
+			h, _, err := engA.CreateHandoff(ctx, s.ws, baton.CreateRequest{ConversationID: "c", Customer: baton.Customer{ID: "u"}, Question: "hi"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -156,8 +156,7 @@ func TestWaitGraceAfterDelivery(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			s.eng = engine.New(st, func(d baton.DeskConfig) (baton.Desk, error) { return inbox.New(d) }, nil, nil,
-				engine.Config{Client: &http.Client{Transport: bot}, BotSchedule: everyTenSeconds()})
+			s.eng = newNode(st, func(d baton.DeskConfig) (baton.Desk, error) { return inbox.New(d) }, outbox.Config{Client: &http.Client{Transport: bot}, BotSchedule: everyTenSeconds()})
 			var wg sync.WaitGroup
 			defer wg.Wait()
 			defer cancel()

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/sqlite"
 )
 
@@ -38,7 +38,7 @@ func TestEventWhileOpening(t *testing.T) {
 	}
 	defer st.Close()
 	desk := &slowDesk{release: make(chan struct{})}
-	eng := engine.New(st, func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }, nil, nil, engine.Config{})
+	eng := newNode(st, func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }, outbox.Config{})
 	dc := baton.DeskConfig{ID: "d", WorkspaceID: "ws", Kind: baton.KindLiveChat}
 	err = st.Tx(ctx, func(tx baton.Tx) error {
 		if err := tx.CreateWorkspace(baton.Workspace{ID: "ws"}); err != nil {
@@ -52,7 +52,7 @@ func TestEventWhileOpening(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _, err := eng.CreateHandoff(ctx, "ws", engine.CreateRequest{ConversationID: "c", Customer: baton.Customer{ID: "u"}, Question: "hi"})
+	h, _, err := eng.CreateHandoff(ctx, "ws", baton.CreateRequest{ConversationID: "c", Customer: baton.Customer{ID: "u"}, Question: "hi"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/outbox"
 )
 
 // downDesk answers every send with an outage (a 503 asking to wait
@@ -108,7 +108,7 @@ func TestRetryAfterGivesUp(t *testing.T) {
 			desk.down.Store(true)
 			s := newStackOn(t, st, func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }, nil)
 			schedule := []time.Duration{0, time.Minute, time.Minute}
-			s.eng = engine.New(st, func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }, nil, nil, engine.Config{DeskSchedule: schedule})
+			s.eng = newNode(st, func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }, outbox.Config{DeskSchedule: schedule})
 			var wg sync.WaitGroup
 			defer wg.Wait()
 			defer cancel()

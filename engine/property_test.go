@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
 	"pgregory.net/rapid"
 )
 
@@ -85,7 +84,7 @@ func (m *model) pickOpen(t *rapid.T) baton.Handoff {
 func (m *model) create(t *rapid.T) {
 	conv := rapid.SampledFrom(convs).Draw(t, "conv")
 	_, had := m.open(t, conv)
-	h, _, err := m.s.eng.CreateHandoff(m.ctx(), m.s.ws, engine.CreateRequest{ConversationID: conv, Customer: baton.Customer{ID: conv}, Question: "human please"})
+	h, _, err := m.s.eng.CreateHandoff(m.ctx(), m.s.ws, baton.CreateRequest{ConversationID: conv, Customer: baton.Customer{ID: conv}, Question: "human please"})
 	if had {
 		if baton.ErrorCode(err) != baton.ECONFLICT {
 			t.Fatalf("second open handoff on %s: err %v", conv, err)
@@ -153,7 +152,7 @@ func (m *model) end(t *rapid.T) {
 
 func (m *model) claim(t *rapid.T) {
 	h := m.pickOpen(t)
-	_, err := m.s.agents.Claim(m.ctx(), m.s.ana, h.ID)
+	_, err := m.s.eng.Claim(m.ctx(), m.s.ana, h.ID)
 	if (h.State == baton.Requested) != (err != nil) {
 		t.Fatalf("claim in %s: %v", h.State, err)
 	}
@@ -161,7 +160,7 @@ func (m *model) claim(t *rapid.T) {
 
 func (m *model) agentReply(t *rapid.T) {
 	h := m.pickOpen(t)
-	_, err := m.s.agents.Reply(m.ctx(), m.s.ana, h.ID, engine.NewID("r"), "agent says", nil)
+	_, err := m.s.eng.Reply(m.ctx(), m.s.ana, h.ID, "agent says", nil)
 	if (h.State == baton.Requested) != (err != nil) {
 		t.Fatalf("reply in %s: %v", h.State, err)
 	}
@@ -169,7 +168,7 @@ func (m *model) agentReply(t *rapid.T) {
 
 func (m *model) agentClose(t *rapid.T) {
 	h := m.pickOpen(t)
-	_, err := m.s.agents.End(m.ctx(), m.s.ana, h.ID)
+	_, err := m.s.eng.EndByAgent(m.ctx(), m.s.ana, h.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +194,7 @@ func (m *model) lateDeskEvent(t *rapid.T) {
 		t.Fatal(err)
 	}
 	before := len(m.s.events(t))
-	err = m.s.eng.ApplyDeskEvent(m.ctx(), d, baton.DeskEvent{ID: engine.NewID("late"), Ref: h.DeskRef, Type: baton.DeskAgentMessage, Text: "too late"})
+	err = m.s.eng.ApplyDeskEvent(m.ctx(), d, baton.DeskEvent{ID: baton.NewID("late"), Ref: h.DeskRef, Type: baton.DeskAgentMessage, Text: "too late"})
 	if err != nil {
 		t.Fatal(err)
 	}

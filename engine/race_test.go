@@ -83,7 +83,7 @@ func TestRaceIdempotencyKey(t *testing.T) {
 			conv := fmt.Sprint("conv-", round)
 			kctx := engine.WithIdempotency(ctx, "create-"+conv, "same request")
 			hs, errs := together(4, func(int) (baton.Handoff, error) {
-				h, _, err := s.eng.CreateHandoff(kctx, s.ws, engine.CreateRequest{ConversationID: conv, Customer: baton.Customer{ID: "c"}, Question: "a person please"})
+				h, _, err := s.eng.CreateHandoff(kctx, s.ws, baton.CreateRequest{ConversationID: conv, Customer: baton.Customer{ID: "c"}, Question: "a person please"})
 				return h, err
 			})
 			for i := range hs {
@@ -128,7 +128,7 @@ func TestRaceClaim(t *testing.T) {
 	eachStore(t, func(t *testing.T, st baton.Store) {
 		s := newStackOn(t, st, nil, nil)
 		ctx := context.Background()
-		ben := baton.InboxAgent{ID: "ben", WorkspaceID: s.ws, DeskID: s.desk, Name: "Ben", KeyHash: engine.HashKey("ben-key")}
+		ben := baton.InboxAgent{ID: "ben", WorkspaceID: s.ws, DeskID: s.desk, Name: "Ben", KeyHash: baton.HashKey("ben-key")}
 		if err := st.Tx(ctx, func(tx baton.Tx) error { return tx.PutInboxAgent(ben) }); err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +136,7 @@ func TestRaceClaim(t *testing.T) {
 		for round := range 20 {
 			h := s.create(t, fmt.Sprint("claim-", round))
 			s.drain(t)
-			_, errs := together(2, func(i int) (baton.Handoff, error) { return s.agents.Claim(ctx, agents[i], h.ID) })
+			_, errs := together(2, func(i int) (baton.Handoff, error) { return s.eng.Claim(ctx, agents[i], h.ID) })
 			won := -1
 			for i, err := range errs {
 				switch {
@@ -155,10 +155,10 @@ func TestRaceClaim(t *testing.T) {
 				t.Fatalf("round %d: held by %q, want the winner %q", round, got.Agent.ID, agents[won].ID)
 			}
 			loser := agents[1-won]
-			if _, err := s.agents.Reply(ctx, loser, h.ID, fmt.Sprint("r", round), "me too", nil); baton.ErrorCode(err) != baton.ECONFLICT {
+			if _, err := s.eng.Reply(ctx, loser, h.ID, "me too", nil); baton.ErrorCode(err) != baton.ECONFLICT {
 				t.Fatalf("round %d: the loser's reply: %v, want a conflict", round, err)
 			}
-			if _, err := s.agents.End(ctx, loser, h.ID); baton.ErrorCode(err) != baton.ECONFLICT {
+			if _, err := s.eng.EndByAgent(ctx, loser, h.ID); baton.ErrorCode(err) != baton.ECONFLICT {
 				t.Fatalf("round %d: the loser's end: %v, want a conflict", round, err)
 			}
 		}
@@ -318,14 +318,14 @@ func TestRaceReplyAndEnd(t *testing.T) {
 		for round := range 15 {
 			h := s.create(t, fmt.Sprint("end-", round))
 			s.drain(t)
-			if _, err := s.agents.Claim(ctx, s.ana, h.ID); err != nil {
+			if _, err := s.eng.Claim(ctx, s.ana, h.ID); err != nil {
 				t.Fatal(err)
 			}
 			text := fmt.Sprint("racing the end ", round)
 			var replyErr error
 			together(2, func(i int) (struct{}, error) {
 				if i == 0 {
-					_, replyErr = s.agents.Reply(ctx, s.ana, h.ID, fmt.Sprint("r", round), text, nil)
+					_, replyErr = s.eng.Reply(ctx, s.ana, h.ID, text, nil)
 					return struct{}{}, nil
 				}
 				_, err := s.eng.End(ctx, s.ws, h.ID, baton.CustomerClosed)

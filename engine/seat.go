@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -14,15 +13,6 @@ import (
 // the customer's messages go to the bot as conversation.customer_message
 // events; the bot's fenced bot-messages are posted into the chat; a transfer
 // to humans is a handoff that the desk's router places in a group.
-
-// Job kinds of seat desks.
-const (
-	jobReply    = "seat.reply"
-	jobTransfer = "seat.transfer"
-)
-
-// seatLane orders the bot's replies in one chat.
-func seatLane(conversationID string) string { return "seat:" + conversationID }
 
 // seatBot is the bot whose channel the seat desk is.
 func seatBot(tx baton.Tx, dc baton.DeskConfig) (baton.Bot, error) {
@@ -38,8 +28,13 @@ func seatBot(tx baton.Tx, dc baton.DeskConfig) (baton.Bot, error) {
 	return baton.Bot{}, baton.Errorf(baton.ENOTFOUND, "no bot answers through seat desk %s", dc.ID)
 }
 
+// chatSubject is what a seat chat's events are about when no handoff holds it.
+func chatSubject(c baton.Conversation) baton.Subject {
+	return baton.Subject{ConversationID: c.ExternalID, Epoch: c.Epoch}
+}
+
 // seatEvent applies one verified event of a seat desk.
-func (e *Engine) seatEvent(tx baton.Tx, dc baton.DeskConfig, ev baton.DeskEvent) error {
+func (e *Engine) seatEvent(tx *wtx, dc baton.DeskConfig, ev baton.DeskEvent) error {
 	bot, err := seatBot(tx, dc)
 	if baton.ErrorCode(err) == baton.ENOTFOUND {
 		e.log.Warn("seat desk event ignored: no bot uses the desk", "desk", dc.ID, "type", ev.Type)
@@ -54,7 +49,7 @@ func (e *Engine) seatEvent(tx baton.Tx, dc baton.DeskConfig, ev baton.DeskEvent)
 		// customer wrote to the seat are the bot's.
 		return nil
 	} else if baton.ErrorCode(err) == baton.ENOTFOUND {
-		c = baton.Conversation{ID: NewID("cv"), WorkspaceID: dc.WorkspaceID, BotID: bot.ID, ExternalID: ev.Ref, Owner: baton.OwnerBot, UpdatedAt: t}
+		c = baton.Conversation{ID: baton.NewID("cv"), WorkspaceID: dc.WorkspaceID, BotID: bot.ID, ExternalID: ev.Ref, Owner: baton.OwnerBot, UpdatedAt: t}
 	} else if err != nil {
 		return err
 	}
@@ -64,64 +59,69 @@ func (e *Engine) seatEvent(tx baton.Tx, dc baton.DeskConfig, ev baton.DeskEvent)
 	if err := tx.PutConversation(c); err != nil {
 		return err
 	}
-	pol := policyFor(bot, dc)
-	var h baton.Handoff
+	l := held{c: c, pol: policyFor(bot, dc)}
 	if c.HandoffID != "" {
-		if h, err = tx.Handoff(c.WorkspaceID, c.HandoffID); err != nil {
+		if l.h, err = tx.Handoff(c.WorkspaceID, c.HandoffID); err != nil {
 			return err
 		}
 	}
-	held := c.HandoffID != "" && h.Open()
+	holding := c.HandoffID != "" && l.h.Open()
 	switch ev.Type {
 	case baton.DeskCustomerMessage:
-		m := baton.Message{ID: NewID("msg"), ConversationID: c.ID, Author: baton.ByCustomer, Text: ev.Text,
+		m := baton.Message{ID: baton.NewID("msg"), ConversationID: c.ID, Author: baton.ByCustomer, Text: ev.Text,
 			Attachments: ev.Attachments, Epoch: c.Epoch, CreatedAt: t}
-		if held {
+		if holding {
 			// A human holds the chat and reads the customer in the desk.
-			m.HandoffID = h.ID
+			m.HandoffID = l.h.ID
 			if err := tx.AddMessage(&m); err != nil {
 				return err
 			}
-			h.LastCustomerAt, h.LastMessageAt = t, t
-			return tx.PutHandoff(h)
+			l.h.LastCustomerAt, l.h.LastMessageAt = t, t
+			return tx.PutHandoff(l.h)
 		}
 		if err := tx.AddMessage(&m); err != nil {
 			return err
 		}
-		if err := e.tell(tx, c.WorkspaceID, bot.ID, c.ID, c.ExternalID, "", c.Epoch, baton.EventCustomerMessage, map[string]any{
-			"message_id": m.ID, "text": m.Text, "attachments": attachmentsOrEmpty(m.Attachments), "customer": c.Customer}); err != nil {
+		atts := m.Attachments
+		if atts == nil {
+			atts = []baton.Attachment{}
+		}
+		if err := e.tell(tx, c.WorkspaceID, bot.ID, c.ID, baton.CustomerMessageData{Subject: chatSubject(c),
+			MessageID: m.ID, Text: m.Text, Attachments: atts, Customer: c.Customer}); err != nil {
 			return err
 		}
-		if trigger := customerTrigger(pol.Transfer, ev.Text); trigger != "" {
-			return e.transfer(tx, bot, dc, &c, pol, trigger, "")
+		if trigger := customerTrigger(l.pol.Transfer, ev.Text); trigger != "" {
+			return e.transfer(tx, bot, dc, &l.c, l.pol, trigger, "")
 		}
 		return nil
 	case baton.DeskAgentMessage, baton.DeskAgentJoined, baton.DeskTransferred:
-		if !held {
+		if !holding {
 			// A person took the chat without Baton: the bot stops answering.
-			h = baton.Handoff{ID: NewID("ho"), WorkspaceID: c.WorkspaceID, ConversationID: c.ID, ExternalID: c.ExternalID, BotID: bot.ID,
-				DeskID: dc.ID, State: baton.Requested, DeskRef: ev.Ref, Decision: &baton.Decision{Trigger: "agent", Reason: "a person in the desk took the chat"},
+			l.h = baton.Handoff{ID: baton.NewID("ho"), WorkspaceID: c.WorkspaceID, ConversationID: c.ID, ExternalID: c.ExternalID, BotID: bot.ID,
+				DeskID: dc.ID, State: baton.Requested, Decision: &baton.Decision{Trigger: "agent", Reason: "a person in the desk took the chat"},
 				CreatedAt: t, LastMessageAt: t}
-			c.Owner, c.Epoch, c.HandoffID, c.UpdatedAt = baton.OwnerHuman, c.Epoch+1, h.ID, t
-			h.Epoch = c.Epoch
-			if err := tx.PutConversation(c); err != nil {
+			eff, err := l.h.Request(&l.c, "", t, t)
+			if err != nil {
 				return err
 			}
-			if err := e.queue(tx, &h, pol, ev.Ref); err != nil {
+			if err := e.save(tx, &l.c, &l.h, l.pol, eff); err != nil {
+				return err
+			}
+			if err := e.queue(tx, &l, ev.Ref); err != nil {
 				return err
 			}
 		}
-		return e.apply(tx, &h, &c, pol, ev)
+		return e.apply(tx, &l, ev)
 	case baton.DeskSeatReturned:
-		if held {
-			return e.end(tx, &h, &c, baton.Transferred, false)
+		if holding {
+			return e.end(tx, &l, baton.Transferred, false)
 		}
 		return nil
 	case baton.DeskAgentClosed, baton.DeskCustomerClosed:
-		if held {
-			return e.apply(tx, &h, &c, pol, ev)
+		if holding {
+			return e.apply(tx, &l, ev)
 		}
-		return e.tell(tx, c.WorkspaceID, bot.ID, c.ID, c.ExternalID, "", c.Epoch, baton.EventClosed, map[string]any{"by": ev.Type})
+		return e.tell(tx, c.WorkspaceID, bot.ID, c.ID, baton.ClosedData{Subject: chatSubject(c), By: ev.Type})
 	}
 	return baton.Errorf(baton.EINVALID, "unknown desk event type %q", ev.Type)
 }
@@ -169,24 +169,31 @@ func containsWord(s, phrase string) bool {
 
 func isLetter(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
 
+// seatDesk reads the bot's desk and reports whether it is a seat.
+func (e *Engine) seatDesk(tx baton.Tx, bot baton.Bot) (baton.DeskConfig, bool, error) {
+	dc, err := tx.Desk(bot.WorkspaceID, bot.DeskID)
+	if err != nil {
+		return dc, false, err
+	}
+	desk, err := e.adapter(dc)
+	if err != nil {
+		return dc, false, err
+	}
+	_, ok := desk.(baton.Seat)
+	return dc, ok, nil
+}
+
 // seatReply posts a bot message into its chat when the bot's desk is a seat,
 // and transfers when the bot has answered as many turns as the rules allow.
-func (e *Engine) seatReply(tx baton.Tx, bot baton.Bot, c *baton.Conversation, m baton.Message) error {
+func (e *Engine) seatReply(tx *wtx, bot baton.Bot, c *baton.Conversation, m baton.Message) error {
 	if bot.DeskID == "" {
 		return nil
 	}
-	dc, err := tx.Desk(bot.WorkspaceID, bot.DeskID)
-	if err != nil {
+	dc, seat, err := e.seatDesk(tx, bot)
+	if err != nil || !seat {
 		return err
 	}
-	desk, err := e.desks(dc)
-	if err != nil {
-		return err
-	}
-	if _, ok := desk.(baton.Seat); !ok {
-		return nil
-	}
-	if err := tx.PutJob(baton.Job{Kind: jobReply, Lane: seatLane(c.ID), RunAt: now(), Payload: jobRef(bot.WorkspaceID, "", m.ID)}); err != nil {
+	if err := tx.PutJob(baton.ReplyJob(bot.WorkspaceID, m)); err != nil {
 		return err
 	}
 	pol := policyFor(bot, dc)
@@ -210,39 +217,36 @@ func (e *Engine) seatReply(tx baton.Tx, bot baton.Bot, c *baton.Conversation, m 
 
 // transfer starts handing a seat chat to humans: ownership moves now, the
 // desk transfer runs as a job (after the rules' delay).
-func (e *Engine) transfer(tx baton.Tx, bot baton.Bot, dc baton.DeskConfig, c *baton.Conversation, pol baton.Policy, trigger, hint string) error {
-	if c.HandoffID != "" {
-		return &baton.Error{Code: baton.ECONFLICT, Field: "conversation_id", Message: "the conversation is already held by a person: handoff " + c.HandoffID}
-	}
+func (e *Engine) transfer(tx *wtx, bot baton.Bot, dc baton.DeskConfig, c *baton.Conversation, pol baton.Policy, trigger, hint string) error {
 	t := now()
-	h := baton.Handoff{ID: NewID("ho"), WorkspaceID: c.WorkspaceID, ConversationID: c.ID, ExternalID: c.ExternalID, BotID: bot.ID,
+	h := baton.Handoff{ID: baton.NewID("ho"), WorkspaceID: c.WorkspaceID, ConversationID: c.ID, ExternalID: c.ExternalID, BotID: bot.ID,
 		DeskID: dc.ID, State: baton.Requested, DeskRef: c.ExternalID, Routing: hint, Decision: &baton.Decision{Trigger: trigger},
 		CreatedAt: t, LastMessageAt: t, LastCustomerAt: t}
 	var delay time.Duration
 	if pol.Transfer != nil {
 		delay = pol.Transfer.Delay.D()
 	}
-	return e.takeOver(tx, c, &h, pol, jobTransfer, t.Add(delay))
+	eff, err := h.Request(c, baton.JobTransfer, t, t.Add(delay))
+	if err != nil {
+		return err
+	}
+	return e.save(tx, c, &h, pol, eff)
 }
 
 // Transfer asks for a seat chat to go to humans, on the bot's request; the
 // desk's router picks the group (hint, when it names one, wins).
 func (e *Engine) Transfer(ctx context.Context, ws, botID, conversationID, hint string) (baton.Handoff, error) {
 	var h baton.Handoff
-	ref, replay, err := e.write(ctx, ws, func(tx baton.Tx) (string, error) {
+	result, replay, err := e.write(ctx, ws, func(tx *wtx) (string, error) {
 		bot, err := resolveBot(tx, ws, botID)
 		if err != nil {
 			return "", err
 		}
-		dc, err := tx.Desk(ws, bot.DeskID)
+		dc, seat, err := e.seatDesk(tx, bot)
 		if err != nil {
 			return "", err
 		}
-		desk, err := e.desks(dc)
-		if err != nil {
-			return "", err
-		}
-		if _, ok := desk.(baton.Seat); !ok {
+		if !seat {
 			return "", baton.Errorf(baton.ECONFLICT, "the bot's desk %s is not a seat desk: ask for a handoff instead", dc.ID)
 		}
 		pol := policyFor(bot, dc)
@@ -251,7 +255,7 @@ func (e *Engine) Transfer(ctx context.Context, ws, botID, conversationID, hint s
 		}
 		c, err := tx.Conversation(ws, bot.ID, conversationID)
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
-			return "", &baton.Error{Code: baton.ENOTFOUND, Field: "conversation_id", Message: "no chat with this id has reached the bot"}
+			return "", &baton.Error{Code: baton.ENOTFOUND, Field: "conversation_id", Message: "no chat with this id has reached the bot", Err: err}
 		} else if err != nil {
 			return "", err
 		}
@@ -262,132 +266,94 @@ func (e *Engine) Transfer(ctx context.Context, ws, botID, conversationID, hint s
 		return h.ID, err
 	})
 	if err == nil && replay {
-		h, err = e.Handoff(ctx, ws, ref)
+		h, err = e.Handoff(ctx, ws, result)
 	}
 	return h, err
 }
 
-// reply posts one bot message into its chat.
-func (e *Engine) reply(ctx context.Context, r ref) error {
-	var m baton.Message
+// The seat decisions the outbox asks for while it runs jobs.
+
+// Replying is a bot reply for the outbox to post into its chat.
+type Replying struct {
+	Message baton.Message
+	Chat    string // the chat's id in the desk
+	Desk    baton.DeskConfig
+}
+
+// Replying reads the bot reply a job targets; ok is false when it must not
+// go out: the chat changed hands since the bot wrote it.
+func (e *Engine) Replying(ctx context.Context, t baton.Target) (r Replying, ok bool, err error) {
 	var c baton.Conversation
-	var dc baton.DeskConfig
-	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
-		if m, err = tx.Message(r.Message); err != nil {
+	err = e.store.View(ctx, func(tx baton.Tx) (err error) {
+		if r.Message, err = tx.Message(t.Message); err != nil {
 			return err
 		}
-		if c, err = tx.ConversationByID(m.ConversationID); err != nil {
+		if c, err = tx.ConversationByID(r.Message.ConversationID); err != nil {
 			return err
 		}
-		bot, err := tx.Bot(r.WS, c.BotID)
+		bot, err := e.BotConfig(tx, t.Workspace, c.BotID)
 		if err != nil {
 			return err
 		}
-		dc, err = tx.Desk(r.WS, bot.DeskID)
+		r.Desk, err = e.DeskConfig(tx, t.Workspace, bot.DeskID)
 		return err
 	})
 	if err != nil {
-		return err
+		return r, false, err
 	}
-	if c.Epoch != m.Epoch {
+	if c.Epoch != r.Message.Epoch {
 		e.log.Info("bot reply dropped: the chat changed hands before it went out", "conversation", c.ID)
-		return nil
+		return r, false, nil
 	}
-	desk, err := e.desks(dc)
-	if err != nil {
-		return err
-	}
-	seat, ok := desk.(baton.Seat)
-	if !ok {
-		return nil
-	}
-	if err := e.call(ctx, dc, "reply", func() error { return seat.Reply(ctx, c.ExternalID, m) }); err != nil {
-		return e.deskRetry("reply", baton.Handoff{}, err)
-	}
-	return nil
+	r.Chat = c.ExternalID
+	return r, true, nil
 }
 
-// transferNow runs a seat transfer: list the groups, let the router choose,
-// move the chat, and record the decision on the handoff.
-func (e *Engine) transferNow(ctx context.Context, j baton.Job, r ref) error {
-	h, dc, desk, err := e.deskFor(ctx, r)
-	if err != nil {
-		return err
-	}
-	if h.State != baton.Requested {
-		return nil // ended or already placed
-	}
-	seat, ok := desk.(baton.Seat)
-	if !ok {
-		return nil
-	}
-	var transcript []baton.Message
-	var pol baton.Policy
+// Transferring is a seat transfer for the outbox to run.
+type Transferring struct {
+	Handoff    baton.Handoff
+	Desk       baton.DeskConfig
+	Policy     baton.Policy
+	Transcript []baton.Message // the chat's last messages, for the router
+}
+
+// Transferring reads the seat transfer a job targets; ok is false when it
+// has ended or been placed already.
+func (e *Engine) Transferring(ctx context.Context, t baton.Target) (tr Transferring, ok bool, err error) {
 	err = e.store.View(ctx, func(tx baton.Tx) error {
-		var err error
-		if h, _, pol, err = e.load(tx, r.WS, r.Handoff); err != nil {
+		l, err := e.load(tx, t.Workspace, t.Handoff)
+		if err != nil || l.h.State != baton.Requested {
 			return err
 		}
-		transcript, err = tx.LastMessages(h.ConversationID, 50)
+		if tr.Desk, err = e.DeskConfig(tx, t.Workspace, l.h.DeskID); err != nil {
+			return err
+		}
+		tr.Handoff, tr.Policy, ok = l.h, l.pol, true
+		tr.Transcript, err = tx.LastMessages(l.h.ConversationID, 50)
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	var groups []baton.Group
-	var d baton.Decision
-	err = e.call(ctx, dc, "groups", func() (err error) {
-		groups, err = seat.Groups(ctx)
-		return err
+	return tr, ok && err == nil, err
+}
+
+// Decided records the router's choice on a seat transfer, before the desk
+// moves the chat: the desk's webhook about the move may come first.
+func (e *Engine) Decided(ctx context.Context, t baton.Target, d baton.Decision) error {
+	return e.each(ctx, t, func(tx *wtx, l *held) error {
+		if !l.h.Open() {
+			return nil
+		}
+		l.h.Decision, l.h.Routing = &d, d.GroupName
+		return tx.PutHandoff(l.h)
 	})
-	if err == nil {
-		if pol.Transfer != nil {
-			for i, g := range groups {
-				if desc := pol.Transfer.Groups[g.ID]; desc != "" && g.Description == "" {
-					groups[i].Description = desc
-				}
-			}
+}
+
+// Placed records that the desk moved a seat chat to its group: the handoff
+// is queued there, unless the desk's webhook queued it already.
+func (e *Engine) Placed(ctx context.Context, t baton.Target) error {
+	return e.each(ctx, t, func(tx *wtx, l *held) error {
+		if l.h.State != baton.Requested {
+			return nil
 		}
-		d, err = e.cfg.Router.Route(ctx, groups, transcript, h.Routing)
-	}
-	if err == nil {
-		// Record the decision before moving the chat: the desk's webhook
-		// about the move may be applied before this job goes on.
-		d.Trigger = h.Decision.Trigger
-		_, _, err = e.write(ctx, r.WS, func(tx baton.Tx) (string, error) {
-			h, err := tx.Handoff(r.WS, r.Handoff)
-			if err != nil || !h.Open() {
-				return "", err
-			}
-			h.Decision, h.Routing = &d, d.GroupName
-			return "", tx.PutHandoff(h)
-		})
-	}
-	if err == nil {
-		err = e.call(ctx, dc, "transfer", func() error { return seat.Transfer(ctx, h.DeskRef, d.GroupID) })
-	}
-	if err != nil {
-		var de *baton.DeskError
-		final := errors.As(err, &de) && (de.Busy || de.Auth || de.Permanent) || baton.ErrorCode(err) == baton.EUNAVAILABLE
-		if !final && j.Attempts+1 < e.cfg.OpenAttempts {
-			return e.deskRetry("transfer", h, err)
-		}
-		e.log.Warn("seat transfer failed; the bot keeps the chat", "handoff", h.ID, "desk", dc.ID, "err", err)
-		_, _, werr := e.write(ctx, r.WS, func(tx baton.Tx) (string, error) {
-			h, c, _, err := e.load(tx, r.WS, r.Handoff)
-			if err != nil || !h.Open() {
-				return "", err
-			}
-			return "", e.end(tx, &h, &c, baton.DeskUnavailable, false)
-		})
-		return werr
-	}
-	_, _, err = e.write(ctx, r.WS, func(tx baton.Tx) (string, error) {
-		h, _, pol, err := e.load(tx, r.WS, r.Handoff)
-		if err != nil || h.State != baton.Requested {
-			return "", err // the desk's webhook queued it already
-		}
-		return "", e.queue(tx, &h, pol, h.DeskRef)
+		return e.queue(tx, l, l.h.DeskRef)
 	})
-	return err
 }

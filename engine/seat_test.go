@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/sqlite"
 )
 
@@ -56,7 +56,7 @@ func TestSeat(t *testing.T) {
 	defer st.Close()
 	desk := &seatDesk{transferred: map[string]string{}, groups: []baton.Group{
 		{ID: "1", Name: "Sales", Available: true}, {ID: "2", Name: "Billing", Available: true}, {ID: "3", Name: "Returns"}}}
-	eng := engine.New(st, func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }, nil, nil, engine.Config{})
+	eng := newNode(st, func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }, outbox.Config{})
 	pol := &baton.Policy{Transfer: &baton.TransferRules{Enabled: true, OnHumanRequest: true, AfterBotTurns: 3, Keywords: []string{"lawyer"},
 		Groups: map[string]string{"3": "send back, exchange, refund a purchase"}}}
 	dc := baton.DeskConfig{ID: "lc", WorkspaceID: "ws", Kind: baton.KindLiveChat, Policy: pol}

@@ -5,20 +5,44 @@ import (
 	"path/filepath"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/engine"
-	"github.com/batonhq/baton/inbox"
+	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/sqlite"
 )
 
+// node is one Baton under test, built by the composition root: its engine,
+// and the outbox worker that runs its jobs.
+type node struct {
+	*engine.Engine
+	app *app.App
+}
+
+// newNode builds a node over st; desks builds the desk adapters, nil means
+// the desk registry.
+func newNode(st baton.Store, desks baton.DesksFunc, cfg outbox.Config) node {
+	p := app.Params{Store: st, Worker: cfg}
+	if desks != nil {
+		p.Desks = desks
+	}
+	a := app.New(p)
+	return node{Engine: a.Engine, app: a}
+}
+
+// Run runs the node's worker until ctx ends.
+func (n node) Run(ctx context.Context) error { return n.app.Run(ctx) }
+
+// RunDue runs the jobs due now, once.
+func (n node) RunDue(ctx context.Context) (int, error) { return n.app.Worker.RunDue(ctx) }
+
 // stack is a real engine over a real SQLite store with the inbox desk.
 type stack struct {
-	eng    *engine.Engine
-	store  baton.Store
-	agents inbox.Agents
-	ana    baton.InboxAgent
-	ws     string
-	bot    string
-	desk   string
+	eng   node
+	store baton.Store
+	ana   baton.InboxAgent
+	ws    string
+	bot   string
+	desk  string
 }
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
@@ -35,15 +59,11 @@ func newStack(t tb, dir string, pol *baton.Policy) *stack {
 }
 
 // newStackOn seeds st as newStack does. desks builds the desk adapters; nil
-// means the inbox desk.
-func newStackOn(t tb, st baton.Store, desks engine.DeskFactory, pol *baton.Policy) *stack {
+// means the desk registry (the stack's desk is the inbox).
+func newStackOn(t tb, st baton.Store, desks baton.DesksFunc, pol *baton.Policy) *stack {
 	ctx := context.Background()
-	if desks == nil {
-		desks = func(d baton.DeskConfig) (baton.Desk, error) { return inbox.New(d) }
-	}
-	eng := engine.New(st, desks, nil, nil, engine.Config{})
-	s := &stack{eng: eng, store: st, agents: inbox.Agents{Engine: eng}, ws: "ws1", bot: "bot1", desk: "desk1"}
-	s.ana = baton.InboxAgent{ID: "ana", WorkspaceID: s.ws, DeskID: s.desk, Name: "Ana", KeyHash: engine.HashKey("ana-key")}
+	s := &stack{eng: newNode(st, desks, outbox.Config{}), store: st, ws: "ws1", bot: "bot1", desk: "desk1"}
+	s.ana = baton.InboxAgent{ID: "ana", WorkspaceID: s.ws, DeskID: s.desk, Name: "Ana", KeyHash: baton.HashKey("ana-key")}
 	err := st.Tx(ctx, func(tx baton.Tx) error {
 		if err := tx.CreateWorkspace(baton.Workspace{ID: s.ws, Name: "One"}); err != nil {
 			return err
@@ -77,9 +97,9 @@ func (s *stack) drain(t tb) {
 }
 
 func (s *stack) create(t tb, conv string) baton.Handoff {
-	h, _, err := s.eng.CreateHandoff(context.Background(), s.ws, engine.CreateRequest{
+	h, _, err := s.eng.CreateHandoff(context.Background(), s.ws, baton.CreateRequest{
 		ConversationID: conv, Customer: baton.Customer{ID: "cust-" + conv, Name: "Cus"}, Question: "I need a human",
-		History: []engine.Turn{{Author: baton.ByCustomer, Text: "hi"}, {Author: baton.ByBot, Text: "hello"}},
+		History: []baton.Turn{{Author: baton.ByCustomer, Text: "hi"}, {Author: baton.ByBot, Text: "hello"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -117,4 +137,13 @@ type tb interface {
 	Fatal(args ...any)
 	Fatalf(format string, args ...any)
 	Cleanup(func())
+}
+
+// Desk reads a desk's configuration.
+func (n node) Desk(ctx context.Context, ws, id string) (d baton.DeskConfig, err error) {
+	err = n.app.Store.View(ctx, func(tx baton.Tx) (err error) {
+		d, err = tx.Desk(ws, id)
+		return err
+	})
+	return d, err
 }

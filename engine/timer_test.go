@@ -73,7 +73,7 @@ func TestSessionTimeoutDefault(t *testing.T) {
 		h := s.create(t, "c1")
 		time.Sleep(time.Second)
 		synctest.Wait()
-		if _, err := s.agents.Reply(ctx, s.ana, h.ID, "r1", "Hi, Ana here", nil); err != nil {
+		if _, err := s.eng.Reply(ctx, s.ana, h.ID, "Hi, Ana here", nil); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(170 * time.Second)
@@ -86,7 +86,7 @@ func TestSessionTimeoutDefault(t *testing.T) {
 		if got := s.handoff(t, h.ID); got.State != baton.Active {
 			t.Fatalf("state = %s %s, want active (customer replied last)", got.State, got.EndReason)
 		}
-		if _, err := s.agents.Reply(ctx, s.ana, h.ID, "r2", "Anything else?", nil); err != nil {
+		if _, err := s.eng.Reply(ctx, s.ana, h.ID, "Anything else?", nil); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(179 * time.Second)
@@ -114,7 +114,7 @@ func TestIdleExpiryDefault(t *testing.T) {
 		h := s.create(t, "c1")
 		time.Sleep(time.Second)
 		synctest.Wait()
-		if _, err := s.agents.Reply(ctx, s.ana, h.ID, "r1", "Hi", nil); err != nil {
+		if _, err := s.eng.Reply(ctx, s.ana, h.ID, "Hi", nil); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(20 * time.Minute)

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/inbox"
+	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/sqlite"
 )
 
@@ -49,7 +49,7 @@ func timers(b *testing.B, n, d int) ([]time.Duration, int64) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	eng := engine.New(st, func(d baton.DeskConfig) (baton.Desk, error) { return inbox.New(d) }, nil, nil, engine.Config{})
+	eng := newNode(st, func(d baton.DeskConfig) (baton.Desk, error) { return inbox.New(d) }, outbox.Config{})
 	pol := baton.Policy{WaitTimeout: baton.Duration(time.Minute)}.Effective()
 	err = st.Tx(ctx, func(tx baton.Tx) error {
 		if err := tx.CreateWorkspace(baton.Workspace{ID: "ws"}); err != nil {

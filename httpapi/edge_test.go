@@ -1,20 +1,15 @@
-package httpapi
+package httpapi_test
 
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/batonhq/baton"
 )
 
 // TestInboundMessageIDPerConversation: a company service that numbers
@@ -262,35 +257,4 @@ func TestBodyTimeout(t *testing.T) {
 		t.Parallel()
 		f.create("c-in-time")
 	})
-}
-
-// TestUnavailableRetryAfter: an unavailable error is a 503 problem with a
-// Retry-After: the desk's own when the wrapped desk error has one (rounded
-// up to whole seconds), a few seconds for a desk that cannot be reached, a
-// second otherwise.
-func TestUnavailableRetryAfter(t *testing.T) {
-	t.Parallel()
-	unavailable := &baton.Error{Code: baton.EUNAVAILABLE, Message: "the desk cannot be reached"}
-	tests := []struct {
-		name string
-		err  error
-		want string
-	}{
-		{"desk asked to wait", fmt.Errorf("%w: %w", unavailable, &baton.DeskError{RetryAfter: 1500 * time.Millisecond, Err: errors.New("429")}), "2"},
-		{"desk unreachable", fmt.Errorf("%w: %w", unavailable, &baton.DeskError{Err: errors.New("connection refused")}), "5"},
-		{"anything else", baton.Errorf(baton.EUNAVAILABLE, "a handoff is still opening"), "1"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			w := httptest.NewRecorder()
-			encodeError(w, httptest.NewRequest("POST", "/v1/desks/d/inbound/livechat", nil), slog.New(slog.DiscardHandler), tt.err)
-			if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != tt.want {
-				t.Errorf("status %d, Retry-After %q; want 503 and %q", w.Code, w.Header().Get("Retry-After"), tt.want)
-			}
-			if strings.Contains(w.Body.String(), "connection refused") || !strings.Contains(w.Body.String(), `"code":"unavailable"`) {
-				t.Errorf("body %s", w.Body)
-			}
-		})
-	}
 }

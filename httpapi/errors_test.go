@@ -1,9 +1,7 @@
-package httpapi
+package httpapi_test
 
 import (
-	"bytes"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -17,7 +15,7 @@ func TestBadInput(t *testing.T) {
 	created := must[wireHandoff](t, f.do(req{method: "POST", path: "/v1/handoffs", key: key2, body: createBody("c-two")}), http.StatusCreated)
 	h2ID := f.waitStateAs(key2, created.ID, "queued").ID
 
-	big := `{"conversation_id":"c-big","customer":{"id":"u"},"question":"` + strings.Repeat("x", maxBody) + `"}`
+	big := `{"conversation_id":"c-big","customer":{"id":"u"},"question":"` + strings.Repeat("x", 1<<20) + `"}`
 	valid := `{"conversation_id":"c-new","customer":{"id":"u"},"question":"q"}`
 	hp := "/v1/handoffs/" + h.ID
 
@@ -196,26 +194,6 @@ func TestInternalErrorsStayInside(t *testing.T) {
 	}
 }
 
-// TestPanicRecovery checks that a panic becomes a 500 problem and is logged.
-func TestPanicRecovery(t *testing.T) {
-	t.Parallel()
-	var logs syncBuffer
-	log := newTestLogger(&logs)
-	h := logRequests(log, recoverPanics(log, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
-		panic("boom")
-	})))
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest("GET", "/v1/handoffs/x", nil))
-	r := res{status: w.Code, header: w.Header(), body: w.Body.Bytes()}
-	p := wantProblem(t, r, http.StatusInternalServerError, "internal", "")
-	if p.Detail != "internal error" {
-		t.Errorf("detail %q", p.Detail)
-	}
-	if s := logs.String(); !strings.Contains(s, "boom") || !strings.Contains(s, "status=500") {
-		t.Errorf("logs:\n%s", s)
-	}
-}
-
 // TestLogs checks that request logs carry no keys, secrets or bodies.
 func TestLogs(t *testing.T) {
 	t.Parallel()
@@ -233,38 +211,5 @@ func TestLogs(t *testing.T) {
 	}
 	if !strings.Contains(logs, "path=/v1/handoffs/"+h.ID) || !strings.Contains(logs, "status=401") {
 		t.Errorf("requests are not logged:\n%s", logs)
-	}
-}
-
-func TestDecodeFieldPaths(t *testing.T) {
-	type inner struct {
-		URL string `json:"url"`
-	}
-	type body struct {
-		Name  string            `json:"name"`
-		Items []inner           `json:"items"`
-		Meta  map[string]any    `json:"meta"`
-		Ptr   *inner            `json:"ptr"`
-		Tags  map[string]string `json:"tags"`
-	}
-	tests := []struct {
-		body, field string
-	}{
-		{`{"nope":1}`, "nope"},
-		{`{"items":[{"url":"a"},{"url":"b","nope":1}]}`, "items[1].nope"},
-		{`{"meta":{"anything":{"goes":1}},"ptr":{"nope":1}}`, "ptr.nope"},
-		{`{"NAME":"case-insensitive like encoding/json","nope":1}`, "nope"},
-		{`{"name":5}`, "name"},
-		{`{"items":[{"url":"a"},{"url":5}]}`, "items[1].url"},
-		{`{"ptr":{"url":false}}`, "ptr.url"},
-		{`{"tags":{"a":"ok","b":5}}`, "tags.b"},
-		{`{"items":{"url":"a"}}`, "items"},
-	}
-	for _, tt := range tests {
-		r := httptest.NewRequest("POST", "/", bytes.NewBufferString(tt.body))
-		_, err := decode[body](r)
-		if got := fieldOf(err); got != tt.field {
-			t.Errorf("%s: field %q, want %q (%v)", tt.body, got, tt.field, err)
-		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/hub"
 )
 
 // Event list and stream limits.
@@ -25,8 +26,8 @@ const (
 // handleEvents lists a bot's events after a sequence number, oldest first.
 func handleEvents(log *slog.Logger, eng *engine.Engine) http.Handler {
 	type response struct {
-		Events    []engine.Envelope `json:"events"`
-		NextAfter int64             `json:"next_after"`
+		Events    []baton.Envelope `json:"events"`
+		NextAfter int64            `json:"next_after"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -49,9 +50,9 @@ func handleEvents(log *slog.Logger, eng *engine.Engine) http.Handler {
 			encodeError(w, r, log, err)
 			return
 		}
-		out := response{Events: make([]engine.Envelope, 0, len(evs)), NextAfter: after}
+		out := response{Events: make([]baton.Envelope, 0, len(evs)), NextAfter: after}
 		for _, ev := range evs {
-			out.Events = append(out.Events, engine.EnvelopeOf(ev))
+			out.Events = append(out.Events, ev.Envelope())
 			out.NextAfter = ev.Seq
 		}
 		encode(w, http.StatusOK, out)
@@ -80,7 +81,7 @@ func seqParam(field, s string) (int64, error) {
 // ?after=, wakes when this instance writes events for the workspace, looks
 // every second for events other instances wrote, sends a comment line every
 // 15 seconds so that idle connections stay open, and ends when the client goes.
-func handleEventStream(log *slog.Logger, eng *engine.Engine) http.Handler {
+func handleEventStream(log *slog.Logger, eng *engine.Engine, hub *hub.Hub) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, ws, botID := r.Context(), workspace(r.Context()), r.URL.Query().Get("bot_id")
 		field, raw := "after", r.URL.Query().Get("after")
@@ -93,7 +94,7 @@ func handleEventStream(log *slog.Logger, eng *engine.Engine) http.Handler {
 			return
 		}
 		// Subscribe before the first read so that nothing written in between is missed.
-		wake, stop := eng.Subscribe(ws)
+		wake, stop := hub.Subscribe(ws)
 		defer stop()
 		evs, err := eng.Events(ctx, ws, botID, after, streamPage)
 		if err != nil {
@@ -120,7 +121,7 @@ func handleEventStream(log *slog.Logger, eng *engine.Engine) http.Handler {
 		for {
 			buf.Reset()
 			for _, ev := range evs {
-				data, err := json.Marshal(engine.EnvelopeOf(ev))
+				data, err := json.Marshal(ev.Envelope())
 				if err != nil {
 					log.Error("encoding an event failed", "event", ev.ID, "err", err)
 					return

@@ -17,7 +17,7 @@ func handleCreateHandoff(log *slog.Logger, eng *engine.Engine) http.Handler {
 		DeskID         string         `json:"desk_id"`
 		ConversationID string         `json:"conversation_id"`
 		Customer       baton.Customer `json:"customer"`
-		History        []engine.Turn  `json:"history"`
+		History        []baton.Turn   `json:"history"`
 		Question       string         `json:"question"`
 		Routing        string         `json:"routing"`
 	}
@@ -27,7 +27,7 @@ func handleCreateHandoff(log *slog.Logger, eng *engine.Engine) http.Handler {
 			encodeError(w, r, log, err)
 			return
 		}
-		h, _, err := eng.CreateHandoff(r.Context(), workspace(r.Context()), engine.CreateRequest{
+		h, _, err := eng.CreateHandoff(r.Context(), workspace(r.Context()), baton.CreateRequest{
 			BotID: req.BotID, DeskID: req.DeskID, ConversationID: req.ConversationID, Customer: req.Customer,
 			History: req.History, Question: req.Question, Routing: req.Routing,
 		})

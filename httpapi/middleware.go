@@ -337,7 +337,10 @@ func idempotent(log *slog.Logger, eng *engine.Engine, next http.Handler) http.Ha
 		sum.Write(body)
 		hash := hex.EncodeToString(sum.Sum(nil))
 		ctx := engine.WithIdempotency(r.Context(), key, hash)
-		rec, found, err := idempotencyRecord(ctx, eng, workspace(ctx), key)
+		// The engine decides for itself inside its write transaction; this
+		// look-up lets the answer say Idempotent-Replayed and refuses a
+		// reused key before the handler reads the body.
+		rec, found, err := eng.Idempotency(ctx, workspace(ctx), key)
 		switch {
 		case err != nil:
 			encodeError(w, r, log, err)
@@ -350,22 +353,6 @@ func idempotent(log *slog.Logger, eng *engine.Engine, next http.Handler) http.Ha
 		}
 		next.ServeHTTP(&replayWriter{ResponseWriter: w, ctx: ctx}, r.WithContext(ctx))
 	})
-}
-
-// idempotencyRecord looks up the outcome the workspace stored for key. The
-// engine decides for itself inside its write transaction; this look-up lets
-// the answer say Idempotent-Replayed, refuse a reused key early, and lets the
-// inbox handlers (whose checks run before the engine's) answer a replay.
-func idempotencyRecord(ctx context.Context, eng *engine.Engine, ws, key string) (baton.Idempotency, bool, error) {
-	var rec baton.Idempotency
-	err := eng.Store().View(ctx, func(tx baton.Tx) (err error) {
-		rec, err = tx.Idempotency(ws, key)
-		return err
-	})
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
-		return rec, false, nil
-	}
-	return rec, err == nil, err
 }
 
 // isReplay reports whether the request repeats one the workspace already made

@@ -1,12 +1,7 @@
 package httpapi
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
-
-	"github.com/batonhq/baton/engine"
-	"github.com/batonhq/baton/inbox"
 )
 
 // mux is where routes go: an *http.ServeMux (tests list the patterns).
@@ -15,7 +10,8 @@ type mux interface {
 }
 
 // addRoutes maps the whole API surface.
-func addRoutes(mux mux, log *slog.Logger, eng *engine.Engine, agents inbox.Agents, metrics http.Handler, ready func(context.Context) error) {
+func addRoutes(mux mux, p Params) {
+	log, eng := p.Log, p.Engine
 	// Bot API: a workspace API key; POSTs take an Idempotency-Key.
 	bot := func(h http.Handler) http.Handler { return requireKey(log, eng, h) }
 	botPost := func(h http.Handler) http.Handler { return requireKey(log, eng, idempotent(log, eng, h)) }
@@ -30,7 +26,7 @@ func addRoutes(mux mux, log *slog.Logger, eng *engine.Engine, agents inbox.Agent
 	mux.Handle("POST /v1/conversations/{conversation_id}/transfer", botPost(handleTransfer(log, eng)))
 	mux.Handle("GET /v1/availability", bot(handleAvailability(log, eng)))
 	mux.Handle("GET /v1/events", bot(handleEvents(log, eng)))
-	mux.Handle("GET /v1/events/stream", bot(handleEventStream(log, eng)))
+	mux.Handle("GET /v1/events/stream", bot(handleEventStream(log, eng, p.Hub)))
 
 	// Desks calling in: no API key, the desk adapter verifies the request.
 	mux.Handle("POST /v1/desks/{desk}/inbound/{path...}", handleInbound(log, eng))
@@ -38,17 +34,17 @@ func addRoutes(mux mux, log *slog.Logger, eng *engine.Engine, agents inbox.Agent
 	// Built-in inbox, agent side: an inbox agent key.
 	agent := func(h http.Handler) http.Handler { return requireAgent(log, eng, h) }
 	agentPost := func(h http.Handler) http.Handler { return requireAgent(log, eng, idempotent(log, eng, h)) }
-	mux.Handle("GET /v1/inbox/handoffs", agent(handleInboxQueue(log, agents)))
-	mux.Handle("POST /v1/inbox/handoffs/{id}/claim", agentPost(handleInboxClaim(log, agents)))
-	mux.Handle("GET /v1/inbox/handoffs/{id}/messages", agent(handleInboxTranscript(log, agents)))
-	mux.Handle("POST /v1/inbox/handoffs/{id}/messages", agentPost(handleInboxReply(log, agents)))
-	mux.Handle("POST /v1/inbox/handoffs/{id}/end", agentPost(handleInboxEnd(log, agents)))
+	mux.Handle("GET /v1/inbox/handoffs", agent(handleInboxQueue(log, eng)))
+	mux.Handle("POST /v1/inbox/handoffs/{id}/claim", agentPost(handleInboxClaim(log, eng)))
+	mux.Handle("GET /v1/inbox/handoffs/{id}/messages", agent(handleInboxTranscript(log, eng)))
+	mux.Handle("POST /v1/inbox/handoffs/{id}/messages", agentPost(handleInboxReply(log, eng)))
+	mux.Handle("POST /v1/inbox/handoffs/{id}/end", agentPost(handleInboxEnd(log, eng)))
 
 	// Operations.
 	mux.Handle("GET /healthz", handleHealthz())
-	mux.Handle("GET /readyz", handleReadyz(log, ready))
-	if metrics != nil {
-		mux.Handle("GET /metrics", metrics)
+	mux.Handle("GET /readyz", handleReadyz(log, p.Ready))
+	if p.Metrics != nil {
+		mux.Handle("GET /metrics", p.Metrics)
 	}
 	mux.Handle("GET /openapi.yaml", handleOpenAPI())
 }

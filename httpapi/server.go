@@ -7,32 +7,47 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/engine"
-	"github.com/batonhq/baton/inbox"
+	"github.com/batonhq/baton/hub"
 )
 
-// NewServer returns Baton's HTTP API over eng: the v1 bot API, the inbound
-// desk URL, the inbox agent API through agents, and /healthz, /readyz (which
-// calls ready; nil means always ready), /metrics (served by metrics when it is
-// not nil) and /openapi.yaml. Every request is logged (never its headers or
-// body), a panic becomes a 500 problem, bodies are limited to 1 MiB and must
-// arrive within BodyTimeout, and a path or query holding a control character
-// is refused before routing.
-func NewServer(log *slog.Logger, eng *engine.Engine, agents inbox.Agents, metrics http.Handler, ready func(context.Context) error) http.Handler {
-	return newServer(log, eng, agents, metrics, ready, BodyTimeout)
+// Params build the HTTP API.
+type Params struct {
+	Log    *slog.Logger
+	Engine *engine.Engine
+	// Hub wakes event streams when this instance writes events; nil means
+	// the streams only poll.
+	Hub *hub.Hub
+	// Metrics serves /metrics when not nil.
+	Metrics http.Handler
+	// Ready answers /readyz; nil means always ready.
+	Ready func(context.Context) error
+	// BodyTimeout is how long a request body may take to arrive (default BodyTimeout).
+	BodyTimeout time.Duration
 }
 
-// newServer is NewServer with the body deadline given (tests make it short).
-func newServer(log *slog.Logger, eng *engine.Engine, agents inbox.Agents, metrics http.Handler, ready func(context.Context) error, bodyTimeout time.Duration) http.Handler {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// NewServer returns Baton's HTTP API: the v1 bot API, the inbound desk
+// URL, the inbox agent API, and /healthz, /readyz, /metrics and
+// /openapi.yaml. Every request is logged (never its headers or body), a
+// panic becomes a 500 problem, bodies are limited to 1 MiB and must arrive
+// within the body timeout, and a path or query holding a control character
+// is refused before routing.
+func NewServer(p Params) http.Handler {
+	if p.Log == nil {
+		p.Log = slog.New(slog.DiscardHandler)
+	}
+	if p.Hub == nil {
+		p.Hub = new(hub.Hub)
+	}
+	if p.BodyTimeout <= 0 {
+		p.BodyTimeout = BodyTimeout
 	}
 	mux := http.NewServeMux()
-	addRoutes(mux, log, eng, agents, metrics, ready)
+	addRoutes(mux, p)
 	var h http.Handler = unrouted(mux)
 	h = refuseControls(h)
 	h = limitBody(h)
-	h = bodyDeadline(bodyTimeout, h)
-	h = recoverPanics(log, h)
-	h = logRequests(log, h)
+	h = bodyDeadline(p.BodyTimeout, h)
+	h = recoverPanics(p.Log, h)
+	h = logRequests(p.Log, h)
 	return h
 }

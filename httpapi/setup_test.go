@@ -1,4 +1,4 @@
-package httpapi
+package httpapi_test
 
 import (
 	"bytes"
@@ -17,10 +17,12 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/engine"
-	"github.com/batonhq/baton/inbox"
+	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/postgres"
 	"github.com/batonhq/baton/postgres/pgtest"
+	"github.com/batonhq/baton/registry"
 	"github.com/batonhq/baton/sqlite"
 	"github.com/batonhq/baton/sqlstore"
 	"github.com/batonhq/baton/webhookdesk"
@@ -57,14 +59,13 @@ type fixture struct {
 	client  *http.Client
 	logs    *syncBuffer
 	company *company
-	desks   engine.DeskFactory
+	app     *app.App
 	stop    func()
 }
 
 type fixtureOption func(*fixtureConfig)
 
 type fixtureConfig struct {
-	metrics     http.Handler
 	ready       func(context.Context) error
 	postgres    bool
 	bodyTimeout time.Duration
@@ -82,10 +83,6 @@ var stores = []string{"sqlite", "postgres"}
 // withBodyTimeout sets the server's request body deadline.
 func withBodyTimeout(d time.Duration) fixtureOption {
 	return func(c *fixtureConfig) { c.bodyTimeout = d }
-}
-
-func withMetrics(h http.Handler) fixtureOption {
-	return func(c *fixtureConfig) { c.metrics = h }
 }
 
 func withReady(f func(context.Context) error) fixtureOption {
@@ -114,30 +111,19 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	}
 	f := &fixture{t: t, store: store, logs: &syncBuffer{}, company: newCompany(t)}
 	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	desks := func(dc baton.DeskConfig) (baton.Desk, error) {
-		switch dc.Kind {
-		case baton.KindInbox:
-			return inbox.New(dc)
-		case baton.KindWebhook:
-			return webhookdesk.New(dc, f.company.srv.Client())
-		}
-		return nil, fmt.Errorf("no desk of kind %q in tests", dc.Kind)
-	}
-	f.desks = desks
-	f.eng = engine.New(store, desks, log, nil, engine.Config{Poll: 20 * time.Millisecond})
+	f.app = app.New(app.Params{Store: store, Log: log, Desks: f.desks(), Worker: outbox.Config{Poll: 20 * time.Millisecond},
+		Ready: cfg.ready, BodyTimeout: cfg.bodyTimeout})
+	f.eng = f.app.Engine
 	f.seed()
 
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		f.eng.Run(runCtx)
+		f.app.Run(runCtx)
 	}()
 
-	if cfg.bodyTimeout == 0 {
-		cfg.bodyTimeout = BodyTimeout
-	}
-	f.srv = httptest.NewServer(newServer(log, f.eng, inbox.Agents{Engine: f.eng}, cfg.metrics, cfg.ready, cfg.bodyTimeout))
+	f.srv = httptest.NewServer(f.app.Handler)
 	f.client = &http.Client{Transport: newContract(t, f.srv.URL, f.srv.Client().Transport), Timeout: 30 * time.Second}
 	var once sync.Once
 	f.stop = func() {
@@ -153,6 +139,14 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	return f
 }
 
+// desks builds the desks the tests use: the inbox, and webhook desks that
+// call the fixture's company.
+func (f *fixture) desks() baton.Desks {
+	return registry.New(registry.Params{Client: f.company.srv.Client(), Kinds: []registry.Kind{
+		registry.Kinds()[0], registry.Kinds()[1],
+	}})
+}
+
 // seed writes two workspaces: the first with an inbox desk (the bot's), a desk
 // that is never open, a desk that requires an email, a webhook desk and two
 // inbox agents; the second with its own bot, inbox desk and agent.
@@ -166,10 +160,10 @@ func (f *fixture) seed() {
 			func() error { return tx.CreateWorkspace(baton.Workspace{ID: ws1, Name: "One", CreatedAt: now}) },
 			func() error { return tx.CreateWorkspace(baton.Workspace{ID: ws2, Name: "Two", CreatedAt: now}) },
 			func() error {
-				return tx.PutAPIKey(baton.APIKey{Hash: engine.HashKey(key1), WorkspaceID: ws1, Name: "one", CreatedAt: now})
+				return tx.PutAPIKey(baton.APIKey{Hash: baton.HashKey(key1), WorkspaceID: ws1, Name: "one", CreatedAt: now})
 			},
 			func() error {
-				return tx.PutAPIKey(baton.APIKey{Hash: engine.HashKey(key2), WorkspaceID: ws2, Name: "two", CreatedAt: now})
+				return tx.PutAPIKey(baton.APIKey{Hash: baton.HashKey(key2), WorkspaceID: ws2, Name: "two", CreatedAt: now})
 			},
 			func() error {
 				return tx.PutDesk(baton.DeskConfig{ID: inboxDesk, WorkspaceID: ws1, Name: "Inbox", Kind: baton.KindInbox, Status: baton.Available, CreatedAt: now})
@@ -194,13 +188,13 @@ func (f *fixture) seed() {
 				return tx.PutBot(baton.Bot{ID: bot2, WorkspaceID: ws2, Name: "Bot two", DeskID: inboxDesk2, CreatedAt: now})
 			},
 			func() error {
-				return tx.PutInboxAgent(baton.InboxAgent{ID: agentAda, WorkspaceID: ws1, DeskID: inboxDesk, Name: agentAdaName, KeyHash: engine.HashKey(agentKey1), CreatedAt: now})
+				return tx.PutInboxAgent(baton.InboxAgent{ID: agentAda, WorkspaceID: ws1, DeskID: inboxDesk, Name: agentAdaName, KeyHash: baton.HashKey(agentKey1), CreatedAt: now})
 			},
 			func() error {
-				return tx.PutInboxAgent(baton.InboxAgent{ID: agentBob, WorkspaceID: ws1, DeskID: inboxDesk, Name: "Bob", KeyHash: engine.HashKey(agentKey2), CreatedAt: now})
+				return tx.PutInboxAgent(baton.InboxAgent{ID: agentBob, WorkspaceID: ws1, DeskID: inboxDesk, Name: "Bob", KeyHash: baton.HashKey(agentKey2), CreatedAt: now})
 			},
 			func() error {
-				return tx.PutInboxAgent(baton.InboxAgent{ID: "ag_eve", WorkspaceID: ws2, DeskID: inboxDesk2, Name: "Eve", KeyHash: engine.HashKey(agentKeyOther), CreatedAt: now})
+				return tx.PutInboxAgent(baton.InboxAgent{ID: "ag_eve", WorkspaceID: ws2, DeskID: inboxDesk2, Name: "Eve", KeyHash: baton.HashKey(agentKeyOther), CreatedAt: now})
 			},
 		} {
 			if err := step(); err != nil {

@@ -1,11 +1,10 @@
-package httpapi
+package httpapi_test
 
 import (
 	"bufio"
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,7 +12,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/app"
 )
 
 // sseEvent is one event read off the stream.
@@ -143,7 +142,7 @@ func TestEventStream(t *testing.T) {
 	t.Run("events written by another instance", func(t *testing.T) {
 		events, _, _ := f.stream("?after="+strconv.FormatInt(joined.Seq, 10), nil)
 		next(t, events) // the agent message
-		other := engine.New(f.store, f.desks, slog.New(slog.DiscardHandler), nil, engine.Config{})
+		other := app.New(app.Params{Store: f.store, Desks: f.desks()}).Engine
 		if _, err := other.End(context.Background(), ws1, h.ID, baton.CustomerClosed); err != nil {
 			t.Fatal(err)
 		}

@@ -1,10 +1,9 @@
-package httpapi
+package httpapi_test
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,10 +11,6 @@ import (
 
 func TestOperations(t *testing.T) {
 	t.Parallel()
-	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		io.WriteString(w, "baton_up 1\n")
-	})
 	var down bool
 	ready := func(context.Context) error {
 		if down {
@@ -23,7 +18,7 @@ func TestOperations(t *testing.T) {
 		}
 		return nil
 	}
-	f := newFixture(t, withMetrics(metrics), withReady(ready))
+	f := newFixture(t, withReady(ready))
 	bare := newFixture(t)
 
 	tests := []struct {
@@ -36,7 +31,6 @@ func TestOperations(t *testing.T) {
 		{"healthz", f, "/healthz", 200, "ok"},
 		{"readyz", f, "/readyz", 200, "ok"},
 		{"readyz without a check", bare, "/readyz", 200, "ok"},
-		{"metrics", f, "/metrics", 200, "baton_up 1\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,8 +41,11 @@ func TestOperations(t *testing.T) {
 		})
 	}
 
-	t.Run("no metrics handler", func(t *testing.T) {
-		wantProblem(t, bare.do(req{method: "GET", path: "/metrics", offSpec: true}), http.StatusNotFound, "not_found", "")
+	t.Run("metrics", func(t *testing.T) {
+		r := f.do(req{method: "GET", path: "/metrics"})
+		if r.status != http.StatusOK || !strings.Contains(string(r.body), "baton_desk_status{") {
+			t.Errorf("/metrics: %d %.300s", r.status, r.body)
+		}
 	})
 
 	t.Run("not ready", func(t *testing.T) {
@@ -69,7 +66,7 @@ func TestOperations(t *testing.T) {
 
 	t.Run("openapi.yaml", func(t *testing.T) {
 		r := f.do(req{method: "GET", path: "/openapi.yaml"})
-		if r.status != http.StatusOK || !bytes.Equal(r.body, spec) || r.header.Get("Content-Type") != "application/yaml" {
+		if r.status != http.StatusOK || !bytes.Equal(r.body, spec(t)) || r.header.Get("Content-Type") != "application/yaml" {
 			t.Errorf("%d %q, %d bytes", r.status, r.header.Get("Content-Type"), len(r.body))
 		}
 	})

@@ -11,7 +11,6 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/desktest"
-	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/inbox"
 )
 
@@ -30,11 +29,11 @@ type agent struct {
 }
 
 func (a *agent) Desk(t *testing.T, s desktest.Stack) desktest.Desk {
-	a.base, a.key = s.BaseURL, "ak_"+engine.NewID("conformance")
+	a.base, a.key = s.BaseURL, "ak_"+baton.NewID("conformance")
 	a.client = &http.Client{Timeout: 10 * time.Second}
 	a.opening, a.claimed = map[string]int{}, map[string]bool{}
 	me := baton.InboxAgent{ID: "ag_ana", WorkspaceID: s.WorkspaceID, DeskID: s.DeskID, Name: "Ana",
-		Email: "ana@example.com", KeyHash: engine.HashKey(a.key), CreatedAt: time.Now()}
+		Email: "ana@example.com", KeyHash: baton.HashKey(a.key), CreatedAt: time.Now()}
 	return desktest.Desk{
 		Kind:      baton.KindInbox,
 		Factory:   func(dc baton.DeskConfig) (baton.Desk, error) { return inbox.New(dc) },

@@ -80,7 +80,7 @@ func (l *license) Desk(t *testing.T, s desktest.Stack) desktest.Desk {
 	return desktest.Desk{
 		Kind:      baton.KindLiveChat,
 		Settings:  settings,
-		Factory:   livechat.NewFactory(nil).New,
+		Factory:   func(dc baton.DeskConfig) (baton.Desk, error) { return livechat.New(dc, nil) },
 		AgentName: "Maria",
 	}
 }

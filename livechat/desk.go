@@ -235,69 +235,6 @@ func (c *core) checkGroups(ctx context.Context, relay bool) ([]Group, error) {
 	return groups, nil
 }
 
-// Factory builds LiveChat desks and keeps them, one per desk and settings,
-// so their caches (customer tokens, agent names, the PAT's agent id) and
-// the progress of an interrupted Open survive from one call to the next.
-// Use its New as the engine's desk factory for the livechat kind.
-type Factory struct {
-	client *http.Client
-	mu     sync.Mutex
-	desks  map[string]factoryEntry
-}
-
-type factoryEntry struct {
-	key  [sha256.Size]byte
-	desk baton.Desk
-}
-
-// NewFactory returns a factory whose desks share client (nil: a client
-// with DefaultTimeout).
-func NewFactory(client *http.Client) *Factory {
-	if client == nil {
-		client = &http.Client{Timeout: DefaultTimeout}
-	}
-	return &Factory{client: client, desks: map[string]factoryEntry{}}
-}
-
-// New returns the desk for cfg: the one built before for the same desk id
-// and settings, or a new one. A desk without an id is never kept.
-func (f *Factory) New(cfg baton.DeskConfig) (baton.Desk, error) {
-	key := settingsKey(cfg)
-	if cfg.ID != "" {
-		f.mu.Lock()
-		e, ok := f.desks[cfg.ID]
-		f.mu.Unlock()
-		if ok && e.key == key {
-			return e.desk, nil
-		}
-	}
-	d, err := New(cfg, f.client)
-	if err != nil || cfg.ID == "" {
-		return d, err
-	}
-	f.mu.Lock()
-	f.desks[cfg.ID] = factoryEntry{key: key, desk: d}
-	f.mu.Unlock()
-	return d, nil
-}
-
-func settingsKey(cfg baton.DeskConfig) [sha256.Size]byte {
-	keys := make([]string, 0, len(cfg.Settings))
-	for k := range cfg.Settings {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	h := sha256.New()
-	fmt.Fprintf(h, "%d:%s", len(cfg.Kind), cfg.Kind)
-	for _, k := range keys {
-		v := cfg.Settings[k]
-		fmt.Fprintf(h, "\x00%d:%s\x00%d:%s", len(k), k, len(v), v)
-	}
-	var out [sha256.Size]byte
-	h.Sum(out[:0])
-	return out
-}
-
 // botID reports whether id has the shape of a LiveChat bot id: 32
 // lower-case hex digits (customers are UUIDs, agents e-mails).
 func botID(id string) bool {

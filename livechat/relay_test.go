@@ -128,7 +128,7 @@ func transferDown(t *testing.T, w *world, down func() bool) baton.Desk {
 		cfg.Settings[k] = v
 	}
 	cfg.Settings[SettingAPIURL] = proxy.URL
-	d, err := NewFactory(nil).New(cfg)
+	d, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestRelayOpenResumesAfterCrash(t *testing.T) {
 		t.Fatalf("saved %q with %d chats started; want the chat saved", progress, len(w.sim.Chats()))
 	}
 	// The process died; the next one is given what was saved.
-	d, err := NewFactory(nil).New(w.cfg)
+	d, err := New(w.cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestRelayOpenResumesUnsaved(t *testing.T) {
 		}
 		return nil
 	}
-	dying, err := NewFactory(nil).New(w.cfg)
+	dying, err := New(w.cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestRelayOpenResumesUnsaved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := NewFactory(nil).New(w.cfg)
+	d, err := New(w.cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -33,7 +32,7 @@ type Metrics struct {
 	ended      *prometheus.CounterVec
 }
 
-var _ engine.Observer = (*Metrics)(nil)
+var _ baton.Observer = (*Metrics)(nil)
 
 // New registers Baton's metrics, the store collector and the Go runtime and
 // process collectors in reg. It panics if reg already holds them, so give each

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,8 +13,8 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
-	"github.com/batonhq/baton/inbox"
+	"github.com/batonhq/baton/app"
+	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/sqlite"
 	"github.com/batonhq/baton/webhook"
 )
@@ -119,8 +118,8 @@ func batonEvents(ctx context.Context, o Options) (Result, error) {
 		return Result{}, err
 	}
 	defer st.Close()
-	eng := engine.New(st, func(d baton.DeskConfig) (baton.Desk, error) { return inbox.New(d) }, slog.New(slog.DiscardHandler), nil,
-		engine.Config{Workers: 64, Client: client(64)})
+	a := app.New(app.Params{Store: st, Worker: outbox.Config{Workers: 64, Client: client(64)}})
+	eng := a.Engine
 	dc := baton.DeskConfig{ID: "inbox", WorkspaceID: "bench", Kind: baton.KindInbox, Status: baton.Available,
 		Policy: &baton.Policy{WaitTimeout: baton.Duration(time.Hour), SessionTimeout: baton.Duration(time.Hour), IdleExpiry: baton.Duration(time.Hour)}}
 	err = st.Tx(ctx, func(tx baton.Tx) error {
@@ -137,11 +136,11 @@ func batonEvents(ctx context.Context, o Options) (Result, error) {
 	}
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { eng.Run(wctx); close(done) }()
+	go func() { a.Run(wctx); close(done) }()
 	defer func() { stop(); <-done }()
 	refs := make([]string, o.Conversations)
 	for c := range o.Conversations {
-		h, _, err := eng.CreateHandoff(ctx, "bench", engine.CreateRequest{ConversationID: fmt.Sprint("conv-", c),
+		h, _, err := eng.CreateHandoff(ctx, "bench", baton.CreateRequest{ConversationID: fmt.Sprint("conv-", c),
 			Customer: baton.Customer{ID: fmt.Sprint("cust-", c)}, Question: "help"})
 		if err != nil {
 			return Result{}, err

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/livechat"
 	"github.com/batonhq/baton/livechatsim"
 )
 
@@ -119,15 +118,14 @@ func bareLiveChat(ctx context.Context, o Options) (Result, error) {
 
 // batonLiveChat runs the traffic through Baton's LiveChat relay desk.
 func batonLiveChat(ctx context.Context, o Options) (Result, error) {
-	sim, srv, app, agent, err := newSim()
+	sim, srv, lcApp, agent, err := newSim()
 	if err != nil {
 		return Result{}, err
 	}
 	defer sim.Close()
 	defer srv.Close()
-	lc := livechat.NewFactory(client(64))
 	return throughStack(ctx, o, &simDesk{sim: sim}, baton.DeskConfig{Kind: baton.KindLiveChat,
-		Settings: map[string]string{"organization_id": sim.OrganizationID(), "client_id": app.ClientID, "redirect_uri": app.RedirectURI,
+		Settings: map[string]string{"organization_id": sim.OrganizationID(), "client_id": lcApp.ClientID, "redirect_uri": lcApp.RedirectURI,
 			"account_id": agent.AccountID, "token": agent.PAT, "secret_key": "bench-secret-key-0123456789", "group_id": "1",
-			"api_url": srv.URL, "accounts_url": srv.URL}}, lc.New)
+			"api_url": srv.URL, "accounts_url": srv.URL}}, client(64))
 }

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -23,11 +22,11 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/engine"
-	"github.com/batonhq/baton/httpapi"
-	"github.com/batonhq/baton/inbox"
+	"github.com/batonhq/baton/outbox"
+	"github.com/batonhq/baton/registry"
 	"github.com/batonhq/baton/sqlite"
-	"github.com/batonhq/baton/webhookdesk"
 )
 
 // Options size a run.
@@ -315,14 +314,13 @@ func throughBaton(ctx context.Context, o Options) (Result, error) {
 	defer desk.Close()
 	out := client(64)
 	return throughStack(ctx, o, sk, baton.DeskConfig{Kind: baton.KindWebhook,
-		Settings: map[string]string{"url": desk.URL, "secret": "bench-desk-secret-0123456789"}},
-		func(d baton.DeskConfig) (baton.Desk, error) { return webhookdesk.New(d, out) })
+		Settings: map[string]string{"url": desk.URL, "secret": "bench-desk-secret-0123456789"}}, out)
 }
 
 // throughStack boots Baton on a fresh SQLite file with one desk (dc's kind
-// and settings, timeouts out of the way), opens a handoff per conversation
-// and drives the traffic through the bot API into d.
-func throughStack(ctx context.Context, o Options, d desk, dc baton.DeskConfig, factory engine.DeskFactory) (Result, error) {
+// and settings, timeouts out of the way, called through out), opens a
+// handoff per conversation and drives the traffic through the bot API into d.
+func throughStack(ctx context.Context, o Options, d desk, dc baton.DeskConfig, out *http.Client) (Result, error) {
 	dir, err := os.MkdirTemp(o.Dir, "baton-bench")
 	if err != nil {
 		return Result{}, err
@@ -333,15 +331,14 @@ func throughStack(ctx context.Context, o Options, d desk, dc baton.DeskConfig, f
 		return Result{}, err
 	}
 	defer st.Close()
-	log := slog.New(slog.DiscardHandler)
-	eng := engine.New(st, factory, log, nil, engine.Config{Workers: 64})
+	a := app.New(app.Params{Store: st, Desks: registry.New(registry.Params{Client: out}), Worker: outbox.Config{Workers: 64}})
 	dc.ID, dc.WorkspaceID, dc.Name, dc.Status = "desk", "bench", "Desk", baton.Available
 	dc.Policy = &baton.Policy{WaitTimeout: baton.Duration(time.Hour), SessionTimeout: baton.Duration(time.Hour), IdleExpiry: baton.Duration(time.Hour)}
 	err = st.Tx(ctx, func(tx baton.Tx) error {
 		if err := tx.CreateWorkspace(baton.Workspace{ID: "bench", Name: "Bench"}); err != nil {
 			return err
 		}
-		if err := tx.PutAPIKey(baton.APIKey{Hash: engine.HashKey("bench-key"), WorkspaceID: "bench", Name: "bench"}); err != nil {
+		if err := tx.PutAPIKey(baton.APIKey{Hash: baton.HashKey("bench-key"), WorkspaceID: "bench", Name: "bench"}); err != nil {
 			return err
 		}
 		if err := tx.PutDesk(dc); err != nil {
@@ -354,12 +351,12 @@ func throughStack(ctx context.Context, o Options, d desk, dc baton.DeskConfig, f
 	}
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { eng.Run(wctx); close(done) }()
+	go func() { a.Run(wctx); close(done) }()
 	defer func() { stop(); <-done }()
-	api := httptest.NewServer(httpapi.NewServer(log, eng, inbox.Agents{Engine: eng}, nil, nil))
+	api := httptest.NewServer(a.Handler)
 	defer api.Close()
 	in := client(o.Conversations)
-	ids, err := openHandoffs(ctx, eng, in, api.URL, o.Conversations)
+	ids, err := openHandoffs(ctx, a.Engine, in, api.URL, o.Conversations)
 	if err != nil {
 		return Result{}, err
 	}

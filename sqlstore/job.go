@@ -232,7 +232,7 @@ func (t *tx) Idempotency(workspaceID, key string) (baton.Idempotency, error) {
 	return one(t, func(r scanner) (baton.Idempotency, error) {
 		var i baton.Idempotency
 		var at int64
-		err := r.Scan(&i.WorkspaceID, &i.Key, &i.Request, &i.Ref, &i.Status, &at)
+		err := r.Scan(&i.WorkspaceID, &i.Key, &i.Request, &i.Result, &i.Status, &at)
 		i.CreatedAt = fromMicro(at)
 		return i, err
 	}, "idempotency key "+key,
@@ -248,7 +248,7 @@ func (t *tx) Idempotency(workspaceID, key string) (baton.Idempotency, error) {
 func (t *tx) ClaimIdempotency(r baton.Idempotency) (baton.Idempotency, bool, error) {
 	res, err := t.exec(`INSERT INTO idempotency (workspace_id, key, request, ref, status, created_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, key) DO NOTHING`,
-		r.WorkspaceID, r.Key, r.Request, r.Ref, r.Status, micro(r.CreatedAt))
+		r.WorkspaceID, r.Key, r.Request, r.Result, r.Status, micro(r.CreatedAt))
 	if err != nil {
 		return r, false, t.fail("claim idempotency", err)
 	}
@@ -269,7 +269,7 @@ func (t *tx) PutIdempotency(r baton.Idempotency) error {
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (workspace_id, key) DO UPDATE SET request = excluded.request, ref = excluded.ref,
 			status = excluded.status, created_at = excluded.created_at`,
-		r.WorkspaceID, r.Key, r.Request, r.Ref, r.Status, micro(r.CreatedAt))
+		r.WorkspaceID, r.Key, r.Request, r.Result, r.Status, micro(r.CreatedAt))
 	if err != nil {
 		return t.fail("put idempotency", err)
 	}

@@ -556,9 +556,9 @@ func testEvent(t *testing.T, s baton.Store) {
 
 func testIdempotency(t *testing.T, s baton.Store) {
 	seed(t, s)
-	r := baton.Idempotency{WorkspaceID: "w1", Key: "k1", Request: "sha256:abc", Ref: "h1", Status: 201, CreatedAt: t0}
+	r := baton.Idempotency{WorkspaceID: "w1", Key: "k1", Request: "sha256:abc", Result: "h1", Status: 201, CreatedAt: t0}
 	do(t, s, func(tx baton.Tx) error { return tx.PutIdempotency(r) })
-	r.Ref, r.Status = "h2", 200
+	r.Result, r.Status = "h2", 200
 	do(t, s, func(tx baton.Tx) error { return tx.PutIdempotency(r) })
 	do(t, s, func(tx baton.Tx) error {
 		got, err := tx.Idempotency("w1", "k1")
@@ -599,7 +599,7 @@ func testIdempotencyConcurrent(t *testing.T, s baton.Store) {
 					}
 					if ok {
 						// The owner's work: written after the claim, in its transaction.
-						if err := tx.PutIdempotency(baton.Idempotency{WorkspaceID: "w1", Key: key, Request: "same", Ref: mine, Status: 201, CreatedAt: t0}); err != nil {
+						if err := tx.PutIdempotency(baton.Idempotency{WorkspaceID: "w1", Key: key, Request: "same", Result: mine, Status: 201, CreatedAt: t0}); err != nil {
 							return err
 						}
 					}
@@ -609,7 +609,7 @@ func testIdempotencyConcurrent(t *testing.T, s baton.Store) {
 						owners++
 						refs[mine]++
 					} else {
-						refs[got.Ref]++
+						refs[got.Result]++
 					}
 					return nil
 				})

@@ -35,7 +35,7 @@ func claim(t *testing.T, s baton.Store, now time.Time, limit int, lease time.Dur
 }
 
 // kinds lists the jobs' kinds, which the tests use as names.
-func kinds(js []baton.Job) []string { return ids(js, func(j baton.Job) string { return j.Kind }) }
+func kinds(js []baton.Job) []string { return ids(js, func(j baton.Job) string { return string(j.Kind) }) }
 
 func testJob(t *testing.T, s baton.Store) {
 	j := baton.Job{Kind: "deliver", Lane: "conv-1", Key: "k1", HandoffID: "h1", RunAt: t0, Attempts: 2,
@@ -220,7 +220,7 @@ func testJobConcurrent(t *testing.T, s baton.Store) {
 	const total, lanes = 200, 10
 	var jobs []baton.Job
 	for i := range total {
-		j := baton.Job{Kind: fmt.Sprint(i), RunAt: at(time.Duration(i%7) * time.Millisecond)}
+		j := baton.Job{Kind: baton.JobKind(fmt.Sprint(i)), RunAt: at(time.Duration(i%7) * time.Millisecond)}
 		if i%4 != 0 {
 			j.Lane = fmt.Sprint("lane-", i%lanes)
 		}

@@ -16,7 +16,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/hours"
 	"github.com/batonhq/baton/webhook"
 )
@@ -93,8 +92,8 @@ func fieldError(path string, err error) error {
 }
 
 // parseConfig reads one YAML document, expanding ${VAR} in string values with
-// getenv, and validates it with newDesk. Every error names its path.
-func parseConfig(r io.Reader, getenv func(string) string, newDesk engine.DeskFactory) (*config, error) {
+// getenv, and validates it with desks. Every error names its path.
+func parseConfig(r io.Reader, getenv func(string) string, desks baton.Desks) (*config, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxConfigBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -123,7 +122,7 @@ func parseConfig(r io.Reader, getenv func(string) string, newDesk engine.DeskFac
 			return nil, err
 		}
 	}
-	if err := c.validate(newDesk); err != nil {
+	if err := c.validate(desks); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -409,7 +408,7 @@ func missingSetting(d baton.DeskConfig, err error) bool {
 
 // validate checks the whole file. Ids of desks, bots and agents are unique
 // across the file because the store keys them globally.
-func (c *config) validate(newDesk engine.DeskFactory) error {
+func (c *config) validate(desks baton.Desks) error {
 	wsIDs, deskIDs, botIDs, agentIDs, keys := map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}
 	for i, w := range c.Workspaces {
 		p := fmt.Sprintf("workspaces[%d]", i)
@@ -424,7 +423,7 @@ func (c *config) validate(newDesk engine.DeskFactory) error {
 			if strings.TrimSpace(k.Key) != k.Key || k.Key == "" {
 				return errorAt(kp+".key", "is required and must not start or end with white space")
 			}
-			h := engine.HashKey(k.Key)
+			h := baton.HashKey(k.Key)
 			if prev, ok := keys[h]; ok {
 				return errorAt(kp+".key", "is the same key as %s", prev)
 			}
@@ -449,7 +448,7 @@ func (c *config) validate(newDesk engine.DeskFactory) error {
 				return err
 			}
 			dc := d.desk(w.ID)
-			if _, err := newDesk(dc); err != nil && !missingSetting(dc, err) {
+			if _, err := desks.Desk(dc); err != nil && !missingSetting(dc, err) {
 				return fieldError(dp, err)
 			}
 		}
@@ -505,7 +504,7 @@ func (c *config) validate(newDesk engine.DeskFactory) error {
 			if strings.TrimSpace(a.Key) != a.Key || a.Key == "" {
 				return errorAt(ap+".key", "is required and must not start or end with white space")
 			}
-			h := engine.HashKey(a.Key)
+			h := baton.HashKey(a.Key)
 			if prev, ok := keys[h]; ok {
 				return errorAt(ap+".key", "is the same key as %s", prev)
 			}
@@ -563,7 +562,7 @@ func (c *config) applyOnce(ctx context.Context, store baton.Store) error {
 			// no longer lists are revoked.
 			var keep []string
 			for j, k := range w.APIKeys {
-				h := engine.HashKey(k.Key)
+				h := baton.HashKey(k.Key)
 				keep = append(keep, h)
 				if err := tx.PutAPIKey(baton.APIKey{Hash: h, WorkspaceID: w.ID, Name: k.Name, CreatedAt: t}); err != nil {
 					return stored(fmt.Sprintf("%s.api_keys[%d].key", p, j), err)
@@ -603,7 +602,7 @@ func (c *config) applyOnce(ctx context.Context, store baton.Store) error {
 			var agents []string
 			for j, a := range w.InboxAgents {
 				agent := baton.InboxAgent{ID: a.ID, WorkspaceID: w.ID, DeskID: a.Desk, Name: a.Name, Email: a.Email,
-					KeyHash: engine.HashKey(a.Key), CreatedAt: t}
+					KeyHash: baton.HashKey(a.Key), CreatedAt: t}
 				agents = append(agents, a.ID)
 				if err := tx.PutInboxAgent(agent); err != nil {
 					return stored(fmt.Sprintf("%s.inbox_agents[%d].id", p, j), err)

@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/app"
+	"github.com/batonhq/baton/registry"
 	"github.com/batonhq/baton/sqlite"
 )
 
@@ -42,7 +42,7 @@ var configEnv = map[string]string{
 }
 
 func parse(yaml string) (*config, error) {
-	return parseConfig(strings.NewReader(yaml), getenv(configEnv), deskFactory(http.DefaultClient))
+	return parseConfig(strings.NewReader(yaml), getenv(configEnv), registry.New(registry.Params{Client: http.DefaultClient}))
 }
 
 func TestConfigGood(t *testing.T) {
@@ -173,12 +173,12 @@ func TestConfigApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newDesk := deskFactory(&http.Client{Transport: failing{}})
+	a := app.New(app.Params{Store: store, Desks: registry.New(registry.Params{Client: &http.Client{Transport: failing{}}})})
 	for range 2 {
 		if err := c.apply(ctx, store); err != nil {
 			t.Fatal(err)
 		}
-		if err := checkDesks(ctx, store, newDesk, nopObserver{}, []string{"acme"}, discard()); err != nil {
+		if err := a.CheckDesks(ctx, []string{"acme"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -217,7 +217,7 @@ func TestConfigApply(t *testing.T) {
 	// A key or an agent the file no longer lists is revoked when it is applied again.
 	rotated := maps.Clone(configEnv)
 	rotated["ACME_API_KEY"], rotated["ANA_KEY"] = "acme-key-2", "ana-key-2"
-	again, err := parseConfig(strings.NewReader(good), getenv(rotated), newDesk)
+	again, err := parseConfig(strings.NewReader(good), getenv(rotated), a.Desks)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestConfigApply(t *testing.T) {
 	// Another workspace cannot take acme's desk id.
 	otherEnv := maps.Clone(configEnv)
 	otherEnv["ACME_API_KEY"], otherEnv["ANA_KEY"] = "other-key-1", "other-ana-1"
-	other, err := parseConfig(strings.NewReader(strings.Replace(good, "id: acme", "id: other", 1)), getenv(otherEnv), newDesk)
+	other, err := parseConfig(strings.NewReader(strings.Replace(good, "id: acme", "id: other", 1)), getenv(otherEnv), a.Desks)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,13 +261,6 @@ func (failing) RoundTrip(*http.Request) (*http.Response, error) {
 	return nil, fmt.Errorf("no network in this test")
 }
 
-type nopObserver struct{}
-
-func (nopObserver) Delivery(string, bool)                                {}
-func (nopObserver) DeskCall(baton.DeskKind, string, time.Duration, bool) {}
-func (nopObserver) Waited(time.Duration)                                 {}
-func (nopObserver) Ended(baton.EndReason)                                {}
-
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-func hash(key string) string { return engine.HashKey(key) }
+func hash(key string) string { return baton.HashKey(key) }

@@ -18,7 +18,8 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/outbox"
+	"github.com/batonhq/baton/registry"
 	"github.com/batonhq/baton/sqlite"
 	"github.com/batonhq/baton/webhook"
 )
@@ -70,8 +71,8 @@ func demo(ctx context.Context, e env, walk bool, log *slog.Logger, stdout io.Wri
 			WebhookURL: "http://" + botLn.Addr().String() + "/webhook", WebhookSecret: secret}},
 		InboxAgents: []agentConfig{{ID: "ana", Name: "Ana", Email: "ana@demo.example", Desk: "inbox", Key: demoAgentKey}},
 	}}}
-	newDesk := deskFactory(&http.Client{Timeout: deskTimeout})
-	if err := cfg.validate(newDesk); err != nil {
+	desks := registry.New(registry.Params{})
+	if err := cfg.validate(desks); err != nil {
 		return err
 	}
 
@@ -120,7 +121,7 @@ func demo(ctx context.Context, e env, walk bool, log *slog.Logger, stdout io.Wri
 		}
 		fmt.Fprintln(out, "\nThe bot's events appear here. Press Ctrl-C to stop.")
 	}
-	err = serveOn(ctx, log, out, addr, store, newDesk, cfg, engine.Config{}, started)
+	err = serveOn(ctx, log, out, addr, store, desks, cfg, outbox.Config{}, started)
 	stop()
 	wg.Wait()
 	return errors.Join(err, walked)
@@ -276,7 +277,7 @@ func demoBot(secret string, lines chan<- string) http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		var ev engine.Envelope
+		var ev baton.Envelope
 		if err := json.Unmarshal(body, &ev); err != nil {
 			http.Error(w, "not an event", http.StatusBadRequest)
 			return
@@ -294,7 +295,7 @@ func send(ctx context.Context, lines chan<- string, line string) {
 }
 
 // describeEvent is the demo bot's one line about an event.
-func describeEvent(ev engine.Envelope) string {
+func describeEvent(ev baton.Envelope) string {
 	var d struct {
 		DeskID string      `json:"desk_id"`
 		Agent  baton.Agent `json:"agent"`

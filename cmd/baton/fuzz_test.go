@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/batonhq/baton/registry"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -88,7 +89,7 @@ func FuzzConfig(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	newDesk := deskFactory(http.DefaultClient)
+	desks := registry.New(registry.Params{Client: http.DefaultClient})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 4<<10 {
 			return
@@ -99,7 +100,7 @@ func FuzzConfig(f *testing.F) {
 		var doc yaml.Node
 		limit := 3*maxAliasedValues + len(data)
 		bomb := yaml.Unmarshal(data, &doc) == nil && expansion(&doc, limit, map[*yaml.Node]int{}) > limit
-		c, err := parseConfig(bytes.NewReader(data), fuzzEnv, newDesk)
+		c, err := parseConfig(bytes.NewReader(data), fuzzEnv, desks)
 		if bomb && err == nil {
 			t.Fatalf("a document whose aliases stand for over %d nodes was accepted", limit)
 		}
@@ -118,14 +119,14 @@ func FuzzConfig(f *testing.F) {
 			}
 			return
 		}
-		if err := c.validate(newDesk); err != nil {
+		if err := c.validate(desks); err != nil {
 			t.Fatalf("an accepted config does not validate again: %v", err)
 		}
 		out, err := yaml.Marshal(c)
 		if err != nil {
 			t.Fatalf("Marshal: %v", err)
 		}
-		again, err := parseConfig(bytes.NewReader(out), fuzzEnv, newDesk)
+		again, err := parseConfig(bytes.NewReader(out), fuzzEnv, desks)
 		if err != nil {
 			t.Fatalf("the accepted config written back does not parse: %v\n%s", err, out)
 		}

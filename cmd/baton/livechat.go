@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/batonhq/baton/registry"
+
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/livechat"
 	"github.com/batonhq/baton/livechatsim"
@@ -22,7 +24,7 @@ func liveChatWebhooks(ctx context.Context, e env, getenv func(string) string, de
 		return fmt.Errorf("livechat webhooks: --desk and --url are required")
 	}
 	client := &http.Client{Timeout: deskTimeout}
-	cfg, err := loadConfig(e.config, getenv, deskFactory(client))
+	cfg, err := loadConfig(e.config, getenv, registry.New(registry.Params{Client: client}))
 	if err != nil {
 		return err
 	}

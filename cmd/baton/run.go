@@ -17,22 +17,16 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
-	"github.com/batonhq/baton/httpapi"
-	"github.com/batonhq/baton/inbox"
-	"github.com/batonhq/baton/livechat"
-	"github.com/batonhq/baton/metrics"
+	"github.com/batonhq/baton/app"
+	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/postgres"
+	"github.com/batonhq/baton/registry"
 	"github.com/batonhq/baton/sqlite"
 	"github.com/batonhq/baton/sqlstore"
-	"github.com/batonhq/baton/webhookdesk"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=v1.2.3".
@@ -77,7 +71,7 @@ type env struct {
 	key      string
 	config   string
 	logLevel string
-	engine   engine.Config
+	worker   outbox.Config
 }
 
 func readEnv(getenv func(string) string) (env, error) {
@@ -92,13 +86,13 @@ func readEnv(getenv func(string) string) (env, error) {
 	if e.dbPath == "" {
 		e.dbPath = "baton.db"
 	}
-	e.engine.RetryScale, _ = strconv.ParseFloat(getenv("BATON_RETRY_SCALE"), 64)
+	e.worker.RetryScale, _ = strconv.ParseFloat(getenv("BATON_RETRY_SCALE"), 64)
 	if v := getenv("BATON_JOB_LEASE"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 100*time.Millisecond {
 			return e, fmt.Errorf("BATON_JOB_LEASE: %q is not a duration of at least 100ms (like 5s)", v)
 		}
-		e.engine.Lease = d
+		e.worker.Lease = d
 	}
 	return e, nil
 }
@@ -340,39 +334,14 @@ func migrate(ctx context.Context, e env, stdout io.Writer) error {
 	return nil
 }
 
-// deskFactory builds desk adapters by kind. Webhook and LiveChat desks share
-// client; LiveChat desks are kept per configuration, with their tokens.
-func deskFactory(client *http.Client) engine.DeskFactory {
-	lc := livechat.NewFactory(client)
-	return func(c baton.DeskConfig) (baton.Desk, error) {
-		switch c.Kind {
-		case baton.KindInbox:
-			d, err := inbox.New(c)
-			if err != nil {
-				return nil, err
-			}
-			return d, nil
-		case baton.KindWebhook:
-			d, err := webhookdesk.New(c, client)
-			if err != nil {
-				return nil, err
-			}
-			return d, nil
-		case baton.KindLiveChat:
-			return lc.New(c)
-		}
-		return nil, baton.FieldErrorf("kind", "%q is not a desk kind this build serves; want inbox, webhook or livechat", c.Kind)
-	}
-}
-
 // loadConfig reads and validates the YAML file at path.
-func loadConfig(path string, getenv func(string) string, newDesk engine.DeskFactory) (*config, error) {
+func loadConfig(path string, getenv func(string) string, desks baton.Desks) (*config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	defer f.Close()
-	c, err := parseConfig(f, getenv, newDesk)
+	c, err := parseConfig(f, getenv, desks)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -381,11 +350,11 @@ func loadConfig(path string, getenv func(string) string, newDesk engine.DeskFact
 
 // serve runs the server until ctx ends.
 func serve(ctx context.Context, e env, getenv func(string) string, log *slog.Logger, stdout io.Writer) error {
-	newDesk := deskFactory(&http.Client{Timeout: deskTimeout})
+	desks := registry.New(registry.Params{})
 	var cfg *config
 	if e.config != "" {
 		var err error
-		if cfg, err = loadConfig(e.config, getenv, newDesk); err != nil {
+		if cfg, err = loadConfig(e.config, getenv, desks); err != nil {
 			return err
 		}
 	}
@@ -399,7 +368,7 @@ func serve(ctx context.Context, e env, getenv func(string) string, log *slog.Log
 	if addr == "" {
 		addr = ":8080"
 	}
-	return serveOn(ctx, log, stdout, addr, store, newDesk, cfg, e.engine, nil)
+	return serveOn(ctx, log, stdout, addr, store, desks, cfg, e.worker, nil)
 }
 
 // serveOn runs Baton over an open store until ctx ends: it applies cfg,
@@ -408,9 +377,8 @@ func serve(ctx context.Context, e env, getenv func(string) string, log *slog.Log
 // On the way out it stops accepting, lets requests finish (up to 10 s) and
 // stops the worker, which finishes its running jobs; the caller closes the store.
 func serveOn(ctx context.Context, log *slog.Logger, stdout io.Writer, addr string, store baton.Store,
-	newDesk engine.DeskFactory, cfg *config, ec engine.Config, started func(addr string)) error {
-	m := metrics.New(prometheus.NewRegistry(), store)
-	eng := engine.New(store, newDesk, log, m, ec)
+	desks baton.Desks, cfg *config, wc outbox.Config, started func(addr string)) error {
+	a := app.New(app.Params{Store: store, Log: log, Desks: desks, Worker: wc})
 	if cfg != nil {
 		if err := cfg.apply(ctx, store); err != nil {
 			return fmt.Errorf("applying the config: %w", err)
@@ -419,24 +387,14 @@ func serveOn(ctx context.Context, log *slog.Logger, stdout io.Writer, addr strin
 		for _, w := range cfg.Workspaces {
 			ws = append(ws, w.ID)
 		}
-		if err := checkDesks(ctx, store, newDesk, m, ws, log); err != nil {
+		if err := a.CheckDesks(ctx, ws); err != nil {
 			return err
 		}
-	}
-	ready := func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		return store.Tx(ctx, func(tx baton.Tx) error {
-			if _, err := tx.Workspace(""); baton.ErrorCode(err) != baton.ENOTFOUND {
-				return err
-			}
-			return nil
-		})
 	}
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
 	srv := &http.Server{
-		Handler:           closeStreams(streams, httpapi.NewServer(log, eng, inbox.Agents{Engine: eng}, m.Handler(), ready)),
+		Handler:           closeStreams(streams, a.Handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -450,7 +408,7 @@ func serveOn(ctx context.Context, log *slog.Logger, stdout io.Writer, addr strin
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	worked := make(chan error, 1)
-	go func() { worked <- eng.Run(work) }()
+	go func() { worked <- a.Run(work) }()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -493,77 +451,4 @@ func closeStreams(ctx context.Context, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// checkDesks checks every desk of the workspaces, all at once, and records
-// each one's status: available when its adapter builds and its check passes,
-// not_configured when required settings are missing, unavailable otherwise.
-func checkDesks(ctx context.Context, store baton.Store, newDesk engine.DeskFactory, obs engine.Observer, workspaces []string, log *slog.Logger) error {
-	var desks []baton.DeskConfig
-	err := store.Tx(ctx, func(tx baton.Tx) error {
-		desks = desks[:0]
-		for _, ws := range workspaces {
-			ds, err := tx.Desks(ws)
-			if err != nil {
-				return err
-			}
-			desks = append(desks, ds...)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("reading desks: %w", err)
-	}
-	var wg sync.WaitGroup
-	for _, dc := range desks {
-		wg.Go(func() {
-			status, msg := checkDesk(ctx, newDesk, obs, dc)
-			err := store.Tx(ctx, func(tx baton.Tx) error {
-				return tx.SetDeskStatus(dc.ID, status, msg, time.Now().UTC().Truncate(time.Microsecond))
-			})
-			if err != nil {
-				log.Error("saving desk status failed", "desk", dc.ID, "err", err)
-				return
-			}
-			lvl := slog.LevelInfo
-			if status != baton.Available {
-				lvl = slog.LevelWarn
-			}
-			log.Log(ctx, lvl, "desk checked", "workspace", dc.WorkspaceID, "desk", dc.ID, "kind", string(dc.Kind), "status", string(status), "problem", msg)
-		})
-	}
-	wg.Wait()
-	return nil
-}
-
-func checkDesk(ctx context.Context, newDesk engine.DeskFactory, obs engine.Observer, dc baton.DeskConfig) (baton.DeskStatus, string) {
-	d, err := newDesk(dc)
-	if err != nil {
-		if missingSetting(dc, err) {
-			return baton.NotConfigured, describe(err)
-		}
-		return baton.Unavailable, describe(err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, deskTimeout)
-	defer cancel()
-	start := time.Now()
-	err = d.Check(ctx)
-	obs.DeskCall(dc.Kind, "check", time.Since(start), err == nil)
-	if err != nil {
-		return baton.Unavailable, err.Error()
-	}
-	return baton.Available, ""
-}
-
-// describe renders a desk error for the desk's status: the field at fault, if
-// any, and the message.
-func describe(err error) string {
-	var be *baton.Error
-	if !errors.As(err, &be) {
-		return err.Error()
-	}
-	if be.Field != "" {
-		return be.Field + ": " + be.Message
-	}
-	return be.Message
 }

@@ -18,7 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/outbox"
+	"github.com/batonhq/baton/registry"
 	"github.com/batonhq/baton/sqlite"
 	"github.com/batonhq/baton/webhook"
 )
@@ -421,7 +422,7 @@ func TestReadyzFollowsTheStore(t *testing.T) {
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serveOn(ctx, discard(), io.Discard, "127.0.0.1:0", store, deskFactory(http.DefaultClient), nil, engine.Config{},
+		done <- serveOn(ctx, discard(), io.Discard, "127.0.0.1:0", store, registry.New(registry.Params{}), nil, outbox.Config{},
 			func(a string) { addr <- a })
 	}()
 	in := &instance{base: "http://" + <-addr}

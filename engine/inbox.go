@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/batonhq/baton"
+)
+
+// The built-in inbox's agent side. Each action checks who holds the
+// handoff in the same write transaction that changes it, so of two agents
+// claiming one handoff at once exactly one gets it, and an agent cannot
+// reply to or end a handoff another agent holds.
+
+// InboxQueue lists the handoffs waiting in the agent's desk and those the agent holds.
+func (e *Engine) InboxQueue(ctx context.Context, a baton.InboxAgent) (waiting, mine []baton.Handoff, err error) {
+	err = e.store.View(ctx, func(tx baton.Tx) error {
+		var err error
+		if waiting, err = tx.HandoffsInState(a.DeskID, baton.Queued, 200); err != nil {
+			return err
+		}
+		active, err := tx.HandoffsInState(a.DeskID, baton.Active, 1000)
+		for _, h := range active {
+			if h.Agent.ID == a.ID {
+				mine = append(mine, h)
+			}
+		}
+		return err
+	})
+	return waiting, mine, err
+}
+
+// InboxTranscript reads a handoff of the agent's desk and its messages.
+func (e *Engine) InboxTranscript(ctx context.Context, a baton.InboxAgent, id string) (baton.Handoff, []baton.Message, error) {
+	h, ms, err := e.Transcript(ctx, a.WorkspaceID, id)
+	if err == nil && h.DeskID != a.DeskID {
+		return h, nil, notInDesk(id)
+	}
+	return h, ms, err
+}
+
+func notInDesk(id string) error {
+	return baton.Errorf(baton.ENOTFOUND, "handoff %s is not in your desk", id)
+}
+
+// Claim takes a queued handoff for the agent.
+func (e *Engine) Claim(ctx context.Context, a baton.InboxAgent, id string) (baton.Handoff, error) {
+	return e.act(ctx, a, id, func(l *held) (baton.DeskEvent, error) {
+		if l.h.State == baton.Requested {
+			return baton.DeskEvent{}, baton.Errorf(baton.ECONFLICT, "handoff %s is %s and cannot be claimed", id, l.h.State)
+		}
+		return baton.DeskEvent{Type: baton.DeskAgentJoined}, nil
+	})
+}
+
+// Reply sends the agent's message to the customer.
+func (e *Engine) Reply(ctx context.Context, a baton.InboxAgent, id, text string, atts []baton.Attachment) (baton.Handoff, error) {
+	if err := baton.ValidMessage(text, atts); err != nil {
+		return baton.Handoff{}, err
+	}
+	return e.act(ctx, a, id, func(l *held) (baton.DeskEvent, error) {
+		if l.h.State == baton.Requested {
+			return baton.DeskEvent{}, baton.Errorf(baton.ECONFLICT, "handoff %s is not open in the inbox yet", id)
+		}
+		return baton.DeskEvent{Type: baton.DeskAgentMessage, Text: text, Attachments: atts}, nil
+	})
+}
+
+// EndByAgent ends the handoff from the agent's side.
+func (e *Engine) EndByAgent(ctx context.Context, a baton.InboxAgent, id string) (baton.Handoff, error) {
+	return e.act(ctx, a, id, func(*held) (baton.DeskEvent, error) {
+		return baton.DeskEvent{Type: baton.DeskAgentClosed}, nil
+	})
+}
+
+// act applies the desk event that what makes of a handoff of the agent's
+// desk, as the agent holding it, in one write.
+func (e *Engine) act(ctx context.Context, a baton.InboxAgent, id string, what func(*held) (baton.DeskEvent, error)) (baton.Handoff, error) {
+	var h baton.Handoff
+	_, replay, err := e.write(ctx, a.WorkspaceID, func(tx *wtx) (string, error) {
+		l, err := e.load(tx, a.WorkspaceID, id)
+		if err != nil {
+			return "", err
+		}
+		if l.h.DeskID != a.DeskID {
+			return "", notInDesk(id)
+		}
+		agent := baton.Agent{ID: a.ID, Name: a.Name}
+		if err := l.h.Holds(agent); err != nil {
+			return "", err
+		}
+		ev, err := what(&l)
+		if err != nil {
+			return "", err
+		}
+		ev.Ref, ev.Agent, ev.Held = l.h.DeskRef, agent, true
+		err = e.apply(tx, &l, ev)
+		h = l.h
+		return h.ID, err
+	})
+	if err == nil && replay {
+		h, err = e.Handoff(ctx, a.WorkspaceID, id)
+	}
+	return h, err
+}

@@ -1,0 +1,216 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/batonhq/baton"
+)
+
+// call makes one desk call, measures it and keeps the desk's status current.
+func (w *Worker) call(ctx context.Context, dc baton.DeskConfig, op string, fn func() error) error {
+	start := time.Now()
+	err := fn()
+	w.obs.DeskCall(dc.Kind, op, time.Since(start), err == nil)
+	w.obs.Delivery("desk", err == nil)
+	var de *baton.DeskError
+	status, msg := dc.Status, dc.LastError
+	switch {
+	case err == nil:
+		status, msg = baton.Available, ""
+	case ctx.Err() != nil:
+		// Baton is shutting down: the desk said nothing about itself.
+	case errors.As(err, &de) && (de.Busy || de.Permanent):
+		// The desk answered and refused one request: it is up.
+	default:
+		// Refused credentials, an error status, a 429, a timeout or no
+		// answer at all: the desk cannot serve handoffs now.
+		status, msg = baton.Unavailable, err.Error()
+	}
+	if status != dc.Status || msg != dc.LastError {
+		if serr := w.engine.SetDeskStatus(ctx, dc.ID, status, msg); serr != nil {
+			w.log.Error("saving desk status failed", "desk", dc.ID, "err", serr)
+		}
+	}
+	return err
+}
+
+// final reports whether a desk's refusal will not change if asked again.
+func final(err error) bool {
+	var de *baton.DeskError
+	return errors.As(err, &de) && (de.Busy || de.Auth || de.Permanent)
+}
+
+// retryDesk turns a failed desk call into a retry (honouring Retry-After)
+// or, for a request the desk refused for good, nil after logging.
+func (w *Worker) retryDesk(op, handoff string, err error) error {
+	var de *baton.DeskError
+	if errors.As(err, &de) {
+		if de.Permanent || de.Busy {
+			w.log.Error("desk refused a call for good", "op", op, "handoff", handoff, "err", err)
+			return nil
+		}
+		return &retry{after: de.RetryAfter, err: err}
+	}
+	return &retry{err: err}
+}
+
+// retryOrEnd retries a failed step that brings a handoff to its desk (an
+// open, a seat transfer) while attempts remain and the failure may pass,
+// and otherwise ends the handoff desk_unavailable.
+func (w *Worker) retryOrEnd(ctx context.Context, t task, op string, err error) error {
+	if !final(err) && baton.ErrorCode(err) != baton.EUNAVAILABLE && t.Attempts+1 < w.cfg.OpenAttempts {
+		return w.retryDesk(op, t.target.Handoff, err)
+	}
+	w.log.Warn("desk could not take the handoff", "op", op, "handoff", t.target.Handoff, "err", err)
+	return w.engine.Unopened(ctx, t.target)
+}
+
+// open opens a requested handoff in its desk.
+func (w *Worker) open(ctx context.Context, t task) error {
+	o, ok, err := w.engine.Opening(ctx, t.target)
+	if err != nil || !ok {
+		return err
+	}
+	desk, err := w.desks.Desk(o.Desk)
+	if err != nil {
+		return w.retryOrEnd(ctx, t, "open", err)
+	}
+	var opened baton.Handle
+	err = w.call(ctx, o.Desk, "open", func() (err error) {
+		opened, err = desk.Open(ctx, o.Request)
+		return err
+	})
+	if err != nil {
+		return w.retryOrEnd(ctx, t, "open", err)
+	}
+	err = w.engine.Opened(ctx, t.target, opened)
+	if baton.ErrorCode(err) == baton.EINVALID {
+		// The desk answered with a reference that cannot be stored.
+		w.log.Warn("desk opened the handoff with an unusable reference", "handoff", o.Handoff.ID, "desk", o.Desk.ID, "err", err)
+		return w.engine.Unopened(ctx, t.target)
+	}
+	return err
+}
+
+// send relays one customer message into the desk.
+func (w *Worker) send(ctx context.Context, t task) error {
+	h, m := t.handoff, t.message
+	if h.DeskRef == "" {
+		return nil // the handoff never opened in the desk (it ended first)
+	}
+	desk, err := w.desks.Desk(t.desk)
+	if err != nil {
+		return err
+	}
+	if !desk.Capabilities().Attachments && len(m.Attachments) > 0 {
+		m.Text, m.Attachments = linkify(m), nil
+	}
+	if err := w.call(ctx, t.desk, "send", func() error { return desk.Send(ctx, baton.Handle{Ref: h.DeskRef, Data: h.DeskData}, m) }); err != nil {
+		return w.retryDesk("send", h.ID, err)
+	}
+	return nil
+}
+
+// close ends the handoff in the desk.
+func (w *Worker) close(ctx context.Context, t task) error {
+	h := t.handoff
+	if h.DeskRef == "" {
+		return nil
+	}
+	desk, err := w.desks.Desk(t.desk)
+	if err != nil {
+		return err
+	}
+	if err := w.call(ctx, t.desk, "close", func() error { return desk.Close(ctx, baton.Handle{Ref: h.DeskRef, Data: h.DeskData}, h.EndReason) }); err != nil {
+		return w.retryDesk("close", h.ID, err)
+	}
+	return nil
+}
+
+// reply posts one bot message into its seat chat.
+func (w *Worker) reply(ctx context.Context, t task) error {
+	r, ok, err := w.engine.Replying(ctx, t.target)
+	if err != nil || !ok {
+		return err
+	}
+	desk, err := w.desks.Desk(r.Desk)
+	if err != nil {
+		return err
+	}
+	seat, ok := desk.(baton.Seat)
+	if !ok {
+		return nil
+	}
+	if err := w.call(ctx, r.Desk, "reply", func() error { return seat.Reply(ctx, r.Chat, r.Message) }); err != nil {
+		return w.retryDesk("reply", "", err)
+	}
+	return nil
+}
+
+// transfer runs a seat transfer: list the groups, let the router choose,
+// record the decision, move the chat, and queue the handoff. When the desk
+// cannot, the bot keeps the chat: the handoff ends desk_unavailable.
+func (w *Worker) transfer(ctx context.Context, t task) error {
+	tr, ok, err := w.engine.Transferring(ctx, t.target)
+	if err != nil || !ok {
+		return err
+	}
+	desk, err := w.desks.Desk(tr.Desk)
+	if err != nil {
+		return w.retryOrEnd(ctx, t, "transfer", err)
+	}
+	seat, ok := desk.(baton.Seat)
+	if !ok {
+		return nil
+	}
+	var groups []baton.Group
+	var d baton.Decision
+	err = w.call(ctx, tr.Desk, "groups", func() (err error) {
+		groups, err = seat.Groups(ctx)
+		return err
+	})
+	if err == nil {
+		if tr.Policy.Transfer != nil {
+			for i, g := range groups {
+				if desc := tr.Policy.Transfer.Groups[g.ID]; desc != "" && g.Description == "" {
+					groups[i].Description = desc
+				}
+			}
+		}
+		d, err = w.cfg.Router.Route(ctx, groups, tr.Transcript, tr.Handoff.Routing)
+	}
+	if err == nil {
+		d.Trigger = tr.Handoff.Decision.Trigger
+		err = w.engine.Decided(ctx, t.target, d)
+	}
+	if err == nil {
+		err = w.call(ctx, tr.Desk, "transfer", func() error { return seat.Transfer(ctx, tr.Handoff.DeskRef, d.GroupID) })
+	}
+	if err != nil {
+		return w.retryOrEnd(ctx, t, "transfer", err)
+	}
+	return w.engine.Placed(ctx, t.target)
+}
+
+// linkify renders attachments a desk cannot carry as links in the text.
+func linkify(m baton.Message) string {
+	if len(m.Attachments) == 0 {
+		return m.Text
+	}
+	var b strings.Builder
+	b.WriteString(m.Text)
+	for _, a := range m.Attachments {
+		if b.Len() > 0 {
+			b.WriteString("\n")
+		}
+		name := a.Name
+		if name == "" {
+			name = "attachment"
+		}
+		b.WriteString("[" + name + "](" + a.URL + ")")
+	}
+	return b.String()
+}

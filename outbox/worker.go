@@ -1,0 +1,450 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/router"
+	"github.com/batonhq/baton/webhook"
+)
+
+// Config tunes a Worker. Zero values take the defaults.
+type Config struct {
+	// BotSchedule is the retry schedule for bot webhooks (default webhook.Schedule).
+	BotSchedule []time.Duration
+	// DeskSchedule is the retry schedule for desk calls (default 1s, 2s, 5s, 10s, 30s, 1m, then every 5m for a day).
+	DeskSchedule []time.Duration
+	// OpenAttempts is how many times opening a handoff in a desk is tried before it ends desk_unavailable (default 6).
+	OpenAttempts int
+	// Lease is how long a claimed job is held before another worker may take
+	// it, unless the worker running it renews it, which it does every third
+	// of a lease (default 5s). A dead instance's jobs resume within a lease.
+	Lease time.Duration
+	// Poll is the longest the worker sleeps before looking for due jobs again, so
+	// that jobs written by other instances are seen (default 500ms).
+	Poll time.Duration
+	// Workers is how many jobs run at once (default 16).
+	Workers int
+	// Client makes bot webhook calls (default webhook.NewClient(15s)).
+	Client *http.Client
+	// Router chooses the group of a seat transfer (default router.Words).
+	Router baton.Router
+	// RetryScale multiplies every retry delay (default 1); tests and local
+	// development shorten the schedules with it.
+	RetryScale float64
+}
+
+// DefaultLease is how long a job is held by the worker that claimed it
+// between two renewals.
+const DefaultLease = 5 * time.Second
+
+// Params build a Worker.
+type Params struct {
+	Store  baton.Store
+	Engine *engine.Engine // records what the jobs find
+	Desks  baton.Desks
+	Log    *slog.Logger
+	Obs    baton.Observer // nil means nobody measures
+	Config Config
+	// Recorded, when not nil, is called with every job whose outcome has
+	// been committed (err nil: finished): tests wait on it instead of polling.
+	Recorded func(j baton.Job, err error)
+}
+
+// Worker runs the outbox. Create one with New; run it with Run.
+type Worker struct {
+	store    baton.Store
+	engine   *engine.Engine
+	desks    baton.Desks
+	log      *slog.Logger
+	obs      baton.Observer
+	cfg      Config
+	recorded func(baton.Job, error)
+	handlers map[baton.JobKind]func(context.Context, task) error
+	wake     chan struct{}
+}
+
+// New returns a Worker.
+func New(p Params) *Worker {
+	cfg := p.Config
+	if cfg.BotSchedule == nil {
+		cfg.BotSchedule = webhook.Schedule
+	}
+	if cfg.DeskSchedule == nil {
+		cfg.DeskSchedule = []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute}
+		for range 288 {
+			cfg.DeskSchedule = append(cfg.DeskSchedule, 5*time.Minute)
+		}
+	}
+	if cfg.RetryScale > 0 && cfg.RetryScale != 1 {
+		cfg.BotSchedule, cfg.DeskSchedule = scale(cfg.BotSchedule, cfg.RetryScale), scale(cfg.DeskSchedule, cfg.RetryScale)
+	}
+	if cfg.Router == nil {
+		cfg.Router = router.Words{}
+	}
+	if cfg.OpenAttempts <= 0 {
+		cfg.OpenAttempts = 6
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 500 * time.Millisecond
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 16
+	}
+	if cfg.Client == nil {
+		cfg.Client = webhook.NewClient(15 * time.Second)
+	}
+	if p.Log == nil {
+		p.Log = slog.New(slog.DiscardHandler)
+	}
+	if p.Obs == nil {
+		p.Obs = nopObserver{}
+	}
+	w := &Worker{store: p.Store, engine: p.Engine, desks: p.Desks, log: p.Log, obs: p.Obs, cfg: cfg, recorded: p.Recorded, wake: make(chan struct{}, 1)}
+	w.handlers = map[baton.JobKind]func(context.Context, task) error{
+		baton.JobOpen:     w.open,
+		baton.JobSend:     w.send,
+		baton.JobClose:    w.close,
+		baton.JobEvent:    w.deliver,
+		baton.JobTimer:    func(ctx context.Context, t task) error { return w.engine.Fire(ctx, t.target) },
+		baton.JobReply:    w.reply,
+		baton.JobTransfer: w.transfer,
+	}
+	return w
+}
+
+func scale(s []time.Duration, f float64) []time.Duration {
+	out := make([]time.Duration, len(s))
+	for i, d := range s {
+		out[i] = time.Duration(float64(d) * f)
+	}
+	return out
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Delivery(string, bool)                                {}
+func (nopObserver) DeskCall(baton.DeskKind, string, time.Duration, bool) {}
+func (nopObserver) Waited(time.Duration)                                 {}
+func (nopObserver) Ended(baton.EndReason)                                {}
+
+// now is the worker's clock.
+func now() time.Time { return baton.Now() }
+
+// Wake makes the worker look for due jobs now: a write has added some.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// task is a claimed job with what its run needs, read in the claiming
+// round: deliveries to desks need their handoff, message and desk.
+type task struct {
+	baton.Job
+	target  baton.Target
+	handoff baton.Handoff
+	message baton.Message
+	desk    baton.DeskConfig
+	err     error // the payload or the records could not be read
+}
+
+func (w *Worker) preload(tx baton.Tx, j baton.Job) (task, error) {
+	t := task{Job: j}
+	if t.target, t.err = j.Target(); t.err != nil || (j.Kind != baton.JobSend && j.Kind != baton.JobClose) {
+		return t, nil
+	}
+	var err error
+	if t.handoff, err = tx.Handoff(t.target.Workspace, t.target.Handoff); err == nil && t.target.Message != "" {
+		t.message, err = tx.Message(t.target.Message)
+	}
+	if err == nil {
+		t.desk, err = w.engine.DeskConfig(tx, t.target.Workspace, t.handoff.DeskID)
+	}
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		t.err = err // the job refers to something gone: record it as failed
+		return t, nil
+	}
+	return t, err
+}
+
+// Run claims and runs due jobs until ctx is done. Several Run loops, in one
+// process or several, may share a store: a job is leased to one of them at a
+// time. Each round is one transaction that records the jobs finished since the
+// last round and claims as many due jobs as there are free workers.
+//
+// A job's lease is short (Config.Lease) and renewed while it runs, every
+// third of a lease, so the jobs of an instance that dies are taken over
+// within a lease rather than held for as long as the slowest call could take.
+func (w *Worker) Run(ctx context.Context) error {
+	results := make(chan outcome, w.cfg.Workers)
+	var done []outcome
+	running := 0
+	held := &leases{ids: map[int64]bool{}}
+	// The heartbeat has its own goroutine so that a slow round cannot hold
+	// it up until the leases it should renew have run out.
+	beat, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
+	beating := make(chan struct{})
+	go func() { defer close(beating); w.heartbeat(beat, held) }()
+	defer func() { stopBeat(); <-beating }()
+	// Rounds run to completion even when ctx ends: a claim whose commit was
+	// interrupted would leave its jobs leased until the lease runs out.
+	bg := context.WithoutCancel(ctx)
+	for {
+		free := w.cfg.Workers - running
+		if ctx.Err() != nil {
+			free = 0
+		}
+		jobs, next, err := w.round(bg, done, free, held)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.log.Error("claiming jobs failed", "err", err)
+			}
+			next = time.Now().Add(w.cfg.Poll)
+		} else {
+			held.drop(done)
+			done = done[:0]
+		}
+		for _, j := range jobs {
+			running++
+			go func() { results <- w.runJob(bg, j) }()
+		}
+		if len(jobs) > 0 && running < w.cfg.Workers {
+			continue // there may be more due
+		}
+		wait := min(time.Until(next), w.cfg.Poll)
+		t := time.NewTimer(max(wait, 0))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			for ; running > 0; running-- {
+				done = append(done, <-results)
+			}
+			if _, _, err := w.round(bg, done, 0, held); err != nil {
+				w.log.Error("recording finished jobs failed; they will run again", "err", err)
+			}
+			return nil
+		case o := <-results:
+			running--
+			done = append(done, o)
+		collect:
+			for {
+				select {
+				case o := <-results:
+					running--
+					done = append(done, o)
+				default:
+					break collect
+				}
+			}
+		case <-w.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// leases are the ids of the jobs a Run loop holds: claimed, and not yet
+// recorded as done.
+type leases struct {
+	mu  sync.Mutex
+	ids map[int64]bool
+}
+
+func (l *leases) add(js []baton.Job) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, j := range js {
+		l.ids[j.ID] = true
+	}
+}
+
+func (l *leases) drop(done []outcome) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, o := range done {
+		delete(l.ids, o.job.ID)
+	}
+}
+
+func (l *leases) list() []int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ids := make([]int64, 0, len(l.ids))
+	for id := range l.ids {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// heartbeat renews the held jobs' leases every third of a lease until ctx
+// ends. A failed renewal is logged: the jobs keep running, and at worst
+// another instance runs one again once its lease ends (deliveries carry
+// stable ids for that).
+func (w *Worker) heartbeat(ctx context.Context, held *leases) {
+	tick := time.NewTicker(w.cfg.Lease / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		ids := held.list()
+		if len(ids) == 0 {
+			continue
+		}
+		until := now().Add(w.cfg.Lease)
+		if err := w.store.Tx(ctx, func(tx baton.Tx) error { return tx.RenewJobs(ids, until) }); err != nil && ctx.Err() == nil {
+			w.log.Error("renewing job leases failed", "jobs", len(ids), "err", err)
+		}
+	}
+}
+
+// RunDue claims the jobs due now, runs them, records their outcomes and
+// returns how many it ran. Tests use it to step the worker by hand.
+func (w *Worker) RunDue(ctx context.Context) (int, error) {
+	jobs, _, err := w.round(ctx, nil, w.cfg.Workers, nil)
+	if err != nil || len(jobs) == 0 {
+		return 0, err
+	}
+	results := make(chan outcome, len(jobs))
+	for _, j := range jobs {
+		go func() { results <- w.runJob(ctx, j) }()
+	}
+	done := make([]outcome, 0, len(jobs))
+	for range jobs {
+		done = append(done, <-results)
+	}
+	_, _, err = w.round(ctx, done, 0, nil)
+	return len(jobs), err
+}
+
+// outcome is how a job went: finished, or to be tried again.
+type outcome struct {
+	job baton.Job
+	err error // nil = finished
+}
+
+// round records outcomes and claims up to n due jobs in one transaction, and
+// says when the next job not yet claimed falls due. The claimed jobs join
+// held, when given, as soon as the claim commits.
+func (w *Worker) round(ctx context.Context, done []outcome, n int, held *leases) ([]task, time.Time, error) {
+	var claimed []baton.Job
+	next := time.Now().Add(w.cfg.Poll)
+	err := w.store.Tx(ctx, func(tx baton.Tx) error {
+		for _, o := range done {
+			if err := w.record(tx, o); err != nil {
+				return err
+			}
+		}
+		var err error
+		if n > 0 {
+			if claimed, err = tx.ClaimJobs(now(), n, w.cfg.Lease); err != nil {
+				return err
+			}
+		}
+		at, ok, err := tx.NextJobAt()
+		if ok && at.Before(next) {
+			next = at
+		}
+		return err
+	})
+	if err == nil && w.recorded != nil {
+		for _, o := range done {
+			w.recorded(o.job, o.err)
+		}
+	}
+	if err != nil || len(claimed) == 0 {
+		return nil, next, err
+	}
+	if held != nil {
+		held.add(claimed)
+	}
+	// What the jobs need is read off the writer, from a snapshot that has
+	// everything committed before the claim.
+	jobs := make([]task, len(claimed))
+	err = w.store.View(ctx, func(tx baton.Tx) error {
+		for i, j := range claimed {
+			var err error
+			if jobs[i], err = w.preload(tx, j); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for i, j := range claimed {
+			jobs[i] = task{Job: j, err: err} // recorded as failed: they run again soon
+		}
+	}
+	return jobs, next, nil
+}
+
+// retry is what a job asks for when it did not finish.
+type retry struct {
+	after time.Duration // 0 = use the schedule
+	err   error
+}
+
+func (r *retry) Error() string { return r.err.Error() }
+
+func (r *retry) Unwrap() error { return r.err }
+
+// runJob runs one claimed job with the handler of its kind.
+func (w *Worker) runJob(ctx context.Context, t task) outcome {
+	err := t.err
+	if err == nil {
+		if run, ok := w.handlers[t.Kind]; ok {
+			err = run(ctx, t)
+		} else {
+			err = baton.Errorf(baton.EINVALID, "unknown job kind %q", t.Kind)
+		}
+	}
+	return outcome{job: t.Job, err: err}
+}
+
+// record finishes a job or schedules its next attempt.
+func (w *Worker) record(tx baton.Tx, o outcome) error {
+	j := o.job
+	if o.err == nil {
+		return tx.FinishJob(j.ID)
+	}
+	var rt *retry
+	if baton.ErrorCode(o.err) == baton.EINVALID {
+		// What the job would store can never be stored (a desk's answer
+		// with a NUL in it): running it again cannot help.
+		w.log.Error("job gave up: it cannot succeed", "kind", j.Kind, "handoff", j.HandoffID, "err", o.err)
+		return tx.FinishJob(j.ID)
+	}
+	if !errors.As(o.err, &rt) {
+		// A store failure or a bug: try again soon, keep the job, and do
+		// not count it against the receiver's schedule.
+		return tx.RetryJob(j.ID, now().Add(time.Second), j.Attempts, o.err.Error())
+	}
+	schedule := w.cfg.DeskSchedule
+	if j.Kind == baton.JobEvent {
+		schedule = w.cfg.BotSchedule
+	}
+	// The schedule bounds the attempts even when the receiver names its own
+	// delay (Retry-After): each attempt counts.
+	d, ok := webhook.Backoff(j.Attempts+2, schedule, nil)
+	if !ok {
+		w.log.Error("job gave up after its last attempt", "kind", j.Kind, "handoff", j.HandoffID, "attempts", j.Attempts+1, "err", rt.err)
+		return tx.FinishJob(j.ID)
+	}
+	if rt.after > 0 {
+		d = rt.after
+	}
+	return tx.RetryJob(j.ID, now().Add(d), j.Attempts+1, rt.err.Error())
+}
