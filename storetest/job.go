@@ -35,7 +35,9 @@ func claim(t *testing.T, s baton.Store, now time.Time, limit int, lease time.Dur
 }
 
 // kinds lists the jobs' kinds, which the tests use as names.
-func kinds(js []baton.Job) []string { return ids(js, func(j baton.Job) string { return string(j.Kind) }) }
+func kinds(js []baton.Job) []string {
+	return ids(js, func(j baton.Job) string { return string(j.Kind) })
+}
 
 func testJob(t *testing.T, s baton.Store) {
 	j := baton.Job{Kind: "deliver", Lane: "conv-1", Key: "k1", HandoffID: "h1", RunAt: t0, Attempts: 2,
