@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/sqlite"
 	"github.com/batonhq/baton/webhook"
@@ -62,16 +63,16 @@ func demo(ctx context.Context, e env, walk bool, log *slog.Logger, stdout io.Wri
 	go bot.Serve(botLn)
 	defer bot.Close()
 
-	cfg := &config{Workspaces: []workspaceConfig{{
+	cfg := &config.File{Workspaces: []config.Workspace{{
 		ID: "demo", Name: "Demo",
-		APIKeys: []keyConfig{{Name: "demo", Key: demoKey}},
-		Desks:   []deskConfig{{ID: "inbox", Name: "Inbox", Kind: baton.KindInbox}},
-		Bots: []botConfig{{ID: "demo-bot", Name: "Demo bot", Desk: "inbox",
+		APIKeys: []config.APIKey{{Name: "demo", Key: demoKey}},
+		Desks:   []config.Desk{{ID: "inbox", Name: "Inbox", Kind: baton.KindInbox}},
+		Bots: []config.Bot{{ID: "demo-bot", Name: "Demo bot", Desk: "inbox",
 			WebhookURL: "http://" + botLn.Addr().String() + "/webhook", WebhookSecret: secret}},
-		InboxAgents: []agentConfig{{ID: "ana", Name: "Ana", Email: "ana@demo.example", Desk: "inbox", Key: demoAgentKey}},
+		InboxAgents: []config.Agent{{ID: "ana", Name: "Ana", Email: "ana@demo.example", Desk: "inbox", Key: demoAgentKey}},
 	}}}
 	newDesk := deskFactory(&http.Client{Timeout: deskTimeout})
-	if err := cfg.validate(newDesk); err != nil {
+	if err := cfg.Validate(newDesk); err != nil {
 		return err
 	}
 

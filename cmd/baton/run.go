@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/httpapi"
 	"github.com/batonhq/baton/inbox"
@@ -365,27 +366,13 @@ func deskFactory(client *http.Client) engine.DeskFactory {
 	}
 }
 
-// loadConfig reads and validates the YAML file at path.
-func loadConfig(path string, getenv func(string) string, newDesk engine.DeskFactory) (*config, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	defer f.Close()
-	c, err := parseConfig(f, getenv, newDesk)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return c, nil
-}
-
 // serve runs the server until ctx ends.
 func serve(ctx context.Context, e env, getenv func(string) string, log *slog.Logger, stdout io.Writer) error {
 	newDesk := deskFactory(&http.Client{Timeout: deskTimeout})
-	var cfg *config
+	var cfg *config.File
 	if e.config != "" {
 		var err error
-		if cfg, err = loadConfig(e.config, getenv, newDesk); err != nil {
+		if cfg, err = config.Load(e.config, config.Params{Getenv: getenv, Desk: newDesk}); err != nil {
 			return err
 		}
 	}
@@ -408,18 +395,14 @@ func serve(ctx context.Context, e env, getenv func(string) string, log *slog.Log
 // On the way out it stops accepting, lets requests finish (up to 10 s) and
 // stops the worker, which finishes its running jobs; the caller closes the store.
 func serveOn(ctx context.Context, log *slog.Logger, stdout io.Writer, addr string, store baton.Store,
-	newDesk engine.DeskFactory, cfg *config, ec engine.Config, started func(addr string)) error {
+	newDesk engine.DeskFactory, cfg *config.File, ec engine.Config, started func(addr string)) error {
 	m := metrics.New(prometheus.NewRegistry(), store)
 	eng := engine.New(store, newDesk, log, m, ec)
 	if cfg != nil {
-		if err := cfg.apply(ctx, store); err != nil {
+		if err := cfg.Apply(ctx, store); err != nil {
 			return fmt.Errorf("applying the config: %w", err)
 		}
-		var ws []string
-		for _, w := range cfg.Workspaces {
-			ws = append(ws, w.ID)
-		}
-		if err := checkDesks(ctx, store, newDesk, m, ws, log); err != nil {
+		if err := checkDesks(ctx, store, newDesk, m, cfg.WorkspaceIDs(), log); err != nil {
 			return err
 		}
 	}
@@ -539,7 +522,7 @@ func checkDesks(ctx context.Context, store baton.Store, newDesk engine.DeskFacto
 func checkDesk(ctx context.Context, newDesk engine.DeskFactory, obs engine.Observer, dc baton.DeskConfig) (baton.DeskStatus, string) {
 	d, err := newDesk(dc)
 	if err != nil {
-		if missingSetting(dc, err) {
+		if config.MissingSetting(dc, err) {
 			return baton.NotConfigured, describe(err)
 		}
 		return baton.Unavailable, describe(err)
