@@ -368,29 +368,6 @@ func TestDemoWalk(t *testing.T) {
 	}
 }
 
-func TestDemoCurlLines(t *testing.T) {
-	var b strings.Builder
-	for _, s := range demoSteps {
-		b.WriteString(s.curl("http://127.0.0.1:8080") + "\n")
-	}
-	got := b.String()
-	for _, want := range []string{
-		`H=$(curl -s -X POST http://127.0.0.1:8080/v1/handoffs -H 'Authorization: Bearer demo-key' -H 'Content-Type: application/json' -d '{"conversation_id":"demo-1",`,
-		"curl -s http://127.0.0.1:8080/v1/inbox/handoffs -H 'Authorization: Bearer agent-key'\n",
-		"curl -s -X POST http://127.0.0.1:8080/v1/inbox/handoffs/$H/claim -H 'Authorization: Bearer agent-key'\n",
-		"curl -s -X POST http://127.0.0.1:8080/v1/inbox/handoffs/$H/end -H 'Authorization: Bearer agent-key'\n",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("curl lines lack %q:\n%s", want, got)
-		}
-	}
-	for _, s := range demoSteps {
-		if strings.Contains(s.body, "'") {
-			t.Errorf("a body holds a single quote and would break its curl line: %s", s.body)
-		}
-	}
-}
-
 func TestRedact(t *testing.T) {
 	var b bytes.Buffer
 	log, err := newLogger(&b, "debug")
