@@ -285,3 +285,19 @@ func TestREADME(t *testing.T) {
 		t.Errorf("README.md's example: %v\n%s", err, s)
 	}
 }
+
+// TestAliasWithoutValue: a node tree the parser would not make, an alias
+// of nothing or of itself, is an error, not a crash or a hang.
+func TestAliasWithoutValue(t *testing.T) {
+	t.Parallel()
+	self := &yaml.Node{Kind: yaml.AliasNode, Value: "a", Line: 3}
+	self.Alias = self
+	for _, n := range []*yaml.Node{{Kind: yaml.AliasNode, Value: "a", Line: 3}, self} {
+		var f File
+		r := &reader{lines: map[string]int{}}
+		err := r.read("workspaces", n, nil, n, list(r, &f.Workspaces, r.workspace))
+		if err == nil || err.Error() != "workspaces (line 3): the YAML alias *a stands for no value" {
+			t.Errorf("got %v", err)
+		}
+	}
+}

@@ -51,12 +51,12 @@ func (v value) errorf(format string, args ...any) *Error {
 // read resolves the node n at path, reached through alias via (if any) and
 // named at the node at (a key, or n itself), records its line and fills it.
 func (r *reader) read(path string, n, via, at *yaml.Node, fill fill) error {
-	for n.Kind == yaml.AliasNode {
+	for hops := 0; n.Kind == yaml.AliasNode; hops++ {
 		if via == nil {
 			via = n
 		}
-		if n.Alias == nil {
-			return value{path: path, line: n.Line}.errorf("the YAML alias *%s has no anchor", n.Value)
+		if n.Alias == nil || hops == maxAliased {
+			return value{path: path, line: n.Line}.errorf("the YAML alias *%s stands for no value", n.Value)
 		}
 		n = n.Alias
 	}
