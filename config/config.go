@@ -91,7 +91,8 @@ type Error struct {
 	Path string
 	// Line is the line of the value in the file (of the alias that repeats
 	// it, for a value reached through one); 0 when not known.
-	Line    int
+	Line int
+	// Message says what is wrong, for people.
 	Message string
 	// Err is the cause, when there is one.
 	Err error
