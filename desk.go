@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -42,6 +43,14 @@ type DeskConfig struct {
 	LastError   string
 	CheckedAt   time.Time
 	CreatedAt   time.Time
+}
+
+// Missing reports whether err, from building d's adapter, says a required
+// setting is absent (rather than present and wrong). Such a desk may be
+// stored, with its status not_configured, and completed later.
+func (d DeskConfig) Missing(err error) bool {
+	f, ok := strings.CutPrefix(ErrorField(err), "settings.")
+	return ok && strings.TrimSpace(d.Settings[f]) == ""
 }
 
 // Capabilities say what a desk can carry. What a desk lacks degrades visibly:

@@ -126,7 +126,9 @@ func (m *machine) awaitEmail(t *rapid.T) {
 }
 
 func (m *machine) queue(t *rapid.T) {
-	m.step(t, "queue", func(_ *baton.Conversation, h *baton.Handoff) (baton.Effects, error) { return h.Queue("chat-1", pol, m.at) })
+	m.step(t, "queue", func(_ *baton.Conversation, h *baton.Handoff) (baton.Effects, error) {
+		return h.Queue("chat-1", pol, m.at)
+	})
 }
 
 var agents = []baton.Agent{{ID: "ana", Name: "Ana"}, {ID: "bob", Name: "Bob"}}

@@ -90,7 +90,7 @@ func (r Report) String() string {
 // are kept; one registered for url otherwise is unregistered and registered
 // again. It then turns the app's license webhooks on if they are off, lists
 // what is registered for url and says what is missing. It is idempotent.
-// url is Baton's inbound URL of the desk (…/v1/desks/{desk}/inbound/livechat).
+// url is Baton's inbound URL of the desk (see RegisterDeskWebhooks).
 func RegisterWebhooks(ctx context.Context, cfg baton.DeskConfig, url string, client *http.Client) (Report, error) {
 	c, err := newCore(cfg, client)
 	if err != nil {
@@ -172,6 +172,22 @@ func RegisterWebhooks(ctx context.Context, cfg baton.DeskConfig, url string, cli
 		"license webhooks reach Baton only while the app is installed on the license (Developer Console: Private installation)",
 		"LiveChat applies configuration changes within about 2 minutes")
 	return r, nil
+}
+
+// RegisterDeskWebhooks registers the chat webhooks of the LiveChat desk cfg
+// (see RegisterWebhooks) for the Baton whose public base URL is base: they
+// point at the desk's inbound URL, base/v1/desks/{desk}/inbound/webhook.
+func RegisterDeskWebhooks(ctx context.Context, cfg baton.DeskConfig, base string, client *http.Client) (Report, error) {
+	if cfg.Kind != baton.KindLiveChat {
+		return Report{}, fmt.Errorf("desk %q is a %s desk", cfg.ID, cfg.Kind)
+	}
+	return RegisterWebhooks(ctx, cfg, InboundURL(base, cfg.ID), client)
+}
+
+// InboundURL is the URL at which the Baton whose public base URL is base
+// receives the webhooks of desk.
+func InboundURL(base, desk string) string {
+	return strings.TrimRight(base, "/") + "/v1/desks/" + desk + "/inbound/webhook"
 }
 
 // wanted reports whether a registered webhook is one Baton can use: type

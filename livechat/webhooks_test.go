@@ -88,3 +88,20 @@ func TestRegisterWebhooks(t *testing.T) {
 		t.Errorf("bad settings: %v", err)
 	}
 }
+
+// TestRegisterDeskWebhooks: a desk's webhooks point at its inbound URL
+// under Baton's base URL, and only LiveChat desks have them.
+func TestRegisterDeskWebhooks(t *testing.T) {
+	w := newWorld(t, ModeRelay)
+	for _, base := range []string{"https://baton.example.com", "https://baton.example.com/"} {
+		r, err := RegisterDeskWebhooks(t.Context(), w.cfg, base, nil)
+		if want := "https://baton.example.com/v1/desks/desk_lc/inbound/webhook"; err != nil || r.URL != want || !r.OK() {
+			t.Errorf("base %q: %+v %v; want every webhook registered for %s", base, r, err, want)
+		}
+	}
+	other := w.cfg
+	other.Kind = baton.KindWebhook
+	if _, err := RegisterDeskWebhooks(t.Context(), other, "https://baton.example.com", nil); err == nil || err.Error() != `desk "desk_lc" is a webhook desk` {
+		t.Errorf("a webhook desk: %v", err)
+	}
+}

@@ -138,7 +138,7 @@ func version(dc baton.DeskConfig) [sha256.Size]byte {
 func Check(ctx context.Context, desks baton.Desks, dc baton.DeskConfig, obs baton.Observer) (baton.DeskStatus, string) {
 	d, err := desks.Desk(dc)
 	if err != nil {
-		if Missing(dc, err) {
+		if dc.Missing(err) {
 			return baton.NotConfigured, describe(err)
 		}
 		return baton.Unavailable, describe(err)
@@ -154,13 +154,6 @@ func Check(ctx context.Context, desks baton.Desks, dc baton.DeskConfig, obs bato
 		return baton.Unavailable, err.Error()
 	}
 	return baton.Available, ""
-}
-
-// Missing reports whether err, from building dc, says a required setting
-// is absent (rather than present and wrong).
-func Missing(dc baton.DeskConfig, err error) bool {
-	f, ok := strings.CutPrefix(baton.ErrorField(err), "settings.")
-	return ok && strings.TrimSpace(dc.Settings[f]) == ""
 }
 
 // describe renders a desk error for the desk's status: the field at fault, if

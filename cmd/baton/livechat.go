@@ -5,17 +5,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
-	"github.com/batonhq/baton/registry"
-
-	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/livechat"
 	"github.com/batonhq/baton/livechatsim"
+	"github.com/batonhq/baton/registry"
 )
 
 // liveChatWebhooks registers a LiveChat desk's chat webhooks so that they
-// reach this Baton at base (its public URL), and reports what is registered.
+// reach this Baton at base (its public URL), and prints what is registered.
 func liveChatWebhooks(ctx context.Context, e env, getenv func(string) string, deskID, base string, stdout io.Writer) error {
 	if e.config == "" {
 		return fmt.Errorf("livechat webhooks: --config (or BATON_CONFIG) must name the YAML file that declares the desk")
@@ -24,26 +22,15 @@ func liveChatWebhooks(ctx context.Context, e env, getenv func(string) string, de
 		return fmt.Errorf("livechat webhooks: --desk and --url are required")
 	}
 	client := &http.Client{Timeout: deskTimeout}
-	cfg, err := loadConfig(e.config, getenv, registry.New(registry.Params{Client: client}))
+	cfg, err := config.Load(e.config, config.Params{Getenv: getenv, Desk: registry.New(registry.Params{Client: client}).Desk})
 	if err != nil {
 		return err
 	}
-	var dc baton.DeskConfig
-	for _, w := range cfg.Workspaces {
-		for _, d := range w.Desks {
-			if d.ID == deskID {
-				dc = d.desk(w.ID)
-			}
-		}
-	}
-	switch {
-	case dc.ID == "":
+	dc, ok := cfg.Desk(deskID)
+	if !ok {
 		return fmt.Errorf("livechat webhooks: no desk %q in %s", deskID, e.config)
-	case dc.Kind != baton.KindLiveChat:
-		return fmt.Errorf("livechat webhooks: desk %q is a %s desk", deskID, dc.Kind)
 	}
-	url := strings.TrimRight(base, "/") + "/v1/desks/" + dc.ID + "/inbound/webhook"
-	rep, err := livechat.RegisterWebhooks(ctx, dc, url, client)
+	rep, err := livechat.RegisterDeskWebhooks(ctx, dc, base, client)
 	if err != nil {
 		return fmt.Errorf("livechat webhooks: %w", err)
 	}

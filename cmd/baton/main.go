@@ -7,7 +7,7 @@
 //
 // Configuration comes from the environment (BATON_ADDR, BATON_DATABASE_URL,
 // BATON_DB, BATON_SECRET_KEY, BATON_CONFIG, BATON_LOG_LEVEL) and an optional
-// YAML file that declares workspaces; see run.go and config.go.
+// YAML file that declares workspaces; see run.go and package config.
 package main
 
 import (

@@ -102,27 +102,3 @@ func TestMigratePostgres(t *testing.T) {
 		t.Errorf("migrate printed %q", out.String())
 	}
 }
-
-// TestApplyRace applies one config from several goroutines at once, as
-// instances starting together do: every one must succeed.
-func TestApplyRacePostgres(t *testing.T) {
-	dbURL := freshPostgres(t)
-	store, err := postgres.Open(t.Context(), dbURL, make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	c, err := parse(good)
-	if err != nil {
-		t.Fatal(err)
-	}
-	errs := make([]error, 4)
-	var wg sync.WaitGroup
-	for i := range errs {
-		wg.Go(func() { errs[i] = c.apply(t.Context(), store) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Error(err)
-	}
-}

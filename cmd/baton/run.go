@@ -22,6 +22,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/app"
+	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/postgres"
 	"github.com/batonhq/baton/registry"
@@ -334,27 +335,13 @@ func migrate(ctx context.Context, e env, stdout io.Writer) error {
 	return nil
 }
 
-// loadConfig reads and validates the YAML file at path.
-func loadConfig(path string, getenv func(string) string, desks baton.Desks) (*config, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	defer f.Close()
-	c, err := parseConfig(f, getenv, desks)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return c, nil
-}
-
 // serve runs the server until ctx ends.
 func serve(ctx context.Context, e env, getenv func(string) string, log *slog.Logger, stdout io.Writer) error {
 	desks := registry.New(registry.Params{})
-	var cfg *config
+	var cfg *config.File
 	if e.config != "" {
 		var err error
-		if cfg, err = loadConfig(e.config, getenv, desks); err != nil {
+		if cfg, err = config.Load(e.config, config.Params{Getenv: getenv, Desk: desks.Desk}); err != nil {
 			return err
 		}
 	}
@@ -377,17 +364,13 @@ func serve(ctx context.Context, e env, getenv func(string) string, log *slog.Log
 // On the way out it stops accepting, lets requests finish (up to 10 s) and
 // stops the worker, which finishes its running jobs; the caller closes the store.
 func serveOn(ctx context.Context, log *slog.Logger, stdout io.Writer, addr string, store baton.Store,
-	desks baton.Desks, cfg *config, wc outbox.Config, started func(addr string)) error {
+	desks baton.Desks, cfg *config.File, wc outbox.Config, started func(addr string)) error {
 	a := app.New(app.Params{Store: store, Log: log, Desks: desks, Worker: wc})
 	if cfg != nil {
-		if err := cfg.apply(ctx, store); err != nil {
+		if err := cfg.Apply(ctx, store); err != nil {
 			return fmt.Errorf("applying the config: %w", err)
 		}
-		var ws []string
-		for _, w := range cfg.Workspaces {
-			ws = append(ws, w.ID)
-		}
-		if err := a.CheckDesks(ctx, ws); err != nil {
+		if err := a.CheckDesks(ctx, cfg.WorkspaceIDs()); err != nil {
 			return err
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// laughs is a billion-laughs config that fits the schema: workspaces of
+// laughs is a billion-laughs file that fits the schema: workspaces of
 // desks of periods of days, each level a list of n aliases of the level
 // below, so that a small file stands for n^4 days.
 func laughs(n int) string {
@@ -44,9 +44,9 @@ workspaces:
 	}{
 		{"aliases that repeat", reused, ""},
 		{"billion laughs", laughs(40),
-			"workspaces[1].desks[4].policy.periods[20].days[24]: the YAML alias *desk (line 11) takes the aliases of the file past 10000 values: aliases may repeat a part of the file, not multiply it"},
+			"workspaces[1].desks[4].policy.periods[20].days[29] (line 11): the YAML alias *desk (line 11) takes the aliases of the file past 10000 values: aliases may repeat a part of the file, not multiply it"},
 		{"billion laughs, wider", laughs(300), "the YAML alias *"},
-		{"over 1 MiB", "workspaces: []\n" + strings.Repeat("# padding\n", maxConfigBytes/10+1),
+		{"over 1 MiB", "workspaces: []\n" + strings.Repeat("# padding\n", maxBytes/10+1),
 			"config: the file is larger than 1048576 bytes (1 MiB)"},
 	}
 	for _, tt := range tests {

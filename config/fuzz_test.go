@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"bytes"
@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/batonhq/baton/registry"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -41,7 +40,7 @@ func expansion(n *yaml.Node, limit int, memo map[*yaml.Node]int) int {
 		return v
 	}
 	// A node met again while it is being counted is a cycle: not counted
-	// again, as the decoder's walk of one is bounded by the depth of config's
+	// again, as the reader's walk of one is bounded by the depth of the file's
 	// types.
 	memo[n] = 0
 	total := 1
@@ -58,7 +57,7 @@ func expansion(n *yaml.Node, limit int, memo map[*yaml.Node]int) int {
 	return memo[n]
 }
 
-// FuzzConfig checks parseConfig on arbitrary YAML: an error names a path (or
+// FuzzConfig checks Parse on arbitrary YAML: an error names a path (or
 // is the YAML reader's, prefixed "config:"); a configuration it accepts
 // validates again and survives a round trip: written back as YAML and read
 // again, it is the same configuration; an alias bomb is refused.
@@ -81,52 +80,54 @@ func FuzzConfig(f *testing.F) {
 	f.Add([]byte("workspaces:\n  - &w {id: w, desks: [&d {id: d, kind: inbox, policy: {periods: [&p {kind: weekly, days: [&s mon" +
 		strings.Repeat(", *s", 9) + "], start: \"09:00\", end: \"10:00\"}" + strings.Repeat(", *p", 9) + "]}}" + strings.Repeat(", *d", 9) + "]}\n" +
 		strings.Repeat("  - *w\n", 19)))
+	// The files the server's end-to-end tests run with are seeds too.
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.yaml"))
-	for _, file := range files {
+	more, _ := filepath.Glob(filepath.Join("..", "cmd", "baton", "testdata", "*.yaml"))
+	for _, file := range append(files, more...) {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(b)
 	}
-	desks := registry.New(registry.Params{Client: http.DefaultClient})
+	p := Params{Getenv: fuzzEnv, Desk: newDesk(http.DefaultClient)}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 4<<10 {
 			return
 		}
-		// A document whose aliases stand for far more than maxAliasedValues
+		// A document whose aliases stand for far more than maxAliased
 		// values (a "billion laughs") must be refused. expansion counts keys
 		// too, and the document's own nodes, hence the margin.
 		var doc yaml.Node
-		limit := 3*maxAliasedValues + len(data)
+		limit := 3*maxAliased + len(data)
 		bomb := yaml.Unmarshal(data, &doc) == nil && expansion(&doc, limit, map[*yaml.Node]int{}) > limit
-		c, err := parseConfig(bytes.NewReader(data), fuzzEnv, desks)
+		c, err := Parse(bytes.NewReader(data), p)
 		if bomb && err == nil {
 			t.Fatalf("a document whose aliases stand for over %d nodes was accepted", limit)
 		}
 		if err != nil {
-			var pe *pathError
+			var e *Error
 			if c != nil {
 				t.Fatalf("a config with error %v", err)
 			}
-			if !errors.As(err, &pe) && !strings.HasPrefix(err.Error(), "config: ") {
+			if !errors.As(err, &e) && !strings.HasPrefix(err.Error(), "config: ") {
 				t.Fatalf("error %q names no path", err)
 			}
 			// An empty top-level key (testdata/fuzz/FuzzConfig/91132df8d32666ec:
 			// "&a:" is an anchored null key) is named "" in the path.
-			if pe != nil && (pe.path == "" || pe.msg == "") {
-				t.Fatalf("error %#v has no path or no message", pe)
+			if e != nil && (e.Path == "" || e.Message == "" || e.Line <= 0) {
+				t.Fatalf("error %#v has no path, no line or no message", e)
 			}
 			return
 		}
-		if err := c.validate(desks); err != nil {
+		if err := c.Validate(p.Desk); err != nil {
 			t.Fatalf("an accepted config does not validate again: %v", err)
 		}
 		out, err := yaml.Marshal(c)
 		if err != nil {
 			t.Fatalf("Marshal: %v", err)
 		}
-		again, err := parseConfig(bytes.NewReader(out), fuzzEnv, desks)
+		again, err := Parse(bytes.NewReader(out), p)
 		if err != nil {
 			t.Fatalf("the accepted config written back does not parse: %v\n%s", err, out)
 		}
