@@ -336,7 +336,7 @@ func (e *Engine) Transferring(ctx context.Context, t baton.Target) (tr Transferr
 }
 
 // Decided records the router's choice on a seat transfer, before the desk
-// moves the chat: the desk's webhook about the move may come first.
+// moves the chat: the desk's inbound event about the move may come first.
 func (e *Engine) Decided(ctx context.Context, t baton.Target, d baton.Decision) error {
 	return e.each(ctx, t, func(tx *wtx, l *held) error {
 		if !l.h.Open() {
@@ -348,7 +348,7 @@ func (e *Engine) Decided(ctx context.Context, t baton.Target, d baton.Decision) 
 }
 
 // Placed records that the desk moved a seat chat to its group: the handoff
-// is queued there, unless the desk's webhook queued it already.
+// is queued there, unless the desk's inbound event queued it already.
 func (e *Engine) Placed(ctx context.Context, t baton.Target) error {
 	return e.each(ctx, t, func(tx *wtx, l *held) error {
 		if l.h.State != baton.Requested {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/desktest"
 	"github.com/batonhq/baton/postgres/pgtest"
 	"github.com/batonhq/baton/webhook"
 )
@@ -106,40 +107,9 @@ type apiClient struct {
 // not nil). It returns the status and the raw answer.
 func (c apiClient) call(t *testing.T, method, path string, body, out any) (int, []byte) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(t.Context(), method, c.base+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.key)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	if out != nil && res.StatusCode/100 == 2 {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: decoding %s: %v", method, path, b, err)
-		}
-	}
-	return res.StatusCode, b
+	return desktest.Client{Base: c.base, Key: c.key}.Call(t, method, path, "", body, out)
 }
 
-// must is call that fails the test unless the answer is want.
 func (c apiClient) must(t *testing.T, want int, method, path string, body, out any) []byte {
 	t.Helper()
 	code, b := c.call(t, method, path, body, out)
