@@ -109,10 +109,8 @@ func (w *fuzzWorld) create(t testing.TB, desk string, email, queued bool) (id, c
 	if err := json.Unmarshal(out, &h); status != http.StatusCreated || err != nil {
 		t.Fatalf("create: %d %s", status, out)
 	}
-	for deadline := time.Now().Add(defaultTimeout); queued && w.state(h.ID).State != baton.Queued; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("handoff %s never queued: %+v", h.ID, w.state(h.ID))
-		}
+	if queued && !w.fx.afterJobs(func() bool { return w.state(h.ID).State == baton.Queued }) {
+		t.Fatalf("handoff %s never queued: %+v", h.ID, w.state(h.ID))
 	}
 	return h.ID, cid
 }

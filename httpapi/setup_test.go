@@ -60,6 +60,7 @@ type fixture struct {
 	logs    *syncBuffer
 	company *company
 	app     *app.App
+	jobs    chan struct{} // a signal whenever the worker has recorded a job's outcome
 	stop    func()
 }
 
@@ -111,8 +112,14 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	}
 	f := &fixture{t: t, store: store, logs: &syncBuffer{}, company: newCompany(t)}
 	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f.jobs = make(chan struct{}, 1)
 	f.app = app.New(app.Params{Store: store, Log: log, Desks: f.desks(), Worker: outbox.Config{Poll: 20 * time.Millisecond},
-		Ready: cfg.ready, BodyTimeout: cfg.bodyTimeout})
+		Ready: cfg.ready, BodyTimeout: cfg.bodyTimeout, Recorded: func(baton.Job, error) {
+			select {
+			case f.jobs <- struct{}{}:
+			default:
+			}
+		}})
 	f.eng = f.app.Engine
 	f.seed()
 
@@ -410,20 +417,29 @@ func (f *fixture) waitState(id, state string) wireHandoff {
 	return f.waitStateAs(key1, id, state)
 }
 
-// waitStateAs polls a handoff with an API key until it reaches state.
+// waitStateAs reads a handoff with an API key until it reaches state.
 func (f *fixture) waitStateAs(key, id, state string) wireHandoff {
 	f.t.Helper()
-	deadline := time.Now().Add(defaultTimeout)
-	for {
-		h := f.handoffAs(key, id)
-		if h.State == state {
-			return h
-		}
-		if time.Now().After(deadline) {
-			f.t.Fatalf("handoff %s is %s, still not %s", id, h.State, state)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var h wireHandoff
+	if !f.afterJobs(func() bool { h = f.handoffAs(key, id); return h.State == state }) {
+		f.t.Fatalf("handoff %s is %s, still not %s", id, h.State, state)
 	}
+	return h
+}
+
+// afterJobs checks cond now and again each time the worker has finished a
+// job, until it holds (true) or defaultTimeout has passed (false).
+func (f *fixture) afterJobs(cond func() bool) bool {
+	deadline := time.NewTimer(defaultTimeout)
+	defer deadline.Stop()
+	for !cond() {
+		select {
+		case <-f.jobs:
+		case <-deadline.C:
+			return cond()
+		}
+	}
+	return true
 }
 
 // queued creates a handoff on the inbox desk and waits until it is queued.
