@@ -152,7 +152,11 @@ func (e *Engine) apply(tx *wtx, l *held, ev baton.DeskEvent) error {
 		if err != nil {
 			return err
 		}
-		return e.save(tx, &l.c, &l.h, l.pol, eff)
+		var c *baton.Conversation // the conversation changes only when the session begins
+		if eff.Accepted {
+			c = &l.c
+		}
+		return e.save(tx, c, &l.h, l.pol, eff)
 	case baton.DeskAgentJoined, baton.DeskTransferred:
 		return e.save(tx, nil, &l.h, l.pol, l.h.Join(ev.Agent))
 	case baton.DeskAgentClosed, baton.DeskCustomerClosed:
