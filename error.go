@@ -83,3 +83,12 @@ func ErrorMessage(err error) string {
 	}
 	return "internal error"
 }
+
+// CheckSize refuses a body over limit bytes with ETOOLARGE: desks cap what
+// they read from inbound requests with it.
+func CheckSize(body []byte, limit int) error {
+	if len(body) > limit {
+		return &Error{Code: ETOOLARGE, Message: fmt.Sprintf("body is over %d bytes", limit)}
+	}
+	return nil
+}

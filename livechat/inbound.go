@@ -34,8 +34,8 @@ const (
 // jsoncheck.Text says. A verified legacy envelope (license_id, API v3.3 and
 // older) or one of another organization is refused with a precise error.
 func (c *core) verify(body []byte) (*Webhook, error) {
-	if len(body) > MaxInboundBody {
-		return nil, &baton.Error{Code: baton.ETOOLARGE, Message: fmt.Sprintf("body is over %d bytes", MaxInboundBody)}
+	if err := baton.CheckSize(body, MaxInboundBody); err != nil {
+		return nil, err
 	}
 	var probe struct {
 		SecretKey *string `json:"secret_key"`

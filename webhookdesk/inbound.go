@@ -72,8 +72,8 @@ func (d *Desk) Inbound(ctx context.Context, path string, h http.Header, body []b
 	if err := d.verify(h); err != nil {
 		return nil, err
 	}
-	if len(body) > MaxInboundBody {
-		return nil, &baton.Error{Code: baton.ETOOLARGE, Message: fmt.Sprintf("body is over %d bytes", MaxInboundBody)}
+	if err := baton.CheckSize(body, MaxInboundBody); err != nil {
+		return nil, err
 	}
 	kind, ok := aliases[strings.Trim(path, "/")]
 	if !ok {
