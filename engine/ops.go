@@ -258,28 +258,37 @@ func (e *Engine) CustomerMessage(ctx context.Context, ws, id, text string, atts 
 	return m, err
 }
 
+// BotSays is a bot's reply to its customer, decided under an epoch.
+type BotSays struct {
+	BotID          string // optional when the workspace has one bot
+	ConversationID string // the bot's id for the conversation
+	Epoch          int64  // the epoch the bot decided the reply under
+	Text           string
+	Attachments    []baton.Attachment
+}
+
 // BotMessage records a bot reply to the customer, allowed only while the bot
 // owns the conversation under the epoch the bot decided it in. It is how a bot
 // asks "may I still speak?" and keeps the transcript whole.
-func (e *Engine) BotMessage(ctx context.Context, ws, botID, conversationID string, epoch int64, text string, atts []baton.Attachment) (baton.Message, error) {
+func (e *Engine) BotMessage(ctx context.Context, ws string, r BotSays) (baton.Message, error) {
 	switch {
-	case len(conversationID) > baton.MaxExternalID:
+	case len(r.ConversationID) > baton.MaxExternalID:
 		return baton.Message{}, baton.FieldErrorf("conversation_id", "is longer than %d characters", baton.MaxExternalID)
-	case epoch < 0:
+	case r.Epoch < 0:
 		return baton.Message{}, baton.FieldErrorf("epoch", "must not be negative")
 	}
-	if err := baton.ValidMessage(text, atts); err != nil {
+	if err := baton.ValidMessage(r.Text, r.Attachments); err != nil {
 		return baton.Message{}, err
 	}
 	var m baton.Message
 	result, replay, err := e.write(ctx, ws, func(tx *wtx) (string, error) {
-		bot, err := resolveBot(tx, ws, botID)
+		bot, err := resolveBot(tx, ws, r.BotID)
 		if err != nil {
 			return "", err
 		}
-		c, err := tx.Conversation(ws, bot.ID, conversationID)
+		c, err := tx.Conversation(ws, bot.ID, r.ConversationID)
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
-			c = baton.Conversation{ID: baton.NewID("cv"), WorkspaceID: ws, BotID: bot.ID, ExternalID: conversationID, Owner: baton.OwnerBot, UpdatedAt: now()}
+			c = baton.Conversation{ID: baton.NewID("cv"), WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ConversationID, Owner: baton.OwnerBot, UpdatedAt: now()}
 			if err := tx.PutConversation(c); err != nil {
 				return "", err
 			}
@@ -289,10 +298,10 @@ func (e *Engine) BotMessage(ctx context.Context, ws, botID, conversationID strin
 		if c.Owner != baton.OwnerBot {
 			return "", &baton.Error{Code: baton.ESTALE, Field: "epoch", Message: fmt.Sprintf("a human holds the conversation (epoch %d): the bot must not speak", c.Epoch)}
 		}
-		if c.Epoch != epoch {
-			return "", &baton.Error{Code: baton.ESTALE, Field: "epoch", Message: fmt.Sprintf("epoch %d is stale: the conversation is at epoch %d", epoch, c.Epoch)}
+		if c.Epoch != r.Epoch {
+			return "", &baton.Error{Code: baton.ESTALE, Field: "epoch", Message: fmt.Sprintf("epoch %d is stale: the conversation is at epoch %d", r.Epoch, c.Epoch)}
 		}
-		m = baton.Message{ID: baton.NewID("msg"), ConversationID: c.ID, Author: baton.ByBot, Text: text, Attachments: atts, Epoch: c.Epoch, CreatedAt: now()}
+		m = baton.Message{ID: baton.NewID("msg"), ConversationID: c.ID, Author: baton.ByBot, Text: r.Text, Attachments: r.Attachments, Epoch: c.Epoch, CreatedAt: now()}
 		if err := tx.AddMessage(&m); err != nil {
 			return "", err
 		}

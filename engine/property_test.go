@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/engine"
 	"pgregory.net/rapid"
 )
 
@@ -117,7 +118,7 @@ func (m *model) botSpeaks(t *rapid.T) {
 		owner, epoch = c.Owner, c.Epoch
 	}
 	try := rapid.SampledFrom([]int64{epoch, epoch - 1, epoch + 1, m.epochs[conv]}).Draw(t, "epoch")
-	_, err = m.s.eng.BotMessage(m.ctx(), m.s.ws, m.s.bot, conv, try, "bot says", nil)
+	_, err = m.s.eng.BotMessage(m.ctx(), m.s.ws, engine.BotSays{BotID: m.s.bot, ConversationID: conv, Epoch: try, Text: "bot says"})
 	allowed := owner == baton.OwnerBot && try == epoch
 	if allowed && err != nil {
 		t.Fatalf("bot refused at its own epoch %d: %v", try, err)

@@ -233,12 +233,19 @@ func (e *Engine) transfer(tx *wtx, bot baton.Bot, dc baton.DeskConfig, c *baton.
 	return e.save(tx, c, &h, pol, eff)
 }
 
+// TransferRequest is a bot asking for a seat chat to go to humans.
+type TransferRequest struct {
+	BotID          string // optional when the workspace has one bot
+	ConversationID string // the chat's id
+	Hint           string // a group the router should prefer, if it names one
+}
+
 // Transfer asks for a seat chat to go to humans, on the bot's request; the
-// desk's router picks the group (hint, when it names one, wins).
-func (e *Engine) Transfer(ctx context.Context, ws, botID, conversationID, hint string) (baton.Handoff, error) {
+// desk's router picks the group (the hint, when it names one, wins).
+func (e *Engine) Transfer(ctx context.Context, ws string, r TransferRequest) (baton.Handoff, error) {
 	var h baton.Handoff
 	result, replay, err := e.write(ctx, ws, func(tx *wtx) (string, error) {
-		bot, err := resolveBot(tx, ws, botID)
+		bot, err := resolveBot(tx, ws, r.BotID)
 		if err != nil {
 			return "", err
 		}
@@ -253,13 +260,13 @@ func (e *Engine) Transfer(ctx context.Context, ws, botID, conversationID, hint s
 		if pol.Transfer == nil || !pol.Transfer.Enabled {
 			return "", baton.Errorf(baton.ECONFLICT, "transfers are not enabled in the policy of desk %s", dc.ID)
 		}
-		c, err := tx.Conversation(ws, bot.ID, conversationID)
+		c, err := tx.Conversation(ws, bot.ID, r.ConversationID)
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
 			return "", &baton.Error{Code: baton.ENOTFOUND, Field: "conversation_id", Message: "no chat with this id has reached the bot", Err: err}
 		} else if err != nil {
 			return "", err
 		}
-		if err := e.transfer(tx, bot, dc, &c, pol, "bot", hint); err != nil {
+		if err := e.transfer(tx, bot, dc, &c, pol, "bot", r.Hint); err != nil {
 			return "", err
 		}
 		h, err = tx.Handoff(ws, c.HandoffID)
