@@ -62,10 +62,12 @@ func (r CreateRequest) Valid() error {
 	return nil
 }
 
-// ValidEmail reports whether s is one plain email address.
+// ValidEmail reports whether s is one plain email address, within the
+// lengths mail can carry (RFC 5321: 64 bytes before the @, 254 in all).
 func ValidEmail(s string) bool {
 	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s
+	at := strings.LastIndexByte(s, '@')
+	return err == nil && a.Address == s && len(s) <= 254 && at <= 64
 }
 
 // ValidMessage checks a message's text and attachments against Baton's

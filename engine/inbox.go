@@ -11,17 +11,22 @@ import (
 // claiming one handoff at once exactly one gets it, and an agent cannot
 // reply to or end a handoff another agent holds.
 
-// InboxQueue lists the handoffs waiting in the agent's desk and those the agent holds.
+// InboxQueue lists the handoffs waiting in the agent's desk for someone to
+// take them, and those the agent holds: claimed, or answered. A claimed
+// handoff leaves every other agent's list.
 func (e *Engine) InboxQueue(ctx context.Context, a baton.InboxAgent) (waiting, mine []baton.Handoff, err error) {
 	err = e.store.View(ctx, func(tx baton.Tx) error {
-		var err error
-		if waiting, err = tx.HandoffsInState(a.DeskID, baton.Queued, 200); err != nil {
+		queued, err := tx.HandoffsInState(a.DeskID, baton.Queued, 1000)
+		if err != nil {
 			return err
 		}
 		active, err := tx.HandoffsInState(a.DeskID, baton.Active, 1000)
-		for _, h := range active {
-			if h.Agent.ID == a.ID {
+		for _, h := range append(queued, active...) {
+			switch {
+			case h.Agent.ID == a.ID:
 				mine = append(mine, h)
+			case h.Agent.ID == "" && len(waiting) < 200:
+				waiting = append(waiting, h)
 			}
 		}
 		return err

@@ -140,16 +140,18 @@ func (e *Engine) apply(tx *wtx, l *held, ev baton.DeskEvent) error {
 	case baton.DeskAgentMessage:
 		t := now()
 		m := baton.Message{ID: baton.NewID("msg"), ConversationID: l.c.ID, HandoffID: l.h.ID, Author: baton.ByAgent, AgentName: l.h.AgentName(ev.Agent),
-			Text: ev.Text, Attachments: ev.Attachments, Epoch: l.c.Epoch, Late: l.h.Late(), CreatedAt: t}
-		if err := tx.AddMessage(&m); err != nil {
-			return err
-		}
+			Text: ev.Text, Attachments: ev.Attachments, Late: l.h.Late(), CreatedAt: t}
 		if m.Late {
 			e.log.Info("agent message after the handoff ended kept, not relayed", "handoff", l.h.ID)
-			return nil
+			m.Epoch = l.c.Epoch
+			return tx.AddMessage(&m)
 		}
 		eff, err := l.h.AgentReply(&l.c, m, ev.Agent, t)
 		if err != nil {
+			return err
+		}
+		m.Epoch = l.c.Epoch // the first reply belongs to the session it begins
+		if err := tx.AddMessage(&m); err != nil {
 			return err
 		}
 		var c *baton.Conversation // the conversation changes only when the session begins

@@ -186,7 +186,9 @@ func mergeCustomer(old, nu baton.Customer) baton.Customer {
 }
 
 // addHistory stores the last rounds of the bot's history and the question as
-// the handoff's first messages. A round starts at a customer turn.
+// the handoff's first messages, the brief, dated when the handoff was
+// created: what follows is the human segment. A round starts at a customer
+// turn.
 func addHistory(tx baton.Tx, c baton.Conversation, h baton.Handoff, r baton.CreateRequest, rounds int) error {
 	start, seen := len(r.History), 0
 	for i := len(r.History) - 1; i >= 0 && seen < rounds; i-- {
@@ -195,7 +197,7 @@ func addHistory(tx baton.Tx, c baton.Conversation, h baton.Handoff, r baton.Crea
 			seen++
 		}
 	}
-	t := now()
+	t := h.CreatedAt
 	for _, turn := range r.History[start:] {
 		m := baton.Message{ID: baton.NewID("msg"), ConversationID: c.ID, HandoffID: h.ID, Author: turn.Author,
 			Text: turn.Text, Attachments: turn.Attachments, Epoch: c.Epoch, CreatedAt: t}

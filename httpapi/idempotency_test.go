@@ -176,3 +176,67 @@ func TestIdempotencyConcurrentReplay(t *testing.T) {
 		})
 	}
 }
+
+// TestIdempotencyKeyPerAgent: an inbox agent's Idempotency-Key is the
+// agent's own. Another agent sending the same key makes its own request,
+// which the handoff's holder decides, and is never answered with the first
+// agent's replay.
+func TestIdempotencyKeyPerAgent(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	h := f.queued("c-idem-agents")
+	for _, step := range []struct {
+		path       string
+		body       any
+		ada, other int
+	}{
+		{"/claim", nil, http.StatusOK, http.StatusConflict},
+		{"/messages", map[string]any{"text": "Ada here"}, http.StatusCreated, http.StatusConflict},
+		{"/end", nil, http.StatusOK, http.StatusConflict},
+	} {
+		path := "/v1/inbox/handoffs/" + h.ID + step.path
+		key := map[string]string{"Idempotency-Key": "shared" + step.path}
+		if r := f.do(req{method: "POST", path: path, key: agentKey1, body: step.body, header: key}); r.status != step.ada {
+			t.Fatalf("Ada %s: %d %s", step.path, r.status, r.body)
+		}
+		r := f.do(req{method: "POST", path: path, key: agentKey2, body: step.body, header: key})
+		if r.status != step.other || r.header.Get("Idempotent-Replayed") != "" {
+			t.Errorf("Bob %s with Ada's key: %d replayed=%q %s; want %d, not a replay", step.path, r.status, r.header.Get("Idempotent-Replayed"), r.body, step.other)
+		}
+		if r := f.do(req{method: "POST", path: path, key: agentKeyOther, body: step.body, header: key}); r.status != http.StatusUnauthorized && r.status != http.StatusNotFound {
+			t.Errorf("Eve of another workspace %s with Ada's key: %d %s", step.path, r.status, r.body)
+		}
+		r = f.do(req{method: "POST", path: path, key: agentKey1, body: step.body, header: key})
+		if r.status != step.ada || r.header.Get("Idempotent-Replayed") != "true" {
+			t.Errorf("Ada's replay of %s: %d replayed=%q", step.path, r.status, r.header.Get("Idempotent-Replayed"))
+		}
+	}
+}
+
+// TestIdempotencyKeyShape: a key that is not printable text, or given
+// twice, is refused naming the header, and nothing happens.
+func TestIdempotencyKeyShape(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, key := range []string{"\xff\xfe", "a\u0085b"} { // not UTF-8; a control character
+		r := f.do(req{method: "POST", path: "/v1/handoffs", key: key1, body: createBody("c-key-shape"), header: map[string]string{"Idempotency-Key": key}, offSpec: true})
+		wantProblem(t, r, http.StatusBadRequest, "bad_request", "Idempotency-Key")
+	}
+	hr, _ := http.NewRequest("POST", f.srv.URL+"/v1/handoffs", bodyOf(t, createBody("c-key-twice")))
+	hr.Header.Set("Authorization", "Bearer "+key1)
+	hr.Header.Add("Idempotency-Key", "one")
+	hr.Header.Add("Idempotency-Key", "two")
+	resp, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("two keys: %d, want 400", resp.StatusCode)
+	}
+	for _, cid := range []string{"c-key-shape", "c-key-twice"} {
+		if c := must[wireConversation](t, f.do(req{method: "GET", path: "/v1/conversations/" + cid, key: key1}), http.StatusOK); len(c.Handoffs) != 0 {
+			t.Errorf("a refused request made handoff %+v", c.Handoffs)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/batonhq/baton"
@@ -317,14 +318,27 @@ const maxIdempotencyKey = 255
 // authentication: keys belong to a workspace.
 func idempotent(log *slog.Logger, eng *engine.Engine, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := r.Header.Get(idempotencyHeader)
-		if key == "" {
+		keys := r.Header.Values(idempotencyHeader)
+		if len(keys) == 0 {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if len(key) > maxIdempotencyKey {
+		key := keys[0]
+		switch {
+		case len(keys) > 1:
+			encodeError(w, r, log, &baton.Error{Code: baton.EBADREQUEST, Field: idempotencyHeader, Message: "is given more than once"})
+			return
+		case !printableText(key):
+			encodeError(w, r, log, &baton.Error{Code: baton.EBADREQUEST, Field: idempotencyHeader, Message: "must be printable UTF-8 text"})
+			return
+		case len(key) > maxIdempotencyKey:
 			encodeError(w, r, log, &baton.Error{Code: baton.EINVALID, Field: idempotencyHeader, Message: "is longer than 255 characters"})
 			return
+		}
+		if a := agentOf(r.Context()); a.ID != "" {
+			// An inbox agent's keys are the agent's own: another agent
+			// with the same key is another request.
+			key = "agent:" + a.ID + ":" + key
 		}
 		body, err := readBody(r)
 		if err != nil {
@@ -353,6 +367,19 @@ func idempotent(log *slog.Logger, eng *engine.Engine, next http.Handler) http.Ha
 		}
 		next.ServeHTTP(&replayWriter{ResponseWriter: w, ctx: ctx}, r.WithContext(ctx))
 	})
+}
+
+// printableText reports whether s is UTF-8 text with no control characters.
+func printableText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // isReplay reports whether the request repeats one the workspace already made
