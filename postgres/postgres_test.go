@@ -15,8 +15,9 @@ import (
 
 var key = bytes.Repeat([]byte{7}, 32)
 
+// open is a store on a copy of the migrated template database.
 func open(t testing.TB) baton.Store {
-	s, err := postgres.Open(t.Context(), pgtest.Fresh(t), key)
+	s, err := postgres.Open(t.Context(), pgtest.Migrated(t), key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,6 +29,8 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) baton.Store { return open(t) })
 }
 
+// TestMigrateConcurrent migrates an empty database from two pools at once:
+// the advisory lock makes one wait for the other.
 func TestMigrateConcurrent(t *testing.T) {
 	u := pgtest.Fresh(t)
 	var wg sync.WaitGroup

@@ -72,9 +72,10 @@
 //
 // # Scenarios
 //
-// Every scenario runs on "sqlite" and on "postgres" (pgtest.Fresh: with
-// BATON_TEST_POSTGRES_URL set, as in CI, an unreachable server fails the
-// test; BATON_SECRET_KEY is generated).
+// Every scenario runs on "sqlite" and on "postgres" (pgtest.Migrated, a
+// copy of the migrated template database: with BATON_TEST_POSTGRES_URL set,
+// as in CI, an unreachable server fails the test; BATON_SECRET_KEY is
+// generated).
 //
 //   - TestSoak: conversations of every kind in drive_test.go, concurrently,
 //     three rounds of messages both ways each, every ending there is, over

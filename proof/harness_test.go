@@ -109,7 +109,8 @@ type killRecord struct {
 }
 
 // storeEnv is the environment of a fresh database on store: a SQLite file,
-// or a fresh PostgreSQL database with a sealing key.
+// or a PostgreSQL database of its own, already migrated (the binary finds
+// nothing to apply), with a sealing key.
 func storeEnv(t testing.TB, store string) []string {
 	t.Helper()
 	switch store {
@@ -118,7 +119,7 @@ func storeEnv(t testing.TB, store string) []string {
 	case "postgres":
 		key := make([]byte, 32)
 		rand.Read(key)
-		return []string{"BATON_DATABASE_URL=" + pgtest.Fresh(t), "BATON_SECRET_KEY=" + base64.StdEncoding.EncodeToString(key)}
+		return []string{"BATON_DATABASE_URL=" + pgtest.Migrated(t), "BATON_SECRET_KEY=" + base64.StdEncoding.EncodeToString(key)}
 	}
 	t.Fatalf("no store %q", store)
 	return nil
