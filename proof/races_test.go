@@ -16,20 +16,18 @@ import (
 // customer ending while the agent replies. On PostgreSQL the requests of a
 // pair go to two instances on one database.
 func TestRaces(t *testing.T) {
-	for _, store := range stores {
-		t.Run(store, func(t *testing.T) {
-			n := 1
-			if store == "postgres" {
-				n = 2
-			}
-			w := newWorld(t, store, n)
-			t.Run("agent answers at the open", func(t *testing.T) { raceOpen(t, w) })
-			t.Run("one Idempotency-Key twice at once", func(t *testing.T) { raceIdempotency(t, w) })
-			t.Run("two agents claim one handoff", func(t *testing.T) { raceClaim(t, w) })
-			t.Run("customer ends while the agent replies", func(t *testing.T) { raceEnd(t, w) })
-			w.check(t, checkOpts{timerSlack: 3 * time.Second, blockBound: 5 * time.Second})
-		})
-	}
+	eachStore(t, func(t *testing.T, store string) {
+		n := 1
+		if store == "postgres" {
+			n = 2
+		}
+		w := newWorld(t, store, n)
+		t.Run("agent answers at the open", func(t *testing.T) { raceOpen(t, w) })
+		t.Run("one Idempotency-Key twice at once", func(t *testing.T) { raceIdempotency(t, w) })
+		t.Run("two agents claim one handoff", func(t *testing.T) { raceClaim(t, w) })
+		t.Run("customer ends while the agent replies", func(t *testing.T) { raceEnd(t, w) })
+		w.check(t, checkOpts{timerSlack: 3 * time.Second, blockBound: 5 * time.Second})
+	})
 }
 
 // pair is the two instances a racing pair of requests goes to.
