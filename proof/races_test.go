@@ -78,7 +78,9 @@ func raceOpen(t *testing.T, w *world) {
 			})
 		}
 	}
+	var hooked sync.Map // handoff → true once afterEstablish has run (and added to wg)
 	w.company.afterEstablish = func(desk, h string) {
+		defer hooked.Store(h, true)
 		m, ok := mode.Load(h)
 		if desk != "company" || !ok || m == 1 {
 			return
@@ -108,15 +110,17 @@ func raceOpen(t *testing.T, w *world) {
 		h.kind = "agent answers at the open"
 		hs = append(hs, h)
 	}
+	// Every establish answered and its hook run, so that nothing adds to
+	// wg while it is waited for.
 	if !eventually(retryWindow(), func() bool {
 		for _, h := range hs {
-			if len(w.company.got("establish", h.id)) == 0 {
+			if _, ok := hooked.Load(h.id); !ok {
 				return false
 			}
 		}
 		return true
 	}) {
-		t.Fatalf("the company's service did not get every establish")
+		t.Fatalf("the company's service did not answer every establish")
 	}
 	wg.Wait()
 	for _, h := range hs {
