@@ -456,6 +456,7 @@ type answer struct {
 	body     []byte
 	replayed bool
 	at       time.Time
+	sent     time.Time // when the request was first sent: the answer to a retry may come a restart later
 }
 
 func (a answer) String() string { return fmt.Sprintf("%d %s", a.status, bytes.TrimSpace(a.body)) }
@@ -475,6 +476,7 @@ func (c client) doRaw(method, path string, raw []byte, idem string) (answer, err
 	}
 	var a answer
 	var err error
+	sent := time.Now()
 	eventually(retryWindow(), func() bool {
 		base := c.cl.base()
 		if base == "" {
@@ -484,6 +486,7 @@ func (c client) doRaw(method, path string, raw []byte, idem string) (answer, err
 		a, err = c.once(base, method, path, raw, idem)
 		return err == nil
 	})
+	a.sent = sent
 	return a, err
 }
 
