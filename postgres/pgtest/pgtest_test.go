@@ -15,18 +15,25 @@ import (
 
 var key = bytes.Repeat([]byte{7}, 32)
 
-// version is the latest goose version recorded in the database at u.
-func version(t testing.TB, u string) int64 {
+// queryRow runs q with args on the database at u and scans its one row
+// into dest, failing t on any error.
+func queryRow(t testing.TB, u, q string, args []any, dest ...any) {
 	t.Helper()
 	db, err := sql.Open("pgx", u)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var v int64
-	if err := db.QueryRow(`SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&v); err != nil {
-		t.Fatal(err)
+	if err := db.QueryRow(q, args...).Scan(dest...); err != nil {
+		t.Fatalf("%s: %v", q, err)
 	}
+}
+
+// version is the latest goose version recorded in the database at u.
+func version(t testing.TB, u string) int64 {
+	t.Helper()
+	var v int64
+	queryRow(t, u, `SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied`, nil, &v)
 	return v
 }
 
@@ -83,18 +90,11 @@ func TestMigrated(t *testing.T) {
 func TestTemplateClosed(t *testing.T) {
 	t.Parallel()
 	u := Migrated(t)
-	db, err := sql.Open("pgx", u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	tpl.mu.Lock()
 	name := tpl.name
 	tpl.mu.Unlock()
 	var allow, istemplate bool
-	if err := db.QueryRow(`SELECT datallowconn, datistemplate FROM pg_database WHERE datname = $1`, name).Scan(&allow, &istemplate); err != nil {
-		t.Fatalf("template %q: %v", name, err)
-	}
+	queryRow(t, u, `SELECT datallowconn, datistemplate FROM pg_database WHERE datname = $1`, []any{name}, &allow, &istemplate)
 	if !strings.HasPrefix(name, "baton_tpl_") || allow || !istemplate {
 		t.Errorf("template %s: allows connections %v, is a template %v; want a template closed to connections", name, allow, istemplate)
 	}
@@ -104,15 +104,10 @@ func TestTemplateClosed(t *testing.T) {
 func TestFresh(t *testing.T) {
 	t.Parallel()
 	u := Fresh(t)
-	db, err := sql.Open("pgx", u)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var n int
-	err = db.QueryRow(`SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'`).Scan(&n)
-	db.Close()
-	if err != nil || n != 0 {
-		t.Fatalf("a fresh database has %d tables (%v), want none", n, err)
+	queryRow(t, u, `SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'`, nil, &n)
+	if n != 0 {
+		t.Fatalf("a fresh database has %d tables, want none", n)
 	}
 	s, err := postgres.Open(t.Context(), u, key)
 	if err != nil {
