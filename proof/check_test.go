@@ -25,7 +25,7 @@ type hrec struct {
 	want                      string // the end reason that matches what the driver did
 	created                   time.Time
 	createdFrom               time.Time // when the create request was first sent (zero: created)
-	lastFrom                  sent      // the last customer message customerSays sent, at when its request was first sent
+	lastFrom                  sent      // the last customer message customerSays sent, with at when its request was first sent
 	customer                  []sent    // answered 201, in order
 	agent                     []sent    // acknowledged by the desk side, in order
 	maybe                     []sent    // agent messages racing the end: delivered before it, or never
