@@ -61,6 +61,7 @@ func format(ws []Window) string {
 }
 
 func TestWindows(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		zone    string
@@ -153,6 +154,7 @@ func TestWindows(t *testing.T) {
 }
 
 func TestWindowsNormalizesDay(t *testing.T) {
+	t.Parallel()
 	c := compile(t, "", weekly("09:00", "10:00", "mon"))
 	// 2026-05-32 is 2026-06-01, a Monday.
 	if got, want := format(c.Windows(2026, time.May, 32)), "[2026-06-01T09:00:00Z, 2026-06-01T10:00:00Z)"; got != want {
@@ -172,6 +174,7 @@ var office = []baton.Period{
 }
 
 func TestOpen(t *testing.T) {
+	t.Parallel()
 	c := compile(t, "Europe/Paris", office...)
 	loc := c.Location()
 	tests := []struct {
@@ -219,6 +222,7 @@ func TestOpen(t *testing.T) {
 }
 
 func TestOpenMidnight(t *testing.T) {
+	t.Parallel()
 	c := compile(t, "", weekly("22:00", "02:00", "fri"))
 	for _, tt := range []struct {
 		at   string
@@ -236,6 +240,7 @@ func TestOpenMidnight(t *testing.T) {
 }
 
 func TestNextOpen(t *testing.T) {
+	t.Parallel()
 	c := compile(t, "Europe/Paris", office...)
 	loc := c.Location()
 	tests := []struct {
@@ -266,6 +271,7 @@ func TestNextOpen(t *testing.T) {
 }
 
 func TestNextOpenNone(t *testing.T) {
+	t.Parallel()
 	from := utc(t, "2026-06-01T12:00:00Z")
 	tests := []struct {
 		name    string
@@ -298,6 +304,7 @@ func TestNextOpenNone(t *testing.T) {
 }
 
 func TestAlwaysOpen(t *testing.T) {
+	t.Parallel()
 	c := compile(t, "")
 	if c.Location() != time.UTC {
 		t.Errorf("Location() = %v, want UTC", c.Location())
@@ -310,6 +317,7 @@ func TestAlwaysOpen(t *testing.T) {
 }
 
 func TestDST(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		zone       string
@@ -369,6 +377,7 @@ func TestDST(t *testing.T) {
 }
 
 func TestDSTEmptyWindow(t *testing.T) {
+	t.Parallel()
 	// 02:10-02:50 does not exist on the spring-forward day: no window at all.
 	c := compile(t, "Europe/Paris", custom("2026-03-29", "02:10", "02:50"))
 	if ws := c.Windows(2026, time.March, 29); len(ws) != 0 {
@@ -380,6 +389,7 @@ func TestDSTEmptyWindow(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	ten := make([]baton.Period, baton.MaxPeriodRules)
 	for i := range ten {
 		ten[i] = custom(fmt.Sprintf("2026-01-%02d", i+1), "09:00", "17:00")

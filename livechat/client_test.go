@@ -117,6 +117,7 @@ func compact(b []byte) string {
 // authentication and JSON body against testdata/requests, and that the
 // documented answers decode.
 func TestClientRequests(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const cdn = "https://cdn.livechat-files.com/api/file/lc/att/8948324/45a3581b59a7295145c3825c86ec7ab3/image.png"
 	tests := []struct {
@@ -296,6 +297,7 @@ func checkBasic(t *testing.T, r request) {
 
 // TestUpload checks upload_file's multipart body on both APIs.
 func TestUpload(t *testing.T) {
+	t.Parallel()
 	for _, api := range []string{"agent", "customer"} {
 		t.Run(api, func(t *testing.T) {
 			f := newFake(t)
@@ -334,6 +336,7 @@ func TestUpload(t *testing.T) {
 
 // TestErrors checks how LiveChat's errors become DeskErrors.
 func TestErrors(t *testing.T) {
+	t.Parallel()
 	now := time.Now().UTC().Truncate(time.Second)
 	type want struct {
 		auth, permanent, busy bool
@@ -401,6 +404,7 @@ func TestErrors(t *testing.T) {
 // TestTransferCannotAssign: transfer_chat refused because nobody can take
 // the chat is asked again with ignore_agents_availability.
 func TestTransferCannotAssign(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	f.answer = func(r request) (int, http.Header, string) {
 		var in TransferChatRequest
@@ -423,6 +427,7 @@ func TestTransferCannotAssign(t *testing.T) {
 // TestMisdirected: a misdirected_request naming the region is repeated once
 // with X-Region.
 func TestMisdirected(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	f.answer = func(r request) (int, http.Header, string) {
 		if r.Header.Get("X-Region") != "fra" {
@@ -441,6 +446,7 @@ func TestMisdirected(t *testing.T) {
 // TestOrganizationLookup: a license id is looked up to the organization
 // once, on the 3.4 path.
 func TestOrganizationLookup(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	f.answer = func(r request) (int, http.Header, string) {
 		if strings.HasSuffix(r.Path, "get_organization_id") {
@@ -467,6 +473,7 @@ func TestOrganizationLookup(t *testing.T) {
 // TestCookieGrantCookies: the cookies one grant sets are sent by the next,
 // which renews the same customer.
 func TestCookieGrantCookies(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	f.answer = func(r request) (int, http.Header, string) {
 		h := http.Header{}

@@ -23,6 +23,7 @@ import (
 // LiveChat simulator: Baton's calls go to the simulator, the simulator's
 // webhooks to Baton, and Maria (group 1) plays the agent.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	desktest.Run(t, func(t *testing.T) desktest.Harness { return &license{} })
 }
 

@@ -32,6 +32,7 @@ func webhookFixture(t *testing.T, name, secret, org string) []byte {
 // envelope and another organization's are refused precisely; unknown
 // actions are acknowledged with no events.
 func TestInboundVerification(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, ModeRelay)
 	org := w.sim.OrganizationID()

@@ -36,6 +36,7 @@ func openRequest(id, routing string) baton.OpenRequest {
 // routed to the group (assigned, or queued when nobody is there) and Baton's
 // account is out of it.
 func TestRelayOpen(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, ModeRelay)
 	if err := w.desk.Check(ctx); err != nil {
@@ -138,6 +139,7 @@ func transferDown(t *testing.T, w *world, down func() bool) baton.Desk {
 // TestRelayOpenResumes: an Open that failed after starting the chat
 // resumes on retry instead of starting a second chat.
 func TestRelayOpenResumes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, ModeRelay)
 	var count atomic.Int32
@@ -163,6 +165,7 @@ func TestRelayOpenResumes(t *testing.T) {
 // chat resumes from what it saved, in a new process (a new factory), instead
 // of making a second customer and a second chat.
 func TestRelayOpenResumesAfterCrash(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, ModeRelay)
 	dying := transferDown(t, w, func() bool { return true })
@@ -197,6 +200,7 @@ func TestRelayOpenResumesAfterCrash(t *testing.T) {
 // before saving its id left only the customer saved; the next attempt
 // finds the customer's chat instead of starting a second one.
 func TestRelayOpenResumesUnsaved(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, ModeRelay)
 	var first string
@@ -233,6 +237,7 @@ func TestRelayOpenResumesUnsaved(t *testing.T) {
 // is renewed in the middle (also by a new process, from the handle's data)
 // and nothing is lost; 429 and 503 are retryable; Close deactivates.
 func TestRelaySend(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, ModeRelay)
 	h, err := w.desk.Open(ctx, openRequest("ho_1", ""))
@@ -302,6 +307,7 @@ func TestRelaySend(t *testing.T) {
 
 // TestRelayCloseByCustomer: the customer's end closes the chat as the customer.
 func TestRelayCloseByCustomer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, ModeRelay)
 	h, err := w.desk.Open(ctx, openRequest("ho_1", ""))
@@ -329,6 +335,7 @@ func TestRelayCloseByCustomer(t *testing.T) {
 // TestRelayAttachments: files are uploaded and sent as file events; too
 // large or unreachable ones become links in the text.
 func TestRelayAttachments(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, ModeRelay)
 	png := []byte("\x89PNG\r\n\x1a\n not really")
@@ -381,6 +388,7 @@ func TestRelayAttachments(t *testing.T) {
 // name; the customer's own messages (Baton's sends) are dropped; transfers,
 // joins and closes map; a repeated delivery has the same event id.
 func TestRelayInbound(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, ModeRelay)
 	h, err := w.desk.Open(ctx, openRequest("ho_1", ""))
@@ -491,6 +499,7 @@ func equalEvent(a, b baton.DeskEvent) bool {
 
 // TestRelayCheck: Check passes with good credentials, and names what is wrong.
 func TestRelayCheck(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, ModeRelay)
 	if err := w.desk.Check(ctx); err != nil {

@@ -14,6 +14,7 @@ import (
 // own come back and are dropped; transfers move the chat to a human group
 // and take the seat out; a chat given back to the seat returns; closes map.
 func TestSeat(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, ModeSeat)
 	seat := w.desk.(*Seat)
@@ -168,6 +169,7 @@ func TestSeat(t *testing.T) {
 
 // TestSeatFiles: customers' files reach the bot; the bot's files are uploaded.
 func TestSeatFiles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, ModeSeat)
 	chatID, err := w.sim.CustomerStartChat(0, "hi")
@@ -192,6 +194,7 @@ func TestSeatFiles(t *testing.T) {
 // TestSeatInboundWithoutPresence: webhooks registered without
 // chat_presence_user_ids fall back to get_chat.
 func TestSeatInboundWithoutPresence(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, ModeSeat)
 	chatID, err := w.sim.CustomerStartChat(0, "hi")
@@ -214,6 +217,7 @@ func TestSeatInboundWithoutPresence(t *testing.T) {
 
 // TestSeatCheck: the PAT must be the seat's.
 func TestSeatCheck(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, ModeSeat)
 	cfg := w.cfg
@@ -239,6 +243,7 @@ func TestSeatCheck(t *testing.T) {
 // TestSeatQueued: a chat that waited in the queue reaches the bot, with the
 // customer's first message, when LiveChat assigns it to the seat.
 func TestSeatQueued(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, ModeSeat)
 	if err := w.sim.SetStatus(batonAgent, livechatsim.NotAccepting); err != nil {
 		t.Fatal(err)

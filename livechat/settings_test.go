@@ -22,6 +22,7 @@ func relaySettings() map[string]string {
 }
 
 func TestSettings(t *testing.T) {
+	t.Parallel()
 	st, err := ParseSettings(relaySettings())
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 // the URL with another secret is replaced; disabled license webhooks are
 // turned on.
 func TestRegisterWebhooks(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	w := newWorld(t, ModeRelay)
 	r := w.register // newWorld's first run

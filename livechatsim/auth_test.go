@@ -10,6 +10,7 @@ import (
 )
 
 func TestAuthKinds(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	oauth, err := e.sim.AgentToken(e.app.ClientID, e.smith.ID)
 	if err != nil {
@@ -81,6 +82,7 @@ func TestAuthKinds(t *testing.T) {
 }
 
 func TestCustomerToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	oauth, _ := e.sim.AgentToken(e.app.ClientID, e.smith.ID)
 	cookie := func(c *http.Client, redirect string) (int, any) {
@@ -148,6 +150,7 @@ func TestCustomerToken(t *testing.T) {
 }
 
 func TestOAuth(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	post := func(form url.Values) (int, any) {
 		t.Helper()

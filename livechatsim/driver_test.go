@@ -15,6 +15,7 @@ import (
 )
 
 func TestConfigurationAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	g := e.config("create_group", obj{"name": "Billing", "agent_priorities": obj{"smith@example.com": "last"}})
 	id := dig(g, "id")
@@ -82,6 +83,7 @@ func TestConfigurationAPI(t *testing.T) {
 }
 
 func TestDriverEndpoints(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	setup := e.ok("/sim/setup", "", obj{
 		"groups": []obj{{"id": 3, "name": "VIP"}},
@@ -174,16 +176,23 @@ func TestDriverEndpoints(t *testing.T) {
 	e.fails("/sim/setup", "", obj{"agents": []obj{{"id": "not-an-email"}}}, 400, "validation")
 }
 
-// syncBuf is a goroutine-safe writer.
+// syncBuf is a goroutine-safe writer that signals on wrote (buffered, one
+// place) after each write.
 type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
+	mu    sync.Mutex
+	b     strings.Builder
+	wrote chan struct{}
 }
 
 func (s *syncBuf) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.b.Write(p)
+	n, err := s.b.Write(p)
+	select {
+	case s.wrote <- struct{}{}:
+	default: // a signal is pending already
+	}
+	return n, err
 }
 
 func (s *syncBuf) String() string {
@@ -193,21 +202,28 @@ func (s *syncBuf) String() string {
 }
 
 func TestMainServes(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuf
+	defer cancel()
+	out := syncBuf{wrote: make(chan struct{}, 1)}
 	done := make(chan error, 1)
 	go func() { done <- Main(ctx, "127.0.0.1:0", &out) }()
 	var base string
-	for deadline := time.Now().Add(5 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	deadline := time.After(5 * time.Second)
+	for base == "" {
+		select {
+		case <-out.wrote:
+		case err := <-done:
+			t.Fatalf("Main returned before listening: %v\n%s", err, out.String())
+		case <-deadline:
+			t.Fatalf("no address in %q", out.String())
+		}
 		sc := bufio.NewScanner(strings.NewReader(out.String()))
 		for sc.Scan() {
 			if _, addr, ok := strings.Cut(sc.Text(), "listening on "); ok {
 				base = addr
 			}
 		}
-	}
-	if base == "" {
-		t.Fatalf("no address in %q", out.String())
 	}
 	a := Agent{AccountID: MainAccountID, PAT: MainPAT}
 	req, _ := http.NewRequest("POST", base+configAPIPath+"list_groups", strings.NewReader("{}"))

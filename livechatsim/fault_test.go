@@ -15,6 +15,7 @@ import (
 )
 
 func TestFaults(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		f      Faults
@@ -90,6 +91,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestTokenExpiry(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	code, _ := e.sim.Code(e.app.ClientID, e.smith.ID)
 	resp, err := http.PostForm(e.srv.URL+"/v2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
@@ -175,6 +177,7 @@ func upload(t *testing.T, e *env, path, auth, name string, data []byte) (int, an
 }
 
 func TestUpload(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	img := pngBytes(t, 64, 48)
 	st, v := upload(t, e, agentAPIPath+"upload_file", e.smith.Basic(), "image.png", img)

@@ -23,6 +23,7 @@ func assigned(t *testing.T, s *Sim, chatID string) []string {
 }
 
 func TestRouting(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.sim.AddGroup(5, "Routing")
 	e.hook("user_added_to_chat", Filters{})
@@ -111,6 +112,7 @@ func TestRouting(t *testing.T) {
 }
 
 func TestTransfer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.hook("chat_transferred", Filters{})
 	tok, custID := e.customer()
@@ -187,6 +189,7 @@ func TestTransfer(t *testing.T) {
 // TestSeatMode: a bot answers customers in group 7 and hands over to the
 // humans of group 8, as Baton's seat mode does.
 func TestSeatMode(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.sim.AddGroup(7, "Bot")
 	e.sim.AddGroup(8, "Humans")
@@ -268,6 +271,7 @@ func TestSeatMode(t *testing.T) {
 }
 
 func TestCustomerAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.hook("customer_session_fields_updated", Filters{})
 	e.hook("chat_deactivated", Filters{})
@@ -360,6 +364,7 @@ func TestCustomerAPI(t *testing.T) {
 }
 
 func TestAgentAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.hook("user_added_to_chat", Filters{})
 	e.hook("user_removed_from_chat", Filters{})

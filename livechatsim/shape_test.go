@@ -8,6 +8,7 @@ import (
 )
 
 func TestSameShape(t *testing.T) {
+	t.Parallel()
 	want := map[string]any{"a": "x", "n": 1.0, "queue": map[string]any{}, "l": []any{map[string]any{"k": true}}}
 	tests := []struct {
 		name  string
@@ -30,6 +31,7 @@ func TestSameShape(t *testing.T) {
 // TestShapes drives a chat through the documented requests (the request
 // fixtures) and compares every answer and webhook with the fixtures.
 func TestShapes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, a := range []string{"incoming_chat", "incoming_event", "chat_deactivated", "chat_transferred",
 		"user_added_to_chat", "routing_status_set"} {
@@ -153,6 +155,7 @@ func TestShapes(t *testing.T) {
 // TestRequestLog shows how a client test checks its requests: Requests
 // returns what was sent, RequestShape compares it with a request fixture.
 func TestRequestLog(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, cust := e.customer()
 	out := e.agent("start_chat", obj{"chat": obj{"users": []obj{{"id": cust, "type": "customer"}}}})

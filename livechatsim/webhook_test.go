@@ -10,6 +10,7 @@ import (
 )
 
 func TestRegisterWebhook(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	oauth, _ := e.sim.AgentToken(e.app.ClientID, e.smith.ID)
 	base := func() obj {
@@ -104,6 +105,7 @@ func scenario(t *testing.T, e *env) {
 }
 
 func TestWebhookFilters(t *testing.T) {
+	t.Parallel()
 	other := App{ClientID: "0805e283233042b37f460ed8fbf22160"}
 	tests := []struct {
 		name   string
@@ -199,6 +201,7 @@ func TestWebhookFilters(t *testing.T) {
 }
 
 func TestWebhookDelivery(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		statuses  []int
@@ -244,6 +247,7 @@ func TestWebhookDelivery(t *testing.T) {
 }
 
 func TestWebhookKnobs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.hook("routing_status_set", Filters{})
 	toggle := func() {

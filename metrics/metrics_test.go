@@ -47,6 +47,7 @@ func scrape(t *testing.T, h http.Handler) (int, string) {
 }
 
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	fs := &fakeStore{
 		handoffs: map[[2]string]int64{{"queued", ""}: 2, {"ended", "agent_closed"}: 5},
 		jobs:     map[string]int64{"bot.webhook": 3, "timer": 1},
@@ -108,6 +109,7 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestStoreFailureFailsScrape(t *testing.T) {
+	t.Parallel()
 	m := New(prometheus.NewRegistry(), &fakeStore{err: errors.New("database is gone")})
 	code, body := scrape(t, m.Handler())
 	if code != http.StatusInternalServerError || !strings.Contains(body, "database is gone") {
@@ -116,6 +118,7 @@ func TestStoreFailureFailsScrape(t *testing.T) {
 }
 
 func TestRegistriesAreSeparate(t *testing.T) {
+	t.Parallel()
 	fs := &fakeStore{}
 	a := New(prometheus.NewRegistry(), fs)
 	b := New(prometheus.NewRegistry(), fs)

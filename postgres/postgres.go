@@ -73,13 +73,20 @@ func OpenDB(ctx context.Context, url string) (*sql.DB, error) {
 	return db, nil
 }
 
+// Migrations are the SQL files Migrate applies, one a version, in name
+// order. Tests name their template database after them (package pgtest).
+func Migrations() fs.FS {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory is there: go:embed saw to it
+	}
+	return fsys
+}
+
 // Migrate applies the embedded migrations that db has not seen yet. It holds a
 // session advisory lock meanwhile, so concurrent callers wait for each other.
 func Migrate(ctx context.Context, db *sql.DB) error {
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
+	fsys := Migrations()
 	// Poll for the lock every second, for up to 10 minutes.
 	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 600))
 	if err != nil {

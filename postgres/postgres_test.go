@@ -15,8 +15,9 @@ import (
 
 var key = bytes.Repeat([]byte{7}, 32)
 
+// open is a store on a copy of the migrated template database.
 func open(t testing.TB) baton.Store {
-	s, err := postgres.Open(t.Context(), pgtest.Fresh(t), key)
+	s, err := postgres.Open(t.Context(), pgtest.Migrated(t), key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,10 +26,14 @@ func open(t testing.TB) baton.Store {
 }
 
 func TestStore(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) baton.Store { return open(t) })
 }
 
+// TestMigrateConcurrent migrates an empty database from two pools at once:
+// the advisory lock makes one wait for the other.
 func TestMigrateConcurrent(t *testing.T) {
+	t.Parallel()
 	u := pgtest.Fresh(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
@@ -64,6 +69,7 @@ func TestMigrateConcurrent(t *testing.T) {
 // TestTxRetry makes two transactions deadlock; PostgreSQL aborts one, and Tx
 // runs it again.
 func TestTxRetry(t *testing.T) {
+	t.Parallel()
 	s := open(t)
 	err := s.Tx(t.Context(), func(tx baton.Tx) error {
 		if err := tx.CreateWorkspace(baton.Workspace{ID: "w1"}); err != nil {

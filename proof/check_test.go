@@ -24,6 +24,8 @@ type hrec struct {
 	id, conv, bot, desk, kind string
 	want                      string // the end reason that matches what the driver did
 	created                   time.Time
+	createdFrom               time.Time // when the create request was first sent (zero: created)
+	lastFrom                  sent      // the last customer message customerSays sent, with at when its request was first sent
 	customer                  []sent    // answered 201, in order
 	agent                     []sent    // acknowledged by the desk side, in order
 	maybe                     []sent    // agent messages racing the end: delivered before it, or never
@@ -544,13 +546,23 @@ func (w *world) checkEnd(h hrec, s *summary, o checkOpts, fail func(string, ...a
 	case "session_timeout":
 		boundFrom("the session timeout", agentEarly, lastAgent.env.Timestamp, sessionTimeout)
 	case "idle_expired":
-		// The last message either way; the question itself when none followed.
+		// The last message either way; the question itself when none
+		// followed. Baton counts from the commit, which lies between the
+		// request's first sending and its acknowledgement: with kills, the
+		// answer to a retry can come a restart later.
 		last, early := h.created, h.created
+		if !h.createdFrom.IsZero() {
+			early = h.createdFrom
+		}
 		if lastAgent.env.Timestamp.After(last) {
 			last, early = lastAgent.env.Timestamp, agentEarly
 		}
 		if n := len(h.customer); n > 0 && h.customer[n-1].at.After(last) {
-			last, early = h.customer[n-1].at, h.customer[n-1].at
+			m := h.customer[n-1]
+			last, early = m.at, m.at
+			if h.lastFrom.id == m.id {
+				early = h.lastFrom.at
+			}
 		}
 		boundFrom("the idle expiry", early, last, idleExpiry)
 	}

@@ -72,9 +72,10 @@
 //
 // # Scenarios
 //
-// Every scenario runs on "sqlite" and on "postgres" (pgtest.Fresh: with
-// BATON_TEST_POSTGRES_URL set, as in CI, an unreachable server fails the
-// test; BATON_SECRET_KEY is generated).
+// Every scenario runs on "sqlite" and on "postgres" (pgtest.Migrated, a
+// copy of the migrated template database: with BATON_TEST_POSTGRES_URL set,
+// as in CI, an unreachable server fails the test; BATON_SECRET_KEY is
+// generated).
 //
 //   - TestSoak: conversations of every kind in drive_test.go, concurrently,
 //     three rounds of messages both ways each, every ending there is, over
@@ -120,7 +121,8 @@
 // # Commands
 //
 // Short mode, the default (all scenarios, both stores, a couple of dozen
-// conversations per soak):
+// conversations per soak; the scenarios run in parallel, and the two stores
+// of each at once, about 25 s in all):
 //
 //	BATON_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' \
 //	    go test -short ./proof/
@@ -133,8 +135,9 @@
 // drive_test.go, restricts the soak and the crash to some kinds.
 //
 // Long mode: BATON_PROOF_LONG (a Go duration) runs the soak and the crash
-// in waves for that long per store; the results are logged as markdown
-// (-v) and appended to BATON_PROOF_RESULTS when set, ready for RESULTS.md:
+// in waves for that long per store, one scenario and one store at a time;
+// the results are logged as markdown (-v) and appended to
+// BATON_PROOF_RESULTS when set, ready for RESULTS.md:
 //
 //	BATON_PROOF_LONG=15m BATON_PROOF_RESULTS=proof/RESULTS.md \
 //	    go test -run 'TestSoak|TestCrash' -timeout 60m -v ./proof/

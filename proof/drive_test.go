@@ -165,7 +165,7 @@ func (w *world) open(k kind, conv string) (*hrec, error) {
 	}
 	var v handoffView
 	json.Unmarshal(a.body, &v)
-	h := &hrec{id: v.ID, conv: conv, bot: k.bot, desk: k.desk, kind: k.name, want: k.want, created: a.at}
+	h := &hrec{id: v.ID, conv: conv, bot: k.bot, desk: k.desk, kind: k.name, want: k.want, created: a.at, createdFrom: a.sent}
 	if k.want == "out_of_hours" && (v.State != "ended" || v.EndReason != "out_of_hours") {
 		w.led.problem("out of hours: creating %s answered %s; want ended out_of_hours", conv, a)
 	}
@@ -242,7 +242,10 @@ func (w *world) customerSays(h *hrec, i int) error {
 	}
 	var m messageView
 	json.Unmarshal(a.body, &m)
-	w.led.update(h, func(h *hrec) { h.customer = append(h.customer, sent{m.ID, text, a.at}) })
+	w.led.update(h, func(h *hrec) {
+		h.customer = append(h.customer, sent{m.ID, text, a.at})
+		h.lastFrom = sent{m.ID, text, a.sent}
+	})
 	return nil
 }
 

@@ -7,10 +7,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -109,7 +111,8 @@ type killRecord struct {
 }
 
 // storeEnv is the environment of a fresh database on store: a SQLite file,
-// or a fresh PostgreSQL database with a sealing key.
+// or a PostgreSQL database of its own, already migrated (the binary finds
+// nothing to apply), with a sealing key.
 func storeEnv(t testing.TB, store string) []string {
 	t.Helper()
 	switch store {
@@ -118,21 +121,59 @@ func storeEnv(t testing.TB, store string) []string {
 	case "postgres":
 		key := make([]byte, 32)
 		rand.Read(key)
-		return []string{"BATON_DATABASE_URL=" + pgtest.Fresh(t), "BATON_SECRET_KEY=" + base64.StdEncoding.EncodeToString(key)}
+		return []string{"BATON_DATABASE_URL=" + pgtest.Migrated(t), "BATON_SECRET_KEY=" + base64.StdEncoding.EncodeToString(key)}
 	}
 	t.Fatalf("no store %q", store)
 	return nil
 }
 
-// freeAddr reserves a loopback port and gives it back for a process to take.
+// ports are the instances' loopback ports handed out so far.
+var ports struct {
+	mu   sync.Mutex
+	used map[int]bool
+}
+
+// freeAddr picks a loopback port that is free for a process to take. It is
+// below the kernel's ephemeral range, so that no listener on port 0
+// (httptest) and no outgoing connection of the scenarios running at once
+// takes it between this check and the process's bind, nor while a killed
+// process restarts on it; and it is never the same twice in this binary.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	const lo = 10000
+	hi := ephemeralLow()
+	ports.mu.Lock()
+	defer ports.mu.Unlock()
+	for range 1000 {
+		p := lo + mrand.N(hi-lo)
+		if ports.used[p] {
+			continue
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue // someone else's
+		}
+		ln.Close()
+		if ports.used == nil {
+			ports.used = map[int]bool{}
+		}
+		ports.used[p] = true
+		return ln.Addr().String()
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatalf("no free loopback port between %d and %d", lo, hi)
+	return ""
+}
+
+// ephemeralLow is the first port of Linux's ephemeral range
+// (ip_local_port_range), or 32768: below the 49152 of other systems.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if f := strings.Fields(string(b)); err == nil && len(f) == 2 {
+		if n, err := strconv.Atoi(f[0]); err == nil && n > 11000 {
+			return n
+		}
+	}
+	return 32768
 }
 
 // newCluster starts n processes of the binary on store with env (KEY=VALUE).

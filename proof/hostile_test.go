@@ -20,19 +20,17 @@ import (
 // nothing, bad input is refused 4xx (never 5xx), and workspace other's keys
 // never see or change workspace proof's handoffs (404).
 func TestHostile(t *testing.T) {
-	for _, store := range stores {
-		t.Run(store, func(t *testing.T) {
-			w := newWorld(t, store, 1)
-			slow := w.slowBody(t) // runs beside the rest
-			t.Run("forged webhook desk", func(t *testing.T) { forgedWebhookDesk(t, w) })
-			t.Run("replayed webhook desk", func(t *testing.T) { replayedWebhookDesk(t, w) })
-			t.Run("forged and replayed LiveChat", func(t *testing.T) { hostileLiveChat(t, w) })
-			t.Run("bad bodies", func(t *testing.T) { badBodies(t, w) })
-			t.Run("other workspace", func(t *testing.T) { otherWorkspace(t, w) })
-			t.Run("slow body", func(t *testing.T) { slow(t) })
-			w.check(t, checkOpts{timerSlack: 3 * time.Second, blockBound: 5 * time.Second})
-		})
-	}
+	eachStore(t, func(t *testing.T, store string) {
+		w := newWorld(t, store, 1)
+		slow := w.slowBody(t) // runs beside the rest
+		t.Run("forged webhook desk", func(t *testing.T) { forgedWebhookDesk(t, w) })
+		t.Run("replayed webhook desk", func(t *testing.T) { replayedWebhookDesk(t, w) })
+		t.Run("forged and replayed LiveChat", func(t *testing.T) { hostileLiveChat(t, w) })
+		t.Run("bad bodies", func(t *testing.T) { badBodies(t, w) })
+		t.Run("other workspace", func(t *testing.T) { otherWorkspace(t, w) })
+		t.Run("slow body", func(t *testing.T) { slow(t) })
+		w.check(t, checkOpts{timerSlack: 3 * time.Second, blockBound: 5 * time.Second})
+	})
 }
 
 // established opens a handoff of kind k and waits until its desk has it.

@@ -20,15 +20,13 @@ import (
 // shows in GET /v1/availability and /metrics while it lasts; a hanging desk
 // blocks no other desk's conversations.
 func TestOutages(t *testing.T) {
-	for _, store := range stores {
-		t.Run(store, func(t *testing.T) {
-			w := newWorld(t, store, 1)
-			t.Run("desk 503 then 429", func(t *testing.T) { deskDown(t, w) })
-			t.Run("bot endpoint down", func(t *testing.T) { botDown(t, w) })
-			t.Run("desk hangs", func(t *testing.T) { deskHangs(t, w) })
-			w.check(t, checkOpts{timerSlack: 3 * time.Second})
-		})
-	}
+	eachStore(t, func(t *testing.T, store string) {
+		w := newWorld(t, store, 1)
+		t.Run("desk 503 then 429", func(t *testing.T) { deskDown(t, w) })
+		t.Run("bot endpoint down", func(t *testing.T) { botDown(t, w) })
+		t.Run("desk hangs", func(t *testing.T) { deskHangs(t, w) })
+		w.check(t, checkOpts{timerSlack: 3 * time.Second})
+	})
 }
 
 // metric sums the samples of name whose labels include every one of labels.

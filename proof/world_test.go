@@ -456,6 +456,7 @@ type answer struct {
 	body     []byte
 	replayed bool
 	at       time.Time
+	sent     time.Time // when the request was first sent: the answer to a retry may come a restart later
 }
 
 func (a answer) String() string { return fmt.Sprintf("%d %s", a.status, bytes.TrimSpace(a.body)) }
@@ -473,22 +474,20 @@ func (c client) doRaw(method, path string, raw []byte, idem string) (answer, err
 	if method == "POST" && idem == "" {
 		idem = "idem-" + randID(12)
 	}
-	deadline := time.Now().Add(retryWindow())
-	for {
+	var a answer
+	var err error
+	sent := time.Now()
+	eventually(retryWindow(), func() bool {
 		base := c.cl.base()
-		if base != "" {
-			a, err := c.once(base, method, path, raw, idem)
-			if err == nil {
-				return a, nil
-			}
-			if time.Now().After(deadline) {
-				return a, err
-			}
-		} else if time.Now().After(deadline) {
-			return answer{}, errors.New("no instance up")
+		if base == "" {
+			a, err = answer{}, errors.New("no instance up")
+			return false
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		a, err = c.once(base, method, path, raw, idem)
+		return err == nil
+	})
+	a.sent = sent
+	return a, err
 }
 
 // once sends one request to one instance.

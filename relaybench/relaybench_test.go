@@ -2,11 +2,23 @@ package relaybench
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 )
 
+// exactlyOnce fails tb unless r delivered its n messages, each once.
+// drive already refuses a run in which one of them never arrived.
+func exactlyOnce(tb testing.TB, r Result, n int) {
+	tb.Helper()
+	if r.Messages != n || r.Duplicates != 0 || r.PerSecond <= 0 {
+		tb.Fatalf("want %d messages, each delivered once: %v", n, r)
+	}
+}
+
 // benchmark runs one comparison and reports it: throughput of both sides,
-// their ratio, and the p99 latency Baton adds at half of its maximum.
+// their ratio, and the p99 latency Baton adds at half of its maximum. Every
+// message of the four runs must be delivered exactly once.
 func benchmark(b *testing.B, run func(context.Context, Options) (Report, error), messages int, unit string) {
 	for b.Loop() {
 		rep, err := run(context.Background(), Options{Messages: messages, Conversations: 32, Dir: b.TempDir()})
@@ -14,6 +26,12 @@ func benchmark(b *testing.B, run func(context.Context, Options) (Report, error),
 			b.Fatal(err)
 		}
 		b.Log("\n" + rep.String())
+		for _, r := range []Result{rep.Bare, rep.Baton} {
+			exactlyOnce(b, r, messages)
+		}
+		for _, r := range []Result{rep.HalfBare, rep.HalfBaton} {
+			exactlyOnce(b, r, r.Messages)
+		}
 		b.ReportMetric(rep.ThroughputRatio, "ratio")
 		b.ReportMetric(rep.Baton.PerSecond, "baton-"+unit+"/s")
 		b.ReportMetric(rep.Bare.PerSecond, "bare-"+unit+"/s")
@@ -38,18 +56,82 @@ func BenchmarkLiveChat(b *testing.B) { benchmark(b, LiveChat, 3000, "msg") }
 // Run: go test -run '^$' -bench Events -benchtime 1x ./relaybench
 func BenchmarkEvents(b *testing.B) { benchmark(b, Events, 4000, "events") }
 
-// TestDeliversEverythingOnce checks the benchmarks' own plumbing: on every
-// side each message reaches its receiver exactly once.
+// pipelines are the three comparisons, by their sides: what Run, LiveChat
+// and Events hand to compare.
+var pipelines = []struct {
+	name        string
+	bare, baton side
+}{
+	{"relay", bare, throughBaton},
+	{"livechat", bareLiveChat, batonLiveChat},
+	{"events", bareEvents, batonEvents},
+}
+
+// TestDeliversEverythingOnce checks the benchmarks' own plumbing on a small
+// load: on every side of every pipeline, as fast as the clients send and
+// offered at a fixed rate (open loop, as compare's half-load runs), each
+// message reaches its receiver exactly once. The benchmarks check the same
+// at full size; TestCompare checks what compare makes of the sides.
 func TestDeliversEverythingOnce(t *testing.T) {
-	for name, run := range map[string]func(context.Context, Options) (Report, error){"relay": Run, "livechat": LiveChat, "events": Events} {
-		t.Run(name, func(t *testing.T) {
-			rep, err := run(context.Background(), Options{Messages: 200, Conversations: 8, Dir: t.TempDir()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.Bare.Duplicates != 0 || rep.Baton.Duplicates != 0 || rep.Bare.PerSecond <= 0 || rep.Baton.PerSecond <= 0 {
-				t.Fatalf("%v", rep)
-			}
-		})
+	t.Parallel()
+	for _, p := range pipelines {
+		for _, s := range []struct {
+			name string
+			run  side
+		}{{"bare", p.bare}, {"baton", p.baton}} {
+			t.Run(p.name+"/"+s.name, func(t *testing.T) {
+				t.Parallel()
+				for _, rate := range []float64{0, 400} {
+					o := defaults(Options{Messages: 120, Conversations: 6, Rate: rate, Dir: t.TempDir(), Timeout: time.Minute})
+					r, err := s.run(t.Context(), o)
+					if err != nil {
+						t.Fatalf("at rate %v: %v", rate, err)
+					}
+					exactlyOnce(t, r, o.Messages)
+				}
+			})
+		}
+	}
+}
+
+// TestCompare: compare runs both sides as fast as they go, then both again
+// open loop at half of Baton's throughput for about 3 s of traffic (at
+// least 500 messages, at most as many as at full speed), and reports the
+// ratios.
+func TestCompare(t *testing.T) {
+	t.Parallel()
+	var calls []string
+	fake := func(name string, perSecond float64, p99 time.Duration) side {
+		return func(_ context.Context, o Options) (Result, error) {
+			calls = append(calls, fmt.Sprintf("%s %d@%v", name, o.Messages, o.Rate))
+			return Result{Name: name, Messages: o.Messages, PerSecond: perSecond, P99: p99}, nil
+		}
+	}
+	for _, c := range []struct {
+		messages  int
+		batonRate float64
+		half      int // messages of the half-load runs
+	}{
+		{messages: 5000, batonRate: 1000, half: 1500}, // 3 s at 500/s
+		{messages: 1000, batonRate: 1000, half: 1000}, // no more than at full speed
+		{messages: 5000, batonRate: 100, half: 500},   // at least 500
+	} {
+		calls = nil
+		rep, err := compare(t.Context(), Options{Messages: c.messages}, fake("bare", 4*c.batonRate, time.Millisecond), fake("baton", c.batonRate, 3*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		half := c.batonRate / 2
+		want := []string{
+			fmt.Sprintf("bare %d@0", c.messages), fmt.Sprintf("baton %d@0", c.messages),
+			fmt.Sprintf("bare %d@%v", c.half, half), fmt.Sprintf("baton %d@%v", c.half, half),
+		}
+		if fmt.Sprint(calls) != fmt.Sprint(want) {
+			t.Errorf("%d messages, Baton at %v/s: the runs were %q, want %q", c.messages, c.batonRate, calls, want)
+		}
+		if rep.ThroughputRatio != 0.25 || rep.AddedP99 != 2*time.Millisecond || rep.HalfBaton.Messages != c.half {
+			t.Errorf("%d messages, Baton at %v/s: ratio %v, added p99 %v, half-load messages %d; want 0.25, 2ms, %d",
+				c.messages, c.batonRate, rep.ThroughputRatio, rep.AddedP99, rep.HalfBaton.Messages, c.half)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 func msg(a baton.Author, text string) baton.Message { return baton.Message{Author: a, Text: text} }
 
 func TestWords(t *testing.T) {
+	t.Parallel()
 	groups := []baton.Group{
 		{ID: "0", Name: "General", Available: true},
 		{ID: "19", Name: "Billing", Description: "invoices, refunds, payments and charges", Available: false},
@@ -52,6 +53,7 @@ func TestWords(t *testing.T) {
 }
 
 func TestWordsIsDeterministic(t *testing.T) {
+	t.Parallel()
 	groups := []baton.Group{{ID: "2", Name: "Returns"}, {ID: "1", Name: "Returns"}}
 	for range 20 {
 		d, _ := Words{}.Route(context.Background(), groups, []baton.Message{msg(baton.ByCustomer, "returns")}, "")

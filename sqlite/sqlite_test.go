@@ -24,10 +24,12 @@ func open(t testing.TB) baton.Store {
 }
 
 func TestStore(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) baton.Store { return open(t) })
 }
 
 func TestReopen(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "baton.db")
 	for i := range 2 {
 		s, err := sqlite.Open(t.Context(), path, key)
@@ -78,6 +80,7 @@ func TestReopen(t *testing.T) {
 }
 
 func TestOpenRejects(t *testing.T) {
+	t.Parallel()
 	if _, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "x.db"), []byte("short")); err == nil {
 		t.Error("short key accepted")
 	}
@@ -180,6 +183,7 @@ func BenchmarkClaimJobs(b *testing.B) {
 // TestReopenReleasesLeases: a job claimed by a process that died is claimable
 // as soon as the file is opened again, not when its lease runs out.
 func TestReopenReleasesLeases(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "baton.db")
 	now := time.Now()
 	for i := range 2 {

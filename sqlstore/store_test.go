@@ -7,6 +7,7 @@ import (
 )
 
 func TestNumber(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ in, want string }{
 		{"SELECT 1", "SELECT 1"},
 		{"a = ? AND b = ?", "a = $1 AND b = $2"},
@@ -19,6 +20,7 @@ func TestNumber(t *testing.T) {
 }
 
 func TestSeal(t *testing.T) {
+	t.Parallel()
 	s := New(nil, Dialect{}, bytes.Repeat([]byte{1}, 32))
 	plain := []byte(`{"token":"secret"}`)
 	b := s.seal(plain, "desks.settings:d1")
@@ -49,6 +51,7 @@ func TestSeal(t *testing.T) {
 }
 
 func TestMicro(t *testing.T) {
+	t.Parallel()
 	if micro(time.Time{}) != 0 || !fromMicro(0).IsZero() {
 		t.Error("zero time is not 0")
 	}
@@ -60,6 +63,7 @@ func TestMicro(t *testing.T) {
 }
 
 func TestNewKey(t *testing.T) {
+	t.Parallel()
 	defer func() {
 		if recover() == nil {
 			t.Error("New accepted a 16-byte key")

@@ -7,6 +7,7 @@ import (
 )
 
 func TestScheduleDefault(t *testing.T) {
+	t.Parallel()
 	want := []time.Duration{0, 5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
 	if len(Schedule) != len(want) {
 		t.Fatalf("len(Schedule) = %d, want %d", len(Schedule), len(want))
@@ -19,6 +20,7 @@ func TestScheduleDefault(t *testing.T) {
 }
 
 func TestBackoffSequence(t *testing.T) {
+	t.Parallel()
 	mid := func() float64 { return 0.5 } // no jitter
 	for attempt := 1; attempt <= len(Schedule); attempt++ {
 		d, ok := Backoff(attempt, Schedule, mid)
@@ -37,6 +39,7 @@ func TestBackoffSequence(t *testing.T) {
 }
 
 func TestBackoffScaled(t *testing.T) {
+	t.Parallel()
 	scaled := make([]time.Duration, len(Schedule))
 	for i, d := range Schedule {
 		scaled[i] = d / time.Hour * time.Millisecond // 10h -> 10ms
@@ -58,6 +61,7 @@ func TestBackoffScaled(t *testing.T) {
 }
 
 func TestBackoffJitter(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		r      float64

@@ -15,6 +15,7 @@ import (
 )
 
 func TestPost(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		handler http.HandlerFunc
@@ -128,6 +129,7 @@ func TestPost(t *testing.T) {
 }
 
 func TestPostRetryAfterDate(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{429, 503} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", time.Now().Add(2*time.Minute).UTC().Format(http.TimeFormat))
@@ -142,6 +144,7 @@ func TestPostRetryAfterDate(t *testing.T) {
 }
 
 func TestPostHanging(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -172,6 +175,7 @@ func TestPostHanging(t *testing.T) {
 }
 
 func TestPostTransportErrors(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close() // nothing listens now
@@ -184,6 +188,7 @@ func TestPostTransportErrors(t *testing.T) {
 }
 
 func TestNewClient(t *testing.T) {
+	t.Parallel()
 	if c := NewClient(0); c.Timeout != 15*time.Second || c.CheckRedirect == nil {
 		t.Errorf("NewClient(0) = %+v", c)
 	}
@@ -196,6 +201,7 @@ func TestNewClient(t *testing.T) {
 }
 
 func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
 		v    string

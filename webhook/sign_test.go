@@ -31,6 +31,7 @@ func mustSigner(t testing.TB, secret string) *Signer {
 }
 
 func TestSpecVector(t *testing.T) {
+	t.Parallel()
 	s := mustSigner(t, vecSecret)
 	ts := time.Unix(vecTS, 0)
 	if got := s.Sign(vecID, ts, []byte(vecBody)); got != vecSig {
@@ -61,6 +62,7 @@ func TestSpecVector(t *testing.T) {
 }
 
 func TestNewSecret(t *testing.T) {
+	t.Parallel()
 	a, b := NewSecret(), NewSecret()
 	if a == b {
 		t.Fatalf("NewSecret returned %q twice", a)
@@ -80,6 +82,7 @@ func TestNewSecret(t *testing.T) {
 }
 
 func TestParseSecret(t *testing.T) {
+	t.Parallel()
 	enc := func(n int) string { return base64.StdEncoding.EncodeToString(make([]byte, n)) }
 	tests := []struct {
 		name, secret string
@@ -127,6 +130,7 @@ var bodies = []string{
 
 // The oracle verifies what we sign (it uses the wall clock, so sign with now).
 func TestOracleVerifiesSign(t *testing.T) {
+	t.Parallel()
 	for _, secret := range []string{vecSecret, NewSecret()} {
 		s := mustSigner(t, secret)
 		oracle, err := standardwebhooks.NewWebhook(secret)
@@ -150,6 +154,7 @@ func TestOracleVerifiesSign(t *testing.T) {
 
 // We verify what the oracle signs.
 func TestVerifyOracleSigned(t *testing.T) {
+	t.Parallel()
 	secret := NewSecret()
 	oracle, err := standardwebhooks.NewWebhook(secret)
 	if err != nil {
@@ -176,6 +181,7 @@ func TestVerifyOracleSigned(t *testing.T) {
 }
 
 func TestVerifyRotation(t *testing.T) {
+	t.Parallel()
 	oldSecret, newSecret, otherSecret := NewSecret(), NewSecret(), NewSecret()
 	ts := time.Unix(vecTS, 0)
 	body := []byte(vecBody)
@@ -220,6 +226,7 @@ func TestVerifyRotation(t *testing.T) {
 }
 
 func TestVerifyRejects(t *testing.T) {
+	t.Parallel()
 	secret := NewSecret()
 	s := mustSigner(t, secret)
 	ts := time.Unix(vecTS, 0)
@@ -278,6 +285,7 @@ func TestVerifyRejects(t *testing.T) {
 var errAny = errors.New("any other error")
 
 func TestVerifyZeroNowUsesClock(t *testing.T) {
+	t.Parallel()
 	secret := NewSecret()
 	s := mustSigner(t, secret)
 	body := []byte("{}")

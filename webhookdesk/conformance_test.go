@@ -18,6 +18,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	desktest.Run(t, func(t *testing.T) desktest.Harness { return &service{} })
 }
 

@@ -115,6 +115,7 @@ func compact(t *testing.T, name string) string {
 }
 
 func TestNew(t *testing.T) {
+	t.Parallel()
 	valid := func(edit func(map[string]string)) map[string]string {
 		s := map[string]string{"url": "https://crm.example.com/human/service", "secret": testSecret}
 		if edit != nil {
@@ -177,6 +178,7 @@ func TestNew(t *testing.T) {
 }
 
 func TestFields(t *testing.T) {
+	t.Parallel()
 	var names []string
 	for _, f := range Fields() {
 		names = append(names, f.Name)
@@ -190,6 +192,7 @@ func TestFields(t *testing.T) {
 }
 
 func TestCapabilities(t *testing.T) {
+	t.Parallel()
 	d := newDesk(t, map[string]string{"url": "https://crm.example.com", "secret": testSecret}, nil)
 	want := baton.Capabilities{AgentProfile: true, EndByCustomer: true}
 	if got := d.Capabilities(); got != want {
@@ -220,6 +223,7 @@ func openRequest() baton.OpenRequest {
 // TestOutbound checks the exact path, headers, basic auth and body of every
 // call Baton makes, against testdata/outbound.
 func TestOutbound(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		path string
@@ -292,6 +296,7 @@ func TestOutbound(t *testing.T) {
 }
 
 func TestTranscript(t *testing.T) {
+	t.Parallel()
 	q, a := TurnQuestion, TurnAnswer
 	tests := []struct {
 		name     string
@@ -329,6 +334,7 @@ func TestTranscript(t *testing.T) {
 }
 
 func TestCloseType(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		reason baton.EndReason
 		want   string
@@ -379,6 +385,7 @@ func outcome(err error) string {
 }
 
 func TestClassification(t *testing.T) {
+	t.Parallel()
 	ops := []struct {
 		name string
 		call func(context.Context, *Desk) error
@@ -471,6 +478,7 @@ func TestClassification(t *testing.T) {
 }
 
 func TestUnreachable(t *testing.T) {
+	t.Parallel()
 	c := newCompany(t)
 	url := c.URL
 	c.Close()
@@ -486,6 +494,7 @@ func TestUnreachable(t *testing.T) {
 }
 
 func TestOutboundInvalid(t *testing.T) {
+	t.Parallel()
 	c := newCompany(t)
 	d := newDesk(t, map[string]string{"url": c.URL, "secret": testSecret}, c.Client())
 	ctx := context.Background()
@@ -514,6 +523,7 @@ func bearer(token string) http.Header {
 }
 
 func TestInboundVerify(t *testing.T) {
+	t.Parallel()
 	d := newDesk(t, map[string]string{"url": "https://crm.example.com", "secret": testSecret}, nil)
 	body := readFile(t, "inbound/message.json")
 	tests := []struct {
@@ -577,6 +587,7 @@ const (
 )
 
 func TestInboundParse(t *testing.T) {
+	t.Parallel()
 	d := newDesk(t, map[string]string{"url": "https://crm.example.com", "secret": testSecret}, nil)
 	ref := "ho_01J8ZQ4K2M"
 	maria := baton.Agent{ID: "ag_17", Name: "Maria"}
@@ -627,6 +638,7 @@ func TestInboundParse(t *testing.T) {
 // TestInboundRetriedDelivery checks that the same message delivered again,
 // even re-encoded, gets the same id, and that a different one does not.
 func TestInboundRetriedDelivery(t *testing.T) {
+	t.Parallel()
 	d := newDesk(t, map[string]string{"url": "https://crm.example.com", "secret": testSecret}, nil)
 	id := func(file string) string {
 		t.Helper()
@@ -655,6 +667,7 @@ func TestInboundRetriedDelivery(t *testing.T) {
 }
 
 func TestInboundInvalid(t *testing.T) {
+	t.Parallel()
 	d := newDesk(t, map[string]string{"url": "https://crm.example.com", "secret": testSecret}, nil)
 	tests := []struct {
 		name  string
@@ -704,6 +717,7 @@ func TestInboundInvalid(t *testing.T) {
 // TestInboundFromService drives Inbound with a request as the service sends
 // it over HTTP, the way the API layer hands it over.
 func TestInboundFromService(t *testing.T) {
+	t.Parallel()
 	d := newDesk(t, map[string]string{"url": "https://crm.example.com", "secret": testSecret}, nil)
 	var got []baton.DeskEvent
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -732,6 +746,7 @@ func TestInboundFromService(t *testing.T) {
 }
 
 func TestErrorMessage(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("é", 250)
 	tests := []struct{ body, want string }{
 		{`{"code":5001,"message":"queue full"}`, "queue full"},

@@ -1,21 +1,47 @@
-// Package pgtest gives tests a fresh PostgreSQL database of their own.
+// Package pgtest gives tests a PostgreSQL database of their own: an empty one
+// (Fresh), or one that already holds Baton's schema (Migrated).
 //
 // The server is BATON_TEST_POSTGRES_URL, or postgres://postgres@127.0.0.1:5432/postgres
 // when that is unset. A test is skipped only when the variable is unset and no
 // server answers; with the variable set (as in CI) an unreachable server fails it.
+//
+// # The template database
+//
+// Migrated copies a template database (CREATE DATABASE … TEMPLATE) instead
+// of migrating each database anew. The template is migrated once per set of
+// migrations: its name, baton_tpl_<hash>, carries a hash of the files
+// postgres.Migrations holds, so a changed or added migration gets a new
+// template and an old one is never used for it. A test binary looks for the
+// template once, the first time a test asks for it, holding a PostgreSQL
+// advisory lock so that the binaries go test runs at the same time wait for
+// one another instead of building it twice. It is built under a temporary
+// name (baton_tplbuild_…), renamed only when migrated, and then closed to
+// connections (ALLOW_CONNECTIONS false): CREATE DATABASE … TEMPLATE fails
+// while anyone is connected to the template, so nobody may be. A build left
+// by a binary killed half-way is dropped by the next one.
+//
+// Templates of other migration sets (another branch, an older checkout) stay
+// on the server, since another checkout may be using them; remove them with
+// DROP DATABASE after ALTER DATABASE … IS_TEMPLATE false.
 package pgtest
 
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+
+	"github.com/batonhq/baton/postgres"
 )
 
 // DefaultURL is tried when BATON_TEST_POSTGRES_URL is unset.
@@ -53,10 +79,34 @@ func Fresh(t testing.TB) string {
 	t.Helper()
 	db, u := admin(context.Background(), t)
 	defer db.Close()
-	b := make([]byte, 8)
-	rand.Read(b)
-	name := "baton_test_" + hex.EncodeToString(b)
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+	return create(t, db, u, "")
+}
+
+// Migrated creates a database holding every migration of package postgres,
+// as postgres.Migrate leaves it, dropped when the test ends, and returns its
+// URL. It is a copy of the template database (see the package doc): much
+// cheaper than migrating, and postgres.Open on it finds nothing to apply.
+func Migrated(t testing.TB) string {
+	t.Helper()
+	db, u := admin(context.Background(), t)
+	defer db.Close()
+	tpl, err := template(db, u)
+	if err != nil {
+		t.Fatalf("pgtest: the template database: %v", err)
+	}
+	return create(t, db, u, tpl)
+}
+
+// create makes a database with a random name, from template if not "",
+// drops it when t ends, and returns its URL.
+func create(t testing.TB, db *sql.DB, u *url.URL, template string) string {
+	t.Helper()
+	name := "baton_test_" + randHex()
+	q := "CREATE DATABASE " + name
+	if template != "" {
+		q += " TEMPLATE " + template
+	}
+	if _, err := db.Exec(q); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -66,6 +116,151 @@ func Fresh(t testing.TB) string {
 			t.Error(err)
 		}
 	})
-	u.Path = "/" + name
-	return u.String()
+	return dbURL(u, name)
+}
+
+// dbURL is the server's URL u naming database name.
+func dbURL(u *url.URL, name string) string {
+	c := *u
+	c.Path = "/" + name
+	return c.String()
+}
+
+func randHex() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// tpl is this test binary's template database, once found or built.
+var tpl struct {
+	mu   sync.Mutex
+	name string
+}
+
+// template returns the name of the template database of the current
+// migrations, building it if no test binary has yet.
+func template(db *sql.DB, u *url.URL) (string, error) {
+	tpl.mu.Lock()
+	defer tpl.mu.Unlock()
+	if tpl.name != "" {
+		return tpl.name, nil
+	}
+	name, err := templateName()
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	// One builder at a time across test binaries; a session lock, released
+	// below or when the connection goes.
+	const lock = `hashtext('baton pgtest template')`
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock("+lock+")"); err != nil {
+		return "", err
+	}
+	defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock("+lock+")")
+	var exists bool
+	err = conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists)
+	if err != nil {
+		return "", err
+	}
+	if !exists {
+		if err := build(ctx, conn, u, name); err != nil {
+			return "", err
+		}
+	}
+	tpl.name = name
+	return name, nil
+}
+
+// templateName is baton_tpl_ and a hash of the migrations' names and contents.
+func templateName() (string, error) {
+	h := sha256.New()
+	fsys := postgres.Migrations()
+	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", path, len(b))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return "baton_tpl_" + hex.EncodeToString(h.Sum(nil)[:8]), nil
+}
+
+// build migrates a new database and makes it template name. It runs under
+// the builders' lock, so any build database it finds was abandoned.
+func build(ctx context.Context, conn *sql.Conn, u *url.URL, name string) error {
+	rows, err := conn.QueryContext(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'baton\_tplbuild\_%'`)
+	if err != nil {
+		return err
+	}
+	var stale []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		stale = append(stale, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, n := range stale {
+		if err := dropTemplate(ctx, conn, n); err != nil {
+			return err
+		}
+	}
+	tmp := "baton_tplbuild_" + randHex()
+	if _, err := conn.ExecContext(ctx, "CREATE DATABASE "+tmp); err != nil {
+		return err
+	}
+	err = migrate(ctx, dbURL(u, tmp))
+	if err == nil {
+		_, err = conn.ExecContext(ctx, "ALTER DATABASE "+tmp+" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
+	}
+	if err == nil {
+		// The last step, so that the name exists only once complete. It
+		// waits (up to 5 s) for the backends of the closed pool to exit.
+		_, err = conn.ExecContext(ctx, "ALTER DATABASE "+tmp+" RENAME TO "+name)
+	}
+	if err != nil {
+		dropTemplate(context.Background(), conn, tmp)
+		return err
+	}
+	return nil
+}
+
+// dropTemplate drops database name, a template or not.
+func dropTemplate(ctx context.Context, conn *sql.Conn, name string) error {
+	if _, err := conn.ExecContext(ctx, "ALTER DATABASE "+name+" WITH IS_TEMPLATE false"); err != nil {
+		return err
+	}
+	_, err := conn.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	return err
+}
+
+// migrate applies the migrations to the database at url and closes every
+// connection it opened.
+func migrate(ctx context.Context, url string) error {
+	db, err := postgres.OpenDB(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return postgres.Migrate(ctx, db)
 }
