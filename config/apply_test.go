@@ -164,7 +164,7 @@ func TestApplyBuilt(t *testing.T) {
 // as instances starting together do: every one must succeed.
 func TestApplyRacePostgres(t *testing.T) {
 	t.Parallel()
-	store, err := postgres.Open(t.Context(), pgtest.Fresh(t), make([]byte, 32))
+	store, err := postgres.Open(t.Context(), pgtest.Migrated(t), make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func eachOpener(t *testing.T, test func(t *testing.T, open func(*testing.T) bato
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		url := pgtest.Fresh(t)
+		url := pgtest.Migrated(t)
 		test(t, func(t *testing.T) baton.Store {
 			st, err := postgres.Open(context.Background(), url, testKey)
 			if err != nil {

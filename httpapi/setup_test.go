@@ -103,7 +103,7 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 		err   error
 	)
 	if cfg.postgres {
-		store, err = postgres.Open(ctx, pgtest.Fresh(t), key)
+		store, err = postgres.Open(ctx, pgtest.Migrated(t), key)
 	} else {
 		store, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"), key)
 	}
