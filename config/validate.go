@@ -8,7 +8,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/hours"
-	"github.com/batonhq/baton/webhook"
+	"github.com/batonhq/baton/stdwebhook"
 )
 
 // Validate checks the whole file; newDesk builds each desk's adapter to
@@ -72,7 +72,7 @@ func (f *File) Validate(newDesk func(baton.DeskConfig) (baton.Desk, error)) erro
 				}
 			}
 			if b.WebhookSecret != "" {
-				if _, err := webhook.ParseSecret(b.WebhookSecret); err != nil {
+				if _, err := stdwebhook.ParseSecret(b.WebhookSecret); err != nil {
 					e := f.errorf(bp+".webhook_secret", "%s; want \"whsec_\" and the base64 of 24 to 64 random bytes", strings.TrimPrefix(err.Error(), "webhook: "))
 					e.Err = err
 					return e

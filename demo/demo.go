@@ -18,7 +18,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/config"
-	"github.com/batonhq/baton/webhook"
+	"github.com/batonhq/baton/stdwebhook"
 )
 
 // The demo's fixed credentials, printed for people to use.
@@ -45,7 +45,7 @@ func Start() (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo bot: %w", err)
 	}
-	b := &Bot{URL: "http://" + ln.Addr().String() + "/webhook", secret: webhook.NewSecret(), lines: make(chan string, 64)}
+	b := &Bot{URL: "http://" + ln.Addr().String() + "/webhook", secret: stdwebhook.NewSecret(), lines: make(chan string, 64)}
 	b.srv = &http.Server{Handler: handler(b.secret, b.lines), ReadHeaderTimeout: 5 * time.Second}
 	go b.srv.Serve(ln)
 	return b, nil
@@ -241,14 +241,14 @@ func handler(secret string, lines chan<- string) http.Handler {
 			http.Error(w, "unreadable body", http.StatusBadRequest)
 			return
 		}
-		if err := webhook.Verify(secret, r.Header, body, time.Time{}); err != nil {
+		if err := stdwebhook.Verify(secret, r.Header, body, time.Time{}); err != nil {
 			send(r.Context(), lines, "bot ✗ refused a delivery: "+err.Error())
 			http.Error(w, "signature does not verify", http.StatusUnauthorized)
 			return
 		}
 		mu.Lock()
-		dup := seen[r.Header.Get(webhook.HeaderID)]
-		seen[r.Header.Get(webhook.HeaderID)] = true
+		dup := seen[r.Header.Get(stdwebhook.HeaderID)]
+		seen[r.Header.Get(stdwebhook.HeaderID)] = true
 		mu.Unlock()
 		if dup {
 			w.WriteHeader(http.StatusNoContent)

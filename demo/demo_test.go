@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/batonhq/baton/webhook"
+	"github.com/batonhq/baton/stdwebhook"
 )
 
 func TestDemoCurlLines(t *testing.T) {
@@ -38,8 +38,8 @@ func TestDemoCurlLines(t *testing.T) {
 // once per event id, and refuses other deliveries.
 func TestBot(t *testing.T) {
 	t.Parallel()
-	secret := webhook.NewSecret()
-	signer, err := webhook.NewSigner(secret)
+	secret := stdwebhook.NewSecret()
+	signer, err := stdwebhook.NewSigner(secret)
 	if err != nil {
 		t.Fatal(err)
 	}

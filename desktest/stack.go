@@ -19,7 +19,7 @@ import (
 	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/registry"
 	"github.com/batonhq/baton/sqlite"
-	"github.com/batonhq/baton/webhook"
+	"github.com/batonhq/baton/stdwebhook"
 )
 
 // Wait is how long the suite waits for anything asynchronous (a desk call, a
@@ -61,7 +61,7 @@ func boot(t *testing.T, h Harness, pol *baton.Policy) *stack {
 	}
 	t.Cleanup(func() { st.Close() })
 
-	hooks := &botHooks{secret: webhook.NewSecret(), seen: map[string]bool{}}
+	hooks := &botHooks{secret: stdwebhook.NewSecret(), seen: map[string]bool{}}
 	recv := httptest.NewServer(hooks)
 	t.Cleanup(recv.Close)
 	t.Cleanup(func() { hooks.check(t) }) // runs after the worker has stopped
@@ -108,7 +108,7 @@ func boot(t *testing.T, h Harness, pol *baton.Policy) *stack {
 		BotSchedule:  []time.Duration{0, 10 * ms, 50 * ms, 100 * ms, 250 * ms, 500 * ms, time.Second, time.Second},
 		DeskSchedule: []time.Duration{10 * ms, 50 * ms, 100 * ms, 250 * ms, 500 * ms, time.Second, time.Second},
 		Lease:        10 * time.Second,
-		Client:       webhook.NewClient(5 * time.Second),
+		Client:       stdwebhook.NewClient(5 * time.Second),
 	}})
 	srv.Config.Handler = a.Handler
 	srv.Start()
@@ -176,14 +176,14 @@ type botHooks struct {
 func (b *botHooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err == nil {
-		err = webhook.Verify(b.secret, r.Header, body, time.Time{})
+		err = stdwebhook.Verify(b.secret, r.Header, body, time.Time{})
 	}
 	var ev event
 	if err == nil {
 		err = json.Unmarshal(body, &ev)
 	}
-	if err == nil && ev.ID != r.Header.Get(webhook.HeaderID) {
-		err = fmt.Errorf("webhook-id %q is not the event id %q", r.Header.Get(webhook.HeaderID), ev.ID)
+	if err == nil && ev.ID != r.Header.Get(stdwebhook.HeaderID) {
+		err = fmt.Errorf("webhook-id %q is not the event id %q", r.Header.Get(stdwebhook.HeaderID), ev.ID)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

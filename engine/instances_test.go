@@ -16,7 +16,7 @@ import (
 	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/postgres"
 	"github.com/batonhq/baton/postgres/pgtest"
-	"github.com/batonhq/baton/webhook"
+	"github.com/batonhq/baton/stdwebhook"
 )
 
 // TestPostgresInstancesFireOnce runs three engines on one PostgreSQL database,
@@ -26,13 +26,13 @@ import (
 func TestPostgresInstancesFireOnce(t *testing.T) {
 	url := pgtest.Migrated(t)
 	ctx := context.Background()
-	secret := webhook.NewSecret()
+	secret := stdwebhook.NewSecret()
 
 	var mu sync.Mutex
 	got := map[string]int{} // event id → deliveries
 	bot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if err := webhook.Verify(secret, r.Header, body, time.Now()); err != nil {
+		if err := stdwebhook.Verify(secret, r.Header, body, time.Now()); err != nil {
 			t.Errorf("bad signature: %v", err)
 			w.WriteHeader(400)
 			return

@@ -16,7 +16,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/inbox"
 	"github.com/batonhq/baton/outbox"
-	"github.com/batonhq/baton/webhook"
+	"github.com/batonhq/baton/stdwebhook"
 )
 
 // hangDesk's Send blocks until released, as a desk that hangs mid-call.
@@ -152,7 +152,7 @@ func TestWaitGraceAfterDelivery(t *testing.T) {
 			pol := &baton.Policy{WaitTimeout: baton.Duration(time.Minute), WaitGrace: baton.Duration(time.Minute), SessionTimeout: baton.Duration(time.Hour), IdleExpiry: baton.Duration(time.Hour)}
 			s := newStackOn(t, st, nil, pol)
 			if err := st.Tx(ctx, func(tx baton.Tx) error {
-				return tx.PutBot(baton.Bot{ID: s.bot, WorkspaceID: s.ws, Name: "Bot", DeskID: s.desk, WebhookURL: "http://bot.example/hook", WebhookSecret: webhook.NewSecret()})
+				return tx.PutBot(baton.Bot{ID: s.bot, WorkspaceID: s.ws, Name: "Bot", DeskID: s.desk, WebhookURL: "http://bot.example/hook", WebhookSecret: stdwebhook.NewSecret()})
 			}); err != nil {
 				t.Fatal(err)
 			}

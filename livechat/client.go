@@ -17,7 +17,7 @@ import (
 	"time"
 
 	baton "github.com/batonhq/baton"
-	"github.com/batonhq/baton/webhook"
+	"github.com/batonhq/baton/stdwebhook"
 )
 
 // APIVersion is the LiveChat Web API version Baton speaks (the stable one).
@@ -378,7 +378,7 @@ func (c *Client) once(ctx context.Context, call string, build func() (*http.Requ
 
 // parseError reads an error answer.
 func parseError(call string, resp *http.Response, body []byte, now time.Time) *APIError {
-	e := &APIError{Call: call, Status: resp.StatusCode, RetryAfter: webhook.RetryAfter(resp.Header.Get("Retry-After"), now)}
+	e := &APIError{Call: call, Status: resp.StatusCode, RetryAfter: stdwebhook.RetryAfter(resp.Header.Get("Retry-After"), now)}
 	var web struct {
 		Error *struct {
 			Type    string          `json:"type"`

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/webhook"
+	"github.com/batonhq/baton/stdwebhook"
 )
 
 // deliver posts one event to its bot's webhook, signed, and tells the
@@ -39,13 +39,13 @@ func (w *Worker) post(ctx context.Context, bot baton.Bot, ev baton.Event) error 
 	if bot.WebhookURL == "" {
 		return nil
 	}
-	signer, err := webhook.NewSigner(bot.WebhookSecret)
+	signer, err := stdwebhook.NewSigner(bot.WebhookSecret)
 	if err != nil {
 		w.log.Error("bot webhook secret is unusable; event kept on the stream only", "bot", bot.ID, "err", err)
 		return nil
 	}
 	body, _ := json.Marshal(ev.Envelope())
-	res := webhook.Post(ctx, w.cfg.Client, bot.WebhookURL, signer.Headers(ev.ID, time.Now(), body), body)
+	res := stdwebhook.Post(ctx, w.cfg.Client, bot.WebhookURL, signer.Headers(ev.ID, time.Now(), body), body)
 	w.obs.Delivery("bot", res.OK())
 	switch {
 	case res.OK():

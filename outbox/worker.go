@@ -11,12 +11,12 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/router"
-	"github.com/batonhq/baton/webhook"
+	"github.com/batonhq/baton/stdwebhook"
 )
 
 // Config tunes a Worker. Zero values take the defaults.
 type Config struct {
-	// BotSchedule is the retry schedule for bot webhooks (default webhook.Schedule).
+	// BotSchedule is the retry schedule for bot webhooks (default stdwebhook.Schedule).
 	BotSchedule []time.Duration
 	// DeskSchedule is the retry schedule for desk calls (default 1s, 2s, 5s, 10s, 30s, 1m, then every 5m for a day).
 	DeskSchedule []time.Duration
@@ -31,7 +31,7 @@ type Config struct {
 	Poll time.Duration
 	// Workers is how many jobs run at once (default 16).
 	Workers int
-	// Client makes bot webhook calls (default webhook.NewClient(15s)).
+	// Client makes bot webhook calls (default stdwebhook.NewClient(15s)).
 	Client *http.Client
 	// Router chooses the group of a seat transfer (default router.Words).
 	Router baton.Router
@@ -74,7 +74,7 @@ type Worker struct {
 func New(p Params) *Worker {
 	cfg := p.Config
 	if cfg.BotSchedule == nil {
-		cfg.BotSchedule = webhook.Schedule
+		cfg.BotSchedule = stdwebhook.Schedule
 	}
 	if cfg.DeskSchedule == nil {
 		cfg.DeskSchedule = []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute}
@@ -101,7 +101,7 @@ func New(p Params) *Worker {
 		cfg.Workers = 16
 	}
 	if cfg.Client == nil {
-		cfg.Client = webhook.NewClient(15 * time.Second)
+		cfg.Client = stdwebhook.NewClient(15 * time.Second)
 	}
 	if p.Log == nil {
 		p.Log = slog.New(slog.DiscardHandler)
@@ -438,7 +438,7 @@ func (w *Worker) record(tx baton.Tx, o outcome) error {
 	}
 	// The schedule bounds the attempts even when the receiver names its own
 	// delay (Retry-After): each attempt counts.
-	d, ok := webhook.Backoff(j.Attempts+2, schedule, nil)
+	d, ok := stdwebhook.Backoff(j.Attempts+2, schedule, nil)
 	if !ok {
 		w.log.Error("job gave up after its last attempt", "kind", j.Kind, "handoff", j.HandoffID, "attempts", j.Attempts+1, "err", rt.err)
 		return tx.FinishJob(j.ID)

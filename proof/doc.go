@@ -15,7 +15,7 @@
 // inbox agent. Around the binary the suite runs:
 //
 //   - the bots: one HTTP receiver verifying every Standard Webhooks
-//     signature (package webhook), recording every delivery's webhook-id,
+//     signature (package stdwebhook), recording every delivery's webhook-id,
 //     event id, type, handoff, conversation, seq and arrival time;
 //   - the company's services: a webhook-desk receiver that checks HTTP
 //     Basic auth, records establish, chat and close calls, can answer

@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/livechatsim"
-	"github.com/batonhq/baton/webhook"
+	"github.com/batonhq/baton/stdwebhook"
 )
 
 // retryWindow bounds how long a client keeps retrying a request whose
@@ -78,7 +78,7 @@ type bots struct {
 }
 
 func newBots(t testing.TB) *bots {
-	b := &bots{secret: webhook.NewSecret(), down: map[string]time.Duration{}, seen: map[string]bool{}, byHandoff: map[string][]botDelivery{}}
+	b := &bots{secret: stdwebhook.NewSecret(), down: map[string]time.Duration{}, seen: map[string]bool{}, byHandoff: map[string][]botDelivery{}}
 	srv := httptest.NewServer(b)
 	t.Cleanup(srv.Close)
 	b.url = srv.URL
@@ -87,9 +87,9 @@ func newBots(t testing.TB) *bots {
 
 func (b *bots) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	raw, err := io.ReadAll(r.Body)
-	d := botDelivery{at: time.Now(), bot: strings.TrimPrefix(r.URL.Path, "/"), webhookID: r.Header.Get(webhook.HeaderID), raw: raw, err: err}
+	d := botDelivery{at: time.Now(), bot: strings.TrimPrefix(r.URL.Path, "/"), webhookID: r.Header.Get(stdwebhook.HeaderID), raw: raw, err: err}
 	if d.err == nil {
-		d.err = webhook.Verify(b.secret, r.Header, raw, time.Now())
+		d.err = stdwebhook.Verify(b.secret, r.Header, raw, time.Now())
 	}
 	if d.err == nil {
 		d.err = json.Unmarshal(raw, &d.env)
@@ -377,7 +377,7 @@ func (c *company) post(desk, path, secret string, raw []byte, window time.Durati
 					return res.StatusCode, string(b), nil
 				}
 				// Not accepted: deliver it again, as a desk does, after Retry-After.
-				time.Sleep(max(webhook.RetryAfter(res.Header.Get("Retry-After"), time.Now()), 50*time.Millisecond))
+				time.Sleep(max(stdwebhook.RetryAfter(res.Header.Get("Retry-After"), time.Now()), 50*time.Millisecond))
 				continue
 			}
 			if time.Now().After(deadline) {

@@ -16,7 +16,7 @@ import (
 	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/sqlite"
-	"github.com/batonhq/baton/webhook"
+	"github.com/batonhq/baton/stdwebhook"
 )
 
 // botHook is the bot's webhook receiver: it verifies every signature and
@@ -31,7 +31,7 @@ type botHook struct {
 
 func (b *botHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	if err := webhook.Verify(b.secret, r.Header, body, time.Now()); err != nil {
+	if err := stdwebhook.Verify(b.secret, r.Header, body, time.Now()); err != nil {
 		b.mu.Lock()
 		b.bad++
 		b.mu.Unlock()
@@ -84,17 +84,17 @@ func Events(ctx context.Context, o Options) (Report, error) {
 
 // bareEvents signs and posts each event body directly, storing nothing.
 func bareEvents(ctx context.Context, o Options) (Result, error) {
-	hook := &botHook{secret: webhook.NewSecret(), at: map[string]time.Time{}}
+	hook := &botHook{secret: stdwebhook.NewSecret(), at: map[string]time.Time{}}
 	srv := httptest.NewServer(hook)
 	defer srv.Close()
-	signer, err := webhook.NewSigner(hook.secret)
+	signer, err := stdwebhook.NewSigner(hook.secret)
 	if err != nil {
 		return Result{}, err
 	}
 	out := client(o.Conversations)
 	return drive(ctx, "bare", o, hook, func(conv int, id string) error {
 		body, _ := json.Marshal(map[string]any{"id": "evt_" + id, "type": baton.EventAgentMessage, "data": map[string]any{"text": id}})
-		res := webhook.Post(ctx, out, srv.URL, signer.Headers("evt_"+id, time.Now(), body), body)
+		res := stdwebhook.Post(ctx, out, srv.URL, signer.Headers("evt_"+id, time.Now(), body), body)
 		if !res.OK() {
 			return fmt.Errorf("bare post: %d %v", res.Status, res.Err)
 		}
@@ -105,7 +105,7 @@ func bareEvents(ctx context.Context, o Options) (Result, error) {
 // batonEvents has inbox agents reply in open handoffs and measures the
 // signed deliveries of the resulting events to the bot.
 func batonEvents(ctx context.Context, o Options) (Result, error) {
-	hook := &botHook{secret: webhook.NewSecret(), at: map[string]time.Time{}}
+	hook := &botHook{secret: stdwebhook.NewSecret(), at: map[string]time.Time{}}
 	srv := httptest.NewServer(hook)
 	defer srv.Close()
 	dir, err := os.MkdirTemp(o.Dir, "baton-bench")

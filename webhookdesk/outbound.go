@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	baton "github.com/batonhq/baton"
-	"github.com/batonhq/baton/webhook"
+	"github.com/batonhq/baton/stdwebhook"
 )
 
 // Paths on the company's service, appended to the "url" setting.
@@ -275,11 +275,11 @@ func (d *Desk) post(ctx context.Context, path string, v any, establish bool) err
 		return &baton.DeskError{Auth: true, Err: herr}
 	case s == http.StatusRequestTimeout || s == http.StatusTooManyRequests ||
 		s == http.StatusBadGateway || s == http.StatusServiceUnavailable || s == http.StatusGatewayTimeout:
-		return &baton.DeskError{RetryAfter: webhook.RetryAfter(resp.Header.Get("Retry-After"), d.now()), Err: herr}
+		return &baton.DeskError{RetryAfter: stdwebhook.RetryAfter(resp.Header.Get("Retry-After"), d.now()), Err: herr}
 	case establish:
 		return &baton.DeskError{Busy: true, Err: herr}
 	case s >= 500:
-		return &baton.DeskError{RetryAfter: webhook.RetryAfter(resp.Header.Get("Retry-After"), d.now()), Err: herr}
+		return &baton.DeskError{RetryAfter: stdwebhook.RetryAfter(resp.Header.Get("Retry-After"), d.now()), Err: herr}
 	}
 	return &baton.DeskError{Permanent: true, Err: herr}
 }

@@ -19,7 +19,7 @@ import (
 
 	"github.com/batonhq/baton/desktest"
 	"github.com/batonhq/baton/postgres/pgtest"
-	"github.com/batonhq/baton/webhook"
+	"github.com/batonhq/baton/stdwebhook"
 )
 
 // The end-to-end tests boot run() as the binary does, configured by a YAML
@@ -258,7 +258,7 @@ type botHook struct {
 }
 
 func newBotHook(t *testing.T) *botHook {
-	b := &botHook{secret: webhook.NewSecret()}
+	b := &botHook{secret: stdwebhook.NewSecret()}
 	srv := httptest.NewServer(b)
 	t.Cleanup(srv.Close)
 	b.url = srv.URL + "/hooks/baton"
@@ -267,9 +267,9 @@ func newBotHook(t *testing.T) *botHook {
 
 func (b *botHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
-	d := delivery{webhookID: r.Header.Get(webhook.HeaderID), err: err}
+	d := delivery{webhookID: r.Header.Get(stdwebhook.HeaderID), err: err}
 	if d.err == nil {
-		d.err = webhook.Verify(b.secret, r.Header, body, time.Now())
+		d.err = stdwebhook.Verify(b.secret, r.Header, body, time.Now())
 	}
 	if d.err == nil {
 		d.err = json.Unmarshal(body, &d.env)

@@ -21,7 +21,7 @@ import (
 	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/registry"
 	"github.com/batonhq/baton/sqlite"
-	"github.com/batonhq/baton/webhook"
+	"github.com/batonhq/baton/stdwebhook"
 )
 
 // buffer is a bytes.Buffer safe for the writers of a running run().
@@ -184,7 +184,7 @@ func serveEnv(t *testing.T) map[string]string {
 		"BATON_LOG_LEVEL":  "debug",
 		"ACME_API_KEY":     "acme-test-key-1",
 		"ACME_DESK_SECRET": "desk-shared-secret-0123456789",
-		"ACME_BOT_SECRET":  webhook.NewSecret(),
+		"ACME_BOT_SECRET":  stdwebhook.NewSecret(),
 		"ANA_KEY":          "ana-test-key-1",
 		"DESK_URL":         fakeDesk(t),
 	}

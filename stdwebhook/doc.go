@@ -1,4 +1,4 @@
-// Package webhook signs, verifies and delivers events following the Standard
+// Package stdwebhook signs, verifies and delivers events following the Standard
 // Webhooks v1 specification (https://www.standardwebhooks.com).
 //
 // A message carries three headers: webhook-id (stable across retries),
@@ -9,4 +9,4 @@
 //
 // Delivery is the caller's loop: Post one attempt, inspect the Result, and ask
 // Backoff for the delay before the next attempt.
-package webhook
+package stdwebhook

@@ -1,4 +1,4 @@
-package webhook
+package stdwebhook
 
 import (
 	"crypto/hmac"
