@@ -36,7 +36,7 @@ type Tx interface {
 	Desk(workspaceID, id string) (DeskConfig, error)
 	DeskByID(id string) (DeskConfig, error) // for inbound desk webhooks, which carry no workspace
 	Desks(workspaceID string) ([]DeskConfig, error)
-	SetDeskStatus(id string, s DeskStatus, lastError string, at time.Time) error
+	SetDeskStatus(s DeskState) error
 	// DeskStatuses returns every desk's status by desk id, for metrics.
 	DeskStatuses() (map[string]DeskStatus, error)
 
@@ -46,7 +46,7 @@ type Tx interface {
 	InboxAgentByKey(hash string) (InboxAgent, error)
 
 	PutConversation(c Conversation) error // insert or replace by ID
-	Conversation(workspaceID, botID, externalID string) (Conversation, error)
+	Conversation(k ConversationKey) (Conversation, error)
 	ConversationByID(id string) (Conversation, error)
 
 	PutHandoff(h Handoff) error // insert or replace by ID
@@ -71,8 +71,8 @@ type Tx interface {
 
 	// AddEvent appends e, setting e.Seq to the next number in its workspace.
 	AddEvent(e *Event) error
-	// Events lists a workspace's events for one bot with Seq > after, in order.
-	Events(workspaceID, botID string, after int64, limit int) ([]Event, error)
+	// Events lists a page of a bot's events, in order.
+	Events(p EventPage) ([]Event, error)
 	Event(id string) (Event, error)
 
 	// PutJob inserts j; when j.Key is set and a job with that key exists, it
@@ -86,8 +86,8 @@ type Tx interface {
 	RenewJobs(ids []int64, until time.Time) error
 	// FinishJob deletes a job that is done.
 	FinishJob(id int64) error
-	// RetryJob releases a claimed job to run again at runAt.
-	RetryJob(id int64, runAt time.Time, attempts int, lastError string) error
+	// RetryJob releases a claimed job to run again.
+	RetryJob(r JobRetry) error
 	// DeleteJobByKey removes a keyed job (a cancelled timer); absent is not an error.
 	DeleteJobByKey(key string) error
 	// NextJobAt is the earliest RunAt of any job, false if there are none.
@@ -117,4 +117,37 @@ type Idempotency struct {
 	Result      string // the id of what the request created or changed
 	Status      int
 	CreatedAt   time.Time
+}
+
+// DeskState is a desk's service status as its last call or check found it.
+type DeskState struct {
+	DeskID    string
+	Status    DeskStatus
+	LastError string
+	CheckedAt time.Time
+}
+
+// ConversationKey finds a conversation by the bot's own id for it.
+type ConversationKey struct {
+	WorkspaceID string
+	BotID       string
+	ExternalID  string
+}
+
+// EventPage asks for one bot's events with Seq after After, at most Limit
+// (0 = all).
+type EventPage struct {
+	WorkspaceID string
+	BotID       string
+	After       int64
+	Limit       int
+}
+
+// JobRetry releases a claimed job to run again at RunAt, having been tried
+// Attempts times, the last failing with LastError.
+type JobRetry struct {
+	ID        int64
+	RunAt     time.Time
+	Attempts  int
+	LastError string
 }

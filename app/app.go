@@ -126,7 +126,7 @@ func (a *App) CheckDesks(ctx context.Context, workspaces []string) error {
 	for _, dc := range desks {
 		wg.Go(func() {
 			status, msg := registry.Check(ctx, a.Desks, dc, a.Metrics)
-			if err := a.Engine.SetDeskStatus(ctx, dc.ID, status, msg); err != nil {
+			if err := a.Engine.SetDeskStatus(ctx, baton.DeskState{DeskID: dc.ID, Status: status, LastError: msg}); err != nil {
 				a.log.Error("saving desk status failed", "desk", dc.ID, "err", err)
 				return
 			}

@@ -42,7 +42,7 @@ func TestConfigApply(t *testing.T) {
 			continue
 		}
 		err := store.Tx(ctx, func(tx baton.Tx) error {
-			return tx.SetDeskStatus("support", baton.Unavailable, "down for the test", checked)
+			return tx.SetDeskStatus(baton.DeskState{DeskID: "support", Status: baton.Unavailable, LastError: "down for the test", CheckedAt: checked})
 		})
 		if err != nil {
 			t.Fatal(err)

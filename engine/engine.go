@@ -198,11 +198,15 @@ func (e *Engine) BotConfig(tx baton.Tx, ws, id string) (baton.Bot, error) {
 	return b, nil
 }
 
-// SetDeskStatus records a desk's service status as its last call found it.
-func (e *Engine) SetDeskStatus(ctx context.Context, id string, s baton.DeskStatus, lastError string) error {
-	err := e.store.Tx(ctx, func(tx baton.Tx) error { return tx.SetDeskStatus(id, s, lastError, now()) })
+// SetDeskStatus records a desk's service status as its last call or
+// check found it (CheckedAt, when zero, is now).
+func (e *Engine) SetDeskStatus(ctx context.Context, s baton.DeskState) error {
+	if s.CheckedAt.IsZero() {
+		s.CheckedAt = now()
+	}
+	err := e.store.Tx(ctx, func(tx baton.Tx) error { return tx.SetDeskStatus(s) })
 	e.mu.Lock()
-	delete(e.deskCfg, id) // the next read sees the new status
+	delete(e.deskCfg, s.DeskID) // the next read sees the new status
 	e.mu.Unlock()
 	return err
 }

@@ -121,7 +121,7 @@ func (e *Engine) CreateHandoff(ctx context.Context, ws string, r baton.CreateReq
 			return "", err
 		}
 		t := now()
-		c, err := tx.Conversation(ws, bot.ID, r.ConversationID)
+		c, err := tx.Conversation(baton.ConversationKey{WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ConversationID})
 		switch {
 		case baton.ErrorCode(err) == baton.ENOTFOUND:
 			c = baton.Conversation{ID: baton.NewID("cv"), WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ConversationID, Owner: baton.OwnerBot}
@@ -288,7 +288,7 @@ func (e *Engine) BotMessage(ctx context.Context, ws string, r BotSays) (baton.Me
 		if err != nil {
 			return "", err
 		}
-		c, err := tx.Conversation(ws, bot.ID, r.ConversationID)
+		c, err := tx.Conversation(baton.ConversationKey{WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ConversationID})
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
 			c = baton.Conversation{ID: baton.NewID("cv"), WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ConversationID, Owner: baton.OwnerBot, UpdatedAt: now()}
 			if err := tx.PutConversation(c); err != nil {

@@ -28,7 +28,7 @@ func (e *Engine) Conversation(ctx context.Context, ws, botID, externalID string)
 		if err != nil {
 			return err
 		}
-		if c, err = tx.Conversation(ws, bot.ID, externalID); err != nil {
+		if c, err = tx.Conversation(baton.ConversationKey{WorkspaceID: ws, BotID: bot.ID, ExternalID: externalID}); err != nil {
 			return err
 		}
 		hs, err = tx.Handoffs(c.ID)
@@ -116,7 +116,7 @@ func (e *Engine) Events(ctx context.Context, ws, botID string, after int64, limi
 		if err != nil {
 			return err
 		}
-		evs, err = tx.Events(ws, bot.ID, after, limit)
+		evs, err = tx.Events(baton.EventPage{WorkspaceID: ws, BotID: bot.ID, After: after, Limit: limit})
 		return err
 	})
 	return evs, err

@@ -43,7 +43,7 @@ func (e *Engine) seatEvent(tx *wtx, dc baton.DeskConfig, ev baton.DeskEvent) err
 		return err
 	}
 	t := now()
-	c, err := tx.Conversation(dc.WorkspaceID, bot.ID, ev.Ref)
+	c, err := tx.Conversation(baton.ConversationKey{WorkspaceID: dc.WorkspaceID, BotID: bot.ID, ExternalID: ev.Ref})
 	if baton.ErrorCode(err) == baton.ENOTFOUND && ev.Type != baton.DeskCustomerMessage {
 		// The desk reports every chat of the license; only chats where a
 		// customer wrote to the seat are the bot's.
@@ -260,7 +260,7 @@ func (e *Engine) Transfer(ctx context.Context, ws string, r TransferRequest) (ba
 		if pol.Transfer == nil || !pol.Transfer.Enabled {
 			return "", baton.Errorf(baton.ECONFLICT, "transfers are not enabled in the policy of desk %s", dc.ID)
 		}
-		c, err := tx.Conversation(ws, bot.ID, r.ConversationID)
+		c, err := tx.Conversation(baton.ConversationKey{WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ConversationID})
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
 			return "", &baton.Error{Code: baton.ENOTFOUND, Field: "conversation_id", Message: "no chat with this id has reached the bot", Err: err}
 		} else if err != nil {

@@ -30,7 +30,7 @@ func (w *Worker) call(ctx context.Context, dc baton.DeskConfig, op string, fn fu
 		status, msg = baton.Unavailable, err.Error()
 	}
 	if status != dc.Status || msg != dc.LastError {
-		if serr := w.engine.SetDeskStatus(ctx, dc.ID, status, msg); serr != nil {
+		if serr := w.engine.SetDeskStatus(ctx, baton.DeskState{DeskID: dc.ID, Status: status, LastError: msg}); serr != nil {
 			w.log.Error("saving desk status failed", "desk", dc.ID, "err", serr)
 		}
 	}

@@ -430,7 +430,7 @@ func (w *Worker) record(tx baton.Tx, o outcome) error {
 	if !errors.As(o.err, &rt) {
 		// A store failure or a bug: try again soon, keep the job, and do
 		// not count it against the receiver's schedule.
-		return tx.RetryJob(j.ID, now().Add(time.Second), j.Attempts, o.err.Error())
+		return tx.RetryJob(baton.JobRetry{ID: j.ID, RunAt: now().Add(time.Second), Attempts: j.Attempts, LastError: o.err.Error()})
 	}
 	schedule := w.cfg.DeskSchedule
 	if j.Kind == baton.JobEvent {
@@ -446,5 +446,5 @@ func (w *Worker) record(tx baton.Tx, o outcome) error {
 	if rt.after > 0 {
 		d = rt.after
 	}
-	return tx.RetryJob(j.ID, now().Add(d), j.Attempts+1, rt.err.Error())
+	return tx.RetryJob(baton.JobRetry{ID: j.ID, RunAt: now().Add(d), Attempts: j.Attempts + 1, LastError: rt.err.Error()})
 }

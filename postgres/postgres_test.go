@@ -114,7 +114,7 @@ func TestTxRetry(t *testing.T) {
 	}
 	err = s.Tx(t.Context(), func(tx baton.Tx) error {
 		for _, ws := range []string{"w1", "w2"} {
-			es, err := tx.Events(ws, "", 0, 0)
+			es, err := tx.Events(baton.EventPage{WorkspaceID: ws, BotID: "", After: 0, Limit: 0})
 			if err != nil {
 				return err
 			}

@@ -42,10 +42,10 @@ func scanConv(r scanner) (baton.Conversation, error) {
 }
 
 // Conversation returns the bot's conversation known by the bot as externalID.
-func (t *tx) Conversation(workspaceID, botID, externalID string) (baton.Conversation, error) {
-	return one(t, scanConv, "conversation "+externalID,
+func (t *tx) Conversation(k baton.ConversationKey) (baton.Conversation, error) {
+	return one(t, scanConv, "conversation "+k.ExternalID,
 		`SELECT `+convColumns+` FROM conversations WHERE workspace_id = ? AND bot_id = ? AND external_id = ?`+t.forUpdate(),
-		workspaceID, botID, externalID)
+		k.WorkspaceID, k.BotID, k.ExternalID)
 }
 
 // ConversationByID returns conversation id.
@@ -293,12 +293,12 @@ func scanEvent(r scanner) (baton.Event, error) {
 }
 
 // Events lists a workspace's events for one bot with Seq > after, in order, at most limit (0 = all).
-func (t *tx) Events(workspaceID, botID string, after int64, limit int) ([]baton.Event, error) {
+func (t *tx) Events(p baton.EventPage) ([]baton.Event, error) {
 	q := `SELECT ` + eventColumns + ` FROM events WHERE workspace_id = ? AND bot_id = ? AND seq > ? ORDER BY seq`
-	args := []any{workspaceID, botID, after}
-	if limit > 0 {
+	args := []any{p.WorkspaceID, p.BotID, p.After}
+	if p.Limit > 0 {
 		q += ` LIMIT ?`
-		args = append(args, limit)
+		args = append(args, p.Limit)
 	}
 	return all(t, scanEvent, q, args...)
 }

@@ -154,9 +154,9 @@ func (t *tx) FinishJob(id int64) error {
 
 // RetryJob releases claimed job id to run again at runAt; a job that is gone or
 // was released is left alone.
-func (t *tx) RetryJob(id int64, runAt time.Time, attempts int, lastError string) error {
+func (t *tx) RetryJob(r baton.JobRetry) error {
 	_, err := t.exec(`UPDATE jobs SET run_at = ?, attempts = ?, last_error = ?, locked_until = 0
-		WHERE id = ? AND locked_until <> 0`, micro(runAt), attempts, lastError, id)
+		WHERE id = ? AND locked_until <> 0`, micro(r.RunAt), r.Attempts, r.LastError, r.ID)
 	if err != nil {
 		return t.fail("retry job", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/batonhq/baton"
@@ -423,16 +422,16 @@ func (t *tx) DeskStatuses() (map[string]baton.DeskStatus, error) {
 	return m, rows.Err()
 }
 
-func (t *tx) SetDeskStatus(id string, s baton.DeskStatus, lastError string, at time.Time) error {
+func (t *tx) SetDeskStatus(s baton.DeskState) error {
 	r, err := t.exec(`UPDATE desks SET status = ?, last_error = ?, checked_at = ? WHERE id = ?`,
-		string(s), lastError, micro(at), id)
+		string(s.Status), s.LastError, micro(s.CheckedAt), s.DeskID)
 	if err != nil {
 		return t.fail("set desk status", err)
 	}
 	if n, err := r.RowsAffected(); err != nil {
 		return t.fail("set desk status", err)
 	} else if n == 0 {
-		return baton.Errorf(baton.ENOTFOUND, "desk %s not found", id)
+		return baton.Errorf(baton.ENOTFOUND, "desk %s not found", s.DeskID)
 	}
 	return nil
 }

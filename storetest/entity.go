@@ -171,7 +171,7 @@ func testDesk(t *testing.T, s baton.Store) {
 	d.Name = "Renamed"
 	do(t, s, func(tx baton.Tx) error { return tx.PutDesk(d) })
 	do(t, s, func(tx baton.Tx) error {
-		return tx.SetDeskStatus("d1", baton.Unavailable, "401 from desk", at(time.Hour))
+		return tx.SetDeskStatus(baton.DeskState{DeskID: "d1", Status: baton.Unavailable, LastError: "401 from desk", CheckedAt: at(time.Hour)})
 	})
 	d.Status, d.LastError, d.CheckedAt = baton.Unavailable, "401 from desk", at(time.Hour)
 	do(t, s, func(tx baton.Tx) error {
@@ -195,7 +195,7 @@ func testDesk(t *testing.T, s baton.Store) {
 		return err
 	})
 	wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error {
-		return tx.SetDeskStatus("nope", baton.Available, "", t0)
+		return tx.SetDeskStatus(baton.DeskState{DeskID: "nope", Status: baton.Available, LastError: "", CheckedAt: t0})
 	})
 	wantCode(t, s, baton.ECONFLICT, func(tx baton.Tx) error {
 		return tx.PutDesk(baton.DeskConfig{ID: "d1", WorkspaceID: "w2"})
@@ -261,7 +261,7 @@ func testConversation(t *testing.T, s baton.Store) {
 		return tx.PutConversation(c2)
 	})
 	do(t, s, func(tx baton.Tx) error {
-		got, err := tx.Conversation("w1", "b1", "ext-1")
+		got, err := tx.Conversation(baton.ConversationKey{WorkspaceID: "w1", BotID: "b1", ExternalID: "ext-1"})
 		if err != nil {
 			return err
 		}
@@ -293,11 +293,11 @@ func testConversation(t *testing.T, s baton.Store) {
 		return nil
 	})
 	wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error {
-		_, err := tx.Conversation("w2", "b1", "ext-2")
+		_, err := tx.Conversation(baton.ConversationKey{WorkspaceID: "w2", BotID: "b1", ExternalID: "ext-2"})
 		return err
 	})
 	wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error {
-		_, err := tx.Conversation("w1", "b2", "ext-1")
+		_, err := tx.Conversation(baton.ConversationKey{WorkspaceID: "w1", BotID: "b2", ExternalID: "ext-1"})
 		return err
 	})
 	wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error {
@@ -528,12 +528,12 @@ func testEvent(t *testing.T, s baton.Store) {
 		return nil
 	})
 	do(t, s, func(tx baton.Tx) error {
-		got, err := tx.Events("w1", "b1", 0, 0)
+		got, err := tx.Events(baton.EventPage{WorkspaceID: "w1", BotID: "b1", After: 0, Limit: 0})
 		if err != nil {
 			return err
 		}
 		same(t, "events", got, want)
-		got, err = tx.Events("w1", "b1", 1, 1)
+		got, err = tx.Events(baton.EventPage{WorkspaceID: "w1", BotID: "b1", After: 1, Limit: 1})
 		if err != nil {
 			return err
 		}

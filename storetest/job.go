@@ -98,7 +98,9 @@ func testJobKey(t *testing.T, s baton.Store) {
 	// no longer finish it: the new schedule survives.
 	put(t, s, baton.Job{Kind: "wait3", Key: "wait:h1", RunAt: at(5 * time.Minute), Payload: []byte("v3")})
 	do(t, s, func(tx baton.Tx) error { return tx.FinishJob(got[0].ID) })
-	do(t, s, func(tx baton.Tx) error { return tx.RetryJob(got[0].ID, at(time.Hour), 9, "stale") })
+	do(t, s, func(tx baton.Tx) error {
+		return tx.RetryJob(baton.JobRetry{ID: got[0].ID, RunAt: at(time.Hour), Attempts: 9, LastError: "stale"})
+	})
 	got = claim(t, s, at(5*time.Minute), 10, time.Minute)
 	if len(got) != 1 || string(got[0].Payload) != "v3" || got[0].Kind != "wait3" || got[0].Attempts == 9 {
 		t.Fatalf("claimed after reschedule %+v", got)
@@ -134,7 +136,9 @@ func testJobLane(t *testing.T, s baton.Store) {
 	// a1 is held: a2 waits.
 	same(t, "while a1 held", kinds(claim(t, s, at(time.Second), 10, time.Minute)), []string{})
 	// Retrying the head keeps the lane's order: a2 still waits for a1.
-	do(t, s, func(tx baton.Tx) error { return tx.RetryJob(got[0].ID, at(10*time.Second), 1, "503 busy") })
+	do(t, s, func(tx baton.Tx) error {
+		return tx.RetryJob(baton.JobRetry{ID: got[0].ID, RunAt: at(10 * time.Second), Attempts: 1, LastError: "503 busy"})
+	})
 	same(t, "after retry, before a1 due", kinds(claim(t, s, at(5*time.Second), 10, time.Minute)), []string{})
 	again := claim(t, s, at(10*time.Second), 10, time.Minute)
 	if len(again) != 1 || again[0].ID != got[0].ID || again[0].Attempts != 1 || again[0].LastError != "503 busy" {
@@ -172,7 +176,9 @@ func testJobLease(t *testing.T, s baton.Store) {
 	zs := claim(t, s, at(3*time.Minute), 10, time.Minute)
 	same(t, "z", kinds(zs), []string{"z"})
 	free = zs[0].ID
-	do(t, s, func(tx baton.Tx) error { return tx.RetryJob(free, at(3*time.Minute), 1, "again") })
+	do(t, s, func(tx baton.Tx) error {
+		return tx.RetryJob(baton.JobRetry{ID: free, RunAt: at(3 * time.Minute), Attempts: 1, LastError: "again"})
+	})
 	do(t, s, func(tx baton.Tx) error { return tx.RenewJobs([]int64{free}, at(time.Hour)) })
 	same(t, "released job after a renewal", kinds(claim(t, s, at(3*time.Minute), 10, time.Minute)), []string{"z"})
 }

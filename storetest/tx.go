@@ -243,7 +243,7 @@ func testEventSeqConcurrent(t *testing.T, s baton.Store) {
 		return nil
 	})
 	do(t, s, func(tx baton.Tx) error {
-		es, err := tx.Events("w1", "b1", 0, 0)
+		es, err := tx.Events(baton.EventPage{WorkspaceID: "w1", BotID: "b1", After: 0, Limit: 0})
 		if len(es) != 2*writers*each {
 			t.Fatalf("%d events, want %d", len(es), 2*writers*each)
 		}
@@ -316,7 +316,7 @@ func testViewConcurrent(t *testing.T, s baton.Store) {
 				if _, err := tx.Desks("w1"); err != nil {
 					return err
 				}
-				_, err := tx.Events("w1", "b1", 0, 10)
+				_, err := tx.Events(baton.EventPage{WorkspaceID: "w1", BotID: "b1", After: 0, Limit: 10})
 				return err
 			})
 		}()
