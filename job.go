@@ -57,37 +57,36 @@ func (j Job) Target() (Target, error) {
 	return t, nil
 }
 
-// Lanes and keys of a handoff's jobs.
-func deskLane(handoffID string) string      { return "desk:" + handoffID }      // everything sent to the desk for one handoff, in order
-func botLane(conversationID string) string  { return "bot:" + conversationID }  // a conversation's events to its bot, in order
-func seatLane(conversationID string) string { return "seat:" + conversationID } // the bot's replies in one chat, in order
-func timerKey(handoffID string) string      { return "timer:" + handoffID }     // the handoff's one timer row
+// Jobs of one lane run in order: everything sent to a handoff's desk
+// ("desk:" + handoff), a conversation's events to its bot ("bot:" +
+// conversation) and the bot's replies in a seat chat ("seat:" +
+// conversation). A handoff has one timer row, keyed by TimerKey.
 
-// DeskJob returns the job of kind for h's desk, run at at, in h's desk lane.
+// DeskJob returns the job of kind for h's desk, run at at.
 func DeskJob(kind JobKind, h Handoff, at time.Time) Job {
-	return Job{Kind: kind, Lane: deskLane(h.ID), HandoffID: h.ID, RunAt: at, Payload: Target{Workspace: h.WorkspaceID, Handoff: h.ID}.Encode()}
+	return Job{Kind: kind, Lane: "desk:" + h.ID, HandoffID: h.ID, RunAt: at, Payload: Target{Workspace: h.WorkspaceID, Handoff: h.ID}.Encode()}
 }
 
 // SendJob returns the job relaying customer message m into h's desk.
 func SendJob(h Handoff, m Message) Job {
-	return Job{Kind: JobSend, Lane: deskLane(h.ID), HandoffID: h.ID, RunAt: m.CreatedAt, Payload: Target{Workspace: h.WorkspaceID, Handoff: h.ID, Message: m.ID}.Encode()}
+	return Job{Kind: JobSend, Lane: "desk:" + h.ID, HandoffID: h.ID, RunAt: m.CreatedAt, Payload: Target{Workspace: h.WorkspaceID, Handoff: h.ID, Message: m.ID}.Encode()}
 }
 
 // EventJob returns the job posting ev to its bot, in its conversation's
 // order (conversationID is the conversation's own id, not the bot's).
 func EventJob(ev Event, conversationID string) Job {
-	return Job{Kind: JobEvent, Lane: botLane(conversationID), HandoffID: ev.HandoffID, RunAt: ev.CreatedAt, Payload: Target{Workspace: ev.WorkspaceID, Event: ev.ID}.Encode()}
+	return Job{Kind: JobEvent, Lane: "bot:" + conversationID, HandoffID: ev.HandoffID, RunAt: ev.CreatedAt, Payload: Target{Workspace: ev.WorkspaceID, Event: ev.ID}.Encode()}
 }
 
 // ReplyJob returns the job posting bot message m into its seat chat.
 func ReplyJob(ws string, m Message) Job {
-	return Job{Kind: JobReply, Lane: seatLane(m.ConversationID), RunAt: m.CreatedAt, Payload: Target{Workspace: ws, Message: m.ID}.Encode()}
+	return Job{Kind: JobReply, Lane: "seat:" + m.ConversationID, RunAt: m.CreatedAt, Payload: Target{Workspace: ws, Message: m.ID}.Encode()}
 }
 
 // TimerJob returns h's timer row, due at at.
 func TimerJob(h Handoff, at time.Time) Job {
-	return Job{Kind: JobTimer, Key: timerKey(h.ID), HandoffID: h.ID, RunAt: at, Payload: Target{Workspace: h.WorkspaceID, Handoff: h.ID}.Encode()}
+	return Job{Kind: JobTimer, Key: TimerKey(h.ID), HandoffID: h.ID, RunAt: at, Payload: Target{Workspace: h.WorkspaceID, Handoff: h.ID}.Encode()}
 }
 
-// TimerKey is the key of h's timer row.
-func TimerKey(handoffID string) string { return timerKey(handoffID) }
+// TimerKey is the key of a handoff's timer row.
+func TimerKey(handoffID string) string { return "timer:" + handoffID }

@@ -220,15 +220,6 @@ func (s step) curl(base string) string {
 	return b.String()
 }
 
-// envelope is an event as Baton delivers it.
-type envelope struct {
-	ID        string          `json:"id"`
-	Type      string          `json:"type"`
-	Seq       int64           `json:"seq"`
-	Timestamp time.Time       `json:"timestamp"`
-	Data      json.RawMessage `json:"data"`
-}
-
 // handler is the bot's webhook: it verifies each delivery's Standard
 // Webhooks signature, ignores repeated deliveries of one event, and sends
 // one line per event to lines.
@@ -254,7 +245,7 @@ func handler(secret string, lines chan<- string) http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		var ev envelope
+		var ev baton.Envelope
 		if err := json.Unmarshal(body, &ev); err != nil {
 			http.Error(w, "not an event", http.StatusBadRequest)
 			return
@@ -272,7 +263,7 @@ func send(ctx context.Context, lines chan<- string, line string) {
 }
 
 // describe is the bot's one line about an event.
-func describe(ev envelope) string {
+func describe(ev baton.Envelope) string {
 	var d struct {
 		DeskID string      `json:"desk_id"`
 		Agent  baton.Agent `json:"agent"`
