@@ -120,9 +120,9 @@ func count[T any](xs []T, f func(T) bool) int {
 	return n
 }
 
-// TestRaceClaim has two inbox agents claim one queued handoff at once:
-// exactly one takes it, the other is refused, and the loser cannot reply or
-// end it afterwards.
+// TestRaceClaim has two inbox agents claim one queued handoff at once, 200
+// times on each store: exactly one takes it, the other is refused, and the
+// loser cannot reply or end it afterwards.
 func TestRaceClaim(t *testing.T) {
 	t.Parallel()
 	eachStore(t, func(t *testing.T, st baton.Store) {
@@ -133,7 +133,7 @@ func TestRaceClaim(t *testing.T) {
 			t.Fatal(err)
 		}
 		agents := []baton.InboxAgent{s.ana, ben}
-		for round := range 20 {
+		for round := range 200 {
 			h := s.create(t, fmt.Sprint("claim-", round))
 			s.drain(t)
 			_, errs := together(2, func(i int) (baton.Handoff, error) { return s.eng.Claim(ctx, agents[i], h.ID) })
