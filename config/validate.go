@@ -40,7 +40,15 @@ func (f *File) Validate(newDesk func(baton.DeskConfig) (baton.Desk, error)) erro
 			kinds[d.ID] = d.Kind
 			switch d.Kind {
 			case "":
-				return f.errorf(dp+".kind", "is required: inbox, webhook or livechat")
+				// The kinds served are the registry's to say.
+				msg := "is required"
+				if newDesk != nil {
+					_, err := newDesk(d.config(w.ID))
+					if _, kinds, ok := strings.Cut(baton.ErrorMessage(err), "; want "); ok {
+						msg += ": " + kinds
+					}
+				}
+				return f.errorf(dp+".kind", "%s", msg)
 			case baton.KindInbox:
 				if len(d.Settings) > 0 {
 					return f.errorf(dp+".settings", "the inbox desk takes no settings")
