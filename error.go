@@ -49,9 +49,12 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: err.Error(), Err: errors.Unwrap(err)}
 }
 
-// FieldErrorf returns an EINVALID *Error naming the offending field.
+// FieldErrorf returns an EINVALID *Error naming the offending field; a %w
+// verb keeps its error as the cause.
 func FieldErrorf(field, format string, args ...any) *Error {
-	return &Error{Code: EINVALID, Field: field, Message: fmt.Sprintf(format, args...)}
+	e := Errorf(EINVALID, format, args...)
+	e.Field = field
+	return e
 }
 
 // ErrorCode returns the code of err if it is (or wraps) an *Error, EINTERNAL otherwise,

@@ -53,7 +53,7 @@ func (c *core) verify(body []byte) (*Webhook, error) {
 
 	var wh Webhook
 	if err := json.Unmarshal(body, &wh); err != nil {
-		return nil, baton.Errorf(baton.EBADREQUEST, "webhook envelope is not readable: %v", err)
+		return nil, baton.Errorf(baton.EBADREQUEST, "webhook envelope is not readable: %w", err)
 	}
 	if err := jsoncheck.Text(body); err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func payload(wh *Webhook, v any) error {
 		return baton.FieldErrorf("payload", "required for %s", wh.Action)
 	}
 	if err := json.Unmarshal(wh.Payload, v); err != nil {
-		return baton.Errorf(baton.EBADREQUEST, "%s payload is not readable: %v", wh.Action, err)
+		return baton.Errorf(baton.EBADREQUEST, "%s payload is not readable: %w", wh.Action, err)
 	}
 	return nil
 }

@@ -79,7 +79,7 @@ func New(cfg baton.DeskConfig, client *http.Client) (*Desk, error) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return nil, baton.FieldErrorf("settings.url", "not a URL: %v", urlCause(err))
+		return nil, baton.FieldErrorf("settings.url", "not a URL: %w", urlCause(err))
 	case u.Scheme != "http" && u.Scheme != "https":
 		return nil, baton.FieldErrorf("settings.url", "scheme must be http or https, not %q", u.Scheme)
 	case u.Host == "" || u.Hostname() == "":
