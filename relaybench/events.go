@@ -7,15 +7,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/outbox"
-	"github.com/batonhq/baton/sqlite"
 	"github.com/batonhq/baton/stdwebhook"
 )
 
@@ -108,16 +105,11 @@ func batonEvents(ctx context.Context, o Options) (Result, error) {
 	hook := &botHook{secret: stdwebhook.NewSecret(), at: map[string]time.Time{}}
 	srv := httptest.NewServer(hook)
 	defer srv.Close()
-	dir, err := os.MkdirTemp(o.Dir, "baton-bench")
+	st, closeStore, err := freshStore(ctx, o)
 	if err != nil {
 		return Result{}, err
 	}
-	defer os.RemoveAll(dir)
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"), []byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		return Result{}, err
-	}
-	defer st.Close()
+	defer closeStore()
 	a := app.New(app.Params{Store: st, Worker: outbox.Config{Workers: 64, Client: client(64)}})
 	eng := a.Engine
 	dc := baton.DeskConfig{ID: "inbox", WorkspaceID: "bench", Kind: baton.KindInbox, Status: baton.Available,

@@ -27,6 +27,7 @@ import (
 	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/registry"
 	"github.com/batonhq/baton/sqlite"
+	"github.com/batonhq/baton/sqlstore"
 )
 
 // Options size a run.
@@ -317,20 +318,30 @@ func throughBaton(ctx context.Context, o Options) (Result, error) {
 		Settings: map[string]string{"url": desk.URL, "secret": "bench-desk-secret-0123456789"}}, out)
 }
 
+// freshStore opens a SQLite store in a new directory under o.Dir; done
+// closes it and removes the directory.
+func freshStore(ctx context.Context, o Options) (st *sqlstore.Store, done func(), err error) {
+	dir, err := os.MkdirTemp(o.Dir, "baton-bench")
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err = sqlite.Open(ctx, filepath.Join(dir, "bench.db"), []byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return st, func() { st.Close(); os.RemoveAll(dir) }, nil
+}
+
 // throughStack boots Baton on a fresh SQLite file with one desk (dc's kind
 // and settings, timeouts out of the way, called through out), opens a
 // handoff per conversation and drives the traffic through the bot API into d.
 func throughStack(ctx context.Context, o Options, d desk, dc baton.DeskConfig, out *http.Client) (Result, error) {
-	dir, err := os.MkdirTemp(o.Dir, "baton-bench")
+	st, closeStore, err := freshStore(ctx, o)
 	if err != nil {
 		return Result{}, err
 	}
-	defer os.RemoveAll(dir)
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"), []byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		return Result{}, err
-	}
-	defer st.Close()
+	defer closeStore()
 	a := app.New(app.Params{Store: st, Desks: registry.New(registry.Params{Client: out}), Worker: outbox.Config{Workers: 64}})
 	dc.ID, dc.WorkspaceID, dc.Name, dc.Status = "desk", "bench", "Desk", baton.Available
 	dc.Policy = &baton.Policy{WaitTimeout: baton.Duration(time.Hour), SessionTimeout: baton.Duration(time.Hour), IdleExpiry: baton.Duration(time.Hour)}
