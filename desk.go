@@ -137,11 +137,6 @@ type DeskEvent struct {
 	Text        string
 	Attachments []Attachment
 	At          time.Time
-	// Held makes the event act only for the agent who holds the handoff, or
-	// takes it when nobody does, and only while it is open (an inbox claim,
-	// reply or end, whose agent is waiting for the answer): it is refused
-	// with ECONFLICT when another agent holds it or it has ended.
-	Held bool
 }
 
 // DeskError classifies a failed desk call so the worker knows what to do next.

@@ -33,8 +33,8 @@ func (e *Effects) add(o Effects) {
 	}
 }
 
-// advance starts a new epoch of c with owner o holding it, as handoff h, or
-// the bot when h is nil.
+// advance starts a new epoch of c, owned by o: the human side as handoff h,
+// or the bot, which h gives back. h's epoch becomes the new one.
 func (c *Conversation) advance(o Owner, h *Handoff, at time.Time) {
 	c.Owner, c.Epoch, c.HandoffID, c.UpdatedAt = o, c.Epoch+1, "", at
 	if o == OwnerHuman {
@@ -62,16 +62,42 @@ func (h *Handoff) Request(c *Conversation, kind JobKind, at, runAt time.Time) (E
 	return eff, nil
 }
 
-// AwaitEmail holds h, still the bot's, until the customer's email is known.
-func (h *Handoff) AwaitEmail(c *Conversation) Effects {
+// fresh checks that h is a new request and c free to take it.
+func (h *Handoff) fresh(c *Conversation) error {
+	switch {
+	case h.State != Requested || h.NeedsEmail:
+		return Errorf(ECONFLICT, "handoff %s is %s: only a new request can wait for an email or be refused", h.ID, h.State)
+	case c.Owner != OwnerBot || c.HandoffID != "":
+		return &Error{Code: ECONFLICT, Field: "conversation_id", Message: "the conversation already has an open handoff " + c.HandoffID}
+	}
+	return nil
+}
+
+// AwaitEmail holds h, the conversation still the bot's, until the
+// customer's email is known.
+func (h *Handoff) AwaitEmail(c *Conversation) (Effects, error) {
+	if err := h.fresh(c); err != nil {
+		return Effects{}, err
+	}
 	h.NeedsEmail, c.HandoffID = true, h.ID
-	return Effects{Timer: true}
+	return Effects{Timer: true}, nil
 }
 
 // Refuse ends h before it began: out of hours, with the reply for the customer.
-func (h *Handoff) Refuse(c *Conversation, reply string, at time.Time) Effects {
+func (h *Handoff) Refuse(c *Conversation, reply string, at time.Time) (Effects, error) {
+	if err := h.fresh(c); err != nil {
+		return Effects{}, err
+	}
 	h.State, h.EndReason, h.EndedAt, h.Epoch, h.Reply = Ended, OutOfHours, at, c.Epoch, reply
-	return Effects{Ended: OutOfHours}
+	return Effects{Ended: OutOfHours}, nil
+}
+
+// holding checks that c's open handoff is h.
+func (h *Handoff) holding(c *Conversation) error {
+	if c.HandoffID != h.ID {
+		return Errorf(ECONFLICT, "handoff %s does not hold its conversation (held by %q)", h.ID, c.HandoffID)
+	}
+	return nil
 }
 
 // Queue records that the desk has h under its reference ref, and starts the wait.
@@ -124,8 +150,14 @@ func (h Handoff) Late() bool { return !h.Open() || h.NeedsEmail }
 // AgentReply applies agent message m to h: its agent joins and, if nobody
 // had answered yet, the session begins under a new epoch (the accept step).
 func (h *Handoff) AgentReply(c *Conversation, m Message, a Agent, at time.Time) (Effects, error) {
-	if h.Late() {
+	switch {
+	case h.NeedsEmail:
+		return Effects{}, Errorf(ECONFLICT, "handoff %s is waiting for the customer's email: it is not in the desk", h.ID)
+	case !h.Open():
 		return Effects{}, Errorf(ECONFLICT, "handoff %s has ended (%s)", h.ID, h.EndReason)
+	}
+	if err := h.holding(c); err != nil {
+		return Effects{}, err
 	}
 	eff := h.Join(a)
 	if h.State == Queued {
@@ -194,10 +226,13 @@ func (h *Handoff) Told(written, at time.Time) bool {
 // End ends h for reason: the conversation returns to the bot under a new
 // epoch (unless h never took it), the bot is told with a summary made from
 // msgs (h's messages), and the desk is closed when closeDesk says Baton's
-// side ended it.
+// side ended it and the desk has the handoff.
 func (h *Handoff) End(c *Conversation, reason EndReason, msgs []Message, closeDesk bool, at time.Time) (Effects, error) {
 	if !h.Open() {
 		return Effects{}, Errorf(ECONFLICT, "handoff %s has already ended (%s)", h.ID, h.EndReason)
+	}
+	if err := h.holding(c); err != nil {
+		return Effects{}, err
 	}
 	h.State, h.EndReason, h.EndedAt = Ended, reason, at
 	if c.Owner == OwnerHuman {
@@ -208,7 +243,9 @@ func (h *Handoff) End(c *Conversation, reason EndReason, msgs []Message, closeDe
 	sum := Summarize(*h, msgs)
 	h.Summary, _ = json.Marshal(sum) // plain values only: it cannot fail
 	eff := Effects{Events: []EventData{h.event(EndedData{Reason: reason, Summary: sum})}, Timer: true, Ended: reason}
-	if closeDesk && !h.NeedsEmail {
+	if closeDesk && h.DeskRef != "" {
+		// A handoff the desk has not opened yet has nothing to close: an
+		// open under way closes it when it finds the handoff ended.
 		eff.Jobs = append(eff.Jobs, DeskJob(JobClose, *h, at))
 	}
 	return eff, nil

@@ -122,7 +122,7 @@ func (m *machine) awaitEmail(t *rapid.T) {
 		t.Skip("a handoff is open")
 	}
 	m.h = h
-	m.step(t, "awaitEmail", func(c *baton.Conversation, h *baton.Handoff) (baton.Effects, error) { return h.AwaitEmail(c), nil })
+	m.step(t, "awaitEmail", func(c *baton.Conversation, h *baton.Handoff) (baton.Effects, error) { return h.AwaitEmail(c) })
 }
 
 func (m *machine) queue(t *rapid.T) {

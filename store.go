@@ -18,39 +18,66 @@ type Store interface {
 	Close() error
 }
 
-// Tx is one store transaction. Lookups return an ENOTFOUND *Error when nothing matches.
-// Lookups scoped by workspace never return another workspace's rows.
+// Tx is one store transaction. Lookups return an ENOTFOUND *Error when
+// nothing matches. Lookups that take a workspace never return another
+// workspace's rows; those by a global id (ConversationByID, Message, Event,
+// HandoffMessages, DeskByID) do, and their callers check the workspace.
+// In a read-write transaction, a conversation or handoff read is locked
+// until the transaction ends (SELECT … FOR UPDATE on PostgreSQL; SQLite has
+// one writer): the engine's "read, check, write" relies on it.
 type Tx interface {
+	// CreateWorkspace adds a workspace; its id must be new.
 	CreateWorkspace(w Workspace) error
+	// Workspace reads a workspace.
 	Workspace(id string) (Workspace, error)
+	// PutAPIKey adds or replaces an API key by its hash.
 	PutAPIKey(k APIKey) error
+	// APIKey finds the key with this hash.
 	APIKey(hash string) (APIKey, error)
 	// DeleteAPIKeys revokes the workspace's keys whose hash is not in keep.
 	DeleteAPIKeys(workspaceID string, keep []string) error
 
-	PutBot(b Bot) error // insert or replace by ID
+	// PutBot inserts or replaces a bot by ID.
+	PutBot(b Bot) error
+	// Bot reads a bot of the workspace.
 	Bot(workspaceID, id string) (Bot, error)
+	// Bots lists the workspace's bots.
 	Bots(workspaceID string) ([]Bot, error)
 
-	PutDesk(d DeskConfig) error // insert or replace by ID
+	// PutDesk inserts or replaces a desk by ID.
+	PutDesk(d DeskConfig) error
+	// Desk reads a desk of the workspace.
 	Desk(workspaceID, id string) (DeskConfig, error)
-	DeskByID(id string) (DeskConfig, error) // for inbound desk webhooks, which carry no workspace
+	// DeskByID reads a desk of any workspace, for inbound desk requests,
+	// which carry no workspace.
+	DeskByID(id string) (DeskConfig, error)
+	// Desks lists the workspace's desks.
 	Desks(workspaceID string) ([]DeskConfig, error)
+	// SetDeskStatus records a desk's service status.
 	SetDeskStatus(s DeskState) error
 	// DeskStatuses returns every desk's status by desk id, for metrics.
 	DeskStatuses() (map[string]DeskStatus, error)
 
+	// PutInboxAgent inserts or replaces an inbox agent by ID.
 	PutInboxAgent(a InboxAgent) error
 	// DeleteInboxAgents removes the workspace's inbox agents whose id is not in keep.
 	DeleteInboxAgents(workspaceID string, keep []string) error
+	// InboxAgentByKey finds the inbox agent whose key has this hash.
 	InboxAgentByKey(hash string) (InboxAgent, error)
 
-	PutConversation(c Conversation) error // insert or replace by ID
+	// PutConversation inserts or replaces a conversation by ID.
+	PutConversation(c Conversation) error
+	// Conversation finds a conversation by the bot's id for it.
 	Conversation(k ConversationKey) (Conversation, error)
+	// ConversationByID reads a conversation by Baton's id for it.
 	ConversationByID(id string) (Conversation, error)
 
-	PutHandoff(h Handoff) error // insert or replace by ID
+	// PutHandoff inserts or replaces a handoff by ID.
+	PutHandoff(h Handoff) error
+	// Handoff reads a handoff of the workspace.
 	Handoff(workspaceID, id string) (Handoff, error)
+	// HandoffByRef finds the handoff a desk knows by its reference, the
+	// newest if the desk reused it.
 	HandoffByRef(deskID, ref string) (Handoff, error)
 	// Handoffs lists a conversation's handoffs, newest first.
 	Handoffs(conversationID string) ([]Handoff, error)
@@ -67,12 +94,14 @@ type Tx interface {
 	LastMessages(conversationID string, n int) ([]Message, error)
 	// HandoffMessages lists one handoff's messages, in order.
 	HandoffMessages(handoffID string) ([]Message, error)
+	// Message reads a message by its id.
 	Message(id string) (Message, error)
 
 	// AddEvent appends e, setting e.Seq to the next number in its workspace.
 	AddEvent(e *Event) error
 	// Events lists a page of a bot's events, in order.
 	Events(p EventPage) ([]Event, error)
+	// Event reads an event by its id.
 	Event(id string) (Event, error)
 
 	// PutJob inserts j; when j.Key is set and a job with that key exists, it

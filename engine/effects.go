@@ -90,16 +90,16 @@ func calendar(pol baton.Policy) (*hours.Calendar, error) {
 	return cal, nil
 }
 
-// held is a handoff loaded for a change, with its conversation and policy.
-type held struct {
+// loaded is a handoff loaded for a change, with its conversation and policy.
+type loaded struct {
 	h   baton.Handoff
 	c   baton.Conversation
 	pol baton.Policy
 }
 
 // load reads a handoff, its conversation and its effective policy.
-func (e *Engine) load(tx baton.Tx, ws, id string) (held, error) {
-	var l held
+func (e *Engine) load(tx baton.Tx, ws, id string) (loaded, error) {
+	var l loaded
 	var err error
 	if l.h, err = tx.Handoff(ws, id); err != nil {
 		return l, err
@@ -120,7 +120,7 @@ func (e *Engine) load(tx baton.Tx, ws, id string) (held, error) {
 }
 
 // end ends the loaded handoff for reason and saves it.
-func (e *Engine) end(tx *wtx, l *held, reason baton.EndReason, closeDesk bool) error {
+func (e *Engine) end(tx *wtx, l *loaded, reason baton.EndReason, closeDesk bool) error {
 	msgs, err := tx.HandoffMessages(l.h.ID)
 	if err != nil {
 		return err
@@ -133,7 +133,7 @@ func (e *Engine) end(tx *wtx, l *held, reason baton.EndReason, closeDesk bool) e
 }
 
 // queue records that the desk has the loaded handoff under ref, and saves it.
-func (e *Engine) queue(tx *wtx, l *held, ref string) error {
+func (e *Engine) queue(tx *wtx, l *loaded, ref string) error {
 	eff, err := l.h.Queue(ref, l.pol, now())
 	if err != nil {
 		return err

@@ -146,9 +146,9 @@ func (t *wtx) PutJob(j baton.Job) error {
 	return t.Tx.PutJob(j)
 }
 
-// deskTTL is how long the engine reuses a desk's or a bot's configuration
+// configTTL is how long the engine reuses a desk's or a bot's configuration
 // before reading it again: a changed setting takes effect within this time.
-const deskTTL = time.Second
+const configTTL = time.Second
 
 type cachedDesk struct {
 	dc    baton.DeskConfig
@@ -160,7 +160,7 @@ type cachedBot struct {
 	until time.Time
 }
 
-// DeskConfig reads a desk's configuration, from a cache of deskTTL: every
+// DeskConfig reads a desk's configuration, from a cache of configTTL: every
 // message would otherwise decrypt the same settings again.
 func (e *Engine) DeskConfig(tx baton.Tx, ws, id string) (baton.DeskConfig, error) {
 	e.mu.Lock()
@@ -174,12 +174,12 @@ func (e *Engine) DeskConfig(tx baton.Tx, ws, id string) (baton.DeskConfig, error
 		return dc, err
 	}
 	e.mu.Lock()
-	e.deskCfg[id] = cachedDesk{dc: dc, until: time.Now().Add(deskTTL)}
+	e.deskCfg[id] = cachedDesk{dc: dc, until: time.Now().Add(configTTL)}
 	e.mu.Unlock()
 	return dc, nil
 }
 
-// BotConfig reads a bot, from a cache of deskTTL: every event would
+// BotConfig reads a bot, from a cache of configTTL: every event would
 // otherwise read it (and decrypt its secret) again.
 func (e *Engine) BotConfig(tx baton.Tx, ws, id string) (baton.Bot, error) {
 	e.mu.Lock()
@@ -193,7 +193,7 @@ func (e *Engine) BotConfig(tx baton.Tx, ws, id string) (baton.Bot, error) {
 		return b, err
 	}
 	e.mu.Lock()
-	e.botCfg[id] = cachedBot{bot: b, until: time.Now().Add(deskTTL)}
+	e.botCfg[id] = cachedBot{bot: b, until: time.Now().Add(configTTL)}
 	e.mu.Unlock()
 	return b, nil
 }

@@ -49,7 +49,7 @@ func notInDesk(id string) error {
 
 // Claim takes a queued handoff for the agent.
 func (e *Engine) Claim(ctx context.Context, a baton.InboxAgent, id string) (baton.Handoff, error) {
-	return e.act(ctx, a, id, func(l *held) (baton.DeskEvent, error) {
+	return e.act(ctx, a, id, func(l *loaded) (baton.DeskEvent, error) {
 		if l.h.State == baton.Requested {
 			return baton.DeskEvent{}, baton.Errorf(baton.ECONFLICT, "handoff %s is %s and cannot be claimed", id, l.h.State)
 		}
@@ -62,7 +62,7 @@ func (e *Engine) Reply(ctx context.Context, a baton.InboxAgent, id, text string,
 	if err := baton.ValidMessage(text, atts); err != nil {
 		return baton.Handoff{}, err
 	}
-	return e.act(ctx, a, id, func(l *held) (baton.DeskEvent, error) {
+	return e.act(ctx, a, id, func(l *loaded) (baton.DeskEvent, error) {
 		if l.h.State == baton.Requested {
 			return baton.DeskEvent{}, baton.Errorf(baton.ECONFLICT, "handoff %s is not open in the inbox yet", id)
 		}
@@ -72,14 +72,14 @@ func (e *Engine) Reply(ctx context.Context, a baton.InboxAgent, id, text string,
 
 // EndByAgent ends the handoff from the agent's side.
 func (e *Engine) EndByAgent(ctx context.Context, a baton.InboxAgent, id string) (baton.Handoff, error) {
-	return e.act(ctx, a, id, func(*held) (baton.DeskEvent, error) {
+	return e.act(ctx, a, id, func(*loaded) (baton.DeskEvent, error) {
 		return baton.DeskEvent{Type: baton.DeskAgentClosed}, nil
 	})
 }
 
 // act applies the desk event that what makes of a handoff of the agent's
 // desk, as the agent holding it, in one write.
-func (e *Engine) act(ctx context.Context, a baton.InboxAgent, id string, what func(*held) (baton.DeskEvent, error)) (baton.Handoff, error) {
+func (e *Engine) act(ctx context.Context, a baton.InboxAgent, id string, what func(*loaded) (baton.DeskEvent, error)) (baton.Handoff, error) {
 	var h baton.Handoff
 	_, replay, err := e.write(ctx, a.WorkspaceID, func(tx *wtx) (string, error) {
 		l, err := e.load(tx, a.WorkspaceID, id)
@@ -97,7 +97,7 @@ func (e *Engine) act(ctx context.Context, a baton.InboxAgent, id string, what fu
 		if err != nil {
 			return "", err
 		}
-		ev.Ref, ev.Agent, ev.Held = l.h.DeskRef, agent, true
+		ev.Ref, ev.Agent = l.h.DeskRef, agent
 		err = e.apply(tx, &l, ev)
 		h = l.h
 		return h.ID, err

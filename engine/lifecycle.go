@@ -123,12 +123,7 @@ func byRef(tx baton.Tx, dc baton.DeskConfig, ref string) (baton.Handoff, error) 
 }
 
 // apply applies a desk event to the loaded handoff.
-func (e *Engine) apply(tx *wtx, l *held, ev baton.DeskEvent) error {
-	if ev.Held {
-		if err := l.h.Holds(ev.Agent); err != nil {
-			return err
-		}
-	}
+func (e *Engine) apply(tx *wtx, l *loaded, ev baton.DeskEvent) error {
 	if l.h.State == baton.Requested && !l.h.NeedsEmail {
 		// The desk acts on the handoff, so it is open there even if the open
 		// call's answer has not been recorded yet.
@@ -142,7 +137,7 @@ func (e *Engine) apply(tx *wtx, l *held, ev baton.DeskEvent) error {
 		m := baton.Message{ID: baton.NewID("msg"), ConversationID: l.c.ID, HandoffID: l.h.ID, Author: baton.ByAgent, AgentName: l.h.AgentName(ev.Agent),
 			Text: ev.Text, Attachments: ev.Attachments, Late: l.h.Late(), CreatedAt: t}
 		if m.Late {
-			e.log.Info("agent message after the handoff ended kept, not relayed", "handoff", l.h.ID)
+			e.log.Info("agent message kept, not relayed: the handoff has ended or is not in the desk", "handoff", l.h.ID)
 			m.Epoch = l.c.Epoch
 			return tx.AddMessage(&m)
 		}
@@ -178,7 +173,7 @@ func (e *Engine) apply(tx *wtx, l *held, ev baton.DeskEvent) error {
 
 // Fire applies whatever timer rule is due for a handoff, then reschedules.
 func (e *Engine) Fire(ctx context.Context, t baton.Target) error {
-	return e.each(ctx, t, func(tx *wtx, l *held) error {
+	return e.each(ctx, t, func(tx *wtx, l *loaded) error {
 		at, what := l.h.Deadline(l.pol)
 		switch {
 		case at.IsZero():
@@ -203,7 +198,7 @@ func (e *Engine) Told(ctx context.Context, ev baton.Event) error {
 	if ev.Type != baton.EventWaitTimeout {
 		return nil
 	}
-	return e.each(ctx, baton.Target{Workspace: ev.WorkspaceID, Handoff: ev.HandoffID}, func(tx *wtx, l *held) error {
+	return e.each(ctx, baton.Target{Workspace: ev.WorkspaceID, Handoff: ev.HandoffID}, func(tx *wtx, l *loaded) error {
 		if !l.h.Told(ev.CreatedAt, now()) {
 			return nil
 		}
@@ -213,7 +208,7 @@ func (e *Engine) Told(ctx context.Context, ev baton.Event) error {
 
 // each loads the handoff a job targets and applies fn, in one write; a
 // handoff gone meanwhile is nothing to do.
-func (e *Engine) each(ctx context.Context, t baton.Target, fn func(*wtx, *held) error) error {
+func (e *Engine) each(ctx context.Context, t baton.Target, fn func(*wtx, *loaded) error) error {
 	_, _, err := e.write(ctx, t.Workspace, func(tx *wtx) (string, error) {
 		l, err := e.load(tx, t.Workspace, t.Handoff)
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
@@ -247,9 +242,18 @@ func (e *Engine) Opening(ctx context.Context, t baton.Target) (o Opening, ok boo
 		if o.Desk, err = e.DeskConfig(tx, t.Workspace, l.h.DeskID); err != nil {
 			return err
 		}
-		hist, err := tx.HandoffMessages(l.h.ID)
-		if n := len(hist); n > 0 { // the last is the question itself
-			hist = hist[:n-1]
+		msgs, err := tx.HandoffMessages(l.h.ID)
+		// The brief is the history and then the question, dated when the
+		// handoff was created; what the customer wrote since goes to the
+		// desk as messages, after the open.
+		var hist []baton.Message
+		for i, m := range msgs {
+			if m.CreatedAt.After(l.h.CreatedAt) {
+				break
+			}
+			if i > 0 {
+				hist = append(hist, msgs[i-1])
+			}
 		}
 		o.Handoff, ok = l.h, true
 		o.Request = baton.OpenRequest{HandoffID: l.h.ID, ConversationID: l.h.ExternalID, Customer: l.c.Customer, History: hist,
@@ -264,7 +268,7 @@ func (e *Engine) Opening(ctx context.Context, t baton.Target) (o Opening, ok boo
 // (until the open's handle replaces it), so that an attempt after a crash
 // continues where this one stopped.
 func (e *Engine) saveOpening(ctx context.Context, t baton.Target, progress string) error {
-	return e.each(ctx, t, func(tx *wtx, l *held) error {
+	return e.each(ctx, t, func(tx *wtx, l *loaded) error {
 		if l.h.State != baton.Requested || l.h.DeskRef != "" {
 			return nil
 		}
@@ -276,7 +280,7 @@ func (e *Engine) saveOpening(ctx context.Context, t baton.Target, progress strin
 // Opened records the desk's handle of an opened handoff: it is queued. A
 // handoff that ended while the desk was opening it is closed there.
 func (e *Engine) Opened(ctx context.Context, t baton.Target, opened baton.Handle) error {
-	return e.each(ctx, t, func(tx *wtx, l *held) error {
+	return e.each(ctx, t, func(tx *wtx, l *loaded) error {
 		l.h.DeskData = opened.Data
 		switch {
 		case !l.h.Open():
@@ -293,7 +297,7 @@ func (e *Engine) Opened(ctx context.Context, t baton.Target, opened baton.Handle
 // Unopened ends a handoff its desk could not open (or, for a seat, could
 // not transfer): desk_unavailable.
 func (e *Engine) Unopened(ctx context.Context, t baton.Target) error {
-	return e.each(ctx, t, func(tx *wtx, l *held) error {
+	return e.each(ctx, t, func(tx *wtx, l *loaded) error {
 		if !l.h.Open() {
 			return nil
 		}

@@ -140,7 +140,11 @@ func (e *Engine) CreateHandoff(ctx context.Context, ws string, r baton.CreateReq
 			return "", err
 		}
 		if !cal.Open(t) {
-			return h.ID, e.save(tx, &c, &h, pol, h.Refuse(&c, pol.OutOfHoursReply, t))
+			eff, err := h.Refuse(&c, pol.OutOfHoursReply, t)
+			if err != nil {
+				return "", err
+			}
+			return h.ID, e.save(tx, &c, &h, pol, eff)
 		}
 		// The brief is written under the epoch the bot handed over in.
 		if err := tx.PutConversation(c); err != nil {
@@ -151,8 +155,11 @@ func (e *Engine) CreateHandoff(ctx context.Context, ws string, r baton.CreateReq
 		}
 		var eff baton.Effects
 		if c.Customer.Email == "" && (pol.RequireEmail || desk.Capabilities().NeedsEmail) {
-			eff = h.AwaitEmail(&c)
-		} else if eff, err = h.Request(&c, baton.JobOpen, t, t); err != nil {
+			eff, err = h.AwaitEmail(&c)
+		} else {
+			eff, err = h.Request(&c, baton.JobOpen, t, t)
+		}
+		if err != nil {
 			return "", err
 		}
 		return h.ID, e.save(tx, &c, &h, pol, eff)
@@ -214,7 +221,7 @@ func (e *Engine) ProvideEmail(ctx context.Context, ws, id, email string) (baton.
 	if !baton.ValidEmail(email) {
 		return baton.Handoff{}, baton.FieldErrorf("email", "%q is not an email address", email)
 	}
-	return e.change(ctx, ws, id, func(tx *wtx, l *held) error {
+	return e.change(ctx, ws, id, func(tx *wtx, l *loaded) error {
 		if !l.h.NeedsEmail || l.h.State != baton.Requested {
 			return baton.Errorf(baton.ECONFLICT, "handoff %s is not waiting for an email (state %s)", l.h.ID, l.h.State)
 		}
@@ -317,7 +324,7 @@ func (e *Engine) BotMessage(ctx context.Context, ws string, r BotSays) (baton.Me
 
 // KeepWaiting restarts the wait for an agent after a wait-timeout event.
 func (e *Engine) KeepWaiting(ctx context.Context, ws, id string) (baton.Handoff, error) {
-	return e.change(ctx, ws, id, func(tx *wtx, l *held) error {
+	return e.change(ctx, ws, id, func(tx *wtx, l *loaded) error {
 		eff, err := l.h.KeepWaiting(now())
 		if err != nil {
 			return err
@@ -334,14 +341,14 @@ func (e *Engine) End(ctx context.Context, ws, id string, reason baton.EndReason)
 	if reason != baton.BotClosed && reason != baton.CustomerClosed {
 		return baton.Handoff{}, baton.FieldErrorf("reason", "must be bot_closed or customer_closed")
 	}
-	return e.change(ctx, ws, id, func(tx *wtx, l *held) error {
+	return e.change(ctx, ws, id, func(tx *wtx, l *loaded) error {
 		return e.end(tx, l, reason, true)
 	})
 }
 
 // change loads a handoff with its conversation and policy, and applies fn,
 // which saves what it changes.
-func (e *Engine) change(ctx context.Context, ws, id string, fn func(*wtx, *held) error) (baton.Handoff, error) {
+func (e *Engine) change(ctx context.Context, ws, id string, fn func(*wtx, *loaded) error) (baton.Handoff, error) {
 	var h baton.Handoff
 	_, replay, err := e.write(ctx, ws, func(tx *wtx) (string, error) {
 		l, err := e.load(tx, ws, id)

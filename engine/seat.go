@@ -59,7 +59,7 @@ func (e *Engine) seatEvent(tx *wtx, dc baton.DeskConfig, ev baton.DeskEvent) err
 	if err := tx.PutConversation(c); err != nil {
 		return err
 	}
-	l := held{c: c, pol: policyFor(bot, dc)}
+	l := loaded{c: c, pol: policyFor(bot, dc)}
 	if c.HandoffID != "" {
 		if l.h, err = tx.Handoff(c.WorkspaceID, c.HandoffID); err != nil {
 			return err
@@ -345,7 +345,7 @@ func (e *Engine) Transferring(ctx context.Context, t baton.Target) (tr Transferr
 // Decided records the router's choice on a seat transfer, before the desk
 // moves the chat: the desk's inbound event about the move may come first.
 func (e *Engine) Decided(ctx context.Context, t baton.Target, d baton.Decision) error {
-	return e.each(ctx, t, func(tx *wtx, l *held) error {
+	return e.each(ctx, t, func(tx *wtx, l *loaded) error {
 		if !l.h.Open() {
 			return nil
 		}
@@ -357,7 +357,7 @@ func (e *Engine) Decided(ctx context.Context, t baton.Target, d baton.Decision) 
 // Placed records that the desk moved a seat chat to its group: the handoff
 // is queued there, unless the desk's inbound event queued it already.
 func (e *Engine) Placed(ctx context.Context, t baton.Target) error {
-	return e.each(ctx, t, func(tx *wtx, l *held) error {
+	return e.each(ctx, t, func(tx *wtx, l *loaded) error {
 		if l.h.State != baton.Requested {
 			return nil
 		}

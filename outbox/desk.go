@@ -9,6 +9,19 @@ import (
 	"github.com/batonhq/baton"
 )
 
+// A failed desk call is judged three ways, each for its own question:
+//
+//   - the desk's status (call): a desk that answered and refused one
+//     request (busy, permanent) is up; anything else (refused credentials,
+//     an error status, a 429, a timeout, no answer) makes it unavailable;
+//   - bringing a handoff to the desk (retryOrEnd): busy, refused
+//     credentials or a permanent refusal end the handoff desk_unavailable
+//     at once, since the customer is waiting for an answer now; other
+//     failures are retried a few times (Config.OpenAttempts) first;
+//   - a delivery into an open handoff (retryDesk): only busy and permanent
+//     refusals are dropped; refused credentials are retried on the desk's
+//     schedule like an outage, since mending them must not lose messages.
+
 // call makes one desk call, measures it and keeps the desk's status current.
 func (w *Worker) call(ctx context.Context, dc baton.DeskConfig, op string, fn func() error) error {
 	start := time.Now()
@@ -95,13 +108,28 @@ func (w *Worker) open(ctx context.Context, t task) error {
 	return err
 }
 
+// adapter builds a desk's adapter for a delivery. A desk that cannot be
+// built (its settings were changed to something wrong) cannot serve now:
+// it shows as unavailable, and the delivery is retried on the desk's
+// schedule, in case the settings are mended.
+func (w *Worker) adapter(ctx context.Context, dc baton.DeskConfig) (baton.Desk, error) {
+	desk, err := w.desks.Desk(dc)
+	if err != nil {
+		if serr := w.engine.SetDeskStatus(ctx, baton.DeskState{DeskID: dc.ID, Status: baton.Unavailable, LastError: err.Error()}); serr != nil {
+			w.log.Error("saving desk status failed", "desk", dc.ID, "err", serr)
+		}
+		return nil, &retry{err: err}
+	}
+	return desk, nil
+}
+
 // send relays one customer message into the desk.
 func (w *Worker) send(ctx context.Context, t task) error {
 	h, m := t.handoff, t.message
 	if h.DeskRef == "" {
 		return nil // the handoff never opened in the desk (it ended first)
 	}
-	desk, err := w.desks.Desk(t.desk)
+	desk, err := w.adapter(ctx, t.desk)
 	if err != nil {
 		return err
 	}
@@ -120,7 +148,7 @@ func (w *Worker) close(ctx context.Context, t task) error {
 	if h.DeskRef == "" {
 		return nil
 	}
-	desk, err := w.desks.Desk(t.desk)
+	desk, err := w.adapter(ctx, t.desk)
 	if err != nil {
 		return err
 	}
@@ -136,7 +164,7 @@ func (w *Worker) reply(ctx context.Context, t task) error {
 	if err != nil || !ok {
 		return err
 	}
-	desk, err := w.desks.Desk(r.Desk)
+	desk, err := w.adapter(ctx, r.Desk)
 	if err != nil {
 		return err
 	}

@@ -172,7 +172,8 @@ func (w *Worker) preload(tx baton.Tx, j baton.Job) (task, error) {
 		t.desk, err = w.engine.DeskConfig(tx, t.target.Workspace, t.handoff.DeskID)
 	}
 	if baton.ErrorCode(err) == baton.ENOTFOUND {
-		t.err = err // the job refers to something gone: record it as failed
+		// The job refers to something gone: it can never run.
+		t.err = baton.Errorf(baton.EINVALID, "job %d refers to something gone: %w", j.ID, err)
 		return t, nil
 	}
 	return t, err
@@ -421,13 +422,16 @@ func (w *Worker) record(tx baton.Tx, o outcome) error {
 		return tx.FinishJob(j.ID)
 	}
 	var rt *retry
-	if baton.ErrorCode(o.err) == baton.EINVALID {
+	switch {
+	case errors.As(o.err, &rt):
+		// The receiver failed: try again on its schedule, below.
+	case baton.ErrorCode(o.err) == baton.EINVALID:
 		// What the job would store can never be stored (a desk's answer
-		// with a NUL in it): running it again cannot help.
+		// with a NUL in it), or what it points at is gone: running it
+		// again cannot help.
 		w.log.Error("job gave up: it cannot succeed", "kind", j.Kind, "handoff", j.HandoffID, "err", o.err)
 		return tx.FinishJob(j.ID)
-	}
-	if !errors.As(o.err, &rt) {
+	default:
 		// A store failure or a bug: try again soon, keep the job, and do
 		// not count it against the receiver's schedule.
 		return tx.RetryJob(baton.JobRetry{ID: j.ID, RunAt: now().Add(time.Second), Attempts: j.Attempts, LastError: o.err.Error()})

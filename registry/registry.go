@@ -102,9 +102,14 @@ func (r *Registry) Desk(dc baton.DeskConfig) (baton.Desk, error) {
 }
 
 // names lists the kinds served, for people: "a, b or c".
-func (r *Registry) names() string {
-	names := make([]string, len(r.kinds))
-	for i, k := range r.kinds {
+func (r *Registry) names() string { return list(r.kinds) }
+
+// Served lists the kinds this build serves, for people: "a, b or c".
+func Served() string { return list(Kinds()) }
+
+func list(kinds []Kind) string {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
 		names[i] = string(k.Name)
 	}
 	if len(names) < 2 {

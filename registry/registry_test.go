@@ -50,7 +50,7 @@ func TestDeskBuiltOnce(t *testing.T) {
 func TestUnknownKind(t *testing.T) {
 	t.Parallel()
 	_, err := registry.New(registry.Params{}).Desk(baton.DeskConfig{ID: "d", Kind: "carrier-pigeon"})
-	if baton.ErrorField(err) != "kind" || err.Error() != `invalid: kind: "carrier-pigeon" is not a desk kind this build serves; want inbox, webhook or livechat` {
+	if baton.ErrorField(err) != "kind" || err.Error() != `invalid: kind: "carrier-pigeon" is not a desk kind this build serves; want `+registry.Served() {
 		t.Fatalf("err %v", err)
 	}
 }
@@ -89,3 +89,11 @@ type fakeDesk struct {
 }
 
 func (d *fakeDesk) Check(context.Context) error { return d.check }
+
+// TestServed lists the kinds as people read them.
+func TestServed(t *testing.T) {
+	t.Parallel()
+	if got := registry.Served(); got != "inbox, webhook or livechat" {
+		t.Errorf("Served() = %q", got)
+	}
+}

@@ -277,7 +277,7 @@ func TestServeBadConfig(t *testing.T) {
 	var out, errs bytes.Buffer
 	err := run(t.Context(), []string{"baton", "serve", "--config", cfg},
 		getenv(map[string]string{"BATON_DB": filepath.Join(dir, "baton.db"), "BATON_ADDR": "127.0.0.1:0"}), &out, &errs)
-	want := cfg + `: workspaces[0].desks[0].kind (line 4): "carrier-pigeon" is not a desk kind this build serves; want inbox, webhook or livechat`
+	want := cfg + `: workspaces[0].desks[0].kind (line 4): "carrier-pigeon" is not a desk kind this build serves; want ` + registry.Served()
 	if err == nil || err.Error() != want {
 		t.Errorf("got  %v\nwant %s", err, want)
 	}
