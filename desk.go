@@ -66,12 +66,12 @@ type Capabilities struct {
 
 // OpenRequest is what a desk gets to open a handoff.
 type OpenRequest struct {
-	HandoffID      string
-	ConversationID string // the bot's conversation id
-	Customer       Customer
-	History        []Message // the last N rounds, oldest first
-	Question       string    // the customer's latest question
-	Routing        string    // a routing hint: a group, team or skill
+	HandoffID  string
+	ExternalID string // the bot's conversation id
+	Customer   Customer
+	History    []Message // the last N rounds, oldest first
+	Question   string    // the customer's latest question
+	Routing    string    // a routing hint: a group, team or skill
 	// Progress is what an earlier attempt at this open saved with Save. A
 	// desk that opens in several calls (a customer, then a chat) continues
 	// from it, also after Baton crashed mid-open, instead of starting over

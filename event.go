@@ -21,16 +21,16 @@ const (
 // Event is something a bot is told, by signed webhook and on the event stream.
 // ID is stable across delivery attempts; Seq orders a workspace's events.
 type Event struct {
-	ID             string
-	WorkspaceID    string
-	BotID          string
-	Seq            int64
-	Type           string
-	HandoffID      string
-	ConversationID string // the bot's own conversation id
-	Epoch          int64
-	Data           json.RawMessage
-	CreatedAt      time.Time
+	ID          string
+	WorkspaceID string
+	BotID       string
+	Seq         int64
+	Type        string
+	HandoffID   string
+	ExternalID  string // the bot's own conversation id
+	Epoch       int64
+	Data        json.RawMessage
+	CreatedAt   time.Time
 }
 
 // Envelope is the JSON body of every event delivered to a bot.
@@ -51,10 +51,10 @@ func (ev Event) Envelope() Envelope {
 // by the bot's id for it, at an epoch and, for handoff events, the handoff
 // and its state.
 type Subject struct {
-	HandoffID      string `json:"handoff_id,omitempty"`
-	State          State  `json:"state,omitempty"`
-	ConversationID string `json:"conversation_id"`
-	Epoch          int64  `json:"epoch"`
+	HandoffID  string `json:"handoff_id,omitempty"`
+	State      State  `json:"state,omitempty"`
+	ExternalID string `json:"conversation_id"`
+	Epoch      int64  `json:"epoch"`
 }
 
 // About returns s: every event's data says what it is about.
@@ -62,7 +62,7 @@ func (s Subject) About() Subject { return s }
 
 // Subject says what h's events are about: h as it is now.
 func (h Handoff) Subject() Subject {
-	return Subject{HandoffID: h.ID, State: h.State, ConversationID: h.ExternalID, Epoch: h.Epoch}
+	return Subject{HandoffID: h.ID, State: h.State, ExternalID: h.ExternalID, Epoch: h.Epoch}
 }
 
 // EventData is the data of one type of event.
@@ -85,7 +85,7 @@ func NewEvent(d EventData) (Event, error) {
 		return Event{}, err
 	}
 	s := d.About()
-	return Event{Type: d.EventType(), HandoffID: s.HandoffID, ConversationID: s.ConversationID, Epoch: s.Epoch, Data: body}, nil
+	return Event{Type: d.EventType(), HandoffID: s.HandoffID, ExternalID: s.ExternalID, Epoch: s.Epoch, Data: body}, nil
 }
 
 // QueuedData is the data of handoff.queued: the desk has the handoff.

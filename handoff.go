@@ -126,7 +126,7 @@ type Attachment struct {
 // Message is one message of a conversation's transcript.
 type Message struct {
 	ID             string
-	ConversationID string
+	ConversationID string // Conversation.ID
 	HandoffID      string // empty for history before any handoff
 	Seq            int64  // order within the conversation, assigned by the store
 	Author         Author

@@ -82,7 +82,7 @@ func (m *machine) step(t *rapid.T, name string, fn func(c *baton.Conversation, h
 	}
 	for _, d := range eff.Events {
 		s := d.About()
-		if s.HandoffID != h.ID || s.ConversationID != c.ExternalID {
+		if s.HandoffID != h.ID || s.ExternalID != c.ExternalID {
 			t.Fatalf("%s: event %s is about %+v", name, d.EventType(), s)
 		}
 		if d.EventType() != baton.EventAgentJoined && (s.State != h.State || s.Epoch != h.Epoch) {

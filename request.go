@@ -23,21 +23,21 @@ type Turn struct {
 
 // CreateRequest asks for a human.
 type CreateRequest struct {
-	BotID          string   // optional when the workspace has one bot
-	DeskID         string   // optional: the bot's desk by default
-	ConversationID string   // the bot's own id for the conversation
-	Customer       Customer // id required; name, email, metadata optional
-	History        []Turn   // older first; trimmed to the policy's rounds
-	Question       string   // the customer's latest question
-	Routing        string   // a hint for the desk's routing (group, team, skill)
+	BotID      string   // optional when the workspace has one bot
+	DeskID     string   // optional: the bot's desk by default
+	ExternalID string   // the bot's own id for the conversation
+	Customer   Customer // id required; name, email, metadata optional
+	History    []Turn   // older first; trimmed to the policy's rounds
+	Question   string   // the customer's latest question
+	Routing    string   // a hint for the desk's routing (group, team, skill)
 }
 
 // Valid checks a request's shape and names the first bad field.
 func (r CreateRequest) Valid() error {
 	switch {
-	case strings.TrimSpace(r.ConversationID) == "":
+	case strings.TrimSpace(r.ExternalID) == "":
 		return FieldErrorf("conversation_id", "is required")
-	case len(r.ConversationID) > MaxExternalID:
+	case len(r.ExternalID) > MaxExternalID:
 		return FieldErrorf("conversation_id", "is longer than %d characters", MaxExternalID)
 	case strings.TrimSpace(r.Customer.ID) == "":
 		return FieldErrorf("customer.id", "is required")

@@ -80,7 +80,7 @@ func TestPostgresInstancesFireOnce(t *testing.T) {
 	var ids []string
 	for i := range n {
 		h, _, err := engines[i%3].CreateHandoff(ctx, "ws", baton.CreateRequest{
-			ConversationID: fmt.Sprint("c", i), Customer: baton.Customer{ID: fmt.Sprint("u", i)}, Question: "help"})
+			ExternalID: fmt.Sprint("c", i), Customer: baton.Customer{ID: fmt.Sprint("u", i)}, Question: "help"})
 		if err != nil {
 			t.Fatal(err)
 		}

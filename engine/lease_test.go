@@ -78,7 +78,7 @@ func TestLeaseHeartbeat(t *testing.T) {
 			defer close(a.release)
 			wg.Go(func() { engA.Run(ctx) })
 
-			h, _, err := engA.CreateHandoff(ctx, s.ws, baton.CreateRequest{ConversationID: "c", Customer: baton.Customer{ID: "u"}, Question: "hi"})
+			h, _, err := engA.CreateHandoff(ctx, s.ws, baton.CreateRequest{ExternalID: "c", Customer: baton.Customer{ID: "u"}, Question: "hi"})
 			if err != nil {
 				t.Fatal(err)
 			}

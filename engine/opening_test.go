@@ -52,7 +52,7 @@ func TestEventWhileOpening(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _, err := eng.CreateHandoff(ctx, "ws", baton.CreateRequest{ConversationID: "c", Customer: baton.Customer{ID: "u"}, Question: "hi"})
+	h, _, err := eng.CreateHandoff(ctx, "ws", baton.CreateRequest{ExternalID: "c", Customer: baton.Customer{ID: "u"}, Question: "hi"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,10 +121,10 @@ func (e *Engine) CreateHandoff(ctx context.Context, ws string, r baton.CreateReq
 			return "", err
 		}
 		t := now()
-		c, err := tx.Conversation(baton.ConversationKey{WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ConversationID})
+		c, err := tx.Conversation(baton.ConversationKey{WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ExternalID})
 		switch {
 		case baton.ErrorCode(err) == baton.ENOTFOUND:
-			c = baton.Conversation{ID: baton.NewID("cv"), WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ConversationID, Owner: baton.OwnerBot}
+			c = baton.Conversation{ID: baton.NewID("cv"), WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ExternalID, Owner: baton.OwnerBot}
 		case err != nil:
 			return "", err
 		case c.HandoffID != "":
@@ -269,11 +269,11 @@ func (e *Engine) CustomerMessage(ctx context.Context, ws, id, text string, atts 
 
 // BotSays is a bot's reply to its customer, decided under an epoch.
 type BotSays struct {
-	BotID          string // optional when the workspace has one bot
-	ConversationID string // the bot's id for the conversation
-	Epoch          int64  // the epoch the bot decided the reply under
-	Text           string
-	Attachments    []baton.Attachment
+	BotID       string // optional when the workspace has one bot
+	ExternalID  string // the bot's id for the conversation
+	Epoch       int64  // the epoch the bot decided the reply under
+	Text        string
+	Attachments []baton.Attachment
 }
 
 // BotMessage records a bot reply to the customer, allowed only while the bot
@@ -281,7 +281,7 @@ type BotSays struct {
 // asks "may I still speak?" and keeps the transcript whole.
 func (e *Engine) BotMessage(ctx context.Context, ws string, r BotSays) (baton.Message, error) {
 	switch {
-	case len(r.ConversationID) > baton.MaxExternalID:
+	case len(r.ExternalID) > baton.MaxExternalID:
 		return baton.Message{}, baton.FieldErrorf("conversation_id", "is longer than %d characters", baton.MaxExternalID)
 	case r.Epoch < 0:
 		return baton.Message{}, baton.FieldErrorf("epoch", "must not be negative")
@@ -295,9 +295,9 @@ func (e *Engine) BotMessage(ctx context.Context, ws string, r BotSays) (baton.Me
 		if err != nil {
 			return "", err
 		}
-		c, err := tx.Conversation(baton.ConversationKey{WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ConversationID})
+		c, err := tx.Conversation(baton.ConversationKey{WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ExternalID})
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
-			c = baton.Conversation{ID: baton.NewID("cv"), WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ConversationID, Owner: baton.OwnerBot, UpdatedAt: now()}
+			c = baton.Conversation{ID: baton.NewID("cv"), WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ExternalID, Owner: baton.OwnerBot, UpdatedAt: now()}
 			if err := tx.PutConversation(c); err != nil {
 				return "", err
 			}

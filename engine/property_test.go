@@ -85,7 +85,7 @@ func (m *model) pickOpen(t *rapid.T) baton.Handoff {
 func (m *model) create(t *rapid.T) {
 	conv := rapid.SampledFrom(convs).Draw(t, "conv")
 	_, had := m.open(t, conv)
-	h, _, err := m.s.eng.CreateHandoff(m.ctx(), m.s.ws, baton.CreateRequest{ConversationID: conv, Customer: baton.Customer{ID: conv}, Question: "human please"})
+	h, _, err := m.s.eng.CreateHandoff(m.ctx(), m.s.ws, baton.CreateRequest{ExternalID: conv, Customer: baton.Customer{ID: conv}, Question: "human please"})
 	if had {
 		if baton.ErrorCode(err) != baton.ECONFLICT {
 			t.Fatalf("second open handoff on %s: err %v", conv, err)
@@ -118,7 +118,7 @@ func (m *model) botSpeaks(t *rapid.T) {
 		owner, epoch = c.Owner, c.Epoch
 	}
 	try := rapid.SampledFrom([]int64{epoch, epoch - 1, epoch + 1, m.epochs[conv]}).Draw(t, "epoch")
-	_, err = m.s.eng.BotMessage(m.ctx(), m.s.ws, engine.BotSays{BotID: m.s.bot, ConversationID: conv, Epoch: try, Text: "bot says"})
+	_, err = m.s.eng.BotMessage(m.ctx(), m.s.ws, engine.BotSays{BotID: m.s.bot, ExternalID: conv, Epoch: try, Text: "bot says"})
 	allowed := owner == baton.OwnerBot && try == epoch
 	if allowed && err != nil {
 		t.Fatalf("bot refused at its own epoch %d: %v", try, err)

@@ -83,7 +83,7 @@ func TestRaceIdempotencyKey(t *testing.T) {
 			conv := fmt.Sprint("conv-", round)
 			kctx := engine.WithIdempotency(ctx, "create-"+conv, "same request")
 			hs, errs := together(4, func(int) (baton.Handoff, error) {
-				h, _, err := s.eng.CreateHandoff(kctx, s.ws, baton.CreateRequest{ConversationID: conv, Customer: baton.Customer{ID: "c"}, Question: "a person please"})
+				h, _, err := s.eng.CreateHandoff(kctx, s.ws, baton.CreateRequest{ExternalID: conv, Customer: baton.Customer{ID: "c"}, Question: "a person please"})
 				return h, err
 			})
 			for i := range hs {

@@ -30,7 +30,7 @@ func seatBot(tx baton.Tx, dc baton.DeskConfig) (baton.Bot, error) {
 
 // chatSubject is what a seat chat's events are about when no handoff holds it.
 func chatSubject(c baton.Conversation) baton.Subject {
-	return baton.Subject{ConversationID: c.ExternalID, Epoch: c.Epoch}
+	return baton.Subject{ExternalID: c.ExternalID, Epoch: c.Epoch}
 }
 
 // seatEvent applies one verified event of a seat desk.
@@ -235,9 +235,9 @@ func (e *Engine) transfer(tx *wtx, bot baton.Bot, dc baton.DeskConfig, c *baton.
 
 // TransferRequest is a bot asking for a seat chat to go to humans.
 type TransferRequest struct {
-	BotID          string // optional when the workspace has one bot
-	ConversationID string // the chat's id
-	Hint           string // a group the router should prefer, if it names one
+	BotID      string // optional when the workspace has one bot
+	ExternalID string // the chat's id
+	Hint       string // a group the router should prefer, if it names one
 }
 
 // Transfer asks for a seat chat to go to humans, on the bot's request; the
@@ -260,7 +260,7 @@ func (e *Engine) Transfer(ctx context.Context, ws string, r TransferRequest) (ba
 		if pol.Transfer == nil || !pol.Transfer.Enabled {
 			return "", baton.Errorf(baton.ECONFLICT, "transfers are not enabled in the policy of desk %s", dc.ID)
 		}
-		c, err := tx.Conversation(baton.ConversationKey{WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ConversationID})
+		c, err := tx.Conversation(baton.ConversationKey{WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ExternalID})
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
 			return "", &baton.Error{Code: baton.ENOTFOUND, Field: "conversation_id", Message: "no chat with this id has reached the bot", Err: err}
 		} else if err != nil {

@@ -27,7 +27,7 @@ type seatDesk struct {
 func (d *seatDesk) Capabilities() baton.Capabilities { return baton.Capabilities{Transfer: true} }
 func (d *seatDesk) Check(context.Context) error      { return nil }
 func (d *seatDesk) Open(_ context.Context, r baton.OpenRequest) (baton.Handle, error) {
-	return baton.Handle{Ref: r.ConversationID}, nil
+	return baton.Handle{Ref: r.ExternalID}, nil
 }
 func (d *seatDesk) Send(context.Context, baton.Handle, baton.Message) error    { return nil }
 func (d *seatDesk) Close(context.Context, baton.Handle, baton.EndReason) error { return nil }
@@ -98,7 +98,7 @@ func TestSeat(t *testing.T) {
 		}
 		var out []string
 		for _, e := range evs {
-			if e.ConversationID == chat {
+			if e.ExternalID == chat {
 				out = append(out, e.Type)
 			}
 		}
@@ -115,7 +115,7 @@ func TestSeat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.BotMessage(ctx, "ws", engine.BotSays{BotID: "bot", ConversationID: "A", Epoch: c.Epoch, Text: "We have three plans."}); err != nil {
+	if _, err := eng.BotMessage(ctx, "ws", engine.BotSays{BotID: "bot", ExternalID: "A", Epoch: c.Epoch, Text: "We have three plans."}); err != nil {
 		t.Fatal(err)
 	}
 	drain()
@@ -136,7 +136,7 @@ func TestSeat(t *testing.T) {
 	if desk.transferred["A"] != "3" || h.State != baton.Queued || h.Decision == nil || h.Decision.Trigger != "customer" || h.Decision.GroupName != "Returns" {
 		t.Fatalf("transfer: %v, handoff %s %+v", desk.transferred, h.State, h.Decision)
 	}
-	if _, err := eng.BotMessage(ctx, "ws", engine.BotSays{BotID: "bot", ConversationID: "A", Epoch: c2.Epoch, Text: "still me"}); baton.ErrorCode(err) != baton.ESTALE {
+	if _, err := eng.BotMessage(ctx, "ws", engine.BotSays{BotID: "bot", ExternalID: "A", Epoch: c2.Epoch, Text: "still me"}); baton.ErrorCode(err) != baton.ESTALE {
 		t.Fatalf("the bot spoke after the transfer: %v", err)
 	}
 	// A human answers, then the chat comes back to the seat: the bot answers again.
@@ -160,7 +160,7 @@ func TestSeat(t *testing.T) {
 	customer("b1", "B", "hmm")
 	for i := range 3 {
 		cb, _, _ := eng.Conversation(ctx, "ws", "bot", "B")
-		if _, err := eng.BotMessage(ctx, "ws", engine.BotSays{BotID: "bot", ConversationID: "B", Epoch: cb.Epoch, Text: "try this"}); err != nil {
+		if _, err := eng.BotMessage(ctx, "ws", engine.BotSays{BotID: "bot", ExternalID: "B", Epoch: cb.Epoch, Text: "try this"}); err != nil {
 			t.Fatalf("turn %d: %v", i, err)
 		}
 	}
@@ -174,7 +174,7 @@ func TestSeat(t *testing.T) {
 		t.Fatal("no transfer on a keyword")
 	}
 	customer("d1", "D", "question about an invoice")
-	h, err = eng.Transfer(ctx, "ws", engine.TransferRequest{BotID: "bot", ConversationID: "D", Hint: "sales"})
+	h, err = eng.Transfer(ctx, "ws", engine.TransferRequest{BotID: "bot", ExternalID: "D", Hint: "sales"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestSeat(t *testing.T) {
 	if desk.transferred["D"] != "1" {
 		t.Fatalf("hint ignored: %v", desk.transferred)
 	}
-	if _, err := eng.Transfer(ctx, "ws", engine.TransferRequest{BotID: "bot", ConversationID: "D", Hint: ""}); baton.ErrorCode(err) != baton.ECONFLICT {
+	if _, err := eng.Transfer(ctx, "ws", engine.TransferRequest{BotID: "bot", ExternalID: "D", Hint: ""}); baton.ErrorCode(err) != baton.ECONFLICT {
 		t.Fatalf("second transfer: %v", err)
 	}
 	// The desk closes chat D: the handoff ends, the bot owns the (closed) chat.

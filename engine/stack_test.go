@@ -98,7 +98,7 @@ func (s *stack) drain(t tb) {
 
 func (s *stack) create(t tb, conv string) baton.Handoff {
 	h, _, err := s.eng.CreateHandoff(context.Background(), s.ws, baton.CreateRequest{
-		ConversationID: conv, Customer: baton.Customer{ID: "cust-" + conv, Name: "Cus"}, Question: "I need a human",
+		ExternalID: conv, Customer: baton.Customer{ID: "cust-" + conv, Name: "Cus"}, Question: "I need a human",
 		History: []baton.Turn{{Author: baton.ByCustomer, Text: "hi"}, {Author: baton.ByBot, Text: "hello"}},
 	})
 	if err != nil {

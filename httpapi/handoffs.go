@@ -28,7 +28,7 @@ func handleCreateHandoff(log *slog.Logger, eng *engine.Engine) http.Handler {
 			return
 		}
 		h, _, err := eng.CreateHandoff(r.Context(), workspace(r.Context()), baton.CreateRequest{
-			BotID: req.BotID, DeskID: req.DeskID, ConversationID: req.ConversationID, Customer: req.Customer,
+			BotID: req.BotID, DeskID: req.DeskID, ExternalID: req.ConversationID, Customer: req.Customer,
 			History: req.History, Question: req.Question, Routing: req.Routing,
 		})
 		if err != nil {
@@ -174,7 +174,7 @@ func handleBotMessage(log *slog.Logger, eng *engine.Engine) http.Handler {
 			return
 		}
 		id := r.PathValue("conversation_id")
-		m, err := eng.BotMessage(r.Context(), workspace(r.Context()), engine.BotSays{BotID: req.BotID, ConversationID: id, Epoch: *req.Epoch, Text: req.Text, Attachments: req.Attachments})
+		m, err := eng.BotMessage(r.Context(), workspace(r.Context()), engine.BotSays{BotID: req.BotID, ExternalID: id, Epoch: *req.Epoch, Text: req.Text, Attachments: req.Attachments})
 		if err != nil {
 			encodeError(w, r, log, err)
 			return
@@ -195,7 +195,7 @@ func handleTransfer(log *slog.Logger, eng *engine.Engine) http.Handler {
 			encodeError(w, r, log, err)
 			return
 		}
-		h, err := eng.Transfer(r.Context(), workspace(r.Context()), engine.TransferRequest{BotID: req.BotID, ConversationID: r.PathValue("conversation_id"), Hint: req.Hint})
+		h, err := eng.Transfer(r.Context(), workspace(r.Context()), engine.TransferRequest{BotID: req.BotID, ExternalID: r.PathValue("conversation_id"), Hint: req.Hint})
 		if err != nil {
 			encodeError(w, r, log, err)
 			return

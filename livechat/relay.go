@@ -231,8 +231,8 @@ func (d *Relay) name(ctx context.Context, s *Session, r baton.OpenRequest) error
 	if r.Customer.ID != "" {
 		req.SessionFields = append(req.SessionFields, SessionField{"customer_id": r.Customer.ID})
 	}
-	if r.ConversationID != "" {
-		req.SessionFields = append(req.SessionFields, SessionField{"conversation_id": r.ConversationID})
+	if r.ExternalID != "" {
+		req.SessionFields = append(req.SessionFields, SessionField{"conversation_id": r.ExternalID})
 	}
 	req.SessionFields = append(req.SessionFields, SessionField{"handoff_id": r.HandoffID})
 	err := d.api.UpdateCustomer(ctx, s.Token, req)

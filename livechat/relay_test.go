@@ -26,7 +26,7 @@ var (
 )
 
 func openRequest(id, routing string) baton.OpenRequest {
-	return baton.OpenRequest{HandoffID: id, ConversationID: "conv-1",
+	return baton.OpenRequest{HandoffID: id, ExternalID: "conv-1",
 		Customer: baton.Customer{ID: "cust-1", Name: "Casey Doe", Email: "casey@example.com"},
 		History:  testHistory, Question: testQuestion, Routing: routing}
 }

@@ -25,10 +25,10 @@ func (s *Seat) seat() string { return s.st.AgentEmail }
 // the handoff's reference is the chat id (OpenRequest.ConversationID);
 // Transfer has already placed the chat with the humans. No call is made.
 func (s *Seat) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, error) {
-	if r.ConversationID == "" {
+	if r.ExternalID == "" {
 		return baton.Handle{}, &baton.DeskError{Permanent: true, Err: baton.FieldErrorf("conversation_id", "required: it is the LiveChat chat id")}
 	}
-	return baton.Handle{Ref: r.ConversationID}, nil
+	return baton.Handle{Ref: r.ExternalID}, nil
 }
 
 // Send implements baton.Desk: it posts nothing. The customer writes in

@@ -129,7 +129,7 @@ func TestSeat(t *testing.T) {
 
 	// The human segment as a desk: Open returns the chat, Send posts nothing,
 	// Close deactivates (but not for a transfer).
-	h, err := seat.Open(ctx, baton.OpenRequest{HandoffID: "ho_1", ConversationID: chatID})
+	h, err := seat.Open(ctx, baton.OpenRequest{HandoffID: "ho_1", ExternalID: chatID})
 	if err != nil || h.Ref != chatID {
 		t.Fatalf("Open = %+v, %v", h, err)
 	}

@@ -132,7 +132,7 @@ func batonEvents(ctx context.Context, o Options) (Result, error) {
 	defer func() { stop(); <-done }()
 	refs := make([]string, o.Conversations)
 	for c := range o.Conversations {
-		h, _, err := eng.CreateHandoff(ctx, "bench", baton.CreateRequest{ConversationID: fmt.Sprint("conv-", c),
+		h, _, err := eng.CreateHandoff(ctx, "bench", baton.CreateRequest{ExternalID: fmt.Sprint("conv-", c),
 			Customer: baton.Customer{ID: fmt.Sprint("cust-", c)}, Question: "help"})
 		if err != nil {
 			return Result{}, err

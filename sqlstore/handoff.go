@@ -273,7 +273,7 @@ func (t *tx) AddEvent(e *baton.Event) error {
 		return t.fail("add event", err)
 	}
 	_, err = t.exec(`INSERT INTO events (`+eventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, e.WorkspaceID, e.BotID, seq, e.Type, e.HandoffID, e.ConversationID, e.Epoch, rawText(e.Data),
+		e.ID, e.WorkspaceID, e.BotID, seq, e.Type, e.HandoffID, e.ExternalID, e.Epoch, rawText(e.Data),
 		micro(e.CreatedAt))
 	if err != nil {
 		return t.fail("add event "+e.ID, err)
@@ -286,7 +286,7 @@ func scanEvent(r scanner) (baton.Event, error) {
 	var e baton.Event
 	var data string
 	var at int64
-	err := r.Scan(&e.ID, &e.WorkspaceID, &e.BotID, &e.Seq, &e.Type, &e.HandoffID, &e.ConversationID, &e.Epoch,
+	err := r.Scan(&e.ID, &e.WorkspaceID, &e.BotID, &e.Seq, &e.Type, &e.HandoffID, &e.ExternalID, &e.Epoch,
 		&data, &at)
 	e.Data, e.CreatedAt = readRaw(data), fromMicro(at)
 	return e, err

@@ -503,7 +503,7 @@ func testEvent(t *testing.T, s baton.Store) {
 	do(t, s, func(tx baton.Tx) error {
 		for i := range 6 {
 			e := baton.Event{ID: "e" + string(rune('a'+i)), WorkspaceID: "w1", BotID: "b1", Type: baton.EventAgentMessage,
-				HandoffID: "h1", ConversationID: "ext-1", Epoch: 2, Data: json.RawMessage(`{"text":"hi","n":1}`),
+				HandoffID: "h1", ExternalID: "ext-1", Epoch: 2, Data: json.RawMessage(`{"text":"hi","n":1}`),
 				CreatedAt: at(time.Duration(i) * time.Second)}
 			if i%2 == 1 {
 				e.BotID, e.Data = "b2", nil

@@ -202,8 +202,8 @@ func TestCapabilities(t *testing.T) {
 
 func openRequest() baton.OpenRequest {
 	return baton.OpenRequest{
-		HandoffID:      "ho_01J8ZQ4K2M",
-		ConversationID: "bot-conv-42",
+		HandoffID:  "ho_01J8ZQ4K2M",
+		ExternalID: "bot-conv-42",
 		Customer: baton.Customer{
 			ID: "KDslas", Name: "Bob Stone", Email: "bob@example.com",
 			Metadata: map[string]any{"plan": "pro"},
