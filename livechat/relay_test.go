@@ -265,11 +265,16 @@ func TestRelaySend(t *testing.T) {
 		t.Fatalf("Send from a new desk after expiry: %v", err)
 	}
 
-	w.sim.SetFaults(livechatsim.Faults{TooMany: 1})
+	// The faults hit the next call, so no webhook may be in flight: the
+	// receiver's Inbound may call the API too.
+	if err := w.sim.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.sim.SetFaults(livechatsim.Faults{TooMany: 1, Paused: true})
 	if err := send(w.desk, "m4", "fourth"); !retryable(err) {
 		t.Errorf("Send on 429: %v, want a retryable DeskError", err)
 	}
-	w.sim.SetFaults(livechatsim.Faults{Unavailable: 1})
+	w.sim.SetFaults(livechatsim.Faults{Unavailable: 1, Paused: true})
 	if err := send(w.desk, "m4", "fourth"); !retryable(err) {
 		t.Errorf("Send on 503: %v, want a retryable DeskError", err)
 	}
