@@ -7,18 +7,20 @@ import (
 
 // Error codes. Each maps to one HTTP status in the API.
 const (
-	EINVALID      = "invalid"         // a field is malformed or out of range (422)
-	EBADREQUEST   = "bad_request"     // the request itself is unreadable: bad JSON, unknown field (400)
-	ETOOLARGE     = "too_large"       // the body is over the stated limit (413)
-	ETIMEOUT      = "request_timeout" // the request body did not arrive within the server's deadline (408)
-	ENOTFOUND     = "not_found"       // no such object in this workspace (404)
-	ECONFLICT     = "conflict"        // the object's state forbids the action (409)
-	ESTALE        = "stale_epoch"     // the action was decided under an ownership epoch that has moved on (409)
-	EIDEMPOTENCY  = "idempotency"     // an Idempotency-Key was reused with a different request (422)
-	EUNAUTHORIZED = "unauthorized"    // missing or wrong credentials (401)
-	EFORBIDDEN    = "forbidden"       // credentials valid but not allowed (403)
-	EUNAVAILABLE  = "unavailable"     // a dependency (desk, store) cannot serve now (503)
-	EINTERNAL     = "internal"        // a bug or an unexpected failure (500)
+	EINVALID      = "invalid"                // a field is malformed or out of range (422)
+	EBADREQUEST   = "bad_request"            // the request itself is unreadable: bad JSON, unknown field (400)
+	ETOOLARGE     = "too_large"              // the body is over the stated limit (413)
+	EMEDIATYPE    = "unsupported_media_type" // the body is not of a type the call takes: JSON (415)
+	EMETHOD       = "method_not_allowed"     // the path does not take this method (405, with Allow)
+	ETIMEOUT      = "request_timeout"        // the request body did not arrive within the server's deadline (408)
+	ENOTFOUND     = "not_found"              // no such object in this workspace (404)
+	ECONFLICT     = "conflict"               // the object's state forbids the action (409)
+	ESTALE        = "stale_epoch"            // the action was decided under an ownership epoch that has moved on (409)
+	EIDEMPOTENCY  = "idempotency"            // an Idempotency-Key was reused with a different request (422)
+	EUNAUTHORIZED = "unauthorized"           // missing or wrong credentials (401)
+	EFORBIDDEN    = "forbidden"              // credentials valid but not allowed (403)
+	EUNAVAILABLE  = "unavailable"            // a dependency (desk, store) cannot serve now (503)
+	EINTERNAL     = "internal"               // a bug or an unexpected failure (500)
 )
 
 // Error is a domain error: a code for machines, a message for people, when

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"os"
 	"reflect"
@@ -43,8 +44,9 @@ func encode[T any](w http.ResponseWriter, status int, v T) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// decode reads the request body as one JSON object into a T. Unknown fields
-// are refused. Every failure is a *baton.Error: bad_request for unreadable
+// decode reads the request body as one JSON object into a T. A body sent
+// as another media type than JSON is refused (unsupported_media_type, 415;
+// no Content-Type is taken as JSON). Unknown fields are refused. Every failure is a *baton.Error: bad_request for unreadable
 // JSON (with its byte offset), an unknown field (its JSON path in Field) or a
 // string or key holding a NUL character (its path in Field), invalid for a
 // value of the wrong type (its path in Field), too_large for a body over
@@ -58,6 +60,9 @@ func decode[T any](r *http.Request) (T, error) {
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return v, errEmptyBody
+	}
+	if err := jsonType(r.Header.Get("Content-Type")); err != nil {
+		return v, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -334,6 +339,10 @@ func statusOf(code string) int {
 		return http.StatusBadRequest
 	case baton.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
+	case baton.EMEDIATYPE:
+		return http.StatusUnsupportedMediaType
+	case baton.EMETHOD:
+		return http.StatusMethodNotAllowed
 	case baton.ETIMEOUT:
 		return http.StatusRequestTimeout
 	case baton.ENOTFOUND:
@@ -400,4 +409,17 @@ func writeProblem(w http.ResponseWriter, p problem) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// jsonType accepts a Content-Type that is JSON (application/json, or any
+// type ending in +json), with any parameters, or none at all.
+func jsonType(ct string) error {
+	if strings.TrimSpace(ct) == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	return &baton.Error{Code: baton.EMEDIATYPE, Field: "Content-Type", Message: fmt.Sprintf("%q is not JSON: send Content-Type: application/json", ct)}
 }

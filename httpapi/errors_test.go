@@ -158,7 +158,11 @@ func TestBadInput(t *testing.T) {
 		{name: "unknown route", req: req{method: "GET", path: "/v1/nothing-here", key: key1, offSpec: true},
 			status: 404, code: "not_found"},
 		{name: "wrong method", req: req{method: "DELETE", path: hp, key: key1, offSpec: true},
-			status: 405, code: "bad_request"},
+			status: 405, code: "method_not_allowed"},
+		{name: "a body that is not JSON", req: req{method: "POST", path: "/v1/handoffs", key: key1, body: `{"conversation_id":"c-text"}`, header: map[string]string{"Content-Type": "text/plain"}, offSpec: true},
+			status: 415, code: "unsupported_media_type", field: "Content-Type"},
+		{name: "a form", req: req{method: "POST", path: "/v1/handoffs/" + h.ID + "/messages", key: key1, body: `text=hi`, header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, offSpec: true},
+			status: 415, code: "unsupported_media_type", field: "Content-Type"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

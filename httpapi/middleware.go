@@ -222,7 +222,7 @@ func unrouted(mux *http.ServeMux) http.Handler {
 			}
 			code, detail := baton.ENOTFOUND, "no route for "+r.URL.Path
 			if status == http.StatusMethodNotAllowed {
-				code, detail = baton.EBADREQUEST, r.Method+" is not allowed on "+r.URL.Path
+				code, detail = baton.EMETHOD, r.Method+" is not allowed on "+r.URL.Path
 			}
 			writeProblem(w, problem{Status: status, Code: code, Detail: detail})
 			return
