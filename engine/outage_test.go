@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/outbox"
 )
 
@@ -62,7 +63,7 @@ func TestDeskOutage(t *testing.T) {
 			}
 			time.Sleep(time.Second)
 			synctest.Wait()
-			a, err := s.eng.Availability(ctx, s.ws, "", "")
+			a, err := s.eng.Availability(ctx, s.ws, engine.DeskQuery{}, time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +90,7 @@ func TestDeskOutage(t *testing.T) {
 					t.Fatalf("attempt %d came %v after the one before, sooner than the Retry-After of %v", i, gap, desk.retryAfter)
 				}
 			}
-			if a, _ := s.eng.Availability(ctx, s.ws, "", ""); a.Status != baton.Available || a.LastError != "" {
+			if a, _ := s.eng.Availability(ctx, s.ws, engine.DeskQuery{}, time.Time{}); a.Status != baton.Available || a.LastError != "" {
 				t.Fatalf("after the outage availability is %s %q, want available", a.Status, a.LastError)
 			}
 		})

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/hours"
 )
 
 // Reads run in read-only transactions.
@@ -68,44 +69,96 @@ func (e *Engine) message(ctx context.Context, ws, id string) (baton.Message, err
 	return m, err
 }
 
-// Availability is a desk's service status and hours.
+// Availability is a desk's service status and hours at an instant.
 type Availability struct {
 	DeskID     string
 	Status     baton.DeskStatus
 	LastError  string
 	CheckedAt  time.Time
-	OpenNow    bool
-	NextOpenAt time.Time // zero if open now or never
+	At         time.Time // the instant asked about
+	OpenNow    bool      // open at At
+	NextOpenAt time.Time // zero if open at At or never after it
 	Zone       string
 }
 
-// Availability answers whether a handoff through the bot's desk (or the named desk) can be served now.
-func (e *Engine) Availability(ctx context.Context, ws, botID, deskID string) (Availability, error) {
+// DeskQuery names the desk a read is about: the named one, or the bot's.
+type DeskQuery struct {
+	BotID  string // optional when the workspace has one bot
+	DeskID string // optional: the bot's desk by default
+}
+
+// policyOf reads the desk a query names and its effective policy's calendar.
+func (e *Engine) policyOf(tx baton.Tx, ws string, q DeskQuery) (baton.DeskConfig, *hours.Calendar, error) {
+	bot, err := resolveBot(tx, ws, q.BotID)
+	if err != nil {
+		return baton.DeskConfig{}, nil, err
+	}
+	dc, err := deskOf(tx, ws, bot, q.DeskID)
+	if err != nil {
+		return dc, nil, err
+	}
+	cal, err := calendar(policyFor(bot, dc))
+	return dc, cal, err
+}
+
+// Availability answers whether a handoff through the desk could be served
+// at an instant (zero means now).
+func (e *Engine) Availability(ctx context.Context, ws string, q DeskQuery, at time.Time) (Availability, error) {
+	if at.IsZero() {
+		at = now()
+	}
 	var a Availability
 	err := e.store.View(ctx, func(tx baton.Tx) error {
-		bot, err := resolveBot(tx, ws, botID)
+		dc, cal, err := e.policyOf(tx, ws, q)
 		if err != nil {
 			return err
 		}
-		dc, err := deskOf(tx, ws, bot, deskID)
-		if err != nil {
-			return err
-		}
-		cal, err := calendar(policyFor(bot, dc))
-		if err != nil {
-			return err
-		}
-		t := now()
-		a = Availability{DeskID: dc.ID, Status: dc.Status, LastError: dc.LastError, CheckedAt: dc.CheckedAt, OpenNow: cal.Open(t), Zone: cal.Location().String()}
+		a = Availability{DeskID: dc.ID, Status: dc.Status, LastError: dc.LastError, CheckedAt: dc.CheckedAt, At: at, OpenNow: cal.Open(at), Zone: cal.Location().String()}
 		if a.Status == "" {
 			a.Status = baton.NotConfigured
 		}
 		if !a.OpenNow {
-			a.NextOpenAt, _ = cal.NextOpen(t)
+			a.NextOpenAt, _ = cal.NextOpen(at)
 		}
 		return nil
 	})
 	return a, err
+}
+
+// MaxCalendarDays is the longest range Calendar lists.
+const MaxCalendarDays = 92
+
+// Day is one date's open time in the policy's zone, merged: a window past
+// midnight shows as its part on each date.
+type Day struct {
+	Date    string // YYYY-MM-DD
+	Windows []hours.Window
+}
+
+// Calendar lists the open time of each date from from to to, both
+// included (civil dates; their clock and zone are ignored), in the zone of
+// the desk's policy, which it returns.
+func (e *Engine) Calendar(ctx context.Context, ws string, q DeskQuery, from, to time.Time) (zone string, days []Day, err error) {
+	first := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
+	last := time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, time.UTC)
+	switch n := int(last.Sub(first).Hours()/24) + 1; {
+	case n < 1:
+		return "", nil, baton.FieldErrorf("to", "is before from")
+	case n > MaxCalendarDays:
+		return "", nil, baton.FieldErrorf("to", "is %d days after from; at most %d days are listed at once", n-1, MaxCalendarDays)
+	}
+	err = e.store.View(ctx, func(tx baton.Tx) error {
+		_, cal, err := e.policyOf(tx, ws, q)
+		if err != nil {
+			return err
+		}
+		zone = cal.Location().String()
+		for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
+			days = append(days, Day{Date: d.Format(time.DateOnly), Windows: cal.OnDate(d.Year(), d.Month(), d.Day())})
+		}
+		return nil
+	})
+	return zone, days, err
 }
 
 // Events lists a bot's events after a sequence number.

@@ -379,3 +379,43 @@ func (d date) before(e date) bool {
 	}
 	return d.d < e.d
 }
+
+// OnDate returns the open time that falls on the given local date, merged
+// and in order: the windows that start on it, cut at the next midnight,
+// and the part after midnight of the previous day's windows that run past
+// it. A window from 22:00 to 02:00 is thus listed as 22:00–24:00 on its
+// first date and 00:00–02:00 on the next.
+func (c *Calendar) OnDate(year int, month time.Month, day int) []Window {
+	d := dateOf(time.Date(year, month, day, 0, 0, 0, 0, time.UTC))
+	from, to := c.at(d, 0), c.at(d.add(1), 0)
+	var ws []Window
+	for _, w := range slices.Concat(c.windows(d.add(-1)), c.windows(d)) {
+		w.Start, w.End = later(w.Start, from), earlier(w.End, to)
+		if w.End.After(w.Start) {
+			ws = append(ws, w)
+		}
+	}
+	merged := ws[:0]
+	for _, w := range ws { // already in order: yesterday's spill, then today's
+		if n := len(merged); n > 0 && !w.Start.After(merged[n-1].End) {
+			merged[n-1].End = later(merged[n-1].End, w.End)
+			continue
+		}
+		merged = append(merged, w)
+	}
+	return merged
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

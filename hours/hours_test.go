@@ -564,3 +564,54 @@ func FuzzCompile(f *testing.F) {
 		}
 	})
 }
+
+// TestOnDate lists a date's open time: a window past midnight is split
+// between its two dates, overlapping windows are merged, holidays are
+// empty, and the always-open calendar is the whole day.
+func TestOnDate(t *testing.T) {
+	t.Parallel()
+	cal, err := Compile(baton.Policy{Zone: "Europe/Paris", Periods: []baton.Period{
+		{Kind: baton.Weekly, Days: []string{"mon", "tue", "wed", "thu", "fri"}, Start: "09:00", End: "12:00"},
+		{Kind: baton.Weekly, Days: []string{"mon", "tue", "wed", "thu", "fri"}, Start: "11:00", End: "13:00"},
+		{Kind: baton.Weekly, Days: []string{"fri"}, Start: "22:00", End: "02:00"},
+		{Kind: baton.Custom, Date: "2026-12-25", Closed: true},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paris, _ := time.LoadLocation("Europe/Paris")
+	at := func(d, hm string) time.Time {
+		tm, err := time.ParseInLocation("2006-01-02 15:04", d+" "+hm, paris)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	tests := []struct {
+		date string
+		want []Window
+	}{
+		{"2026-12-04", []Window{{at("2026-12-04", "09:00"), at("2026-12-04", "13:00")}, {at("2026-12-04", "22:00"), at("2026-12-05", "00:00")}}}, // a Friday
+		{"2026-12-05", []Window{{at("2026-12-05", "00:00"), at("2026-12-05", "02:00")}}},                                                       // Saturday: Friday's night
+		{"2026-12-06", nil},
+		{"2026-12-25", nil}, // a closed Friday: its night too
+		{"2026-12-26", nil},
+	}
+	for _, tt := range tests {
+		d, _ := time.Parse("2006-01-02", tt.date)
+		got := cal.OnDate(d.Year(), d.Month(), d.Day())
+		if len(got) != len(tt.want) {
+			t.Errorf("%s: %v, want %v", tt.date, got, tt.want)
+			continue
+		}
+		for i := range got {
+			if !got[i].Start.Equal(tt.want[i].Start) || !got[i].End.Equal(tt.want[i].End) {
+				t.Errorf("%s: window %d is %v–%v, want %v–%v", tt.date, i, got[i].Start, got[i].End, tt.want[i].Start, tt.want[i].End)
+			}
+		}
+	}
+	always, _ := Compile(baton.Policy{})
+	if ws := always.OnDate(2026, 3, 29); len(ws) != 1 || ws[0].End.Sub(ws[0].Start) != 24*time.Hour {
+		t.Errorf("always open: %v", ws)
+	}
+}

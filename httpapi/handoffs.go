@@ -3,6 +3,7 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/engine"
@@ -208,11 +209,86 @@ func handleTransfer(log *slog.Logger, eng *engine.Engine) http.Handler {
 func handleAvailability(log *slog.Logger, eng *engine.Engine) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		a, err := eng.Availability(r.Context(), workspace(r.Context()), q.Get("bot_id"), q.Get("desk_id"))
+		at, err := timeParam("at", q.Get("at"))
+		if err == nil {
+			var a engine.Availability
+			a, err = eng.Availability(r.Context(), workspace(r.Context()), deskQuery(r), at)
+			if err == nil {
+				encode(w, http.StatusOK, newAvailability(a))
+				return
+			}
+		}
+		encodeError(w, r, log, err)
+	})
+}
+
+// handleCalendar lists the open time of each date of a range.
+func handleCalendar(log *slog.Logger, eng *engine.Engine) http.Handler {
+	type window struct {
+		Start time.Time `json:"start"`
+		End   time.Time `json:"end"`
+	}
+	type day struct {
+		Date    string   `json:"date"`
+		Windows []window `json:"windows"`
+	}
+	type response struct {
+		Zone string `json:"zone"`
+		Days []day  `json:"days"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		from, err := dateParam("from", q.Get("from"))
+		var to time.Time
+		if err == nil {
+			to, err = dateParam("to", q.Get("to"))
+		}
+		var out response
+		if err == nil {
+			var days []engine.Day
+			out.Zone, days, err = eng.Calendar(r.Context(), workspace(r.Context()), deskQuery(r), from, to)
+			for _, d := range days {
+				ws := make([]window, 0, len(d.Windows))
+				for _, x := range d.Windows {
+					ws = append(ws, window{Start: x.Start, End: x.End})
+				}
+				out.Days = append(out.Days, day{Date: d.Date, Windows: ws})
+			}
+		}
 		if err != nil {
 			encodeError(w, r, log, err)
 			return
 		}
-		encode(w, http.StatusOK, newAvailability(a))
+		encode(w, http.StatusOK, out)
 	})
+}
+
+// deskQuery reads the bot_id and desk_id a read names.
+func deskQuery(r *http.Request) engine.DeskQuery {
+	q := r.URL.Query()
+	return engine.DeskQuery{BotID: q.Get("bot_id"), DeskID: q.Get("desk_id")}
+}
+
+// timeParam reads an RFC 3339 instant; "" is the zero time.
+func timeParam(field, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return t, baton.FieldErrorf(field, "%q is not an RFC 3339 time like 2026-12-24T09:00:00Z", s)
+	}
+	return t, nil
+}
+
+// dateParam reads a required civil date, YYYY-MM-DD.
+func dateParam(field, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, baton.FieldErrorf(field, "is required: a date like 2026-12-24")
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return t, baton.FieldErrorf(field, "%q is not a date like 2026-12-24", s)
+	}
+	return t, nil
 }

@@ -370,3 +370,38 @@ func TestEventsList(t *testing.T) {
 		t.Errorf("workspace two sees %d events", len(two.Events))
 	}
 }
+
+// TestAvailabilityAt asks about an instant other than now, and lists the
+// open time of a range of dates.
+func TestAvailabilityAt(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	// The closed desk is open only on one day long past.
+	a := must[map[string]any](t, f.do(req{method: "GET", path: "/v1/availability?desk_id=" + closedDesk + "&at=2026-12-24T12:00:00Z", key: key1}), http.StatusOK)
+	if a["at"] != "2026-12-24T12:00:00Z" || a["open_now"] != false {
+		t.Errorf("availability at an instant: %v", a)
+	}
+	wantProblem(t, f.do(req{method: "GET", path: "/v1/availability?at=tomorrow", key: key1, offSpec: true}), http.StatusUnprocessableEntity, "invalid", "at")
+
+	type calendar struct {
+		Zone string `json:"zone"`
+		Days []struct {
+			Date    string `json:"date"`
+			Windows []struct {
+				Start, End time.Time
+			} `json:"windows"`
+		} `json:"days"`
+	}
+	c := must[calendar](t, f.do(req{method: "GET", path: "/v1/calendar?desk_id=" + inboxDesk + "&from=2026-12-24&to=2026-12-26", key: key1}), http.StatusOK)
+	if len(c.Days) != 3 || c.Days[0].Date != "2026-12-24" || c.Days[2].Date != "2026-12-26" {
+		t.Fatalf("calendar: %+v", c)
+	}
+	for _, d := range c.Days { // the inbox desk has no periods: always open
+		if len(d.Windows) != 1 || d.Windows[0].End.Sub(d.Windows[0].Start) != 24*time.Hour {
+			t.Errorf("%s: %+v, want the whole day", d.Date, d.Windows)
+		}
+	}
+	wantProblem(t, f.do(req{method: "GET", path: "/v1/calendar?from=2026-12-24&to=2026-12-23", key: key1}), http.StatusUnprocessableEntity, "invalid", "to")
+	wantProblem(t, f.do(req{method: "GET", path: "/v1/calendar?from=2026-01-01&to=2026-12-31", key: key1}), http.StatusUnprocessableEntity, "invalid", "to")
+	wantProblem(t, f.do(req{method: "GET", path: "/v1/calendar?to=2026-12-31", key: key1, offSpec: true}), http.StatusUnprocessableEntity, "invalid", "from")
+}

@@ -25,6 +25,7 @@ func addRoutes(mux mux, p Params) {
 	mux.Handle("POST /v1/conversations/{conversation_id}/bot-messages", botPost(handleBotMessage(log, eng)))
 	mux.Handle("POST /v1/conversations/{conversation_id}/transfer", botPost(handleTransfer(log, eng)))
 	mux.Handle("GET /v1/availability", bot(handleAvailability(log, eng)))
+	mux.Handle("GET /v1/calendar", bot(handleCalendar(log, eng)))
 	mux.Handle("GET /v1/events", bot(handleEvents(log, eng)))
 	mux.Handle("GET /v1/events/stream", bot(handleEventStream(log, eng, p.Hub)))
 

@@ -90,13 +90,14 @@ type availabilityJSON struct {
 	Status     baton.DeskStatus `json:"status"`
 	LastError  string           `json:"last_error"`
 	CheckedAt  time.Time        `json:"checked_at,omitzero"`
+	At         time.Time        `json:"at"`
 	OpenNow    bool             `json:"open_now"`
 	NextOpenAt time.Time        `json:"next_open_at,omitzero"`
 	Zone       string           `json:"zone"`
 }
 
 func newAvailability(a engine.Availability) availabilityJSON {
-	return availabilityJSON{DeskID: a.DeskID, Status: a.Status, LastError: a.LastError, CheckedAt: utc(a.CheckedAt),
+	return availabilityJSON{DeskID: a.DeskID, Status: a.Status, LastError: a.LastError, CheckedAt: utc(a.CheckedAt), At: utc(a.At),
 		OpenNow: a.OpenNow, NextOpenAt: utc(a.NextOpenAt), Zone: a.Zone}
 }
 
