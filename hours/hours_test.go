@@ -592,7 +592,7 @@ func TestOnDate(t *testing.T) {
 		want []Window
 	}{
 		{"2026-12-04", []Window{{at("2026-12-04", "09:00"), at("2026-12-04", "13:00")}, {at("2026-12-04", "22:00"), at("2026-12-05", "00:00")}}}, // a Friday
-		{"2026-12-05", []Window{{at("2026-12-05", "00:00"), at("2026-12-05", "02:00")}}},                                                       // Saturday: Friday's night
+		{"2026-12-05", []Window{{at("2026-12-05", "00:00"), at("2026-12-05", "02:00")}}},                                                         // Saturday: Friday's night
 		{"2026-12-06", nil},
 		{"2026-12-25", nil}, // a closed Friday: its night too
 		{"2026-12-26", nil},
