@@ -167,6 +167,45 @@ func (e *DeskError) Unwrap() error { return e.Err }
 // ErrForged is returned (wrapped) by Desk.Inbound when a request fails verification.
 var ErrForged = &Error{Code: EUNAUTHORIZED, Message: "inbound request failed verification"}
 
+// Ignored is returned (wrapped, or as is) by Desk.Inbound for an authentic
+// request that Baton acknowledges and ignores: an event it cannot attribute
+// (its chat is unknown to the desk's API, say), which no retry would change.
+// The inbound answer is 200 and names Reason. Err is the cause, for the log.
+type Ignored struct {
+	Reason string // a short snake_case word: "unattributed"
+	Err    error
+}
+
+// Error implements error.
+func (e *Ignored) Error() string {
+	if e.Err == nil {
+		return "ignored: " + e.Reason
+	}
+	return fmt.Sprintf("ignored: %s: %v", e.Reason, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *Ignored) Unwrap() error { return e.Err }
+
+// InboundLimiter is an optional interface of a Desk whose inbound requests
+// may be larger (or must be smaller) than the API's default of 1 MiB:
+// InboundLimit is the largest body, in bytes, its inbound route reads.
+type InboundLimiter interface {
+	InboundLimit() int
+}
+
+// Opener is an optional interface of a Desk that saves its progress while
+// it opens a handoff (OpenRequest.Save). While a handoff is opening, an
+// inbound event for a reference Baton does not know waits (it is refused as
+// unavailable and the desk delivers it again), since it may be the handoff's.
+// OpeningRef narrows that: given the saved progress, it returns the
+// reference the open has reached and known true; "" and true when the open
+// cannot have created anything the desk reports on yet; known false when
+// any reference may be the handoff's.
+type Opener interface {
+	OpeningRef(progress string) (ref string, known bool)
+}
+
 // Desks gives the adapter of a configured desk. The desk registry
 // implements it: it builds each desk once and keeps it while the desk's
 // kind and settings stay the same.

@@ -8,12 +8,22 @@ import (
 	"github.com/batonhq/baton"
 )
 
-// HandleInbound verifies and applies a request a desk sent to Baton.
-// Duplicates (by the desk's event id) are acknowledged and ignored. A desk id
-// that does not exist fails verification like a wrong secret.
-func (e *Engine) HandleInbound(ctx context.Context, deskID, path string, h map[string][]string, body []byte) error {
+// Reasons HandleInbound gives for an authentic request it acknowledged and
+// ignored (a desk's own reasons come through *baton.Ignored).
+const (
+	IgnoredNoEvents  = "no_events"       // the desk found nothing for Baton in it (a probe, another chat, an echo)
+	IgnoredDuplicate = "duplicate"       // every event was applied before
+	IgnoredUnknown   = "unknown_handoff" // no handoff of the desk has the event's reference
+)
+
+// HandleInbound verifies and applies a request a desk sent to Baton. An
+// authentic request that changed nothing is acknowledged and ignored: the
+// reason says why (IgnoredNoEvents, IgnoredDuplicate, IgnoredUnknown, or a
+// desk's *baton.Ignored reason), and is "" when an event was applied. A desk
+// id that does not exist fails verification like a wrong secret.
+func (e *Engine) HandleInbound(ctx context.Context, deskID, path string, h map[string][]string, body []byte) (ignored string, err error) {
 	var dc baton.DeskConfig
-	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
+	err = e.store.View(ctx, func(tx baton.Tx) (err error) {
 		dc, err = tx.DeskByID(deskID)
 		return err
 	})
@@ -21,28 +31,65 @@ func (e *Engine) HandleInbound(ctx context.Context, deskID, path string, h map[s
 		// Answered as a request that fails verification, so that desk ids
 		// cannot be probed.
 		e.log.Warn("inbound desk request for an unknown desk", "desk", deskID)
-		return fmt.Errorf("%w: no such desk", baton.ErrForged)
+		return "", fmt.Errorf("%w: no such desk", baton.ErrForged)
 	} else if err != nil {
-		return err
+		return "", err
 	}
 	desk, err := e.adapter(dc)
 	if err != nil {
-		return err
+		return "", err
 	}
 	evs, err := desk.Inbound(ctx, path, h, body)
-	if err != nil {
-		if errors.Is(err, baton.ErrForged) {
-			e.log.Warn("inbound desk request failed verification", "desk", dc.ID, "path", path)
-		}
-		return err
+	var ig *baton.Ignored
+	switch {
+	case errors.As(err, &ig):
+		e.log.Info("inbound desk request acknowledged and ignored", "desk", dc.ID, "path", path, "reason", ig.Reason, "err", ig.Err)
+		return ig.Reason, nil
+	case errors.Is(err, baton.ErrForged):
+		e.log.Warn("inbound desk request failed verification", "desk", dc.ID, "path", path)
+		return "", err
+	case err != nil:
+		return "", err
+	case len(evs) == 0:
+		return IgnoredNoEvents, nil
 	}
-	_, seat := desk.(baton.Seat)
+	applied := false
 	for _, ev := range evs {
-		if err := e.applyDeskEvent(ctx, dc, seat, ev); err != nil {
-			return err
+		why, err := e.applyDeskEvent(ctx, dc, desk, ev)
+		if err != nil {
+			return "", err
+		}
+		if why == "" {
+			applied = true
+		} else if ignored == "" || why == IgnoredUnknown {
+			ignored = why
 		}
 	}
-	return nil
+	if applied {
+		return "", nil
+	}
+	return ignored, nil
+}
+
+// InboundLimit is the largest inbound request body, in bytes, that desk
+// deskID reads (baton.InboundLimiter), or def when it does not say or
+// cannot be found (an unknown desk is refused later, as forged).
+func (e *Engine) InboundLimit(ctx context.Context, deskID string, def int) int {
+	var dc baton.DeskConfig
+	if err := e.store.View(ctx, func(tx baton.Tx) (err error) {
+		dc, err = tx.DeskByID(deskID)
+		return err
+	}); err != nil {
+		return def
+	}
+	desk, err := e.adapter(dc)
+	if err != nil {
+		return def
+	}
+	if l, ok := desk.(baton.InboundLimiter); ok && l.InboundLimit() > 0 {
+		return l.InboundLimit()
+	}
+	return def
 }
 
 // ApplyDeskEvent applies one verified desk event, once.
@@ -51,25 +98,34 @@ func (e *Engine) ApplyDeskEvent(ctx context.Context, dc baton.DeskConfig, ev bat
 	if err != nil {
 		return err
 	}
-	_, seat := desk.(baton.Seat)
-	return e.applyDeskEvent(ctx, dc, seat, ev)
+	_, err = e.applyDeskEvent(ctx, dc, desk, ev)
+	return err
 }
 
-func (e *Engine) applyDeskEvent(ctx context.Context, dc baton.DeskConfig, seat bool, ev baton.DeskEvent) error {
+// applyDeskEvent applies ev, once; ignored says why it changed nothing
+// (IgnoredDuplicate, IgnoredUnknown), or is "".
+func (e *Engine) applyDeskEvent(ctx context.Context, dc baton.DeskConfig, desk baton.Desk, ev baton.DeskEvent) (ignored string, err error) {
 	if ev.ID == "" || ev.Ref == "" {
-		return baton.Errorf(baton.EINVALID, "desk event needs an id and a reference")
+		return "", baton.Errorf(baton.EINVALID, "desk event needs an id and a reference")
 	}
-	_, _, err := e.write(ctx, dc.WorkspaceID, func(tx *wtx) (string, error) {
+	_, seat := desk.(baton.Seat)
+	opener, _ := desk.(baton.Opener)
+	_, _, err = e.write(ctx, dc.WorkspaceID, func(tx *wtx) (string, error) {
+		ignored = ""
 		seen, err := tx.SeenDeskEvent(dc.ID, ev.ID, now())
 		if err != nil || seen {
+			if seen {
+				ignored = IgnoredDuplicate
+			}
 			return "", err
 		}
 		if seat {
 			return "", e.seatEvent(tx, dc, ev)
 		}
-		h, err := handoffOf(tx, dc, ev.Ref)
+		h, err := handoffOf(tx, dc, opener, ev.Ref)
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
 			e.log.Info("desk event for an unknown handoff ignored", "desk", dc.ID, "ref", ev.Ref, "type", ev.Type)
+			ignored = IgnoredUnknown
 			return "", nil
 		} else if err != nil {
 			return "", err
@@ -80,30 +136,48 @@ func (e *Engine) applyDeskEvent(ctx context.Context, dc baton.DeskConfig, seat b
 		}
 		return "", e.apply(tx, &l, ev)
 	})
-	return err
+	if err != nil {
+		return "", err
+	}
+	return ignored, nil
 }
+
+// maxOpening is how many opening handoffs handoffOf reads.
+const maxOpening = 100
 
 // handoffOf finds the handoff a desk event refers to. A desk may act on a
 // handoff before the open call's answer is committed (its agent answers as
 // soon as the open arrives), so a miss is not final while one of the desk's
-// handoffs is still opening: then the event is refused as unavailable and
-// the desk delivers it again. The order of the reads matters on databases
-// where each statement sees the latest commit (PostgreSQL, READ COMMITTED):
-// a handoff seen not opening has committed its open, so the second lookup,
-// made after, finds it.
-func handoffOf(tx baton.Tx, dc baton.DeskConfig, ref string) (baton.Handoff, error) {
+// handoffs is still opening and may be ref's: then the event is refused as
+// unavailable and the desk delivers it again. A desk that is a
+// baton.Opener says, from a handoff's saved progress, which reference its
+// open has reached, so events for other references (a license's other
+// chats) are not held back; for other desks any opening handoff may be
+// ref's. The order of the reads matters on databases where each statement
+// sees the latest commit (PostgreSQL, READ COMMITTED): a handoff seen not
+// opening has committed its open, so the second lookup, made after, finds it.
+func handoffOf(tx baton.Tx, dc baton.DeskConfig, opener baton.Opener, ref string) (baton.Handoff, error) {
 	h, err := byRef(tx, dc, ref)
 	if baton.ErrorCode(err) != baton.ENOTFOUND {
 		return h, err
 	}
-	opening, err := tx.HandoffsInState(dc.ID, baton.Requested, 100)
+	opening, err := tx.HandoffsInState(dc.ID, baton.Requested, maxOpening)
 	if err != nil {
 		return h, err
 	}
+	if len(opening) == maxOpening {
+		opener = nil // more may be opening than were read: any may be ref's
+	}
 	for _, o := range opening {
-		if o.DeskRef == "" && !o.NeedsEmail {
-			return h, baton.Errorf(baton.EUNAVAILABLE, "a handoff of desk %s is still opening: deliver the event again", dc.ID)
+		if o.DeskRef != "" || o.NeedsEmail {
+			continue
 		}
+		if opener != nil {
+			if at, known := opener.OpeningRef(o.DeskData); known && at != ref {
+				continue
+			}
+		}
+		return h, baton.Errorf(baton.EUNAVAILABLE, "a handoff of desk %s is still opening: deliver the event again", dc.ID)
 	}
 	return byRef(tx, dc, ref)
 }

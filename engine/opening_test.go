@@ -81,3 +81,59 @@ func TestEventWhileOpening(t *testing.T) {
 		t.Fatalf("unknown chat: %v", err)
 	}
 }
+
+// savingDesk opens in two steps, saving the chat it started as progress
+// before it blocks until release; it is a baton.Opener.
+type savingDesk struct {
+	slowDesk
+	saved chan struct{}
+}
+
+func (d *savingDesk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, error) {
+	if err := r.Save("chat-1"); err != nil {
+		return baton.Handle{}, err
+	}
+	close(d.saved)
+	return d.slowDesk.Open(ctx, r)
+}
+
+func (d *savingDesk) OpeningRef(progress string) (string, bool) { return progress, true }
+
+// TestEventOtherChatWhileOpening: while a handoff is opening, a desk that
+// says which chat its open has reached (baton.Opener) has an event for
+// another chat acknowledged and ignored at once, not refused: license
+// webhooks carry every chat. An event for the chat being opened still
+// waits, and is applied once the open is recorded.
+func TestEventOtherChatWhileOpening(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, st baton.Store) {
+		ctx := context.Background()
+		desk := &savingDesk{slowDesk: slowDesk{release: make(chan struct{})}, saved: make(chan struct{})}
+		s := newStackOn(t, st, func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }, nil)
+		dc, err := s.eng.Desk(ctx, s.ws, s.desk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := s.create(t, "c")
+		done := make(chan error, 1)
+		go func() { _, err := s.eng.RunDue(ctx); done <- err }()
+		<-desk.saved
+		if err := s.eng.ApplyDeskEvent(ctx, dc, baton.DeskEvent{ID: "o1", Ref: "other", Type: baton.DeskAgentMessage, Text: "?"}); err != nil {
+			t.Fatalf("event for another chat while opening: %v, want it ignored", err)
+		}
+		ev := baton.DeskEvent{ID: "e1", Ref: "chat-1", Type: baton.DeskAgentMessage, Agent: baton.Agent{ID: "a", Name: "Ann"}, Text: "hello"}
+		if err := s.eng.ApplyDeskEvent(ctx, dc, ev); baton.ErrorCode(err) != baton.EUNAVAILABLE {
+			t.Fatalf("event for the chat being opened: %v, want unavailable", err)
+		}
+		close(desk.release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if err := s.eng.ApplyDeskEvent(ctx, dc, ev); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.handoff(t, h.ID); got.State != baton.Active || got.Agent.Name != "Ann" {
+			t.Fatalf("after redelivery: %s %+v", got.State, got.Agent)
+		}
+	})
+}

@@ -32,12 +32,12 @@ func TestInboundMessageIDPerConversation(t *testing.T) {
 			for _, h := range hs {
 				msg := map[string]any{"conversation_id": h.ID, "body": "Hello from " + h.ID, "message_id": "1",
 					"agent": map[string]any{"id": "zoe", "name": "Zoe"}}
-				must[map[string]bool](t, f.do(req{method: "POST", path: "/v1/desks/" + hookDesk + "/inbound/message", header: auth, body: msg}), http.StatusOK)
+				must[ack](t, f.do(req{method: "POST", path: "/v1/desks/" + hookDesk + "/inbound/message", header: auth, body: msg}), http.StatusOK)
 				if got := f.handoff(h.ID); got.State != "active" {
 					t.Errorf("handoff %s is %s after its agent's message 1, want active", h.ID, got.State)
 				}
 				before := f.snapshot()
-				must[map[string]bool](t, f.do(req{method: "POST", path: "/v1/desks/" + hookDesk + "/inbound/message", header: auth, body: msg}), http.StatusOK)
+				must[ack](t, f.do(req{method: "POST", path: "/v1/desks/" + hookDesk + "/inbound/message", header: auth, body: msg}), http.StatusOK)
 				if after := f.snapshot(); after != before {
 					t.Errorf("a repeated message changed things:\n%s\n%s", before, after)
 				}

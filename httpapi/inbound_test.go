@@ -7,6 +7,12 @@ import (
 	"time"
 )
 
+// ack is the answer to a desk's inbound request.
+type ack struct {
+	OK      bool   `json:"ok"`
+	Ignored string `json:"ignored"`
+}
+
 // TestInbound drives the desk callback URL with a webhook desk: probes,
 // forgeries, malformed bodies, and a real agent conversation with a duplicate.
 func TestInbound(t *testing.T) {
@@ -56,9 +62,8 @@ func TestInbound(t *testing.T) {
 
 	t.Run("probe", func(t *testing.T) {
 		before := f.snapshot()
-		ack := must[map[string]bool](t, inbound(hookDesk+"/inbound/message", auth, `{"istest":true}`), http.StatusOK)
-		if !ack["ok"] {
-			t.Errorf("ack %v", ack)
+		if a := must[ack](t, inbound(hookDesk+"/inbound/message", auth, `{"istest":true}`), http.StatusOK); a != (ack{OK: true, Ignored: "no_events"}) {
+			t.Errorf("a probe was answered %+v, want ok and ignored no_events", a)
 		}
 		if after := f.snapshot(); after != before {
 			t.Errorf("a probe changed things")
@@ -69,17 +74,21 @@ func TestInbound(t *testing.T) {
 		ts := time.Now().UnixMilli()
 		msg := map[string]any{"conversation_id": h.ID, "timestamp": ts, "body": "Hi, Zoe here.", "message_id": "m-1",
 			"agent": map[string]any{"id": "zoe", "name": "Zoe"}}
-		must[map[string]bool](t, inbound(hookDesk+"/inbound/message", auth, msg), http.StatusOK)
+		if a := must[ack](t, inbound(hookDesk+"/inbound/message", auth, msg), http.StatusOK); a != (ack{OK: true}) {
+			t.Errorf("the agent's message was answered %+v, want ok and not ignored", a)
+		}
 		got := f.handoff(h.ID)
 		if got.State != "active" || got.Agent == nil || got.Agent.Name != "Zoe" {
 			t.Errorf("after the agent's message %+v", got)
 		}
 		before := f.snapshot()
-		must[map[string]bool](t, inbound(hookDesk+"/inbound/message", auth, msg), http.StatusOK)
+		if a := must[ack](t, inbound(hookDesk+"/inbound/message", auth, msg), http.StatusOK); a != (ack{OK: true, Ignored: "duplicate"}) {
+			t.Errorf("a duplicate was answered %+v, want ignored duplicate", a)
+		}
 		if after := f.snapshot(); after != before {
 			t.Errorf("a duplicate changed things:\n%s\n%s", before, after)
 		}
-		must[map[string]bool](t, inbound(hookDesk+"/inbound/close", auth, map[string]any{"conversation_id": h.ID, "timestamp": ts + 1}), http.StatusOK)
+		must[ack](t, inbound(hookDesk+"/inbound/close", auth, map[string]any{"conversation_id": h.ID, "timestamp": ts + 1}), http.StatusOK)
 		got = f.handoff(h.ID)
 		if got.State != "ended" || got.EndReason != "agent_closed" {
 			t.Errorf("after close %+v", got)
@@ -88,6 +97,8 @@ func TestInbound(t *testing.T) {
 			t.Errorf("events %q, want %q", types, want)
 		}
 		// A message for a handoff Baton does not know is acknowledged and dropped.
-		must[map[string]bool](t, inbound(hookDesk+"/inbound/message", auth, map[string]any{"conversation_id": "ho_unknown", "body": "hello?", "message_id": "m-2"}), http.StatusOK)
+		if a := must[ack](t, inbound(hookDesk+"/inbound/message", auth, map[string]any{"conversation_id": "ho_unknown", "body": "hello?", "message_id": "m-2"}), http.StatusOK); a != (ack{OK: true, Ignored: "unknown_handoff"}) {
+			t.Errorf("a message for no handoff was answered %+v, want ignored unknown_handoff", a)
+		}
 	})
 }

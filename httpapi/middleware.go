@@ -91,10 +91,15 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// limitBody caps every request body at maxBody. A declared length over the
-// limit is refused before anything is read.
+// limitBody caps every request body at maxBody, but a desk's inbound
+// request, whose limit the desk sets (handleInbound applies it). A declared
+// length over the limit is refused before anything is read.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if inbound(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		if r.ContentLength > maxBody {
 			writeProblem(w, problem{Status: http.StatusRequestEntityTooLarge, Code: baton.ETOOLARGE, Detail: errTooLarge.Message})
 			return
@@ -102,6 +107,17 @@ func limitBody(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// inbound reports whether path is a desk's inbound route,
+// /v1/desks/{desk}/inbound/{path...}.
+func inbound(path string) bool {
+	rest, ok := strings.CutPrefix(path, "/v1/desks/")
+	if !ok {
+		return false
+	}
+	desk, rest, ok := strings.Cut(rest, "/")
+	return ok && desk != "" && strings.HasPrefix(rest, "inbound/")
 }
 
 // BodyTimeout is how long a request has, from the end of its headers, to

@@ -150,7 +150,7 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 // call the fixture's company.
 func (f *fixture) desks() baton.Desks {
 	return registry.New(registry.Params{Client: f.company.srv.Client(), Kinds: []registry.Kind{
-		registry.Kinds()[0], registry.Kinds()[1],
+		registry.Kinds()[0], registry.Kinds()[1], registry.Kinds()[2],
 	}})
 }
 

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	_ "embed"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,24 +19,40 @@ var spec []byte
 
 // handleInbound takes a request a desk sends to Baton. It carries no API key:
 // the desk adapter verifies it (signature or shared secret) before parsing.
-// Duplicates and probes are acknowledged like anything else. A desk id that
-// does not exist is answered exactly as a request that fails verification, so
-// desk ids cannot be probed.
+// Its body may be as large as the desk says (baton.InboundLimiter), 1 MiB
+// unless it says. An authentic request is answered 200 whether it was
+// applied or acknowledged and ignored (a duplicate, a probe, an event for
+// nothing Baton has): "ignored" says which, and why. A desk id that does not
+// exist is answered exactly as a request that fails verification, so desk
+// ids cannot be probed.
 func handleInbound(log *slog.Logger, eng *engine.Engine) http.Handler {
 	type response struct {
-		OK bool `json:"ok"`
+		OK      bool   `json:"ok"`
+		Ignored string `json:"ignored,omitempty"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		desk := r.PathValue("desk")
+		limit := int64(eng.InboundLimit(r.Context(), desk, maxBody))
+		tooLarge := &baton.Error{Code: baton.ETOOLARGE, Message: fmt.Sprintf("the request body is larger than this desk's limit of %d bytes", limit)}
+		if r.ContentLength > limit {
+			encodeError(w, r, log, tooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		body, err := readBody(r)
+		if baton.ErrorCode(err) == baton.ETOOLARGE {
+			err = tooLarge
+		}
 		if err != nil {
 			encodeError(w, r, log, err)
 			return
 		}
-		if err := eng.HandleInbound(r.Context(), r.PathValue("desk"), r.PathValue("path"), r.Header, body); err != nil {
+		ignored, err := eng.HandleInbound(r.Context(), desk, r.PathValue("path"), r.Header, body)
+		if err != nil {
 			encodeError(w, r, log, err)
 			return
 		}
-		encode(w, http.StatusOK, response{OK: true})
+		encode(w, http.StatusOK, response{OK: true, Ignored: ignored})
 	})
 }
 

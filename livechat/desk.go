@@ -17,6 +17,11 @@ import (
 // MaxInboundBody is the largest webhook body Inbound accepts.
 const MaxInboundBody = 4 << 20
 
+// InboundLimit implements baton.InboundLimiter: Baton's inbound route of a
+// LiveChat desk reads webhooks of up to MaxInboundBody (an incoming_chat
+// carries the thread's initial events).
+func (c *core) InboundLimit() int { return MaxInboundBody }
+
 // maxCache bounds each lookup cache (agents, customers); a full cache is
 // emptied and refilled.
 const maxCache = 10000

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -198,8 +199,11 @@ func FuzzInbound(f *testing.F) {
 				}
 			}
 		}
+		// The same delivery gives the same events, but for the ids of
+		// transfers: nothing tells one transfer from another to the same
+		// place, so each delivery is its own (applying it again is harmless).
 		again, err := d.Inbound(ctx, "livechat", http.Header{}, body)
-		if err != nil || !reflect.DeepEqual(again, evs) {
+		if err != nil || !reflect.DeepEqual(transferless(again), transferless(evs)) {
 			t.Fatalf("the same delivery again gave %+v, %v; first %+v", again, err, evs)
 		}
 	})
@@ -387,4 +391,16 @@ func FuzzParseSettings(f *testing.F) {
 			t.Fatalf("settings %+v written back parse to %+v, %v", st, again, err)
 		}
 	})
+}
+
+// transferless returns evs with the ids of transfers blanked: they are new
+// on every delivery.
+func transferless(evs []baton.DeskEvent) []baton.DeskEvent {
+	out := slices.Clone(evs)
+	for i, ev := range out {
+		if strings.HasPrefix(ev.ID, ActionChatTransferred+":") {
+			out[i].ID = ActionChatTransferred
+		}
+	}
+	return out
 }

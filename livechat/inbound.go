@@ -32,7 +32,8 @@ const (
 // with a NUL character or text that is not UTF-8 in any string is refused as
 // malformed (EBADREQUEST naming its path, "payload.event.text" say), as
 // jsoncheck.Text says. A verified legacy envelope (license_id, API v3.3 and
-// older) or one of another organization is refused with a precise error.
+// older), one without organization_id or one of another organization is
+// refused with a precise error.
 func (c *core) verify(body []byte) (*Webhook, error) {
 	if err := baton.CheckSize(body, MaxInboundBody); err != nil {
 		return nil, err
@@ -68,7 +69,10 @@ func (c *core) verify(body []byte) (*Webhook, error) {
 	c.api.mu.Lock()
 	org := c.api.OrganizationID
 	c.api.mu.Unlock()
-	if org != "" && wh.OrganizationID != "" && wh.OrganizationID != org {
+	if wh.OrganizationID == "" {
+		return nil, baton.FieldErrorf("organization_id", "required: LiveChat API v%s sends it in every webhook", APIVersion)
+	}
+	if org != "" && wh.OrganizationID != org {
 		return nil, baton.FieldErrorf("organization_id", "%q is not the organization of this desk", wh.OrganizationID)
 	}
 	return &wh, nil
@@ -83,14 +87,24 @@ var errUnavailable = &baton.Error{Code: baton.EUNAVAILABLE, Message: "the LiveCh
 // 5xx, a rate limit, refused credentials) makes the webhook EUNAVAILABLE,
 // which the HTTP layer answers 503 so that LiveChat delivers it again; the
 // *baton.DeskError stays wrapped, so its RetryAfter can be read. A call
-// that can never succeed stays what it was.
+// that can never succeed (get_chat of a chat the API does not know, say)
+// means Baton cannot attribute the webhook, and delivering it again would
+// not change that: it is acknowledged and ignored (*baton.Ignored,
+// "unattributed"). Any other error stays what it was.
 func inboundError(err error) error {
 	var de *baton.DeskError
-	if err == nil || !errors.As(err, &de) || de.Permanent || de.Busy {
+	switch {
+	case err == nil || !errors.As(err, &de):
 		return err
+	case de.Permanent || de.Busy:
+		return &baton.Ignored{Reason: IgnoredUnattributed, Err: err}
 	}
 	return fmt.Errorf("%w: %w", errUnavailable, err)
 }
+
+// IgnoredUnattributed is the reason given for a webhook acknowledged and
+// ignored because the LiveChat API cannot say whose it is.
+const IgnoredUnattributed = "unattributed"
 
 // payload decodes the webhook's payload into v.
 func payload(wh *Webhook, v any) error {
@@ -205,7 +219,13 @@ func (c *core) transferred(ctx context.Context, wh *Webhook, self, seat string) 
 	for i, g := range p.TransferredTo.GroupIDs {
 		groups[i] = strconv.Itoa(g)
 	}
-	id := strings.Join([]string{ActionChatTransferred, p.ChatID, p.ThreadID, strings.Join(p.TransferredTo.AgentIDs, ","), strings.Join(groups, ",")}, ":")
+	// Nothing in a chat_transferred webhook tells one transfer from another
+	// to the same place (the envelope's webhook_id names the registration,
+	// the payload has no time or id), so a key made of its content drops a
+	// chat going back to an earlier agent or group. Every delivery is
+	// applied instead: a transfer sets where the chat is, so applying a
+	// retry or a duplicate again changes nothing.
+	id := strings.Join([]string{ActionChatTransferred, p.ChatID, p.ThreadID, strings.Join(p.TransferredTo.AgentIDs, ","), strings.Join(groups, ","), baton.NewID("d")}, ":")
 	if seat != "" && slices.Contains(p.TransferredTo.AgentIDs, seat) {
 		return []baton.DeskEvent{{ID: id, Ref: p.ChatID, Type: baton.DeskSeatReturned}}, nil
 	}

@@ -128,6 +128,8 @@ func TestInboundUnavailable(t *testing.T) {
 		{"relay, 429", ModeRelay, livechatsim.Faults{TooMany: 100}, ""},
 		{"relay, unreachable", ModeRelay, livechatsim.Faults{}, closed.URL},
 		{"seat, 503", ModeSeat, livechatsim.Faults{Unavailable: 100}, ""},
+		{"seat, 500", ModeSeat, livechatsim.Faults{Internal: 100}, ""},
+		{"seat, 429", ModeSeat, livechatsim.Faults{TooMany: 100}, ""},
 		{"seat, unreachable", ModeSeat, livechatsim.Faults{}, closed.URL},
 	}
 	for _, tt := range tests {

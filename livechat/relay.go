@@ -40,9 +40,12 @@ type Relay struct {
 }
 
 var (
-	_ baton.Desk = (*Relay)(nil)
-	_ baton.Desk = (*Seat)(nil)
-	_ baton.Seat = (*Seat)(nil)
+	_ baton.Desk           = (*Relay)(nil)
+	_ baton.Opener         = (*Relay)(nil)
+	_ baton.InboundLimiter = (*Relay)(nil)
+	_ baton.InboundLimiter = (*Seat)(nil)
+	_ baton.Desk           = (*Seat)(nil)
+	_ baton.Seat           = (*Seat)(nil)
 )
 
 // opening is the progress of one Open, so a retry resumes instead of
@@ -51,6 +54,7 @@ type opening struct {
 	mu          sync.Mutex
 	started     time.Time
 	sess        *Session
+	kept        bool // sess is saved (OpenRequest.Save)
 	updated     bool
 	chatID      string
 	transferred bool
@@ -80,7 +84,7 @@ func (d *Relay) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, er
 		// An earlier attempt, maybe of a process that has died since.
 		var p saved
 		if err := json.Unmarshal([]byte(r.Progress), &p); err == nil && p.Session != nil {
-			op.sess, op.chatID = p.Session, p.ChatID
+			op.sess, op.chatID, op.kept = p.Session, p.ChatID, true
 			if op.chatID == "" {
 				// It may have started the chat and died before saving it:
 				// the customer is this handoff's alone, so its chat is ours.
@@ -99,9 +103,14 @@ func (d *Relay) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, er
 			return baton.Handle{}, err
 		}
 		op.sess = &Session{CustomerID: tok.EntityID, Cookies: cookies, Token: tok.AccessToken, Expires: d.expiry(tok)}
+	}
+	if !op.kept {
+		// Saved before the chat is started, even when an earlier attempt
+		// failed to save it: OpeningRef relies on no progress meaning no chat.
 		if err := op.save(r); err != nil {
 			return baton.Handle{}, err
 		}
+		op.kept = true
 	}
 	if !op.updated {
 		if err := d.name(ctx, op.sess, r); err != nil {
@@ -183,6 +192,21 @@ func (d *Relay) customerChat(ctx context.Context, s *Session) (string, error) {
 type saved struct {
 	Session *Session `json:"session"`
 	ChatID  string   `json:"chat_id,omitempty"`
+}
+
+// OpeningRef implements baton.Opener: the chat an Open in progress has
+// started, from what it saved. With nothing saved it has not called
+// LiveChat yet (the customer comes first), so no chat can be its; with a
+// customer but no chat it may have started one and not saved it yet.
+func (d *Relay) OpeningRef(progress string) (string, bool) {
+	if progress == "" {
+		return "", true
+	}
+	var p saved
+	if err := json.Unmarshal([]byte(progress), &p); err != nil || p.ChatID == "" {
+		return "", false
+	}
+	return p.ChatID, true
 }
 
 // save records op's progress through r.Save, when the engine gave one.
