@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"net/http"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -252,26 +251,8 @@ func mapping(keys ...string) *yaml.Node {
 	return n
 }
 
-// TestREADME: the example file of README.md's Configuration section is valid.
-func TestREADME(t *testing.T) {
-	t.Parallel()
-	b, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, s, ok := strings.Cut(string(b), "\n## Configuration\n")
-	if !ok {
-		t.Fatal("README.md has no Configuration section")
-	}
-	_, s, ok = strings.Cut(s, "```yaml\n")
-	s, _, ok2 := strings.Cut(s, "```\n")
-	if !ok || !ok2 {
-		t.Fatal("README.md's Configuration section has no yaml block")
-	}
-	if _, err := parse(s); err != nil {
-		t.Errorf("README.md's example: %v\n%s", err, s)
-	}
-}
+// README.md's yaml blocks are tested in cmd/baton (TestREADMEConfig), where
+// they are loaded and applied as baton serve --config does.
 
 // TestAliasWithoutValue: a node tree the parser would not make, an alias
 // of nothing or of itself, is an error, not a crash or a hang.

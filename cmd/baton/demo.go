@@ -65,6 +65,13 @@ func demo(ctx context.Context, e env, walk bool, log *slog.Logger, stdout io.Wri
 	var walked error
 	var wg sync.WaitGroup
 	started := func(addr string) {
+		// Listening on every interface (0.0.0.0, as in a container), the
+		// curl lines still name loopback, which reaches it.
+		if host, port, err := net.SplitHostPort(addr); err == nil {
+			if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+				addr = net.JoinHostPort("127.0.0.1", port)
+			}
+		}
 		base := "http://" + addr
 		fmt.Fprintf(out, "\nBaton demo: a temporary SQLite database in %s\n", dir)
 		if walk {

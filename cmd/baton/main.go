@@ -1,13 +1,20 @@
 // Command baton runs the Baton human-handoff gateway.
 //
-//	baton [serve] [--config baton.yaml]   run the server (the default command)
-//	baton migrate                         apply database migrations and exit
-//	baton demo [--walk]                   a self-contained demo on a temporary database
-//	baton version                         print the version
+//	baton [serve] [--config FILE]    run the server (the default command)
+//	baton migrate                    apply the database migrations and exit
+//	baton demo [--walk]              a self-contained demo on a temporary database
+//	baton livechat webhooks --desk ID --url URL [--config FILE]
+//	                                 register a LiveChat desk's chat webhooks
+//	baton sim livechat [--addr HOST:PORT]
+//	                                 run the LiveChat simulator
+//	baton version                    print the version
+//	baton help [COMMAND]             the help, or a command's
 //
-// Configuration comes from the environment (BATON_ADDR, BATON_DATABASE_URL,
-// BATON_DB, BATON_SECRET_KEY, BATON_CONFIG, BATON_LOG_LEVEL) and an optional
-// YAML file that declares workspaces; see run.go and package config.
+// Every command's --help prints its flags and the environment variables it
+// reads (BATON_ADDR, BATON_DATABASE_URL, BATON_DB, BATON_SECRET_KEY,
+// BATON_CONFIG, BATON_LOG_LEVEL, BATON_RETRY_SCALE, BATON_JOB_LEASE) on
+// stdout; help.go holds that text and run.go the rest. The optional YAML
+// file that declares workspaces is package config's.
 package main
 
 import (

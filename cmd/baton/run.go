@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,31 +39,6 @@ const (
 	shutdownTimeout = 10 * time.Second // for in-flight requests to finish
 	deskTimeout     = 10 * time.Second // for one call into a desk
 )
-
-const usage = `usage: baton [command] [flags]
-
-commands:
-  serve     run the server (default); --config FILE declares workspaces
-  migrate   apply the database migrations and exit
-  demo      run a demo on a temporary database; --walk walks a handoff and exits
-  livechat webhooks --desk ID --url URL
-            register a LiveChat desk's chat webhooks for the Baton at URL
-  sim livechat [--addr HOST:PORT]
-            run the LiveChat simulator (default 127.0.0.1:8090)
-  version   print the version
-
-environment:
-  BATON_ADDR          listen address (default ":8080")
-  BATON_DATABASE_URL  postgres://... to use PostgreSQL; unset for SQLite
-  BATON_DB            SQLite file (default "baton.db")
-  BATON_SECRET_KEY    base64 of 32 bytes sealing secrets at rest; required with
-                      PostgreSQL, kept in "<BATON_DB>.key" for SQLite when unset
-  BATON_CONFIG        YAML file declaring workspaces (or --config)
-  BATON_LOG_LEVEL     debug, info, warn or error (default info)
-  BATON_RETRY_SCALE   multiplies every retry delay (default 1; 0.01 for local tests)
-  BATON_JOB_LEASE     how long a job is held between its worker's renewals, so
-                      how soon a dead instance's work resumes (default 5s)
-`
 
 // env is the configuration read from the environment.
 type env struct {
@@ -105,51 +81,61 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer stop()
 
 	cmd, rest := "serve", args[min(1, len(args)):]
+	if len(rest) > 0 && isHelp(rest[0]) {
+		usage(stdout)
+		return nil
+	}
 	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		cmd, rest = rest[0], rest[1:]
+	}
+	if cmd == "help" {
+		switch {
+		case len(rest) == 0:
+			usage(stdout)
+			return nil
+		case isHelp(rest[0]):
+			c, _ := lookup("help")
+			c.help(stdout)
+			return nil
+		}
+		// baton help COMMAND is baton COMMAND --help.
+		if _, ok := lookup(strings.Join(rest, " ")); !ok && len(group(strings.Join(rest, " "))) == 0 {
+			return fmt.Errorf("help: unknown command %q; try: baton help", strings.Join(rest, " "))
+		}
+		return run(ctx, append(append([]string{"baton"}, rest...), "--help"), getenv, stdout, stderr)
+	}
+	if subs := group(cmd); len(subs) > 0 {
+		switch {
+		case len(rest) > 0 && isHelp(rest[0]):
+			groupHelp(stdout, cmd)
+			return nil
+		case len(rest) == 0 || slices.IndexFunc(subs, func(c command) bool { return c.name == cmd+" "+rest[0] }) < 0:
+			return fmt.Errorf("usage: baton %s; try: baton %s --help", strings.TrimSpace(subs[0].name+" "+subs[0].args), cmd)
+		}
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
+	c, ok := lookup(cmd)
+	if !ok {
+		return fmt.Errorf("unknown command %q; try: baton help", cmd)
+	}
+	var o opts
+	flags := c.flags(&o)
+	if err := flags.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			c.help(stdout)
+			return nil
+		}
+		return fmt.Errorf("%s: %w; try: baton %s --help", cmd, err, cmd)
+	}
+	if flags.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q; try: baton %s --help", cmd, flags.Arg(0), cmd)
 	}
 	e, err := readEnv(getenv)
 	if err != nil {
 		return err
 	}
-	flags := flag.NewFlagSet("baton "+cmd, flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	flags.Usage = func() { fmt.Fprint(stderr, usage) }
-	var walk bool
-	var deskID, url, addr string
-	switch cmd {
-	case "livechat", "sim":
-		want := map[string]string{"livechat": "webhooks", "sim": "livechat"}[cmd]
-		if len(rest) == 0 || rest[0] != want {
-			return fmt.Errorf("usage: baton %s %s ...; try: baton help", cmd, want)
-		}
-		cmd, rest = cmd+" "+want, rest[1:]
-		if cmd == "livechat webhooks" {
-			flags.StringVar(&e.config, "config", e.config, "YAML `file` declaring the desk")
-			flags.StringVar(&deskID, "desk", "", "the LiveChat desk's `id`")
-			flags.StringVar(&url, "url", "", "this Baton's public base `URL`")
-		} else {
-			flags.StringVar(&addr, "addr", "", "listen `address`")
-		}
-	case "serve":
-		flags.StringVar(&e.config, "config", e.config, "YAML `file` declaring workspaces")
-	case "demo":
-		flags.BoolVar(&walk, "walk", false, "walk a handoff through its states over HTTP, then exit")
-	case "migrate", "version":
-	case "help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	default:
-		return fmt.Errorf("unknown command %q; try: baton help", cmd)
-	}
-	if err := flags.Parse(rest); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
-	}
-	if flags.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected argument %q", cmd, flags.Arg(0))
+	if o.config != "" {
+		e.config = o.config
 	}
 
 	switch cmd {
@@ -157,9 +143,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "baton", version)
 		return nil
 	case "livechat webhooks":
-		return liveChatWebhooks(ctx, e, getenv, deskID, url, stdout)
+		return liveChatWebhooks(ctx, e, getenv, o.desk, o.url, stdout)
 	case "sim livechat":
-		return simLiveChat(ctx, addr, stdout)
+		return simLiveChat(ctx, o.addr, stdout)
 	}
 	level := e.logLevel
 	if level == "" && cmd == "demo" {
@@ -173,7 +159,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate":
 		return migrate(ctx, e, stdout)
 	case "demo":
-		return demo(ctx, e, walk, log, stdout)
+		return demo(ctx, e, o.walk, log, stdout)
 	}
 	return serve(ctx, e, getenv, log, stdout)
 }
