@@ -126,14 +126,24 @@ func (h Handoff) Holds(a Agent) error {
 	return nil
 }
 
-// Join records a as the agent holding h.
-func (h *Handoff) Join(a Agent) Effects {
+// Join records a as the agent holding h, at at. An agent who took the
+// handoff is not "nobody came": from the first join the wait timeout no
+// longer applies (a wait-timeout event already sent loses its grace), and
+// the session timer runs from the join as from an agent message.
+func (h *Handoff) Join(a Agent, at time.Time) Effects {
 	if a == (Agent{}) || a == h.Agent || !h.Open() || h.NeedsEmail {
 		return Effects{}
 	}
+	first := !h.Joined()
 	h.Agent = a
-	return Effects{Events: []EventData{h.event(AgentJoinedData{Agent: a, Name: a.Name})}}
+	if first && h.LastAgentAt.Before(at) {
+		h.LastAgentAt = at
+	}
+	return Effects{Events: []EventData{h.event(AgentJoinedData{Agent: a, Name: a.Name})}, Timer: first}
 }
+
+// Joined reports whether an agent has taken h (joined or answered).
+func (h Handoff) Joined() bool { return h.Agent != (Agent{}) }
 
 // AgentName is the name to show on a message of agent a in h.
 func (h Handoff) AgentName(a Agent) string {
@@ -159,7 +169,7 @@ func (h *Handoff) AgentReply(c *Conversation, m Message, a Agent, at time.Time) 
 	if err := h.holding(c); err != nil {
 		return Effects{}, err
 	}
-	eff := h.Join(a)
+	eff := h.Join(a, at)
 	if h.State == Queued {
 		c.advance(OwnerHuman, h, at)
 		h.State, h.ActiveAt = Active, at
@@ -265,8 +275,8 @@ func (h Handoff) Deadline(pol Policy) (time.Time, EndReason) {
 			at, what = t, r
 		}
 	}
-	switch h.State {
-	case Queued:
+	switch {
+	case h.State == Queued && !h.Joined():
 		switch {
 		case h.WaitNotifiedAt.IsZero():
 			consider(h.WaitingSince.Add(pol.WaitTimeout.D()), "")
@@ -275,7 +285,10 @@ func (h Handoff) Deadline(pol Policy) (time.Time, EndReason) {
 			// delivery held up by an outage does not use it up.
 			consider(h.WaitToldAt.Add(pol.WaitGrace.D()), WaitTimeout)
 		}
-	case Active:
+	case h.State == Queued || h.State == Active:
+		// An agent has joined or answered: the session timer governs, from
+		// the agent's last message or join while the customer has not
+		// written since.
 		if h.LastAgentAt.After(h.LastCustomerAt) {
 			consider(h.LastAgentAt.Add(pol.SessionTimeout.D()), SessionTimeout)
 		}

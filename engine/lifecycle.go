@@ -155,7 +155,7 @@ func (e *Engine) apply(tx *wtx, l *loaded, ev baton.DeskEvent) error {
 		}
 		return e.save(tx, c, &l.h, l.pol, eff)
 	case baton.DeskAgentJoined, baton.DeskTransferred:
-		return e.save(tx, nil, &l.h, l.pol, l.h.Join(ev.Agent))
+		return e.save(tx, nil, &l.h, l.pol, l.h.Join(ev.Agent, now()))
 	case baton.DeskAgentClosed, baton.DeskCustomerClosed:
 		if !l.h.Open() {
 			return nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/demo"
 )
 
 // In these tests the worker runs in a synctest bubble: time.Sleep advances a
@@ -131,6 +132,70 @@ func TestIdleExpiryDefault(t *testing.T) {
 		got := s.handoff(t, h.ID)
 		if got.State != baton.Ended || got.EndReason != baton.IdleExpired {
 			t.Fatalf("state = %s %s, want ended idle_expired", got.State, got.EndReason)
+		}
+	})
+}
+
+// TestClaimEndsTheWait: an agent who claimed the handoff is not "nobody
+// came". Under the default policy a claim at 30 s stops the wait timeout
+// (60 s, then 60 s of grace) from ending it; from the claim the session
+// timer governs, and ends it 180 s after the claim if the agent says nothing.
+func TestClaimEndsTheWait(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		s := newStack(t, dir, nil)
+		runWorker(t, s)
+		ctx := context.Background()
+		h := s.create(t, "c1")
+		time.Sleep(30 * time.Second)
+		synctest.Wait()
+		if _, err := s.eng.Claim(ctx, s.ana, h.ID); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(179 * time.Second)
+		synctest.Wait()
+		if got := s.handoff(t, h.ID); got.State != baton.Queued {
+			t.Fatalf("179 s after the claim: %s %s, want queued", got.State, got.EndReason)
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		got := s.handoff(t, h.ID)
+		if got.State != baton.Ended || got.EndReason != baton.SessionTimeout {
+			t.Fatalf("181 s after the claim: %s %s, want ended session_timeout", got.State, got.EndReason)
+		}
+		want := []string{baton.EventQueued, baton.EventAgentJoined, baton.EventEnded}
+		if got := types(s.events(t)); !slices.Equal(got, want) {
+			t.Fatalf("events = %v, want %v", got, want)
+		}
+	})
+}
+
+// TestDemoAtReadingSpeed: the demo's walk under the demo's policy, each
+// step two minutes after the previous, as a person reading it does: the
+// agent claims, replies, the customer answers and the agent ends it.
+func TestDemoAtReadingSpeed(t *testing.T) {
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		s := newStack(t, dir, demo.Policy())
+		runWorker(t, s)
+		ctx := context.Background()
+		h := s.create(t, "c1")
+		steps := []func() error{
+			func() error { _, _, err := s.eng.InboxQueue(ctx, s.ana); return err },
+			func() error { _, err := s.eng.Claim(ctx, s.ana, h.ID); return err },
+			func() error { _, err := s.eng.Reply(ctx, s.ana, h.ID, "Hello, Ana here", nil); return err },
+			func() error { _, err := s.eng.CustomerMessage(ctx, s.ws, h.ID, "thanks", nil); return err },
+			func() error { _, err := s.eng.EndByAgent(ctx, s.ana, h.ID); return err },
+		}
+		for i, step := range steps {
+			time.Sleep(2 * time.Minute)
+			synctest.Wait()
+			if err := step(); err != nil {
+				t.Fatalf("step %d, %d minutes in: %v (handoff %+v)", i+2, 2*(i+1), err, s.handoff(t, h.ID))
+			}
+		}
+		if got := s.handoff(t, h.ID); got.EndReason != baton.AgentClosed {
+			t.Fatalf("ended %s, want agent_closed", got.EndReason)
 		}
 	})
 }
