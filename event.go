@@ -11,6 +11,7 @@ const (
 	EventAgentJoined  = "handoff.agent_joined"
 	EventAgentMessage = "handoff.agent_message"
 	EventWaitTimeout  = "handoff.wait_timeout"
+	EventOpeningRetry = "handoff.opening_retry"
 	EventEnded        = "handoff.ended"
 
 	// Seat desks, where the desk is the bot's channel.
@@ -123,6 +124,19 @@ type WaitTimeoutData struct {
 	GraceSeconds  int64    `json:"grace_seconds"`
 }
 
+// OpeningRetryData is the data of handoff.opening_retry: the desk could
+// not take the handoff on this attempt for a reason that may pass (no
+// answer, a timeout, 408, 429, 502, 503, 504), and Baton tries again at
+// NextRetryAt. Sent once per failed attempt; after the last
+// (outbox Config.OpenAttempts) the handoff ends desk_unavailable.
+type OpeningRetryData struct {
+	Subject
+	Attempt     int       `json:"attempt"`       // the attempt that failed, from 1
+	Attempts    int       `json:"attempts"`      // how many attempts in all before it ends desk_unavailable
+	NextRetryAt time.Time `json:"next_retry_at"` // when the next attempt runs
+	LastError   string    `json:"last_error"`    // what the desk answered (or that it did not)
+}
+
 // EndedData is the data of handoff.ended: the bot owns the conversation again.
 type EndedData struct {
 	Subject
@@ -150,6 +164,7 @@ func (QueuedData) EventType() string          { return EventQueued }
 func (AgentJoinedData) EventType() string     { return EventAgentJoined }
 func (AgentMessageData) EventType() string    { return EventAgentMessage }
 func (WaitTimeoutData) EventType() string     { return EventWaitTimeout }
+func (OpeningRetryData) EventType() string    { return EventOpeningRetry }
 func (EndedData) EventType() string           { return EventEnded }
 func (CustomerMessageData) EventType() string { return EventCustomerMessage }
 func (ClosedData) EventType() string          { return EventClosed }
@@ -158,6 +173,7 @@ func (d QueuedData) about(s Subject) EventData          { d.Subject = s; return 
 func (d AgentJoinedData) about(s Subject) EventData     { d.Subject = s; return d }
 func (d AgentMessageData) about(s Subject) EventData    { d.Subject = s; return d }
 func (d WaitTimeoutData) about(s Subject) EventData     { d.Subject = s; return d }
+func (d OpeningRetryData) about(s Subject) EventData    { d.Subject = s; return d }
 func (d EndedData) about(s Subject) EventData           { d.Subject = s; return d }
 func (d CustomerMessageData) about(s Subject) EventData { d.Subject = s; return d }
 func (d ClosedData) about(s Subject) EventData          { d.Subject = s; return d }

@@ -114,6 +114,15 @@ func (h *Handoff) Queue(ref string, pol Policy, at time.Time) (Effects, error) {
 	return Effects{Events: []EventData{h.event(q)}, Timer: true}, nil
 }
 
+// OpenRetrying tells the bot that attempt (of attempts) to bring h to its
+// desk failed with lastErr and that the next runs at next. Nothing moves.
+func (h *Handoff) OpenRetrying(attempt, attempts int, next time.Time, lastErr string) (Effects, error) {
+	if h.State != Requested || h.NeedsEmail {
+		return Effects{}, Errorf(ECONFLICT, "handoff %s is %s: only a requested handoff is being opened", h.ID, h.State)
+	}
+	return Effects{Events: []EventData{h.event(OpeningRetryData{Attempt: attempt, Attempts: attempts, NextRetryAt: next.UTC(), LastError: lastErr})}}, nil
+}
+
 // Holds checks that agent a may act on h as its holder: h is open and
 // nobody else holds it (a claim takes it when nobody does).
 func (h Handoff) Holds(a Agent) error {

@@ -2,7 +2,9 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -143,4 +145,84 @@ func TestUnstorableDeskRef(t *testing.T) {
 			t.Fatalf("handoff %s %s, want ended desk_unavailable", got.State, got.EndReason)
 		}
 	})
+}
+
+// openFailDesk fails its first fails opens with err.
+type openFailDesk struct {
+	quickDesk
+	err   error
+	fails atomic.Int32
+}
+
+func (d *openFailDesk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, error) {
+	if d.fails.Add(-1) >= 0 {
+		return baton.Handle{}, d.err
+	}
+	return d.quickDesk.Open(ctx, r)
+}
+
+// TestOpenRetryTold: an open the desk refuses for a reason that may pass
+// (a 503) is retried up to Config.OpenAttempts times, and the bot hears of
+// each failed attempt (handoff.opening_retry, with the attempt, when the
+// next runs and the desk's error); a busy answer ends the handoff
+// desk_unavailable at once, with no retry event.
+func TestOpenRetryTold(t *testing.T) {
+	t.Parallel()
+	outage := &baton.DeskError{RetryAfter: 7 * time.Second, Err: errors.New("POST /conversation/establish: HTTP 503")}
+	busy := &baton.DeskError{Busy: true, Err: errors.New("POST /conversation/establish: HTTP 409")}
+	for _, c := range []struct {
+		name  string
+		err   error
+		fails int32
+		want  []string
+		end   baton.EndReason
+	}{
+		{"recovers", outage, 2, []string{baton.EventOpeningRetry, baton.EventOpeningRetry, baton.EventQueued}, ""},
+		{"gives up", outage, 100, []string{baton.EventOpeningRetry, baton.EventOpeningRetry, baton.EventOpeningRetry,
+			baton.EventOpeningRetry, baton.EventOpeningRetry, baton.EventEnded}, baton.DeskUnavailable},
+		{"busy", busy, 100, []string{baton.EventEnded}, baton.DeskUnavailable},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			eachOpener(t, func(t *testing.T, open func(*testing.T) baton.Store) {
+				synctest.Test(t, func(t *testing.T) {
+					ctx, cancel := context.WithCancel(context.Background())
+					st := open(t)
+					desk := &openFailDesk{err: c.err}
+					desk.fails.Store(c.fails)
+					s := newStackOn(t, st, func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }, nil)
+					var wg sync.WaitGroup
+					defer wg.Wait()
+					defer cancel()
+					wg.Go(func() { s.eng.Run(ctx) })
+					start := time.Now()
+					h := s.create(t, "c")
+					time.Sleep(time.Minute) // six attempts 7 s apart, before the wait timeout
+					synctest.Wait()
+					evs := s.events(t)
+					if got := types(evs); !slices.Equal(got, c.want) {
+						t.Fatalf("events %v, want %v", got, c.want)
+					}
+					for i, ev := range evs {
+						if ev.Type != baton.EventOpeningRetry {
+							continue
+						}
+						var d baton.OpeningRetryData
+						if err := json.Unmarshal(ev.Data, &d); err != nil {
+							t.Fatal(err)
+						}
+						// Attempt i+1 failed at about start+7s*i and asked for 7 s.
+						next := start.Add(time.Duration(i+1) * 7 * time.Second)
+						if d.Attempt != i+1 || d.Attempts != 6 || d.LastError != c.err.Error() || d.State != baton.Requested ||
+							d.NextRetryAt.Sub(next).Abs() > time.Second {
+							t.Fatalf("event %d: %+v, want attempt %d of 6, next at %v, the desk's error", i, d, i+1, next.UTC())
+						}
+					}
+					if got := s.handoff(t, h.ID); got.EndReason != c.end {
+						t.Fatalf("handoff %s %s, want end reason %q", got.State, got.EndReason, c.end)
+					}
+				})
+			})
+		})
+	}
 }

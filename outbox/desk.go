@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/stdwebhook"
 )
 
 // A failed desk call is judged three ways, each for its own question:
@@ -73,9 +74,19 @@ func (w *Worker) retryDesk(op, handoff string, err error) error {
 // retryOrEnd retries a failed step that brings a handoff to its desk (an
 // open, a seat transfer) while attempts remain and the failure may pass,
 // and otherwise ends the handoff desk_unavailable.
+// Each retry tells the bot (handoff.opening_retry, with the attempt, when
+// the next runs and the desk's error), so that it can tell the customer.
 func (w *Worker) retryOrEnd(ctx context.Context, t task, op string, err error) error {
-	if !final(err) && baton.ErrorCode(err) != baton.EUNAVAILABLE && t.Attempts+1 < w.cfg.OpenAttempts {
-		return w.retryDesk(op, t.target.Handoff, err)
+	after, more := stdwebhook.Backoff(t.Attempts+2, w.cfg.DeskSchedule, nil)
+	if more && !final(err) && baton.ErrorCode(err) != baton.EUNAVAILABLE && t.Attempts+1 < w.cfg.OpenAttempts {
+		var de *baton.DeskError
+		if errors.As(err, &de) && de.RetryAfter > 0 {
+			after = de.RetryAfter
+		}
+		if terr := w.engine.OpenRetrying(ctx, t.target, t.Attempts+1, w.cfg.OpenAttempts, now().Add(after), err.Error()); terr != nil {
+			return terr // the attempt runs again soon, and tells the bot then
+		}
+		return &retry{after: after, err: err}
 	}
 	w.log.Warn("desk could not take the handoff", "op", op, "handoff", t.target.Handoff, "err", err)
 	return w.engine.Unopened(ctx, t.target)
