@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/outbox"
 )
 
@@ -225,4 +226,96 @@ func TestOpenRetryTold(t *testing.T) {
 			})
 		})
 	}
+}
+
+// statusDesk fails its checks with checkErr and its opens with openErr,
+// while they are set.
+type statusDesk struct {
+	quickDesk
+	checkErr, openErr atomic.Pointer[baton.DeskError]
+}
+
+func (d *statusDesk) Check(context.Context) error {
+	if e := d.checkErr.Load(); e != nil {
+		return e
+	}
+	return nil
+}
+
+func (d *statusDesk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, error) {
+	if e := d.openErr.Load(); e != nil {
+		return baton.Handle{}, e
+	}
+	return d.quickDesk.Open(ctx, r)
+}
+
+// TestDeskStatusCurrent: a desk's status follows the desk with no handoff
+// to show it, through the periodic check (app.Params.CheckEvery), and
+// follows every call's outcome: a desk whose adapter does not build is
+// unavailable when an open finds it so, and one that answers busy is up.
+func TestDeskStatusCurrent(t *testing.T) {
+	t.Parallel()
+	down := &baton.DeskError{Err: errors.New("dial tcp: connection refused")}
+	status := func(t *testing.T, s *stack, want baton.DeskStatus, with string) {
+		t.Helper()
+		a, err := s.eng.Availability(context.Background(), s.ws, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Status != want || !strings.Contains(a.LastError, with) {
+			t.Fatalf("availability %s %q, want %s with %q", a.Status, a.LastError, want, with)
+		}
+	}
+	eachOpener(t, func(t *testing.T, open func(*testing.T) baton.Store) {
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			st := open(t)
+			desk := &statusDesk{}
+			var broken atomic.Bool
+			desks := func(baton.DeskConfig) (baton.Desk, error) {
+				if broken.Load() {
+					return nil, baton.FieldErrorf("url", "required")
+				}
+				return desk, nil
+			}
+			s := newStackOn(t, st, desks, nil)
+			a := app.New(app.Params{Store: st, Desks: baton.DesksFunc(desks), CheckEvery: time.Minute})
+			s.eng = node{Engine: a.Engine, app: a}
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			defer cancel()
+			// Calls: an open that cannot build the desk marks it unavailable
+			// at once; an answer, even busy, marks it available.
+			h := s.create(t, "c")
+			broken.Store(true)
+			if _, err := s.eng.RunDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+			status(t, s, baton.Unavailable, "url")
+			desk.openErr.Store(&baton.DeskError{Busy: true, Err: errors.New("HTTP 409")})
+			broken.Store(false)
+			time.Sleep(3 * time.Second) // the open's next attempt (2 s ± 10%)
+			s.drain(t)
+			status(t, s, baton.Available, "")
+			if got := s.handoff(t, h.ID); got.EndReason != baton.DeskUnavailable {
+				t.Fatalf("handoff %s %s, want ended desk_unavailable (busy)", got.State, got.EndReason)
+			}
+
+			// With no handoff, the periodic check follows the desk.
+			desk.checkErr.Store(down)
+			if err := a.CheckDesks(ctx, []string{s.ws}); err != nil {
+				t.Fatal(err)
+			}
+			status(t, s, baton.Unavailable, "connection refused")
+			wg.Go(func() { s.eng.Run(ctx) })
+			desk.checkErr.Store(nil)
+			time.Sleep(time.Minute + time.Second)
+			synctest.Wait()
+			status(t, s, baton.Available, "")
+			desk.checkErr.Store(down)
+			time.Sleep(time.Minute)
+			synctest.Wait()
+			status(t, s, baton.Unavailable, "connection refused")
+		})
+	})
 }

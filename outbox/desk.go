@@ -12,8 +12,9 @@ import (
 
 // A failed desk call is judged three ways, each for its own question:
 //
-//   - the desk's status (call): a desk that answered and refused one
-//     request (busy, permanent) is up; anything else (refused credentials,
+//   - the desk's status (call, after every call, whatever its outcome;
+//     and app.Run's periodic check): a desk that answered busy is up, a
+//     permanent refusal of one request says nothing of it; anything else (refused credentials,
 //     an error status, a 429, a timeout, no answer) makes it unavailable;
 //   - bringing a handoff to the desk (retryOrEnd): busy, refused
 //     credentials or a permanent refusal end the handoff desk_unavailable
@@ -36,8 +37,12 @@ func (w *Worker) call(ctx context.Context, dc baton.DeskConfig, op string, fn fu
 		status, msg = baton.Available, ""
 	case ctx.Err() != nil:
 		// Baton is shutting down: the desk said nothing about itself.
-	case errors.As(err, &de) && (de.Busy || de.Permanent):
+	case errors.As(err, &de) && de.Busy:
 		// The desk answered and refused one request: it is up.
+		status, msg = baton.Available, ""
+	case errors.As(err, &de) && de.Permanent:
+		// One request that can never be made (it may not have left
+		// Baton): nothing is known of the desk.
 	default:
 		// Refused credentials, an error status, a 429, a timeout or no
 		// answer at all: the desk cannot serve handoffs now.
@@ -100,6 +105,7 @@ func (w *Worker) open(ctx context.Context, t task) error {
 	}
 	desk, err := w.desks.Desk(o.Desk)
 	if err != nil {
+		w.unbuilt(ctx, o.Desk, err)
 		return w.retryOrEnd(ctx, t, "open", err)
 	}
 	var opened baton.Handle
@@ -126,12 +132,17 @@ func (w *Worker) open(ctx context.Context, t task) error {
 func (w *Worker) adapter(ctx context.Context, dc baton.DeskConfig) (baton.Desk, error) {
 	desk, err := w.desks.Desk(dc)
 	if err != nil {
-		if serr := w.engine.SetDeskStatus(ctx, baton.DeskState{DeskID: dc.ID, Status: baton.Unavailable, LastError: err.Error()}); serr != nil {
-			w.log.Error("saving desk status failed", "desk", dc.ID, "err", serr)
-		}
+		w.unbuilt(ctx, dc, err)
 		return nil, &retry{err: err}
 	}
 	return desk, nil
+}
+
+// unbuilt records that desk dc cannot serve: its adapter does not build.
+func (w *Worker) unbuilt(ctx context.Context, dc baton.DeskConfig, err error) {
+	if serr := w.engine.SetDeskStatus(ctx, baton.DeskState{DeskID: dc.ID, Status: baton.Unavailable, LastError: err.Error()}); serr != nil {
+		w.log.Error("saving desk status failed", "desk", dc.ID, "err", serr)
+	}
 }
 
 // send relays one customer message into the desk.
@@ -199,6 +210,7 @@ func (w *Worker) transfer(ctx context.Context, t task) error {
 	}
 	desk, err := w.desks.Desk(tr.Desk)
 	if err != nil {
+		w.unbuilt(ctx, tr.Desk, err)
 		return w.retryOrEnd(ctx, t, "transfer", err)
 	}
 	seat, ok := desk.(baton.Seat)
