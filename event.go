@@ -116,7 +116,8 @@ type AgentMessageData struct {
 }
 
 // WaitTimeoutData is the data of handoff.wait_timeout: nobody has answered yet;
-// the bot chooses to keep waiting or end within the grace.
+// the bot chooses to keep waiting or end within the grace. WaitedSeconds
+// counts from the first queue: the customer's whole wait, across keep-waitings.
 type WaitTimeoutData struct {
 	Subject
 	WaitedSeconds int64    `json:"waited_seconds"`
@@ -179,8 +180,13 @@ func (d CustomerMessageData) about(s Subject) EventData { d.Subject = s; return 
 func (d ClosedData) about(s Subject) EventData          { d.Subject = s; return d }
 
 // Summary describes a human segment for the bot taking the conversation back.
+//
+// Agent is absent when no agent joined; Transcript is always an array,
+// empty when no agent replied; WaitedSeconds counts from the first queue
+// (keep-waiting does not restart it) to the first agent reply, or to the
+// end when none came, and is absent for a handoff never queued.
 type Summary struct {
-	Agent            Agent  `json:"agent"`
+	Agent            *Agent `json:"agent,omitempty"`
 	CustomerMessages int    `json:"customer_messages"`
 	AgentMessages    int    `json:"agent_messages"`
 	Transcript       []Line `json:"transcript"` // the last 20 messages since the agent's first reply
@@ -198,7 +204,11 @@ type Line struct {
 // to the desk (history and question) is not part of it, nor are late
 // agent messages.
 func Summarize(h Handoff, msgs []Message) Summary {
-	s := Summary{Agent: h.Agent, Transcript: []Line{}}
+	s := Summary{Transcript: []Line{}}
+	if h.Joined() {
+		a := h.Agent
+		s.Agent = &a
+	}
 	for _, m := range msgs {
 		if m.Late || !(m.Author == ByAgent || m.CreatedAt.After(h.CreatedAt)) {
 			continue

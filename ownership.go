@@ -225,7 +225,7 @@ func (h *Handoff) NotifyWait(pol Policy, told bool, at time.Time) Effects {
 		h.WaitToldAt = at
 	}
 	return Effects{Events: []EventData{h.event(WaitTimeoutData{
-		WaitedSeconds: int64(at.Sub(h.WaitingSince).Seconds()),
+		WaitedSeconds: int64(at.Sub(h.QueuedAt).Seconds()), // the customer's whole wait
 		Choices:       []string{"keep_waiting", "end"},
 		GraceSeconds:  int64(pol.WaitGrace.D().Seconds()),
 	})}, Timer: true}
