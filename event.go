@@ -11,6 +11,7 @@ const (
 	EventAgentJoined  = "handoff.agent_joined"
 	EventAgentMessage = "handoff.agent_message"
 	EventWaitTimeout  = "handoff.wait_timeout"
+	EventOpeningRetry = "handoff.opening_retry"
 	EventEnded        = "handoff.ended"
 
 	// Seat desks, where the desk is the bot's channel.
@@ -115,12 +116,26 @@ type AgentMessageData struct {
 }
 
 // WaitTimeoutData is the data of handoff.wait_timeout: nobody has answered yet;
-// the bot chooses to keep waiting or end within the grace.
+// the bot chooses to keep waiting or end within the grace. WaitedSeconds
+// counts from the first queue: the customer's whole wait, across keep-waitings.
 type WaitTimeoutData struct {
 	Subject
 	WaitedSeconds int64    `json:"waited_seconds"`
 	Choices       []string `json:"choices"`
 	GraceSeconds  int64    `json:"grace_seconds"`
+}
+
+// OpeningRetryData is the data of handoff.opening_retry: the desk could
+// not take the handoff on this attempt for a reason that may pass (no
+// answer, a timeout, 408, 429, 502, 503, 504), and Baton tries again at
+// NextRetryAt. Sent once per failed attempt; after the last
+// (outbox Config.OpenAttempts) the handoff ends desk_unavailable.
+type OpeningRetryData struct {
+	Subject
+	Attempt     int       `json:"attempt"`       // the attempt that failed, from 1
+	Attempts    int       `json:"attempts"`      // how many attempts in all before it ends desk_unavailable
+	NextRetryAt time.Time `json:"next_retry_at"` // when the next attempt runs
+	LastError   string    `json:"last_error"`    // what the desk answered (or that it did not)
 }
 
 // EndedData is the data of handoff.ended: the bot owns the conversation again.
@@ -150,6 +165,7 @@ func (QueuedData) EventType() string          { return EventQueued }
 func (AgentJoinedData) EventType() string     { return EventAgentJoined }
 func (AgentMessageData) EventType() string    { return EventAgentMessage }
 func (WaitTimeoutData) EventType() string     { return EventWaitTimeout }
+func (OpeningRetryData) EventType() string    { return EventOpeningRetry }
 func (EndedData) EventType() string           { return EventEnded }
 func (CustomerMessageData) EventType() string { return EventCustomerMessage }
 func (ClosedData) EventType() string          { return EventClosed }
@@ -158,13 +174,19 @@ func (d QueuedData) about(s Subject) EventData          { d.Subject = s; return 
 func (d AgentJoinedData) about(s Subject) EventData     { d.Subject = s; return d }
 func (d AgentMessageData) about(s Subject) EventData    { d.Subject = s; return d }
 func (d WaitTimeoutData) about(s Subject) EventData     { d.Subject = s; return d }
+func (d OpeningRetryData) about(s Subject) EventData    { d.Subject = s; return d }
 func (d EndedData) about(s Subject) EventData           { d.Subject = s; return d }
 func (d CustomerMessageData) about(s Subject) EventData { d.Subject = s; return d }
 func (d ClosedData) about(s Subject) EventData          { d.Subject = s; return d }
 
 // Summary describes a human segment for the bot taking the conversation back.
+//
+// Agent is absent when no agent joined; Transcript is always an array,
+// empty when no agent replied; WaitedSeconds counts from the first queue
+// (keep-waiting does not restart it) to the first agent reply, or to the
+// end when none came, and is absent for a handoff never queued.
 type Summary struct {
-	Agent            Agent  `json:"agent"`
+	Agent            *Agent `json:"agent,omitempty"`
 	CustomerMessages int    `json:"customer_messages"`
 	AgentMessages    int    `json:"agent_messages"`
 	Transcript       []Line `json:"transcript"` // the last 20 messages since the agent's first reply
@@ -182,7 +204,11 @@ type Line struct {
 // to the desk (history and question) is not part of it, nor are late
 // agent messages.
 func Summarize(h Handoff, msgs []Message) Summary {
-	s := Summary{Agent: h.Agent, Transcript: []Line{}}
+	s := Summary{Transcript: []Line{}}
+	if h.Joined() {
+		a := h.Agent
+		s.Agent = &a
+	}
 	for _, m := range msgs {
 		if m.Late || !(m.Author == ByAgent || m.CreatedAt.After(h.CreatedAt)) {
 			continue

@@ -97,7 +97,7 @@ type Handoff struct {
 	WaitNotifiedAt time.Time // when the wait-timeout event was written; zero if it has not been
 	WaitToldAt     time.Time // when the bot got it (its webhook took it, or it reads the stream): the grace counts from here
 	LastCustomerAt time.Time
-	LastAgentAt    time.Time
+	LastAgentAt    time.Time // the agent's last message, or its first join
 	LastMessageAt  time.Time
 }
 

@@ -114,6 +114,15 @@ func (h *Handoff) Queue(ref string, pol Policy, at time.Time) (Effects, error) {
 	return Effects{Events: []EventData{h.event(q)}, Timer: true}, nil
 }
 
+// OpenRetrying tells the bot that attempt (of attempts) to bring h to its
+// desk failed with lastErr and that the next runs at next. Nothing moves.
+func (h *Handoff) OpenRetrying(attempt, attempts int, next time.Time, lastErr string) (Effects, error) {
+	if h.State != Requested || h.NeedsEmail {
+		return Effects{}, Errorf(ECONFLICT, "handoff %s is %s: only a requested handoff is being opened", h.ID, h.State)
+	}
+	return Effects{Events: []EventData{h.event(OpeningRetryData{Attempt: attempt, Attempts: attempts, NextRetryAt: next.UTC(), LastError: lastErr})}}, nil
+}
+
 // Holds checks that agent a may act on h as its holder: h is open and
 // nobody else holds it (a claim takes it when nobody does).
 func (h Handoff) Holds(a Agent) error {
@@ -126,14 +135,24 @@ func (h Handoff) Holds(a Agent) error {
 	return nil
 }
 
-// Join records a as the agent holding h.
-func (h *Handoff) Join(a Agent) Effects {
+// Join records a as the agent holding h, at at. An agent who took the
+// handoff is not "nobody came": from the first join the wait timeout no
+// longer applies (a wait-timeout event already sent loses its grace), and
+// the session timer runs from the join as from an agent message.
+func (h *Handoff) Join(a Agent, at time.Time) Effects {
 	if a == (Agent{}) || a == h.Agent || !h.Open() || h.NeedsEmail {
 		return Effects{}
 	}
+	first := !h.Joined()
 	h.Agent = a
-	return Effects{Events: []EventData{h.event(AgentJoinedData{Agent: a, Name: a.Name})}}
+	if first && h.LastAgentAt.Before(at) {
+		h.LastAgentAt = at
+	}
+	return Effects{Events: []EventData{h.event(AgentJoinedData{Agent: a, Name: a.Name})}, Timer: first}
 }
+
+// Joined reports whether an agent has taken h (joined or answered).
+func (h Handoff) Joined() bool { return h.Agent != (Agent{}) }
 
 // AgentName is the name to show on a message of agent a in h.
 func (h Handoff) AgentName(a Agent) string {
@@ -159,7 +178,7 @@ func (h *Handoff) AgentReply(c *Conversation, m Message, a Agent, at time.Time) 
 	if err := h.holding(c); err != nil {
 		return Effects{}, err
 	}
-	eff := h.Join(a)
+	eff := h.Join(a, at)
 	if h.State == Queued {
 		c.advance(OwnerHuman, h, at)
 		h.State, h.ActiveAt = Active, at
@@ -206,7 +225,7 @@ func (h *Handoff) NotifyWait(pol Policy, told bool, at time.Time) Effects {
 		h.WaitToldAt = at
 	}
 	return Effects{Events: []EventData{h.event(WaitTimeoutData{
-		WaitedSeconds: int64(at.Sub(h.WaitingSince).Seconds()),
+		WaitedSeconds: int64(at.Sub(h.QueuedAt).Seconds()), // the customer's whole wait
 		Choices:       []string{"keep_waiting", "end"},
 		GraceSeconds:  int64(pol.WaitGrace.D().Seconds()),
 	})}, Timer: true}
@@ -265,8 +284,8 @@ func (h Handoff) Deadline(pol Policy) (time.Time, EndReason) {
 			at, what = t, r
 		}
 	}
-	switch h.State {
-	case Queued:
+	switch {
+	case h.State == Queued && !h.Joined():
 		switch {
 		case h.WaitNotifiedAt.IsZero():
 			consider(h.WaitingSince.Add(pol.WaitTimeout.D()), "")
@@ -275,7 +294,10 @@ func (h Handoff) Deadline(pol Policy) (time.Time, EndReason) {
 			// delivery held up by an outage does not use it up.
 			consider(h.WaitToldAt.Add(pol.WaitGrace.D()), WaitTimeout)
 		}
-	case Active:
+	case h.State == Queued || h.State == Active:
+		// An agent has joined or answered: the session timer governs, from
+		// the agent's last message or join while the customer has not
+		// written since.
 		if h.LastAgentAt.After(h.LastCustomerAt) {
 			consider(h.LastAgentAt.Add(pol.SessionTimeout.D()), SessionTimeout)
 		}

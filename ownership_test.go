@@ -17,7 +17,8 @@ import (
 // accepts; the human side owns the conversation exactly while its handoff
 // is open and past the email wait; an ended handoff stays ended; every
 // event is about the handoff as the transition left it or, for an agent
-// joining, as it was when the agent joined.
+// joining, as it was when the agent joined; a joined handoff is under the
+// session timer, never the wait timeout.
 func TestOwnershipMachine(t *testing.T) {
 	t.Parallel()
 	rapid.Check(t, func(rt *rapid.T) {
@@ -139,7 +140,7 @@ func (m *machine) join(t *rapid.T) {
 		if err := h.Holds(a); err != nil {
 			return baton.Effects{}, err
 		}
-		return h.Join(a), nil
+		return h.Join(a, m.at), nil
 	})
 }
 
@@ -201,6 +202,17 @@ func (m *machine) check(t *rapid.T) {
 	}
 	if m.h.Open() && !m.h.NeedsEmail && m.h.Epoch != m.c.Epoch {
 		t.Fatalf("open handoff at epoch %d, conversation at %d", m.h.Epoch, m.c.Epoch)
+	}
+	// An agent who took the handoff is not "nobody came": no wait timeout
+	// applies, and the session timer runs from the join at the latest.
+	if m.h.Open() && m.h.Joined() && m.h.State != baton.Requested {
+		at, what := m.h.Deadline(pol)
+		if what == "" || what == baton.WaitTimeout {
+			t.Fatalf("joined handoff in %s: next deadline %v is %q", m.h.State, at, what)
+		}
+		if m.h.LastAgentAt.IsZero() || at.After(m.h.LastMessageAt.Add(pol.IdleExpiry.D())) {
+			t.Fatalf("joined handoff: last agent act %v, deadline %v past the idle expiry", m.h.LastAgentAt, at)
+		}
 	}
 	for i := 1; i < len(m.epochs); i++ {
 		if m.epochs[i] < m.epochs[i-1] {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,7 +41,15 @@ type Params struct {
 	// Recorded, when not nil, is called with every job whose outcome has
 	// been committed: tests wait on it instead of polling.
 	Recorded func(j baton.Job, err error)
+	// CheckEvery is how often Run checks the desks of the workspaces given
+	// to CheckDesks again (default DefaultCheckEvery; negative: never).
+	CheckEvery time.Duration
 }
+
+// DefaultCheckEvery is how often a running Baton checks its desks. Each
+// instance checks on its own: with several, a desk is checked that many
+// times a period (checks are cheap and change nothing but the status).
+const DefaultCheckEvery = time.Minute
 
 // App is one Baton: everything a process runs.
 type App struct {
@@ -52,6 +61,9 @@ type App struct {
 	Metrics *metrics.Metrics
 	Handler http.Handler // the HTTP API
 	log     *slog.Logger
+	every   time.Duration
+	mu      sync.Mutex
+	checked []string // the workspaces whose desks Run checks again
 }
 
 // New builds an App over p.Store. Nothing runs until Run.
@@ -62,7 +74,10 @@ func New(p Params) *App {
 	if p.Desks == nil {
 		p.Desks = registry.New(registry.Params{})
 	}
-	a := &App{Store: p.Store, Desks: p.Desks, Hub: new(hub.Hub), Metrics: metrics.New(prometheus.NewRegistry(), p.Store), log: p.Log}
+	if p.CheckEvery == 0 {
+		p.CheckEvery = DefaultCheckEvery
+	}
+	a := &App{Store: p.Store, Desks: p.Desks, Hub: new(hub.Hub), Metrics: metrics.New(prometheus.NewRegistry(), p.Store), log: p.Log, every: p.CheckEvery}
 	var worker *outbox.Worker // set below; commits happen only once the App is built
 	a.Engine = engine.New(engine.Params{Store: p.Store, Desks: p.Desks, Log: p.Log, Committed: func(c engine.Commit) {
 		if c.Events {
@@ -88,8 +103,40 @@ func New(p Params) *App {
 }
 
 // Run runs the outbox worker until ctx ends, then lets its running jobs
-// finish.
-func (a *App) Run(ctx context.Context) error { return a.Worker.Run(ctx) }
+// finish. Meanwhile it checks the desks of the workspaces given to
+// CheckDesks every CheckEvery, so that a desk that recovered (or failed)
+// with no handoff to show it has its status mended within a period.
+func (a *App) Run(ctx context.Context) error {
+	checking := make(chan struct{})
+	go func() { defer close(checking); a.recheck(ctx) }()
+	defer func() { <-checking }()
+	return a.Worker.Run(ctx)
+}
+
+// recheck checks the desks every period until ctx ends.
+func (a *App) recheck(ctx context.Context) {
+	if a.every < 0 {
+		return
+	}
+	tick := time.NewTicker(a.every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		a.mu.Lock()
+		ws := slices.Clone(a.checked)
+		a.mu.Unlock()
+		if len(ws) == 0 {
+			continue
+		}
+		if err := a.check(ctx, ws, false); err != nil && ctx.Err() == nil {
+			a.log.Error("checking desks failed", "err", err)
+		}
+	}
+}
 
 // ready reports whether the store answers a write transaction within 2 s.
 func (a *App) ready(ctx context.Context) error {
@@ -106,7 +153,21 @@ func (a *App) ready(ctx context.Context) error {
 // CheckDesks checks every desk of the workspaces, all at once, and records
 // each one's status: available when its adapter builds and its check passes,
 // not_configured when required settings are missing, unavailable otherwise.
+// Run checks them again every CheckEvery.
 func (a *App) CheckDesks(ctx context.Context, workspaces []string) error {
+	a.mu.Lock()
+	for _, ws := range workspaces {
+		if !slices.Contains(a.checked, ws) {
+			a.checked = append(a.checked, ws)
+		}
+	}
+	a.mu.Unlock()
+	return a.check(ctx, workspaces, true)
+}
+
+// check checks the desks of workspaces and records their status; it logs
+// each desk's when always says so or the status changed.
+func (a *App) check(ctx context.Context, workspaces []string, always bool) error {
 	var desks []baton.DeskConfig
 	err := a.Store.View(ctx, func(tx baton.Tx) error {
 		desks = desks[:0]
@@ -126,8 +187,14 @@ func (a *App) CheckDesks(ctx context.Context, workspaces []string) error {
 	for _, dc := range desks {
 		wg.Go(func() {
 			status, msg := registry.Check(ctx, a.Desks, dc, a.Metrics)
+			if ctx.Err() != nil {
+				return // shutting down: the desk said nothing about itself
+			}
 			if err := a.Engine.SetDeskStatus(ctx, baton.DeskState{DeskID: dc.ID, Status: status, LastError: msg}); err != nil {
 				a.log.Error("saving desk status failed", "desk", dc.ID, "err", err)
+				return
+			}
+			if !always && status == dc.Status && msg == dc.LastError {
 				return
 			}
 			lvl := slog.LevelInfo

@@ -60,17 +60,27 @@ func (b *Bot) File() *config.File {
 	return &config.File{Workspaces: []config.Workspace{{
 		ID: "demo", Name: "Demo",
 		APIKeys: []config.APIKey{{Name: "demo", Key: APIKey}},
-		Desks:   []config.Desk{{ID: "inbox", Name: "Inbox", Kind: baton.KindInbox}},
+		Desks:   []config.Desk{{ID: "inbox", Name: "Inbox", Kind: baton.KindInbox, Policy: Policy()}},
 		Bots: []config.Bot{{ID: "demo-bot", Name: "Demo bot", Desk: "inbox",
 			WebhookURL: b.URL, WebhookSecret: b.secret}},
 		InboxAgents: []config.Agent{{ID: "ana", Name: "Ana", Email: "ana@demo.example", Desk: "inbox", Key: AgentKey}},
 	}}}
 }
 
+// Policy is the demo desk's policy: time for a person to walk the steps at
+// reading speed, a few minutes each (the defaults, a 60 s wait and a 180 s
+// session, are for bots and would end the handoff under a reader).
+func Policy() *baton.Policy {
+	return &baton.Policy{WaitTimeout: baton.Duration(10 * time.Minute), SessionTimeout: baton.Duration(30 * time.Minute),
+		IdleExpiry: baton.Duration(30 * time.Minute)}
+}
+
 // intro prints what the demo holds.
 func (b *Bot) intro(out io.Writer) {
 	fmt.Fprintf(out, "  workspace demo, bot API key %q; inbox desk \"inbox\"; agent Ana, key %q\n", APIKey, AgentKey)
-	fmt.Fprintf(out, "  demo bot at %s: it verifies each event's signature and prints it\n\n", b.URL)
+	fmt.Fprintf(out, "  demo bot at %s: it verifies each event's signature and prints it\n", b.URL)
+	p := Policy()
+	fmt.Fprintf(out, "  the desk waits %v for an agent and ends a session %v after the agent's last word\n\n", p.WaitTimeout.D(), p.SessionTimeout.D())
 }
 
 // Guide prints the curl commands that walk a handoff through its states on

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/batonhq/baton"
 )
@@ -229,7 +230,7 @@ func (e *Engine) apply(tx *wtx, l *loaded, ev baton.DeskEvent) error {
 		}
 		return e.save(tx, c, &l.h, l.pol, eff)
 	case baton.DeskAgentJoined, baton.DeskTransferred:
-		return e.save(tx, nil, &l.h, l.pol, l.h.Join(ev.Agent))
+		return e.save(tx, nil, &l.h, l.pol, l.h.Join(ev.Agent, now()))
 	case baton.DeskAgentClosed, baton.DeskCustomerClosed:
 		if !l.h.Open() {
 			return nil
@@ -365,6 +366,19 @@ func (e *Engine) Opened(ctx context.Context, t baton.Target, opened baton.Handle
 			return tx.PutHandoff(l.h)
 		}
 		return e.queue(tx, l, opened.Ref)
+	})
+}
+
+// OpenRetrying tells the bot that an attempt to open (or transfer) a
+// requested handoff failed and when the next runs; a handoff no longer
+// requested is nothing to tell.
+func (e *Engine) OpenRetrying(ctx context.Context, t baton.Target, attempt, attempts int, next time.Time, lastErr string) error {
+	return e.each(ctx, t, func(tx *wtx, l *loaded) error {
+		eff, err := l.h.OpenRetrying(attempt, attempts, next, lastErr)
+		if err != nil {
+			return nil
+		}
+		return e.save(tx, nil, &l.h, l.pol, eff)
 	})
 }
 

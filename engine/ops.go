@@ -307,6 +307,9 @@ func (e *Engine) BotMessage(ctx context.Context, ws string, r BotSays) (baton.Me
 		if c.Owner != baton.OwnerBot {
 			return "", &baton.Error{Code: baton.ESTALE, Field: "epoch", Message: fmt.Sprintf("a human holds the conversation (epoch %d): the bot must not speak", c.Epoch)}
 		}
+		if r.Epoch > c.Epoch {
+			return "", &baton.Error{Code: baton.ESTALE, Field: "epoch", Message: fmt.Sprintf("epoch %d is ahead of the conversation, at epoch %d: it is unknown, not one Baton gave", r.Epoch, c.Epoch)}
+		}
 		if c.Epoch != r.Epoch {
 			return "", &baton.Error{Code: baton.ESTALE, Field: "epoch", Message: fmt.Sprintf("epoch %d is stale: the conversation is at epoch %d", r.Epoch, c.Epoch)}
 		}

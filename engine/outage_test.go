@@ -2,7 +2,9 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/outbox"
 )
@@ -143,5 +146,177 @@ func TestUnstorableDeskRef(t *testing.T) {
 		if got := s.handoff(t, h.ID); got.State != baton.Ended || got.EndReason != baton.DeskUnavailable {
 			t.Fatalf("handoff %s %s, want ended desk_unavailable", got.State, got.EndReason)
 		}
+	})
+}
+
+// openFailDesk fails its first fails opens with err.
+type openFailDesk struct {
+	quickDesk
+	err   error
+	fails atomic.Int32
+}
+
+func (d *openFailDesk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, error) {
+	if d.fails.Add(-1) >= 0 {
+		return baton.Handle{}, d.err
+	}
+	return d.quickDesk.Open(ctx, r)
+}
+
+// TestOpenRetryTold: an open the desk refuses for a reason that may pass
+// (a 503) is retried up to Config.OpenAttempts times, and the bot hears of
+// each failed attempt (handoff.opening_retry, with the attempt, when the
+// next runs and the desk's error); a busy answer ends the handoff
+// desk_unavailable at once, with no retry event.
+func TestOpenRetryTold(t *testing.T) {
+	t.Parallel()
+	outage := &baton.DeskError{RetryAfter: 7 * time.Second, Err: errors.New("POST /conversation/establish: HTTP 503")}
+	busy := &baton.DeskError{Busy: true, Err: errors.New("POST /conversation/establish: HTTP 409")}
+	for _, c := range []struct {
+		name  string
+		err   error
+		fails int32
+		want  []string
+		end   baton.EndReason
+	}{
+		{"recovers", outage, 2, []string{baton.EventOpeningRetry, baton.EventOpeningRetry, baton.EventQueued}, ""},
+		{"gives up", outage, 100, []string{baton.EventOpeningRetry, baton.EventOpeningRetry, baton.EventOpeningRetry,
+			baton.EventOpeningRetry, baton.EventOpeningRetry, baton.EventEnded}, baton.DeskUnavailable},
+		{"busy", busy, 100, []string{baton.EventEnded}, baton.DeskUnavailable},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			eachOpener(t, func(t *testing.T, open func(*testing.T) baton.Store) {
+				synctest.Test(t, func(t *testing.T) {
+					ctx, cancel := context.WithCancel(context.Background())
+					st := open(t)
+					desk := &openFailDesk{err: c.err}
+					desk.fails.Store(c.fails)
+					s := newStackOn(t, st, func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }, nil)
+					var wg sync.WaitGroup
+					defer wg.Wait()
+					defer cancel()
+					wg.Go(func() { s.eng.Run(ctx) })
+					start := time.Now()
+					h := s.create(t, "c")
+					time.Sleep(time.Minute) // six attempts 7 s apart, before the wait timeout
+					synctest.Wait()
+					evs := s.events(t)
+					if got := types(evs); !slices.Equal(got, c.want) {
+						t.Fatalf("events %v, want %v", got, c.want)
+					}
+					for i, ev := range evs {
+						if ev.Type != baton.EventOpeningRetry {
+							continue
+						}
+						var d baton.OpeningRetryData
+						if err := json.Unmarshal(ev.Data, &d); err != nil {
+							t.Fatal(err)
+						}
+						// Attempt i+1 failed at about start+7s*i and asked for 7 s.
+						next := start.Add(time.Duration(i+1) * 7 * time.Second)
+						if d.Attempt != i+1 || d.Attempts != 6 || d.LastError != c.err.Error() || d.State != baton.Requested ||
+							d.NextRetryAt.Sub(next).Abs() > time.Second {
+							t.Fatalf("event %d: %+v, want attempt %d of 6, next at %v, the desk's error", i, d, i+1, next.UTC())
+						}
+					}
+					if got := s.handoff(t, h.ID); got.EndReason != c.end {
+						t.Fatalf("handoff %s %s, want end reason %q", got.State, got.EndReason, c.end)
+					}
+				})
+			})
+		})
+	}
+}
+
+// statusDesk fails its checks with checkErr and its opens with openErr,
+// while they are set.
+type statusDesk struct {
+	quickDesk
+	checkErr, openErr atomic.Pointer[baton.DeskError]
+}
+
+func (d *statusDesk) Check(context.Context) error {
+	if e := d.checkErr.Load(); e != nil {
+		return e
+	}
+	return nil
+}
+
+func (d *statusDesk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, error) {
+	if e := d.openErr.Load(); e != nil {
+		return baton.Handle{}, e
+	}
+	return d.quickDesk.Open(ctx, r)
+}
+
+// TestDeskStatusCurrent: a desk's status follows the desk with no handoff
+// to show it, through the periodic check (app.Params.CheckEvery), and
+// follows every call's outcome: a desk whose adapter does not build is
+// unavailable when an open finds it so, and one that answers busy is up.
+func TestDeskStatusCurrent(t *testing.T) {
+	t.Parallel()
+	down := &baton.DeskError{Err: errors.New("dial tcp: connection refused")}
+	status := func(t *testing.T, s *stack, want baton.DeskStatus, with string) {
+		t.Helper()
+		a, err := s.eng.Availability(context.Background(), s.ws, engine.DeskQuery{}, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Status != want || !strings.Contains(a.LastError, with) {
+			t.Fatalf("availability %s %q, want %s with %q", a.Status, a.LastError, want, with)
+		}
+	}
+	eachOpener(t, func(t *testing.T, open func(*testing.T) baton.Store) {
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			st := open(t)
+			desk := &statusDesk{}
+			var broken atomic.Bool
+			desks := func(baton.DeskConfig) (baton.Desk, error) {
+				if broken.Load() {
+					return nil, baton.FieldErrorf("url", "required")
+				}
+				return desk, nil
+			}
+			s := newStackOn(t, st, desks, nil)
+			a := app.New(app.Params{Store: st, Desks: baton.DesksFunc(desks), CheckEvery: time.Minute})
+			s.eng = node{Engine: a.Engine, app: a}
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			defer cancel()
+			// Calls: an open that cannot build the desk marks it unavailable
+			// at once; an answer, even busy, marks it available.
+			h := s.create(t, "c")
+			broken.Store(true)
+			if _, err := s.eng.RunDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+			status(t, s, baton.Unavailable, "url")
+			desk.openErr.Store(&baton.DeskError{Busy: true, Err: errors.New("HTTP 409")})
+			broken.Store(false)
+			time.Sleep(3 * time.Second) // the open's next attempt (2 s ± 10%)
+			s.drain(t)
+			status(t, s, baton.Available, "")
+			if got := s.handoff(t, h.ID); got.EndReason != baton.DeskUnavailable {
+				t.Fatalf("handoff %s %s, want ended desk_unavailable (busy)", got.State, got.EndReason)
+			}
+
+			// With no handoff, the periodic check follows the desk.
+			desk.checkErr.Store(down)
+			if err := a.CheckDesks(ctx, []string{s.ws}); err != nil {
+				t.Fatal(err)
+			}
+			status(t, s, baton.Unavailable, "connection refused")
+			wg.Go(func() { s.eng.Run(ctx) })
+			desk.checkErr.Store(nil)
+			time.Sleep(time.Minute + time.Second)
+			synctest.Wait()
+			status(t, s, baton.Available, "")
+			desk.checkErr.Store(down)
+			time.Sleep(time.Minute)
+			synctest.Wait()
+			status(t, s, baton.Unavailable, "connection refused")
+		})
 	})
 }

@@ -259,8 +259,10 @@ func (m *model) check(t *rapid.T) {
 	}
 	// Per handoff, events follow the life: queued first, ended last and once,
 	// nothing relayed after the end.
-	endedAt := map[string]int{}
+	// A handoff an agent joined never ends wait_timeout.
+	endedAt, joined := map[string]int{}, map[string]bool{}
 	for i, ev := range m.s.events(t) {
+		joined[ev.HandoffID] = joined[ev.HandoffID] || ev.Type == baton.EventAgentJoined
 		if _, done := endedAt[ev.HandoffID]; done {
 			t.Fatalf("event %s for %s after it ended", ev.Type, ev.HandoffID)
 		}
@@ -269,6 +271,11 @@ func (m *model) check(t *rapid.T) {
 		}
 	}
 	for id := range m.ended {
+		if joined[id] {
+			if h := m.s.handoff(t, id); h.EndReason == baton.WaitTimeout {
+				t.Fatalf("handoff %s ended wait_timeout after an agent joined", id)
+			}
+		}
 		if _, ok := endedAt[id]; !ok {
 			h := m.s.handoff(t, id)
 			if h.EndReason != baton.OutOfHours {
@@ -291,13 +298,14 @@ func overdue(h baton.Handoff) time.Time {
 	if at := check(h.LastMessageAt.Add(p.IdleExpiry.D())); !at.IsZero() {
 		return at
 	}
-	switch h.State {
-	case baton.Queued:
+	switch {
+	case h.State == baton.Queued && h.Agent == (baton.Agent{}):
 		if h.WaitNotifiedAt.IsZero() {
 			return check(h.WaitingSince.Add(p.WaitTimeout.D()))
 		}
 		return check(h.WaitNotifiedAt.Add(p.WaitGrace.D()))
-	case baton.Active:
+	case h.State == baton.Queued || h.State == baton.Active:
+		// A claim counts as the agent's last word: the session timer governs.
 		if h.LastAgentAt.After(h.LastCustomerAt) {
 			return check(h.LastAgentAt.Add(p.SessionTimeout.D()))
 		}

@@ -1,7 +1,11 @@
 // Package metrics exposes Baton's Prometheus metrics. A Metrics is the
 // engine's Observer (deliveries, desk calls, waits, ends) and, at scrape time,
 // reads the store for the number of handoffs by state and of pending jobs.
-// Each run gets its own registry: nothing is registered globally.
+// Each run gets its own registry: nothing is registered globally. Every
+// series is exported from the first scrape, at zero, for every known label
+// value (delivery target and result, end reason, handoff state, job kind,
+// each served desk kind's calls); baton_desk_status has a series per
+// configured desk, so none before a desk exists.
 package metrics
 
 import (
@@ -19,6 +23,17 @@ import (
 // endReasons are the known end reasons; their series start at zero.
 var endReasons = []baton.EndReason{baton.AgentClosed, baton.CustomerClosed, baton.BotClosed, baton.WaitTimeout,
 	baton.SessionTimeout, baton.IdleExpired, baton.OutOfHours, baton.DeskUnavailable, baton.Transferred}
+
+// jobKinds are the known job kinds; their pending counts start at zero.
+var jobKinds = []baton.JobKind{baton.JobOpen, baton.JobSend, baton.JobClose, baton.JobEvent, baton.JobTimer, baton.JobReply, baton.JobTransfer}
+
+// deskOps are the desk calls each kind Baton serves makes; their latency
+// series start empty (count zero).
+var deskOps = map[baton.DeskKind][]string{
+	baton.KindInbox:    {"open", "send", "close", "check"},
+	baton.KindWebhook:  {"open", "send", "close", "check"},
+	baton.KindLiveChat: {"open", "send", "close", "check", "reply", "groups", "transfer"},
+}
 
 // ScrapeTimeout bounds the store reads made for one scrape.
 const ScrapeTimeout = 5 * time.Second
@@ -67,6 +82,13 @@ func New(reg *prometheus.Registry, store baton.Store) *Metrics {
 	}
 	for _, r := range endReasons {
 		m.ended.WithLabelValues(string(r))
+	}
+	for kind, ops := range deskOps {
+		for _, op := range ops {
+			for _, r := range []string{"ok", "error"} {
+				m.deskCalls.WithLabelValues(string(kind), op, r)
+			}
+		}
 	}
 	reg.MustRegister(m.deliveries, m.deskCalls, m.wait, m.ended, newStoreCollector(store),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -119,7 +141,7 @@ func newStoreCollector(s baton.Store) *storeCollector {
 		jobs: prometheus.NewDesc("baton_jobs_pending",
 			"Jobs waiting in the store (deliveries and timers), by kind.", []string{"kind"}, nil),
 		desks: prometheus.NewDesc("baton_desk_status",
-			"Each desk's service status: 1 for the status it is in, 0 for the others (not_configured, available, unavailable).", []string{"desk", "status"}, nil),
+			"Each configured desk's service status: 1 for the status it is in, 0 for the others (not_configured, available, unavailable).", []string{"desk", "status"}, nil),
 	}
 }
 
@@ -175,7 +197,12 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	for k, n := range counts {
 		ch <- prometheus.MustNewConstMetric(c.handoffs, prometheus.GaugeValue, float64(n), k[0], k[1])
 	}
-	for k, n := range js {
+	pending := map[string]int64{}
+	for _, k := range jobKinds {
+		pending[string(k)] = 0
+	}
+	maps.Copy(pending, js)
+	for k, n := range pending {
 		ch <- prometheus.MustNewConstMetric(c.jobs, prometheus.GaugeValue, float64(n), k)
 	}
 }

@@ -103,8 +103,41 @@ func TestMetrics(t *testing.T) {
 	if !strings.Contains(body, `baton_handoffs{end_reason="",state="queued"} 7`) {
 		t.Errorf("second scrape lacks the new count:\n%s", grep(body, "baton_handoffs{"))
 	}
-	if !strings.Contains(body, `baton_handoffs{end_reason="agent_closed",state="ended"} 0`) || strings.Contains(body, "baton_jobs_pending{") {
-		t.Errorf("second scrape: want ended handoffs back at zero and no pending jobs:\n%s", grep(body, "baton_"))
+	if !strings.Contains(body, `baton_handoffs{end_reason="agent_closed",state="ended"} 0`) || !strings.Contains(body, `baton_jobs_pending{kind="bot.webhook"} 0`) {
+		t.Errorf("second scrape: want ended handoffs and pending jobs back at zero:\n%s", grep(body, "baton_"))
+	}
+}
+
+// TestSeriesFromTheStart: before anything happened, a scrape has every
+// documented series, at zero, each with its HELP line.
+func TestSeriesFromTheStart(t *testing.T) {
+	t.Parallel()
+	m := New(prometheus.NewRegistry(), &fakeStore{})
+	_, body := scrape(t, m.Handler())
+	for _, name := range []string{"baton_deliveries_total", "baton_desk_call_seconds", "baton_wait_seconds", "baton_handoffs_ended_total",
+		"baton_handoffs", "baton_jobs_pending"} {
+		if !strings.Contains(body, "# HELP "+name+" ") {
+			t.Errorf("no HELP line for %s", name)
+		}
+	}
+	want := []string{
+		`baton_deliveries_total{result="error",target="bot"} 0`,
+		`baton_desk_call_seconds_count{kind="webhook",op="open",result="error"} 0`,
+		`baton_desk_call_seconds_count{kind="inbox",op="check",result="ok"} 0`,
+		`baton_desk_call_seconds_count{kind="livechat",op="transfer",result="ok"} 0`,
+		`baton_wait_seconds_count 0`,
+		`baton_handoffs{end_reason="",state="requested"} 0`,
+	}
+	for _, k := range jobKinds {
+		want = append(want, `baton_jobs_pending{kind="`+string(k)+`"} 0`)
+	}
+	for _, r := range endReasons {
+		want = append(want, `baton_handoffs_ended_total{reason="`+string(r)+`"} 0`, `baton_handoffs{end_reason="`+string(r)+`",state="ended"} 0`)
+	}
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("first scrape lacks %q", w)
+		}
 	}
 }
 

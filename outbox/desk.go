@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/stdwebhook"
 )
 
 // A failed desk call is judged three ways, each for its own question:
 //
-//   - the desk's status (call): a desk that answered and refused one
-//     request (busy, permanent) is up; anything else (refused credentials,
+//   - the desk's status (call, after every call, whatever its outcome;
+//     and app.Run's periodic check): a desk that answered busy is up, a
+//     permanent refusal of one request says nothing of it; anything else (refused credentials,
 //     an error status, a 429, a timeout, no answer) makes it unavailable;
 //   - bringing a handoff to the desk (retryOrEnd): busy, refused
 //     credentials or a permanent refusal end the handoff desk_unavailable
@@ -35,8 +37,12 @@ func (w *Worker) call(ctx context.Context, dc baton.DeskConfig, op string, fn fu
 		status, msg = baton.Available, ""
 	case ctx.Err() != nil:
 		// Baton is shutting down: the desk said nothing about itself.
-	case errors.As(err, &de) && (de.Busy || de.Permanent):
+	case errors.As(err, &de) && de.Busy:
 		// The desk answered and refused one request: it is up.
+		status, msg = baton.Available, ""
+	case errors.As(err, &de) && de.Permanent:
+		// One request that can never be made (it may not have left
+		// Baton): nothing is known of the desk.
 	default:
 		// Refused credentials, an error status, a 429, a timeout or no
 		// answer at all: the desk cannot serve handoffs now.
@@ -73,9 +79,19 @@ func (w *Worker) retryDesk(op, handoff string, err error) error {
 // retryOrEnd retries a failed step that brings a handoff to its desk (an
 // open, a seat transfer) while attempts remain and the failure may pass,
 // and otherwise ends the handoff desk_unavailable.
+// Each retry tells the bot (handoff.opening_retry, with the attempt, when
+// the next runs and the desk's error), so that it can tell the customer.
 func (w *Worker) retryOrEnd(ctx context.Context, t task, op string, err error) error {
-	if !final(err) && baton.ErrorCode(err) != baton.EUNAVAILABLE && t.Attempts+1 < w.cfg.OpenAttempts {
-		return w.retryDesk(op, t.target.Handoff, err)
+	after, more := stdwebhook.Backoff(t.Attempts+2, w.cfg.DeskSchedule, nil)
+	if more && !final(err) && baton.ErrorCode(err) != baton.EUNAVAILABLE && t.Attempts+1 < w.cfg.OpenAttempts {
+		var de *baton.DeskError
+		if errors.As(err, &de) && de.RetryAfter > 0 {
+			after = de.RetryAfter
+		}
+		if terr := w.engine.OpenRetrying(ctx, t.target, t.Attempts+1, w.cfg.OpenAttempts, now().Add(after), err.Error()); terr != nil {
+			return terr // the attempt runs again soon, and tells the bot then
+		}
+		return &retry{after: after, err: err}
 	}
 	w.log.Warn("desk could not take the handoff", "op", op, "handoff", t.target.Handoff, "err", err)
 	return w.engine.Unopened(ctx, t.target)
@@ -89,6 +105,7 @@ func (w *Worker) open(ctx context.Context, t task) error {
 	}
 	desk, err := w.desks.Desk(o.Desk)
 	if err != nil {
+		w.unbuilt(ctx, o.Desk, err)
 		return w.retryOrEnd(ctx, t, "open", err)
 	}
 	var opened baton.Handle
@@ -115,12 +132,17 @@ func (w *Worker) open(ctx context.Context, t task) error {
 func (w *Worker) adapter(ctx context.Context, dc baton.DeskConfig) (baton.Desk, error) {
 	desk, err := w.desks.Desk(dc)
 	if err != nil {
-		if serr := w.engine.SetDeskStatus(ctx, baton.DeskState{DeskID: dc.ID, Status: baton.Unavailable, LastError: err.Error()}); serr != nil {
-			w.log.Error("saving desk status failed", "desk", dc.ID, "err", serr)
-		}
+		w.unbuilt(ctx, dc, err)
 		return nil, &retry{err: err}
 	}
 	return desk, nil
+}
+
+// unbuilt records that desk dc cannot serve: its adapter does not build.
+func (w *Worker) unbuilt(ctx context.Context, dc baton.DeskConfig, err error) {
+	if serr := w.engine.SetDeskStatus(ctx, baton.DeskState{DeskID: dc.ID, Status: baton.Unavailable, LastError: err.Error()}); serr != nil {
+		w.log.Error("saving desk status failed", "desk", dc.ID, "err", serr)
+	}
 }
 
 // send relays one customer message into the desk.
@@ -188,6 +210,7 @@ func (w *Worker) transfer(ctx context.Context, t task) error {
 	}
 	desk, err := w.desks.Desk(tr.Desk)
 	if err != nil {
+		w.unbuilt(ctx, tr.Desk, err)
 		return w.retryOrEnd(ctx, t, "transfer", err)
 	}
 	seat, ok := desk.(baton.Seat)

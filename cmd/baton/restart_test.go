@@ -348,6 +348,9 @@ func restart(t *testing.T, store string) {
 				t.Errorf("%s: event %s arrived after seq %d", h.conv, e, last)
 			}
 			last = e.Seq
+			if e.Type == "handoff.opening_retry" {
+				continue // the desk was down: how many opens failed depends on timing
+			}
 			types = append(types, e.Type)
 			switch e.Type {
 			case "handoff.queued":
