@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -41,8 +40,8 @@ type Params struct {
 	// Recorded, when not nil, is called with every job whose outcome has
 	// been committed: tests wait on it instead of polling.
 	Recorded func(j baton.Job, err error)
-	// CheckEvery is how often Run checks the desks of the workspaces given
-	// to CheckDesks again (default DefaultCheckEvery; negative: never).
+	// CheckEvery is how often Run checks every desk in the store again
+	// (default DefaultCheckEvery; negative: never).
 	CheckEvery time.Duration
 }
 
@@ -62,8 +61,6 @@ type App struct {
 	Handler http.Handler // the HTTP API
 	log     *slog.Logger
 	every   time.Duration
-	mu      sync.Mutex
-	checked []string // the workspaces whose desks Run checks again
 }
 
 // New builds an App over p.Store. Nothing runs until Run.
@@ -103,9 +100,9 @@ func New(p Params) *App {
 }
 
 // Run runs the outbox worker until ctx ends, then lets its running jobs
-// finish. Meanwhile it checks the desks of the workspaces given to
-// CheckDesks every CheckEvery, so that a desk that recovered (or failed)
-// with no handoff to show it has its status mended within a period.
+// finish. Meanwhile it checks every desk in the store every CheckEvery, so
+// that a desk that recovered (or failed) with no handoff to show it has
+// its status mended within a period.
 func (a *App) Run(ctx context.Context) error {
 	checking := make(chan struct{})
 	go func() { defer close(checking); a.recheck(ctx) }()
@@ -126,16 +123,36 @@ func (a *App) recheck(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		a.mu.Lock()
-		ws := slices.Clone(a.checked)
-		a.mu.Unlock()
-		if len(ws) == 0 {
-			continue
-		}
-		if err := a.check(ctx, ws, false); err != nil && ctx.Err() == nil {
+		desks, err := a.allDesks(ctx)
+		if err == nil {
+			a.check(ctx, desks, false)
+		} else if ctx.Err() == nil {
 			a.log.Error("checking desks failed", "err", err)
 		}
 	}
+}
+
+// allDesks reads every desk of every workspace.
+func (a *App) allDesks(ctx context.Context) ([]baton.DeskConfig, error) {
+	var desks []baton.DeskConfig
+	err := a.Store.View(ctx, func(tx baton.Tx) error {
+		ids, err := tx.DeskStatuses()
+		if err != nil {
+			return err
+		}
+		desks = desks[:0]
+		for id := range ids {
+			dc, err := tx.DeskByID(id)
+			if baton.ErrorCode(err) == baton.ENOTFOUND {
+				continue // deleted meanwhile
+			} else if err != nil {
+				return err
+			}
+			desks = append(desks, dc)
+		}
+		return nil
+	})
+	return desks, err
 }
 
 // ready reports whether the store answers a write transaction within 2 s.
@@ -153,24 +170,10 @@ func (a *App) ready(ctx context.Context) error {
 // CheckDesks checks every desk of the workspaces, all at once, and records
 // each one's status: available when its adapter builds and its check passes,
 // not_configured when required settings are missing, unavailable otherwise.
-// Run checks them again every CheckEvery.
+// Run checks every desk in the store again every CheckEvery.
 func (a *App) CheckDesks(ctx context.Context, workspaces []string) error {
-	a.mu.Lock()
-	for _, ws := range workspaces {
-		if !slices.Contains(a.checked, ws) {
-			a.checked = append(a.checked, ws)
-		}
-	}
-	a.mu.Unlock()
-	return a.check(ctx, workspaces, true)
-}
-
-// check checks the desks of workspaces and records their status; it logs
-// each desk's when always says so or the status changed.
-func (a *App) check(ctx context.Context, workspaces []string, always bool) error {
 	var desks []baton.DeskConfig
 	err := a.Store.View(ctx, func(tx baton.Tx) error {
-		desks = desks[:0]
 		for _, ws := range workspaces {
 			ds, err := tx.Desks(ws)
 			if err != nil {
@@ -183,6 +186,13 @@ func (a *App) check(ctx context.Context, workspaces []string, always bool) error
 	if err != nil {
 		return fmt.Errorf("reading desks: %w", err)
 	}
+	a.check(ctx, desks, true)
+	return nil
+}
+
+// check checks desks and records their status; it logs each desk's when
+// always says so or the status changed.
+func (a *App) check(ctx context.Context, desks []baton.DeskConfig, always bool) {
 	var wg sync.WaitGroup
 	for _, dc := range desks {
 		wg.Go(func() {
@@ -205,5 +215,4 @@ func (a *App) check(ctx context.Context, workspaces []string, always bool) error
 		})
 	}
 	wg.Wait()
-	return nil
 }
