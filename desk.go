@@ -172,9 +172,20 @@ var ErrForged = &Error{Code: EUNAUTHORIZED, Message: "inbound request failed ver
 // (its chat is unknown to the desk's API, say), which no retry would change.
 // The inbound answer is 200 and names Reason. Err is the cause, for the log.
 type Ignored struct {
-	Reason string // a short snake_case word: "unattributed"
+	Reason string // one of the Ignored… reasons
 	Err    error
 }
+
+// Why an authentic inbound request was acknowledged and ignored.
+const (
+	IgnoredNoEvents     = "no_events"       // the desk found nothing for Baton in it (a probe, another chat, an echo)
+	IgnoredDuplicate    = "duplicate"       // every event was applied before
+	IgnoredUnknown      = "unknown_handoff" // no handoff of the desk has the event's reference
+	IgnoredUnattributed = "unattributed"    // the desk cannot tell what the event is about (its chat is unknown to its API)
+)
+
+// IgnoredReasons lists the reasons, for metrics that start at zero.
+var IgnoredReasons = []string{IgnoredNoEvents, IgnoredDuplicate, IgnoredUnknown, IgnoredUnattributed}
 
 // Error implements error.
 func (e *Ignored) Error() string {

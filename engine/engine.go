@@ -19,6 +19,10 @@ type Params struct {
 	// what it did (the composition root wakes the outbox and the event
 	// stream and counts the metrics with it). Nil means nobody listens.
 	Committed func(Commit)
+	// Ignored is called for every authentic inbound desk request
+	// acknowledged and ignored, with the desk's kind and the reason (for
+	// the metrics). Nil means nobody counts.
+	Ignored func(kind baton.DeskKind, reason string)
 }
 
 // Commit is what a committed write did that matters outside the engine.
@@ -39,6 +43,7 @@ type Engine struct {
 	desks     baton.Desks
 	log       *slog.Logger
 	committed func(Commit)
+	ignored   func(baton.DeskKind, string)
 
 	mu      sync.Mutex
 	keys    map[string]cachedKey  // API key hash → workspace, recently verified
@@ -59,7 +64,10 @@ func New(p Params) *Engine {
 	if p.Committed == nil {
 		p.Committed = func(Commit) {}
 	}
-	return &Engine{store: p.Store, desks: p.Desks, log: p.Log, committed: p.Committed,
+	if p.Ignored == nil {
+		p.Ignored = func(baton.DeskKind, string) {}
+	}
+	return &Engine{store: p.Store, desks: p.Desks, log: p.Log, committed: p.Committed, ignored: p.Ignored,
 		keys: map[string]cachedKey{}, deskCfg: map[string]cachedDesk{}, botCfg: map[string]cachedBot{}}
 }
 

@@ -9,20 +9,21 @@ import (
 	"github.com/batonhq/baton"
 )
 
-// Reasons HandleInbound gives for an authentic request it acknowledged and
-// ignored (a desk's own reasons come through *baton.Ignored).
-const (
-	IgnoredNoEvents  = "no_events"       // the desk found nothing for Baton in it (a probe, another chat, an echo)
-	IgnoredDuplicate = "duplicate"       // every event was applied before
-	IgnoredUnknown   = "unknown_handoff" // no handoff of the desk has the event's reference
-)
-
 // HandleInbound verifies and applies a request a desk sent to Baton. An
 // authentic request that changed nothing is acknowledged and ignored: the
-// reason says why (IgnoredNoEvents, IgnoredDuplicate, IgnoredUnknown, or a
+// reason says why (one of baton.IgnoredReasons, or a
 // desk's *baton.Ignored reason), and is "" when an event was applied. A desk
 // id that does not exist fails verification like a wrong secret.
 func (e *Engine) HandleInbound(ctx context.Context, deskID, path string, h map[string][]string, body []byte) (ignored string, err error) {
+	var kind baton.DeskKind
+	ignored, kind, err = e.handleInbound(ctx, deskID, path, h, body)
+	if err == nil && ignored != "" {
+		e.ignored(kind, ignored)
+	}
+	return ignored, err
+}
+
+func (e *Engine) handleInbound(ctx context.Context, deskID, path string, h map[string][]string, body []byte) (ignored string, kind baton.DeskKind, err error) {
 	var dc baton.DeskConfig
 	err = e.store.View(ctx, func(tx baton.Tx) (err error) {
 		dc, err = tx.DeskByID(deskID)
@@ -32,44 +33,44 @@ func (e *Engine) HandleInbound(ctx context.Context, deskID, path string, h map[s
 		// Answered as a request that fails verification, so that desk ids
 		// cannot be probed.
 		e.log.Warn("inbound desk request for an unknown desk", "desk", deskID)
-		return "", fmt.Errorf("%w: no such desk", baton.ErrForged)
+		return "", "", fmt.Errorf("%w: no such desk", baton.ErrForged)
 	} else if err != nil {
-		return "", err
+		return "", dc.Kind, err
 	}
 	desk, err := e.adapter(dc)
 	if err != nil {
-		return "", err
+		return "", dc.Kind, err
 	}
 	evs, err := desk.Inbound(ctx, path, h, body)
 	var ig *baton.Ignored
 	switch {
 	case errors.As(err, &ig):
 		e.log.Info("inbound desk request acknowledged and ignored", "desk", dc.ID, "path", path, "reason", ig.Reason, "err", ig.Err)
-		return ig.Reason, nil
+		return ig.Reason, dc.Kind, nil
 	case errors.Is(err, baton.ErrForged):
 		e.log.Warn("inbound desk request failed verification", "desk", dc.ID, "path", path)
-		return "", err
+		return "", dc.Kind, err
 	case err != nil:
-		return "", err
+		return "", dc.Kind, err
 	case len(evs) == 0:
-		return IgnoredNoEvents, nil
+		return baton.IgnoredNoEvents, dc.Kind, nil
 	}
 	applied := false
 	for _, ev := range evs {
 		why, err := e.applyDeskEvent(ctx, dc, desk, ev)
 		if err != nil {
-			return "", err
+			return "", dc.Kind, err
 		}
 		if why == "" {
 			applied = true
-		} else if ignored == "" || why == IgnoredUnknown {
+		} else if ignored == "" || why == baton.IgnoredUnknown {
 			ignored = why
 		}
 	}
 	if applied {
-		return "", nil
+		return "", dc.Kind, nil
 	}
-	return ignored, nil
+	return ignored, dc.Kind, nil
 }
 
 // InboundLimit is the largest inbound request body, in bytes, that desk
@@ -104,7 +105,7 @@ func (e *Engine) ApplyDeskEvent(ctx context.Context, dc baton.DeskConfig, ev bat
 }
 
 // applyDeskEvent applies ev, once; ignored says why it changed nothing
-// (IgnoredDuplicate, IgnoredUnknown), or is "".
+// (baton.IgnoredDuplicate, baton.IgnoredUnknown), or is "".
 func (e *Engine) applyDeskEvent(ctx context.Context, dc baton.DeskConfig, desk baton.Desk, ev baton.DeskEvent) (ignored string, err error) {
 	if ev.ID == "" || ev.Ref == "" {
 		return "", baton.Errorf(baton.EINVALID, "desk event needs an id and a reference")
@@ -116,7 +117,7 @@ func (e *Engine) applyDeskEvent(ctx context.Context, dc baton.DeskConfig, desk b
 		seen, err := tx.SeenDeskEvent(dc.ID, ev.ID, now())
 		if err != nil || seen {
 			if seen {
-				ignored = IgnoredDuplicate
+				ignored = baton.IgnoredDuplicate
 			}
 			return "", err
 		}
@@ -126,7 +127,7 @@ func (e *Engine) applyDeskEvent(ctx context.Context, dc baton.DeskConfig, desk b
 		h, err := handoffOf(tx, dc, opener, ev.Ref)
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
 			e.log.Info("desk event for an unknown handoff ignored", "desk", dc.ID, "ref", ev.Ref, "type", ev.Type)
-			ignored = IgnoredUnknown
+			ignored = baton.IgnoredUnknown
 			return "", nil
 		} else if err != nil {
 			return "", err

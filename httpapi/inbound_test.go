@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -99,6 +100,18 @@ func TestInbound(t *testing.T) {
 		// A message for a handoff Baton does not know is acknowledged and dropped.
 		if a := must[ack](t, inbound(hookDesk+"/inbound/message", auth, map[string]any{"conversation_id": "ho_unknown", "body": "hello?", "message_id": "m-2"}), http.StatusOK); a != (ack{OK: true, Ignored: "unknown_handoff"}) {
 			t.Errorf("a message for no handoff was answered %+v, want ignored unknown_handoff", a)
+		}
+		// Each is counted, so that an operator sees what was dropped on purpose.
+		m := f.do(req{method: "GET", path: "/metrics"})
+		for _, want := range []string{
+			`baton_inbound_ignored_total{kind="webhook",reason="no_events"} 1`,
+			`baton_inbound_ignored_total{kind="webhook",reason="duplicate"} 1`,
+			`baton_inbound_ignored_total{kind="webhook",reason="unknown_handoff"} 1`,
+			`baton_inbound_ignored_total{kind="livechat",reason="unattributed"} 0`,
+		} {
+			if !strings.Contains(string(m.body), want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
 		}
 	})
 }

@@ -27,8 +27,8 @@ func TestInboundUnattributed(t *testing.T) {
 		`{"chat_id":"NOSUCHCHAT","thread_id":"T","event":{"id":"E1","type":"message","text":"hi","author_id":"cust-1","visibility":"all"}}`, `{}`)
 	evs, err := w.desk.Inbound(context.Background(), "livechat", http.Header{}, body)
 	var ig *baton.Ignored
-	if !errors.As(err, &ig) || ig.Reason != IgnoredUnattributed || evs != nil {
-		t.Fatalf("Inbound = %v, %v; want no events and ignored %q", evs, err, IgnoredUnattributed)
+	if !errors.As(err, &ig) || ig.Reason != baton.IgnoredUnattributed || evs != nil {
+		t.Fatalf("Inbound = %v, %v; want no events and ignored %q", evs, err, baton.IgnoredUnattributed)
 	}
 	if c := baton.ErrorCode(err); c == baton.EUNAVAILABLE {
 		t.Errorf("an unattributable webhook is %s: LiveChat would deliver it again for nothing", c)

@@ -97,14 +97,11 @@ func inboundError(err error) error {
 	case err == nil || !errors.As(err, &de):
 		return err
 	case de.Permanent || de.Busy:
-		return &baton.Ignored{Reason: IgnoredUnattributed, Err: err}
+		return &baton.Ignored{Reason: baton.IgnoredUnattributed, Err: err}
 	}
 	return fmt.Errorf("%w: %w", errUnavailable, err)
 }
 
-// IgnoredUnattributed is the reason given for a webhook acknowledged and
-// ignored because the LiveChat API cannot say whose it is.
-const IgnoredUnattributed = "unattributed"
 
 // payload decodes the webhook's payload into v.
 func payload(wh *Webhook, v any) error {

@@ -45,6 +45,7 @@ type Metrics struct {
 	deskCalls  *prometheus.HistogramVec
 	wait       prometheus.Histogram
 	ended      *prometheus.CounterVec
+	ignored    *prometheus.CounterVec
 }
 
 var _ baton.Observer = (*Metrics)(nil)
@@ -73,6 +74,10 @@ func New(reg *prometheus.Registry, store baton.Store) *Metrics {
 			Name: "baton_handoffs_ended_total",
 			Help: "Handoffs ended, by reason.",
 		}, []string{"reason"}),
+		ignored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "baton_inbound_ignored_total",
+			Help: "Authentic inbound desk requests acknowledged (200) and ignored on purpose, by desk kind and reason (no_events, duplicate, unknown_handoff, unattributed).",
+		}, []string{"kind", "reason"}),
 	}
 	// Start every known series at zero so that rate() sees the first event.
 	for _, t := range []string{"desk", "bot"} {
@@ -83,6 +88,11 @@ func New(reg *prometheus.Registry, store baton.Store) *Metrics {
 	for _, r := range endReasons {
 		m.ended.WithLabelValues(string(r))
 	}
+	for kind := range deskOps {
+		for _, r := range baton.IgnoredReasons {
+			m.ignored.WithLabelValues(string(kind), r)
+		}
+	}
 	for kind, ops := range deskOps {
 		for _, op := range ops {
 			for _, r := range []string{"ok", "error"} {
@@ -90,7 +100,7 @@ func New(reg *prometheus.Registry, store baton.Store) *Metrics {
 			}
 		}
 	}
-	reg.MustRegister(m.deliveries, m.deskCalls, m.wait, m.ended, newStoreCollector(store),
+	reg.MustRegister(m.deliveries, m.deskCalls, m.wait, m.ended, m.ignored, newStoreCollector(store),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -106,6 +116,11 @@ func result(ok bool) string {
 		return "ok"
 	}
 	return "error"
+}
+
+// Ignored counts an inbound desk request acknowledged and ignored.
+func (m *Metrics) Ignored(kind baton.DeskKind, reason string) {
+	m.ignored.WithLabelValues(string(kind), reason).Inc()
 }
 
 // Delivery counts one delivery attempt to "desk" or "bot".
