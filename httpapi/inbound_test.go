@@ -1,11 +1,14 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/batonhq/baton"
 )
 
 // ack is the answer to a desk's inbound request.
@@ -114,4 +117,33 @@ func TestInbound(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestWebhookDeskAttachments: a customer's file reaches the company's
+// service as the protocol says: in the attachments array, and as an
+// "Attachment:" line after the text.
+func TestWebhookDeskAttachments(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	b := createBody("c-hook-file")
+	b["desk_id"] = hookDesk
+	h := must[wireHandoff](t, f.do(req{method: "POST", path: "/v1/handoffs", key: key1, body: b}), http.StatusCreated)
+	f.waitState(h.ID, "queued")
+	att := map[string]any{"url": "https://files.example.com/label.jpg", "name": "label.jpg", "type": "image/jpeg", "size": 48213}
+	must[map[string]any](t, f.do(req{method: "POST", path: "/v1/handoffs/" + h.ID + "/messages", key: key1,
+		body: map[string]any{"text": "Here it is.", "attachments": []any{att}}}), http.StatusCreated)
+	var chat struct {
+		Body        string             `json:"body"`
+		Attachments []baton.Attachment `json:"attachments"`
+	}
+	if !f.afterJobs(func() bool { return f.company.body("/chat") != nil }) {
+		t.Fatal("the message never reached the company")
+	}
+	if err := json.Unmarshal(f.company.body("/chat"), &chat); err != nil {
+		t.Fatal(err)
+	}
+	if chat.Body != "Here it is.\n\nAttachment: label.jpg https://files.example.com/label.jpg" ||
+		len(chat.Attachments) != 1 || chat.Attachments[0].URL != "https://files.example.com/label.jpg" || chat.Attachments[0].Size != 48213 {
+		t.Errorf("the company got %+v", chat)
+	}
 }

@@ -515,22 +515,37 @@ func (b *syncBuffer) String() string {
 
 // company is the support system behind the webhook desk: it accepts every call.
 type company struct {
-	srv   *httptest.Server
-	mu    sync.Mutex
-	paths []string
+	srv    *httptest.Server
+	mu     sync.Mutex
+	paths  []string
+	bodies [][]byte // the bodies of the calls, in the order of paths
 }
 
 func newCompany(t testing.TB) *company {
 	c := &company{}
 	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
 		c.mu.Lock()
 		c.paths = append(c.paths, r.URL.Path)
+		c.bodies = append(c.bodies, body)
 		c.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"code":0}`)
 	}))
 	t.Cleanup(c.srv.Close)
 	return c
+}
+
+// body returns the body of the last call to path, nil if there was none.
+func (c *company) body(path string) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.paths) - 1; i >= 0; i-- {
+		if c.paths[i] == path {
+			return c.bodies[i]
+		}
+	}
+	return nil
 }
 
 func (c *company) calls() []string {

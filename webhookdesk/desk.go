@@ -141,10 +141,12 @@ func urlCause(err error) error {
 	return err
 }
 
-// Capabilities implements baton.Desk: text only (attachments go as links),
-// agent names when the service gives them, and the customer can end.
+// Capabilities implements baton.Desk: attachments travel as the protocol
+// says (an "attachments" array, and an "Attachment:" line at the end of the
+// text, which the desk writes itself), agent names when the service gives
+// them, and the customer can end.
 func (d *Desk) Capabilities() baton.Capabilities {
-	return baton.Capabilities{AgentProfile: true, EndByCustomer: true}
+	return baton.Capabilities{Attachments: true, AgentProfile: true, EndByCustomer: true}
 }
 
 func hasControl(s string) bool {

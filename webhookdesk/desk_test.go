@@ -194,7 +194,7 @@ func TestFields(t *testing.T) {
 func TestCapabilities(t *testing.T) {
 	t.Parallel()
 	d := newDesk(t, map[string]string{"url": "https://crm.example.com", "secret": testSecret}, nil)
-	want := baton.Capabilities{AgentProfile: true, EndByCustomer: true}
+	want := baton.Capabilities{Attachments: true, AgentProfile: true, EndByCustomer: true} // attachments as the protocol carries them
 	if got := d.Capabilities(); got != want {
 		t.Errorf("Capabilities = %+v, want %+v", got, want)
 	}
