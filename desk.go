@@ -182,10 +182,11 @@ const (
 	IgnoredDuplicate    = "duplicate"       // every event was applied before
 	IgnoredUnknown      = "unknown_handoff" // no handoff of the desk has the event's reference
 	IgnoredUnattributed = "unattributed"    // the desk cannot tell what the event is about (its chat is unknown to its API)
+	IgnoredEnded        = "handoff_ended"   // the handoff has ended: a late agent message is kept, never relayed
 )
 
 // IgnoredReasons lists the reasons, for metrics that start at zero.
-var IgnoredReasons = []string{IgnoredNoEvents, IgnoredDuplicate, IgnoredUnknown, IgnoredUnattributed}
+var IgnoredReasons = []string{IgnoredNoEvents, IgnoredDuplicate, IgnoredUnknown, IgnoredUnattributed, IgnoredEnded}
 
 // Error implements error.
 func (e *Ignored) Error() string {

@@ -114,14 +114,19 @@ func (e *Engine) applyDeskEvent(ctx context.Context, dc baton.DeskConfig, desk b
 	opener, _ := desk.(baton.Opener)
 	_, _, err = e.write(ctx, dc.WorkspaceID, func(tx *wtx) (string, error) {
 		ignored = ""
-		seen, err := tx.SeenDeskEvent(dc.ID, ev.ID, now())
-		if err != nil || seen {
+		// seen records the event; an event for no handoff is not recorded,
+		// so that a repeat of it is unknown again, not a duplicate.
+		seen := func() (bool, error) {
+			seen, err := tx.SeenDeskEvent(dc.ID, ev.ID, now())
 			if seen {
 				ignored = baton.IgnoredDuplicate
 			}
-			return "", err
+			return seen, err
 		}
 		if seat {
+			if dup, err := seen(); err != nil || dup {
+				return "", err
+			}
 			return "", e.seatEvent(tx, dc, ev)
 		}
 		h, err := handoffOf(tx, dc, opener, ev.Ref)
@@ -132,9 +137,16 @@ func (e *Engine) applyDeskEvent(ctx context.Context, dc baton.DeskConfig, desk b
 		} else if err != nil {
 			return "", err
 		}
+		if dup, err := seen(); err != nil || dup {
+			return "", err
+		}
 		l, err := e.load(tx, h.WorkspaceID, h.ID)
 		if err != nil {
 			return "", err
+		}
+		if !l.h.Open() {
+			// Kept when it is an agent's message, never acted on.
+			ignored = baton.IgnoredEnded
 		}
 		return "", e.apply(tx, &l, ev)
 	})

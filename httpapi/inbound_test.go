@@ -104,12 +104,21 @@ func TestInbound(t *testing.T) {
 		if a := must[ack](t, inbound(hookDesk+"/inbound/message", auth, map[string]any{"conversation_id": "ho_unknown", "body": "hello?", "message_id": "m-2"}), http.StatusOK); a != (ack{OK: true, Ignored: "unknown_handoff"}) {
 			t.Errorf("a message for no handoff was answered %+v, want ignored unknown_handoff", a)
 		}
+		// Asked again, an event for no handoff is still unknown, not a
+		// duplicate; a join of a handoff that has ended changes nothing.
+		if a := must[ack](t, inbound(hookDesk+"/inbound/message", auth, map[string]any{"conversation_id": "ho_unknown", "body": "hello?", "message_id": "m-2"}), http.StatusOK); a != (ack{OK: true, Ignored: "unknown_handoff"}) {
+			t.Errorf("the repeat of a message for no handoff was answered %+v, want ignored unknown_handoff", a)
+		}
+		if a := must[ack](t, inbound(hookDesk+"/inbound/join", auth, map[string]any{"conversation_id": h.ID, "agent": map[string]any{"id": "zed", "name": "Zed"}}), http.StatusOK); a != (ack{OK: true, Ignored: "handoff_ended"}) {
+			t.Errorf("a join of an ended handoff was answered %+v, want ignored handoff_ended", a)
+		}
 		// Each is counted, so that an operator sees what was dropped on purpose.
 		m := f.do(req{method: "GET", path: "/metrics"})
 		for _, want := range []string{
 			`baton_inbound_ignored_total{kind="webhook",reason="no_events"} 1`,
 			`baton_inbound_ignored_total{kind="webhook",reason="duplicate"} 1`,
-			`baton_inbound_ignored_total{kind="webhook",reason="unknown_handoff"} 1`,
+			`baton_inbound_ignored_total{kind="webhook",reason="unknown_handoff"} 2`,
+			`baton_inbound_ignored_total{kind="webhook",reason="handoff_ended"} 1`,
 			`baton_inbound_ignored_total{kind="livechat",reason="unattributed"} 0`,
 		} {
 			if !strings.Contains(string(m.body), want) {
