@@ -145,7 +145,7 @@ func (e *Engine) Calendar(ctx context.Context, ws string, q DeskQuery, from, to 
 	case n < 1:
 		return "", nil, baton.FieldErrorf("to", "is before from")
 	case n > MaxCalendarDays:
-		return "", nil, baton.FieldErrorf("to", "is %d days after from; at most %d days are listed at once", n-1, MaxCalendarDays)
+		return "", nil, baton.FieldErrorf("to", "makes %d dates; at most %d are listed at once", n, MaxCalendarDays)
 	}
 	err = e.store.View(ctx, func(tx baton.Tx) error {
 		_, cal, err := e.policyOf(tx, ws, q)

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -250,7 +251,7 @@ func handleCalendar(log *slog.Logger, eng *engine.Engine) http.Handler {
 			for _, d := range days {
 				ws := make([]window, 0, len(d.Windows))
 				for _, x := range d.Windows {
-					ws = append(ws, window{Start: x.Start, End: x.End})
+					ws = append(ws, window{Start: x.Start.UTC(), End: x.End.UTC()})
 				}
 				out.Days = append(out.Days, day{Date: d.Date, Windows: ws})
 			}
@@ -269,14 +270,26 @@ func deskQuery(r *http.Request) engine.DeskQuery {
 	return engine.DeskQuery{BotID: q.Get("bot_id"), DeskID: q.Get("desk_id")}
 }
 
-// timeParam reads an RFC 3339 instant; "" is the zero time.
+// The years the availability and calendar reads answer for: service
+// periods are about the present, and outside these years a next opening
+// could not be written as RFC 3339 nor a zone's offset in whole minutes.
+const (
+	firstYear = 1970
+	lastYear  = 9000
+)
+
+// timeParam reads an RFC 3339 instant (the letters T and Z in either case);
+// "" is the zero time.
 func timeParam(field, s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	t, err := time.Parse(time.RFC3339, s)
+	t, err := time.Parse(time.RFC3339, strings.ToUpper(s))
 	if err != nil {
 		return t, baton.FieldErrorf(field, "%q is not an RFC 3339 time like 2026-12-24T09:00:00Z", s)
+	}
+	if y := t.UTC().Year(); y < firstYear || y > lastYear {
+		return t, baton.FieldErrorf(field, "%q is outside the years %d to %d", s, firstYear, lastYear)
 	}
 	return t, nil
 }
@@ -289,6 +302,9 @@ func dateParam(field, s string) (time.Time, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		return t, baton.FieldErrorf(field, "%q is not a date like 2026-12-24", s)
+	}
+	if y := t.Year(); y < firstYear || y > lastYear {
+		return t, baton.FieldErrorf(field, "%q is outside the years %d to %d", s, firstYear, lastYear)
 	}
 	return t, nil
 }

@@ -382,6 +382,12 @@ func TestAvailabilityAt(t *testing.T) {
 		t.Errorf("availability at an instant: %v", a)
 	}
 	wantProblem(t, f.do(req{method: "GET", path: "/v1/availability?at=tomorrow", key: key1, offSpec: true}), http.StatusUnprocessableEntity, "invalid", "at")
+	for _, at := range []string{"9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"} { // no next opening could be written; not "now"
+		wantProblem(t, f.do(req{method: "GET", path: "/v1/availability?at=" + at, key: key1}), http.StatusUnprocessableEntity, "invalid", "at")
+	}
+	if a := must[map[string]any](t, f.do(req{method: "GET", path: "/v1/availability?at=2026-12-24t12:00:00z", key: key1, offSpec: true}), http.StatusOK); a["at"] != "2026-12-24T12:00:00Z" {
+		t.Errorf("lower-case t and z: %v", a)
+	}
 
 	type calendar struct {
 		Zone string `json:"zone"`
@@ -400,6 +406,13 @@ func TestAvailabilityAt(t *testing.T) {
 		if len(d.Windows) != 1 || d.Windows[0].End.Sub(d.Windows[0].Start) != 24*time.Hour {
 			t.Errorf("%s: %+v, want the whole day", d.Date, d.Windows)
 		}
+	}
+	// The closed desk's one window, in Paris, comes back in UTC (the
+	// contract checks the form) on its Paris date.
+	c = must[calendar](t, f.do(req{method: "GET", path: "/v1/calendar?desk_id=" + closedDesk + "&from=2000-12-31&to=2001-01-01", key: key1}), http.StatusOK)
+	if want := time.Date(2001, 1, 1, 8, 0, 0, 0, time.UTC); c.Zone != "Europe/Paris" || len(c.Days) != 2 || len(c.Days[0].Windows) != 0 ||
+		len(c.Days[1].Windows) != 1 || !c.Days[1].Windows[0].Start.Equal(want) || c.Days[1].Windows[0].End.Sub(want) != time.Hour {
+		t.Errorf("the closed desk's calendar: %+v", c)
 	}
 	wantProblem(t, f.do(req{method: "GET", path: "/v1/calendar?from=2026-12-24&to=2026-12-23", key: key1}), http.StatusUnprocessableEntity, "invalid", "to")
 	wantProblem(t, f.do(req{method: "GET", path: "/v1/calendar?from=2026-01-01&to=2026-12-31", key: key1}), http.StatusUnprocessableEntity, "invalid", "to")
