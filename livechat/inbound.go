@@ -102,7 +102,6 @@ func inboundError(err error) error {
 	return fmt.Errorf("%w: %w", errUnavailable, err)
 }
 
-
 // payload decodes the webhook's payload into v.
 func payload(wh *Webhook, v any) error {
 	if len(bytes.TrimSpace(wh.Payload)) == 0 || string(bytes.TrimSpace(wh.Payload)) == "null" {
