@@ -8,12 +8,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -37,6 +40,7 @@ type Bot struct {
 	secret string
 	lines  chan string
 	srv    *http.Server
+	base   atomic.Pointer[string] // Baton's address, once Guide or Walk knows it
 }
 
 // Start starts a bot on a free loopback port; Close stops it.
@@ -46,7 +50,7 @@ func Start() (*Bot, error) {
 		return nil, fmt.Errorf("demo bot: %w", err)
 	}
 	b := &Bot{URL: "http://" + ln.Addr().String() + "/webhook", secret: stdwebhook.NewSecret(), lines: make(chan string, 64)}
-	b.srv = &http.Server{Handler: handler(b.secret, b.lines), ReadHeaderTimeout: 5 * time.Second}
+	b.srv = &http.Server{Handler: handler(b.secret, b.lines, b.keepWaiting), ReadHeaderTimeout: 5 * time.Second}
 	go b.srv.Serve(ln)
 	return b, nil
 }
@@ -86,6 +90,7 @@ func (b *Bot) intro(out io.Writer) {
 // Guide prints the curl commands that walk a handoff through its states on
 // the Baton at base, then the bot's lines until ctx ends.
 func (b *Bot) Guide(ctx context.Context, base string, out io.Writer) {
+	b.base.Store(&base)
 	b.intro(out)
 	fmt.Fprintln(out, "Walk a handoff through queued → active → ended from another terminal:")
 	for i, s := range steps {
@@ -106,6 +111,7 @@ func (b *Bot) Guide(ctx context.Context, base string, out io.Writer) {
 // and waits after each step for the event the bot should receive. It
 // returns once the bot has received handoff.ended.
 func (b *Bot) Walk(ctx context.Context, base string, out io.Writer) error {
+	b.base.Store(&base)
 	b.intro(out)
 	fmt.Fprintln(out, "Walking a handoff through queued → active → ended:")
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -230,10 +236,33 @@ func (s step) curl(base string) string {
 	return b.String()
 }
 
+// keepWaiting answers a wait timeout as the demo's bot does: a person may
+// still come, so it keeps waiting, however slowly the steps are walked.
+func (b *Bot) keepWaiting(handoffID string) error {
+	base := b.base.Load()
+	if base == nil {
+		return errors.New("Baton's address is not known yet")
+	}
+	req, err := http.NewRequest(http.MethodPost, *base+"/v1/handoffs/"+url.PathEscape(handoffID)+"/keep-waiting", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+APIKey)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("keep-waiting answered %d", resp.StatusCode)
+	}
+	return nil
+}
+
 // handler is the bot's webhook: it verifies each delivery's Standard
-// Webhooks signature, ignores repeated deliveries of one event, and sends
-// one line per event to lines.
-func handler(secret string, lines chan<- string) http.Handler {
+// Webhooks signature, ignores repeated deliveries of one event, sends one
+// line per event to lines, and answers a wait timeout with keepWaiting.
+func handler(secret string, lines chan<- string, keepWaiting func(handoffID string) error) http.Handler {
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -262,6 +291,19 @@ func handler(secret string, lines chan<- string) http.Handler {
 		}
 		send(r.Context(), lines, describe(ev))
 		w.WriteHeader(http.StatusNoContent)
+		if ev.Type == baton.EventWaitTimeout {
+			var d struct {
+				HandoffID string `json:"handoff_id"`
+			}
+			json.Unmarshal(ev.Data, &d)
+			go func() { // after the answer: Baton counts the grace from it
+				line := "bot → keep waiting: a person may still come"
+				if err := keepWaiting(d.HandoffID); err != nil {
+					line = "bot ✗ could not keep waiting: " + err.Error()
+				}
+				send(context.Background(), lines, line)
+			}()
+		}
 	})
 }
 

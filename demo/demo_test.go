@@ -44,7 +44,8 @@ func TestBot(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := make(chan string, 8)
-	h := handler(secret, lines)
+	kept := make(chan string, 1)
+	h := handler(secret, lines, func(id string) error { kept <- id; return nil })
 	now := time.Now()
 	for _, c := range []struct {
 		name   string
@@ -64,6 +65,8 @@ func TestBot(t *testing.T) {
 			http.StatusNoContent, `bot ← handoff.agent_message from Ana: "Hello"`},
 		{"ended", "ev4", `{"id":"ev4","type":"handoff.ended","seq":4,"data":{"reason":"agent_closed","epoch":2}}`, false,
 			http.StatusNoContent, "bot ← handoff.ended (agent_closed): the bot owns the conversation again, epoch 2"},
+		{"wait timeout", "ev7", `{"id":"ev7","type":"handoff.wait_timeout","seq":5,"data":{"handoff_id":"ho_1"}}`, false,
+			http.StatusNoContent, "bot ← handoff.wait_timeout"},
 		{"forged", "ev5", `{"id":"ev5","type":"handoff.ended"}`, true, http.StatusUnauthorized, "bot ✗ refused a delivery: "},
 		{"not an event", "ev6", `[1, 2]`, false, http.StatusBadRequest, ""},
 	} {
@@ -88,6 +91,15 @@ func TestBot(t *testing.T) {
 		if c.line == "" && got != "" || !strings.HasPrefix(got, c.line) {
 			t.Errorf("%s: line %q, want %q", c.name, got, c.line)
 		}
+		if c.name == "wait timeout" {
+			// The demo's bot keeps waiting: a reader may be slow to claim.
+			if id := <-kept; id != "ho_1" {
+				t.Errorf("kept waiting for %q, want ho_1", id)
+			}
+			if line := <-lines; line != "bot → keep waiting: a person may still come" {
+				t.Errorf("line %q", line)
+			}
+		}
 	}
 }
 
@@ -105,5 +117,26 @@ func TestFile(t *testing.T) {
 	}
 	if got := f.Workspaces[0].Bots[0].WebhookURL; got != b.URL || !strings.HasPrefix(got, "http://127.0.0.1:") {
 		t.Errorf("the bot's webhook_url is %q, want %q on loopback", got, b.URL)
+	}
+}
+
+// TestKeepWaiting: the bot's answer to a wait timeout is the bot API's
+// keep-waiting call, with the demo's key, at the Baton it was given.
+func TestKeepWaiting(t *testing.T) {
+	t.Parallel()
+	var got string
+	baton := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Method + " " + r.URL.Path + " " + r.Header.Get("Authorization")
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer baton.Close()
+	b := &Bot{}
+	if err := b.keepWaiting("ho_1"); err == nil {
+		t.Error("kept waiting before Baton's address was known")
+	}
+	base := baton.URL
+	b.base.Store(&base)
+	if err := b.keepWaiting("ho_1"); err != nil || got != "POST /v1/handoffs/ho_1/keep-waiting Bearer "+APIKey {
+		t.Errorf("keepWaiting: %v; Baton got %q", err, got)
 	}
 }
