@@ -45,10 +45,10 @@ type Engine struct {
 	committed func(Commit)
 	ignored   func(baton.DeskKind, string)
 
-	mu      sync.Mutex
-	keys    map[string]cachedKey  // API key hash → workspace, recently verified
-	deskCfg map[string]cachedDesk // desk id → configuration
-	botCfg  map[string]cachedBot  // bot id → configuration
+	mu      sync.Mutex                // guards keys
+	keys    map[string]cachedKey      // API key hash → workspace, recently verified
+	deskCfg configs[baton.DeskConfig] // by desk id
+	botCfg  configs[baton.Bot]        // by bot id
 }
 
 type cachedKey struct {
@@ -68,7 +68,7 @@ func New(p Params) *Engine {
 		p.Ignored = func(baton.DeskKind, string) {}
 	}
 	return &Engine{store: p.Store, desks: p.Desks, log: p.Log, committed: p.Committed, ignored: p.Ignored,
-		keys: map[string]cachedKey{}, deskCfg: map[string]cachedDesk{}, botCfg: map[string]cachedBot{}}
+		keys: map[string]cachedKey{}}
 }
 
 // now is the engine's clock.
@@ -158,52 +158,57 @@ func (t *wtx) PutJob(j baton.Job) error {
 // before reading it again: a changed setting takes effect within this time.
 const configTTL = time.Second
 
-type cachedDesk struct {
-	dc    baton.DeskConfig
+// configs caches one kind of configuration by id, for configTTL, with the
+// workspace it belongs to: a read for another workspace reads the store.
+type configs[T any] struct {
+	mu sync.Mutex
+	m  map[string]cachedConfig[T]
+}
+
+type cachedConfig[T any] struct {
+	v     T
+	ws    string
 	until time.Time
 }
 
-type cachedBot struct {
-	bot   baton.Bot
-	until time.Time
+// get returns id's configuration in ws, from the cache or from read.
+func (c *configs[T]) get(ws, id string, read func() (T, error)) (T, error) {
+	c.mu.Lock()
+	hit, ok := c.m[id]
+	c.mu.Unlock()
+	if ok && hit.ws == ws && time.Now().Before(hit.until) {
+		return hit.v, nil
+	}
+	v, err := read()
+	if err != nil {
+		return v, err
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]cachedConfig[T]{}
+	}
+	c.m[id] = cachedConfig[T]{v: v, ws: ws, until: time.Now().Add(configTTL)}
+	c.mu.Unlock()
+	return v, nil
+}
+
+// drop forgets id's configuration: the next get reads it.
+func (c *configs[T]) drop(id string) {
+	c.mu.Lock()
+	delete(c.m, id)
+	c.mu.Unlock()
 }
 
 // DeskConfig reads a desk's configuration, from a cache of configTTL: every
 // message would otherwise decrypt the same settings again.
 func (e *Engine) DeskConfig(tx baton.Tx, ws, id string) (baton.DeskConfig, error) {
-	e.mu.Lock()
-	c, ok := e.deskCfg[id]
-	e.mu.Unlock()
-	if ok && c.dc.WorkspaceID == ws && time.Now().Before(c.until) {
-		return c.dc, nil
-	}
-	dc, err := tx.Desk(ws, id)
-	if err != nil {
-		return dc, err
-	}
-	e.mu.Lock()
-	e.deskCfg[id] = cachedDesk{dc: dc, until: time.Now().Add(configTTL)}
-	e.mu.Unlock()
-	return dc, nil
+	return e.deskCfg.get(ws, id, func() (baton.DeskConfig, error) { return tx.Desk(ws, id) })
 }
 
 // BotConfig reads a bot, from a cache of configTTL: every event would
 // otherwise read it (and decrypt its secret) again.
 func (e *Engine) BotConfig(tx baton.Tx, ws, id string) (baton.Bot, error) {
-	e.mu.Lock()
-	c, ok := e.botCfg[id]
-	e.mu.Unlock()
-	if ok && c.bot.WorkspaceID == ws && time.Now().Before(c.until) {
-		return c.bot, nil
-	}
-	b, err := tx.Bot(ws, id)
-	if err != nil {
-		return b, err
-	}
-	e.mu.Lock()
-	e.botCfg[id] = cachedBot{bot: b, until: time.Now().Add(configTTL)}
-	e.mu.Unlock()
-	return b, nil
+	return e.botCfg.get(ws, id, func() (baton.Bot, error) { return tx.Bot(ws, id) })
 }
 
 // SetDeskStatus records a desk's service status as its last call or
@@ -213,8 +218,6 @@ func (e *Engine) SetDeskStatus(ctx context.Context, s baton.DeskState) error {
 		s.CheckedAt = now()
 	}
 	err := e.store.Tx(ctx, func(tx baton.Tx) error { return tx.SetDeskStatus(s) })
-	e.mu.Lock()
-	delete(e.deskCfg, s.DeskID) // the next read sees the new status
-	e.mu.Unlock()
+	e.deskCfg.drop(s.DeskID) // the next read sees the new status
 	return err
 }
