@@ -7,9 +7,8 @@ package registry
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
-	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -60,8 +59,9 @@ type Registry struct {
 }
 
 type built struct {
-	version [sha256.Size]byte
-	desk    baton.Desk
+	kind     baton.DeskKind
+	settings map[string]string // a copy of those it was built with
+	desk     baton.Desk
 }
 
 // New returns a Registry.
@@ -78,12 +78,11 @@ func New(p Params) *Registry {
 // Desk returns the adapter of dc: the one built before for the same desk
 // id, kind and settings, or a new one. A desk without an id is never kept.
 func (r *Registry) Desk(dc baton.DeskConfig) (baton.Desk, error) {
-	v := version(dc)
 	if dc.ID != "" {
 		r.mu.Lock()
 		b, ok := r.built[dc.ID]
 		r.mu.Unlock()
-		if ok && b.version == v {
+		if ok && b.kind == dc.Kind && maps.Equal(b.settings, dc.Settings) {
 			return b.desk, nil
 		}
 	}
@@ -96,7 +95,7 @@ func (r *Registry) Desk(dc baton.DeskConfig) (baton.Desk, error) {
 		return d, err
 	}
 	r.mu.Lock()
-	r.built[dc.ID] = built{version: v, desk: d}
+	r.built[dc.ID] = built{kind: dc.Kind, settings: maps.Clone(dc.Settings), desk: d}
 	r.mu.Unlock()
 	return d, nil
 }
@@ -116,24 +115,6 @@ func list(kinds []Kind) string {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-}
-
-// version identifies a desk's kind and settings.
-func version(dc baton.DeskConfig) [sha256.Size]byte {
-	keys := make([]string, 0, len(dc.Settings))
-	for k := range dc.Settings {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	h := sha256.New()
-	fmt.Fprintf(h, "%d:%s", len(dc.Kind), dc.Kind)
-	for _, k := range keys {
-		v := dc.Settings[k]
-		fmt.Fprintf(h, "\x00%d:%s\x00%d:%s", len(k), k, len(v), v)
-	}
-	var out [sha256.Size]byte
-	h.Sum(out[:0])
-	return out
 }
 
 // Check builds dc's adapter from desks and runs its credential check now,
