@@ -13,8 +13,10 @@ import (
 // authentic request that changed nothing is acknowledged and ignored: the
 // reason says why (one of baton.IgnoredReasons, or a
 // desk's *baton.Ignored reason), and is "" when an event was applied. A desk
-// id that does not exist fails verification like a wrong secret.
-func (e *Engine) HandleInbound(ctx context.Context, deskID, path string, h map[string][]string, body []byte) (ignored string, err error) {
+// id that does not exist fails verification like a wrong secret. body reads
+// the request's body, at most the desk's own limit (baton.InboundLimiter;
+// 0 when the desk sets none, for the caller's).
+func (e *Engine) HandleInbound(ctx context.Context, deskID, path string, h map[string][]string, body func(limit int) ([]byte, error)) (ignored string, err error) {
 	var kind baton.DeskKind
 	ignored, kind, err = e.handleInbound(ctx, deskID, path, h, body)
 	if err == nil && ignored != "" {
@@ -23,7 +25,7 @@ func (e *Engine) HandleInbound(ctx context.Context, deskID, path string, h map[s
 	return ignored, err
 }
 
-func (e *Engine) handleInbound(ctx context.Context, deskID, path string, h map[string][]string, body []byte) (ignored string, kind baton.DeskKind, err error) {
+func (e *Engine) handleInbound(ctx context.Context, deskID, path string, h map[string][]string, read func(limit int) ([]byte, error)) (ignored string, kind baton.DeskKind, err error) {
 	var dc baton.DeskConfig
 	err = e.store.View(ctx, func(tx baton.Tx) (err error) {
 		dc, err = tx.DeskByID(deskID)
@@ -38,6 +40,14 @@ func (e *Engine) handleInbound(ctx context.Context, deskID, path string, h map[s
 		return "", dc.Kind, err
 	}
 	desk, err := e.adapter(dc)
+	if err != nil {
+		return "", dc.Kind, err
+	}
+	limit := 0
+	if l, ok := desk.(baton.InboundLimiter); ok {
+		limit = l.InboundLimit()
+	}
+	body, err := read(limit)
 	if err != nil {
 		return "", dc.Kind, err
 	}
@@ -73,26 +83,6 @@ func (e *Engine) handleInbound(ctx context.Context, deskID, path string, h map[s
 	return ignored, dc.Kind, nil
 }
 
-// InboundLimit is the largest inbound request body, in bytes, that desk
-// deskID reads (baton.InboundLimiter), or def when it does not say or
-// cannot be found (an unknown desk is refused later, as forged).
-func (e *Engine) InboundLimit(ctx context.Context, deskID string, def int) int {
-	var dc baton.DeskConfig
-	if err := e.store.View(ctx, func(tx baton.Tx) (err error) {
-		dc, err = tx.DeskByID(deskID)
-		return err
-	}); err != nil {
-		return def
-	}
-	desk, err := e.adapter(dc)
-	if err != nil {
-		return def
-	}
-	if l, ok := desk.(baton.InboundLimiter); ok && l.InboundLimit() > 0 {
-		return l.InboundLimit()
-	}
-	return def
-}
 
 // ApplyDeskEvent applies one verified desk event, once.
 func (e *Engine) ApplyDeskEvent(ctx context.Context, dc baton.DeskConfig, ev baton.DeskEvent) error {

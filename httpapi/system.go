@@ -31,23 +31,23 @@ func handleInbound(log *slog.Logger, eng *engine.Engine) http.Handler {
 		Ignored string `json:"ignored,omitempty"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		desk := r.PathValue("desk")
-		limit := int64(eng.InboundLimit(r.Context(), desk, maxBody))
-		tooLarge := &baton.Error{Code: baton.ETOOLARGE, Message: fmt.Sprintf("the request body is larger than this desk's limit of %d bytes", limit)}
-		if r.ContentLength > limit {
-			encodeError(w, r, log, tooLarge)
-			return
+		// The body is read once the desk is known: its kind sets the limit.
+		read := func(limit int) ([]byte, error) {
+			if limit <= 0 {
+				limit = maxBody
+			}
+			tooLarge := &baton.Error{Code: baton.ETOOLARGE, Message: fmt.Sprintf("the request body is larger than this desk's limit of %d bytes", limit)}
+			if r.ContentLength > int64(limit) {
+				return nil, tooLarge
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, int64(limit))
+			body, err := readBody(r)
+			if baton.ErrorCode(err) == baton.ETOOLARGE {
+				return nil, tooLarge
+			}
+			return body, err
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		body, err := readBody(r)
-		if baton.ErrorCode(err) == baton.ETOOLARGE {
-			err = tooLarge
-		}
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		ignored, err := eng.HandleInbound(r.Context(), desk, r.PathValue("path"), r.Header, body)
+		ignored, err := eng.HandleInbound(r.Context(), r.PathValue("desk"), r.PathValue("path"), r.Header, read)
 		if err != nil {
 			encodeError(w, r, log, err)
 			return
