@@ -83,7 +83,6 @@ func (e *Engine) handleInbound(ctx context.Context, deskID, path string, h map[s
 	return ignored, dc.Kind, nil
 }
 
-
 // ApplyDeskEvent applies one verified desk event, once.
 func (e *Engine) ApplyDeskEvent(ctx context.Context, dc baton.DeskConfig, ev baton.DeskEvent) error {
 	desk, err := e.adapter(dc)
