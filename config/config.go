@@ -22,9 +22,14 @@ const (
 	maxAliased = 10000
 )
 
-// File is the configuration file: the workspaces a deployment declares.
+// File is the configuration file: the workspaces a deployment declares,
+// and its admin keys.
 type File struct {
 	Workspaces []Workspace `yaml:"workspaces"`
+	// AdminKeys are the keys of the admin API the file declares. Nil (the
+	// file has no admin_keys) leaves the store's admin keys as they are; a
+	// list, even empty, is the whole set of admin keys applies manage.
+	AdminKeys []AdminKey `yaml:"admin_keys"`
 
 	// lines holds the line of every path read from the file, for errors.
 	lines map[string]int
@@ -42,6 +47,13 @@ type Workspace struct {
 
 // APIKey is a bot API key of a workspace; it is stored hashed.
 type APIKey struct {
+	Name string `yaml:"name"`
+	Key  string `yaml:"key"`
+}
+
+// AdminKey is a key of the admin API (not of a workspace); it is stored
+// hashed.
+type AdminKey struct {
 	Name string `yaml:"name"`
 	Key  string `yaml:"key"`
 }
@@ -65,13 +77,18 @@ type Bot struct {
 	Policy        *baton.Policy `yaml:"policy"`
 }
 
-// Agent is a person answering an inbox desk with their own key.
+// Agent is a person answering an inbox desk, with their own key, a
+// password, or both.
 type Agent struct {
 	ID    string `yaml:"id"`
 	Name  string `yaml:"name"`
 	Email string `yaml:"email"`
 	Desk  string `yaml:"desk"`
-	Key   string `yaml:"key"`
+	// Key is the agent's API key, stored hashed; "" for none.
+	Key string `yaml:"key"`
+	// Password is what the agent signs in with, stored as an argon2id
+	// hash; "" for none.
+	Password string `yaml:"password"`
 }
 
 // Params are what reading a file needs from its caller.

@@ -29,7 +29,9 @@ workspaces:
     bots:
       - {id: helpbot, name: Help bot, webhook_url: "https://bot.acme.example/baton", webhook_secret: "${ACME_BOT_SECRET}", desk: support}
     inbox_agents:
-      - {id: ana, name: Ana, email: ana@acme.example, desk: inbox, key: "${ANA_KEY}"}
+      - {id: ana, name: Ana, email: ana@acme.example, desk: inbox, key: "${ANA_KEY}", password: "${ANA_PASSWORD}"}
+admin_keys:
+  - {name: ops, key: "${ADMIN_KEY}"}
 `
 
 var configEnv = map[string]string{
@@ -37,6 +39,8 @@ var configEnv = map[string]string{
 	"ACME_DESK_SECRET": "desk-shared-secret-0123456789",
 	"ACME_BOT_SECRET":  "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 	"ANA_KEY":          "ana-key-1",
+	"ANA_PASSWORD":     "ana's long password",
+	"ADMIN_KEY":        "badm_admin-key-1",
 }
 
 func getenv(env map[string]string) func(string) string {
@@ -79,6 +83,12 @@ func TestConfigGood(t *testing.T) {
 	if got := c.WorkspaceIDs(); !reflect.DeepEqual(got, []string{"acme"}) {
 		t.Errorf("WorkspaceIDs() = %q", got)
 	}
+	if a := w.InboxAgents[0]; a.Key != "ana-key-1" || a.Password != "ana's long password" {
+		t.Errorf("agent read as %+v", a)
+	}
+	if want := []AdminKey{{Name: "ops", Key: "badm_admin-key-1"}}; !reflect.DeepEqual(c.AdminKeys, want) {
+		t.Errorf("admin_keys read as %+v", c.AdminKeys)
+	}
 	d, ok := c.Desk("inbox")
 	if want := (baton.DeskConfig{ID: "inbox", WorkspaceID: "acme", Name: "inbox", Kind: baton.KindInbox}); !ok || !reflect.DeepEqual(d, want) {
 		t.Errorf("Desk(inbox) = %+v, %v; want %+v", d, ok, want)
@@ -108,7 +118,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown field", `out_of_hours_reply: "Closed."`, `out_of_hours_reply: "Closed.", wait_timeuot: 60s`,
 			"workspaces[0].desks[0].policy.wait_timeuot (line 10): unknown field; want one of zone, periods, out_of_hours_reply, wait_timeout, wait_grace, session_timeout, idle_expiry, history_rounds, require_email, transfer, trigger_description"},
 		{"unknown top field", "workspaces:", "workspace: []\nworkspaces:",
-			"workspace (line 2): unknown field; want one of workspaces"},
+			"workspace (line 2): unknown field; want one of workspaces, admin_keys"},
 		{"unknown bot field", "desk: support}", "desk: support, colour: blue}",
 			"workspaces[0].bots[0].colour (line 14): unknown field; want one of id, name, webhook_url, webhook_secret, desk, policy"},
 		{"bad zone", "zone: Europe/Paris", "zone: Europe/Pariss",
@@ -159,6 +169,18 @@ func TestConfigErrors(t *testing.T) {
 			"workspaces[0].desks[0].settings.url (line 9): given twice"},
 		{"trigger description too long", `trigger_description: "The customer asks for a person."}`, `trigger_description: "` + strings.Repeat("é", baton.MaxTriggerDescription+1) + `"}`,
 			"workspaces[0].desks[0].policy.trigger_description (line 10): is 2001 characters; at most 2000 are allowed"},
+		{"admin key without a name", "{name: ops, key:", "{key:",
+			"admin_keys[0].name (line 18): is required"},
+		{"admin key is an api key", `key: "${ADMIN_KEY}"`, `key: "${ACME_API_KEY}"`,
+			"admin_keys[0].key (line 18): is the same key as workspaces[0].api_keys[0].key"},
+		{"admin key with spaces", `key: "${ADMIN_KEY}"`, `key: " badm_x"`,
+			"admin_keys[0].key (line 18): is required and must not start or end with white space"},
+		{"unknown admin key field", "{name: ops,", "{name: ops, scope: read,",
+			"admin_keys[0].scope (line 18): unknown field; want one of name, key"},
+		{"agent with neither key nor password", `, key: "${ANA_KEY}", password: "${ANA_PASSWORD}"}`, "}",
+			"workspaces[0].inbox_agents[0].key (line 16): is required when there is no password: the agent signs in with a key, a password or both"},
+		{"short password", `password: "${ANA_PASSWORD}"`, `password: "short"`,
+			"workspaces[0].inbox_agents[0].password (line 16): must be at least 10 characters"},
 		{"settings not a mapping", `settings: {url: "https://support.acme.example/baton", secret: "${ACME_DESK_SECRET}", username: "", password: ""}`, "settings: [url]",
 			"workspaces[0].desks[0].settings (line 9): want a mapping, not a list"},
 	} {

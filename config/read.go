@@ -270,7 +270,17 @@ func duration(p *baton.Duration) fill {
 // The fields of each type of the file, in the order errors list them.
 
 func (r *reader) file(f *File) fill {
-	return r.object(field{"workspaces", list(r, &f.Workspaces, r.workspace)})
+	return r.object(
+		field{"workspaces", list(r, &f.Workspaces, r.workspace)},
+		field{"admin_keys", list(r, &f.AdminKeys, r.adminKey)},
+	)
+}
+
+func (r *reader) adminKey(k *AdminKey) fill {
+	return r.object(
+		field{"name", r.str(&k.Name)},
+		field{"key", r.str(&k.Key)},
+	)
 }
 
 func (r *reader) workspace(w *Workspace) fill {
@@ -319,6 +329,7 @@ func (r *reader) agent(a *Agent) fill {
 		field{"email", r.str(&a.Email)},
 		field{"desk", r.str(&a.Desk)},
 		field{"key", r.str(&a.Key)},
+		field{"password", r.str(&a.Password)},
 	)
 }
 

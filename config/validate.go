@@ -9,13 +9,15 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/hours"
+	"github.com/batonhq/baton/password"
 	"github.com/batonhq/baton/stdwebhook"
 )
 
 // Validate checks the whole file; newDesk builds each desk's adapter to
 // check its settings per kind (nil leaves them unchecked). Ids of
 // workspaces, desks, bots and agents are unique across the file because the
-// store keys them globally; so are keys. The error is an *Error.
+// store keys them globally; so are keys, of every kind (admin, API and
+// agent keys). The error is an *Error.
 func (f *File) Validate(newDesk func(baton.DeskConfig) (baton.Desk, error)) error {
 	wsIDs, deskIDs, botIDs, agentIDs, keys := map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}
 	for i, w := range f.Workspaces {
@@ -117,9 +119,28 @@ func (f *File) Validate(newDesk func(baton.DeskConfig) (baton.Desk, error)) erro
 			case kind != baton.KindInbox:
 				return f.errorf(ap+".desk", "desk %q is a %s desk; inbox agents answer inbox desks", a.Desk, kind)
 			}
-			if err := f.checkKey(ap+".key", a.Key, keys); err != nil {
-				return err
+			if a.Password != "" {
+				if err := password.Validate(a.Password); err != nil {
+					return f.errorf(ap+".password", "%v", err)
+				}
 			}
+			if a.Key == "" && a.Password == "" {
+				return f.errorf(ap+".key", "is required when there is no password: the agent signs in with a key, a password or both")
+			}
+			if a.Key != "" {
+				if err := f.checkKey(ap+".key", a.Key, keys); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for i, k := range f.AdminKeys {
+		kp := fmt.Sprintf("admin_keys[%d]", i)
+		if strings.TrimSpace(k.Name) == "" {
+			return f.errorf(kp+".name", "is required")
+		}
+		if err := f.checkKey(kp+".key", k.Key, keys); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -153,7 +174,7 @@ func (f *File) checkID(path, id string, seen map[string]string) error {
 	return nil
 }
 
-// checkKey checks the API or agent key at path and that seen (hash → path)
+// checkKey checks the admin, API or agent key at path and that seen (hash → path)
 // does not hold it yet.
 func (f *File) checkKey(path, key string, seen map[string]string) error {
 	if strings.TrimSpace(key) != key || key == "" {
