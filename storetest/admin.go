@@ -55,7 +55,7 @@ func testWorkspaceLifecycle(t *testing.T, s baton.Store) {
 func testKeyLifecycle(t *testing.T, s baton.Store) {
 	seed(t, s)
 	k1 := baton.APIKey{ID: "key_a", Hash: "ha", WorkspaceID: "w1", Name: "a", Prefix: "bk_aaaa", Scope: baton.ScopeFull, CreatedAt: t0}
-	k2 := baton.APIKey{Hash: "hb", WorkspaceID: "w1", Name: "b", Managed: true, CreatedAt: at(1*time.Second)}
+	k2 := baton.APIKey{Hash: "hb", WorkspaceID: "w1", Name: "b", Managed: true, CreatedAt: at(1 * time.Second)}
 	do(t, s, func(tx baton.Tx) error {
 		if err := tx.PutAPIKey(k1); err != nil {
 			return err
@@ -70,7 +70,7 @@ func testKeyLifecycle(t *testing.T, s baton.Store) {
 	})
 	// A key with no id or scope gets the stable id of its hash and full scope.
 	k2.ID, k2.Scope = baton.KeyID("hb"), baton.ScopeFull
-	k1.LastUsedAt = at(5*time.Second)
+	k1.LastUsedAt = at(5 * time.Second)
 	do(t, s, func(tx baton.Tx) error {
 		keys, err := tx.APIKeys("w1")
 		same(t, "keys", keys, []baton.APIKey{k1, k2})
@@ -78,7 +78,9 @@ func testKeyLifecycle(t *testing.T, s baton.Store) {
 	})
 	// Replacing a key keeps when it was last used.
 	k1.Name = "renamed"
-	do(t, s, func(tx baton.Tx) error { return tx.PutAPIKey(baton.APIKey{ID: "key_a", Hash: "ha", WorkspaceID: "w1", Name: "renamed", Prefix: "bk_aaaa", CreatedAt: t0}) })
+	do(t, s, func(tx baton.Tx) error {
+		return tx.PutAPIKey(baton.APIKey{ID: "key_a", Hash: "ha", WorkspaceID: "w1", Name: "renamed", Prefix: "bk_aaaa", CreatedAt: t0})
+	})
 	do(t, s, func(tx baton.Tx) error {
 		got, err := tx.APIKey("ha")
 		same(t, "replaced key", got, k1)
@@ -103,17 +105,17 @@ func testAdminKey(t *testing.T, s baton.Store) {
 		if err := tx.PutAdminKey(k); err != nil {
 			return err
 		}
-		if err := tx.PutAdminKey(baton.AdminKey{Hash: "x2", Name: "file", Managed: true, CreatedAt: at(1*time.Second)}); err != nil {
+		if err := tx.PutAdminKey(baton.AdminKey{Hash: "x2", Name: "file", Managed: true, CreatedAt: at(1 * time.Second)}); err != nil {
 			return err
 		}
 		return tx.TouchAdminKey("x1", at(3*time.Second))
 	})
-	k.LastUsedAt = at(3*time.Second)
+	k.LastUsedAt = at(3 * time.Second)
 	do(t, s, func(tx baton.Tx) error {
 		got, err := tx.AdminKey("x1")
 		same(t, "admin key", got, k)
 		keys, err2 := tx.AdminKeys()
-		same(t, "admin keys", keys, []baton.AdminKey{k, {ID: baton.KeyID("x2"), Hash: "x2", Name: "file", Managed: true, CreatedAt: at(1*time.Second)}})
+		same(t, "admin keys", keys, []baton.AdminKey{k, {ID: baton.KeyID("x2"), Hash: "x2", Name: "file", Managed: true, CreatedAt: at(1 * time.Second)}})
 		if err == nil {
 			err = err2
 		}
@@ -134,8 +136,8 @@ func testAudit(t *testing.T, s baton.Store) {
 	seed(t, s)
 	entries := []baton.AuditEntry{
 		{At: t0, Actor: "admin:ops", Action: "create", Object: "workspace", ObjectID: "w1", WorkspaceID: "w1", After: json.RawMessage(`{"id":"w1"}`)},
-		{At: at(1*time.Second), Actor: "apply", Action: "update", Object: "bot", ObjectID: "b1", WorkspaceID: "w2", Before: json.RawMessage(`{"name":"a"}`), After: json.RawMessage(`{"name":"b"}`)},
-		{At: at(2*time.Second), Actor: "admin:ops", Action: "delete", Object: "desk", ObjectID: "d1", WorkspaceID: "w1", Before: json.RawMessage(`{"id":"d1"}`)},
+		{At: at(1 * time.Second), Actor: "apply", Action: "update", Object: "bot", ObjectID: "b1", WorkspaceID: "w2", Before: json.RawMessage(`{"name":"a"}`), After: json.RawMessage(`{"name":"b"}`)},
+		{At: at(2 * time.Second), Actor: "admin:ops", Action: "delete", Object: "desk", ObjectID: "d1", WorkspaceID: "w1", Before: json.RawMessage(`{"id":"d1"}`)},
 	}
 	do(t, s, func(tx baton.Tx) error {
 		for i := range entries {
@@ -163,7 +165,7 @@ func testAudit(t *testing.T, s baton.Store) {
 func testDelete(t *testing.T, s baton.Store) {
 	seed(t, s)
 	do(t, s, func(tx baton.Tx) error {
-		if err := tx.PutBot(baton.Bot{ID: "b1", WorkspaceID: "w1", PreviousSecret: "whsec_old", PreviousUntil: at(9*time.Second)}); err != nil {
+		if err := tx.PutBot(baton.Bot{ID: "b1", WorkspaceID: "w1", PreviousSecret: "whsec_old", PreviousUntil: at(9 * time.Second)}); err != nil {
 			return err
 		}
 		if err := tx.PutDesk(baton.DeskConfig{ID: "d1", WorkspaceID: "w1", Kind: baton.KindInbox}); err != nil {
