@@ -25,9 +25,14 @@ type Bot struct {
 	Name          string
 	WebhookURL    string
 	WebhookSecret string
-	DeskID        string // the desk handoffs go to unless the request names one
-	Policy        *Policy
-	CreatedAt     time.Time
+	// PreviousSecret is the secret WebhookSecret replaced; deliveries are
+	// signed with it too until PreviousUntil, so a bot verifying with the
+	// old secret keeps working during a rotation.
+	PreviousSecret string
+	PreviousUntil  time.Time
+	DeskID         string // the desk handoffs go to unless the request names one
+	Policy         *Policy
+	CreatedAt      time.Time
 }
 
 // InboxAgent is a person answering handoffs in the built-in inbox, with their
