@@ -500,3 +500,31 @@ func TestSecretRotation(t *testing.T) {
 		})
 	})
 }
+
+// TestDeliveryOfGone: a delivery job whose bot or event is gone is given up
+// at once, not retried every second for ever.
+func TestDeliveryOfGone(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, st baton.Store) {
+		s := newStackOn(t, st, nil, nil)
+		err := st.Tx(context.Background(), func(tx baton.Tx) error {
+			ev := baton.Event{ID: "evt-ghost-bot", WorkspaceID: s.ws, BotID: "ghost", Type: baton.EventQueued, ExternalID: "x", CreatedAt: baton.Now()}
+			if err := tx.AddEvent(&ev); err != nil {
+				return err
+			}
+			if err := tx.PutJob(baton.EventJob(ev, "cv-1")); err != nil {
+				return err
+			}
+			return tx.PutJob(baton.EventJob(baton.Event{ID: "evt-gone", WorkspaceID: s.ws, BotID: s.bot, CreatedAt: baton.Now()}, "cv-2"))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.eng.RunDue(context.Background()); err != nil || n != 2 {
+			t.Fatalf("ran %d jobs: %v", n, err)
+		}
+		if n := s.eventJobs(t); n != 0 {
+			t.Errorf("%d delivery jobs of a gone bot or event kept to run again", n)
+		}
+	})
+}

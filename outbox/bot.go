@@ -26,7 +26,10 @@ func (w *Worker) deliver(ctx context.Context, t task) (*baton.DeliveryAttempt, e
 		bot, err = w.engine.BotConfig(tx, ev.WorkspaceID, ev.BotID)
 		return err
 	})
-	if err != nil {
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		// The event or its bot is gone: the job can never run.
+		return nil, baton.Errorf(baton.EINVALID, "job %d refers to something gone: %w", t.ID, err)
+	} else if err != nil {
 		return nil, err
 	}
 	a, err := w.post(ctx, bot, ev)
