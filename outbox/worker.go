@@ -427,8 +427,9 @@ func (w *Worker) runJob(ctx context.Context, t task) outcome {
 }
 
 // record finishes a job or schedules its next attempt, and logs the
-// delivery attempt it made, in the same transaction: the delivery log
-// never shows an attempt whose outcome was not recorded, nor the reverse.
+// delivery attempt it made, in the same transaction: an attempt is in the
+// delivery log once its outcome is recorded, and not before (an instance
+// that dies first loses both, and the job runs again).
 func (w *Worker) record(tx baton.Tx, o outcome) error {
 	j := o.job
 	if o.attempt != nil {
