@@ -180,6 +180,14 @@ type Tx interface {
 	ClaimIdempotency(r Idempotency) (Idempotency, bool, error)
 	// PutIdempotency inserts r or replaces the record of its key.
 	PutIdempotency(r Idempotency) error
+
+	// AddAttempt records an attempt to post an event to its bot's webhook
+	// in the delivery log, which keeps the event's last AttemptsKept; the
+	// event must exist (ENOTFOUND otherwise).
+	AddAttempt(a DeliveryAttempt) error
+	// Deliveries lists a page of a bot's events, in order, each with its
+	// attempts and its status: pending while a job with its EventID exists.
+	Deliveries(p DeliveryPage) ([]Delivery, error)
 }
 
 // Idempotency remembers the outcome of a POST made with an Idempotency-Key.

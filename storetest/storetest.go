@@ -67,6 +67,10 @@ func Run(t *testing.T, open func(t *testing.T) baton.Store) {
 		{"JobOrder", testJobOrder},
 		{"NextJobAt", testNextJobAt},
 		{"JobConcurrent", testJobConcurrent},
+		{"Deliveries", testDeliveries},
+		{"DeliveryAttemptsKept", testDeliveryAttemptsKept},
+		{"DeliveryAttemptsConcurrent", testDeliveryAttemptsConcurrent},
+		{"DeliveryAttemptNoEvent", testDeliveryAttemptNoEvent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
