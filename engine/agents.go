@@ -32,11 +32,13 @@ func checkAgent(tx baton.Tx, a baton.InboxAgent) error {
 	if err := checkName("name", a.Name, true); err != nil {
 		return err
 	}
-	if a.Email == "" {
-		return baton.FieldErrorf("email", "is required: the agent signs in with it")
-	}
-	if err := checkEmail("email", a.Email); err != nil {
-		return err
+	switch {
+	case a.Email == "" && a.PasswordHash != "":
+		return baton.FieldErrorf("email", "is required with a password: the agent signs in with it")
+	case a.Email != "":
+		if err := checkEmail("email", a.Email); err != nil {
+			return err
+		}
 	}
 	if a.DeskID == "" {
 		return baton.FieldErrorf("desk_id", "is required: the inbox desk the agent answers")
@@ -55,7 +57,7 @@ func checkAgent(tx baton.Tx, a baton.InboxAgent) error {
 		return err
 	}
 	for _, o := range agents {
-		if o.ID != a.ID && o.Email == a.Email {
+		if o.ID != a.ID && a.Email != "" && o.Email == a.Email {
 			return &baton.Error{Code: baton.ECONFLICT, Field: "email", Message: fmt.Sprintf("inbox agent %s has this email", o.ID)}
 		}
 	}
