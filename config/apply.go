@@ -2,107 +2,537 @@ package config
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/password"
 )
 
-// errRace says another instance created a workspace while this one was
-// creating it too; applying again finds it.
-var errRace = errors.New("workspace created concurrently")
+// ApplyParams say how to apply a file.
+type ApplyParams struct {
+	// DryRun makes the whole apply in a transaction that is then rolled
+	// back: the plan is exactly what applying would do, and nothing is
+	// written.
+	DryRun bool
+	// Actor names who applies in the audit log (default "apply").
+	Actor string
+}
 
-// Apply writes the file to store in one transaction, as upserts: what the
-// file names is created or updated; workspaces, desks and bots it no longer
-// names are left in the store, while a workspace's API keys and inbox agents
-// are exactly those it lists (others are revoked). Existing rows keep their
-// creation time and, for desks, their last status. Instances starting
-// together on one database may all apply the same file.
-func (f *File) Apply(ctx context.Context, store baton.Store) error {
+// ActorApply is the audit log's actor of an apply unless ApplyParams say
+// otherwise.
+const ActorApply = "apply"
+
+// errRace says another instance created a workspace while this one was
+// creating it too; applying again finds it. It wraps the *Error to report
+// when applying again does not help: the id is a deleted workspace's.
+type errRace struct{ err *Error }
+
+func (e errRace) Error() string { return e.err.Error() }
+
+// errDryRun rolls a dry run's transaction back.
+var errDryRun = errors.New("dry run")
+
+// Apply makes the store match the file, for what the file declares, in one
+// transaction, and returns what it changed:
+//
+//   - the workspaces, desks, bots, API keys, inbox agents and admin keys the
+//     file names are created, or updated where they differ from it;
+//     existing rows keep their creation time and what the file does not
+//     declare (desk statuses, a bot's previous secret, an agent's disabled
+//     flag, a key's scope and last use);
+//   - the API keys, inbox agents and admin keys an apply created are
+//     Managed: one the file no longer lists is removed. Those created
+//     through the admin API are not managed and never removed;
+//   - workspaces, desks and bots the file no longer names are left as they
+//     are (delete them through the admin API);
+//   - admin keys are managed only by a file with an admin_keys list (an
+//     empty list removes the managed ones); without one they are left.
+//
+// Every change is recorded in the audit log under p.Actor, with the object
+// before and after, secrets masked. Instances starting together on one
+// database may all apply the same file.
+func (f *File) Apply(ctx context.Context, store baton.Store, p ApplyParams) (Plan, error) {
+	if p.Actor == "" {
+		p.Actor = ActorApply
+	}
+	hashes, err := f.passwordHashes(ctx, store)
+	if err != nil {
+		return Plan{}, fmt.Errorf("reading the inbox agents: %w", err)
+	}
 	for try := 0; ; try++ {
-		err := f.applyOnce(ctx, store)
-		if !errors.Is(err, errRace) || try == 2 {
-			return err
+		a := &applier{f: f, actor: p.Actor, now: baton.Now(), hashes: hashes}
+		err := store.Tx(ctx, func(tx baton.Tx) error {
+			a.tx = tx
+			if err := a.apply(); err != nil {
+				return err
+			}
+			if p.DryRun {
+				return errDryRun
+			}
+			return nil
+		})
+		var race errRace
+		switch {
+		case errors.Is(err, errDryRun):
+			a.plan.DryRun = true
+			return a.plan, nil
+		case errors.As(err, &race) && try < 2:
+			continue
+		case errors.As(err, &race):
+			return Plan{}, race.err
+		case err != nil:
+			return Plan{}, err
 		}
+		return a.plan, nil
 	}
 }
 
-func (f *File) applyOnce(ctx context.Context, store baton.Store) error {
-	t := time.Now().UTC().Truncate(time.Microsecond)
-	return store.Tx(ctx, func(tx baton.Tx) error {
-		for i, w := range f.Workspaces {
-			p := fmt.Sprintf("workspaces[%d]", i)
-			if _, err := tx.Workspace(w.ID); baton.ErrorCode(err) == baton.ENOTFOUND {
-				name := w.Name
-				if name == "" {
-					name = w.ID
+// passwordHashes returns, for every agent of the file with a password, the
+// hash to store: the stored one when it is of the file's password, else a
+// new one. Hashing and checking cost tens of milliseconds each, so they are
+// done here, outside the write transaction.
+func (f *File) passwordHashes(ctx context.Context, store baton.Store) (map[string]string, error) {
+	stored := map[string]string{}
+	err := store.View(ctx, func(tx baton.Tx) error {
+		for _, w := range f.Workspaces {
+			for _, a := range w.InboxAgents {
+				if a.Password == "" {
+					continue
 				}
-				err := tx.CreateWorkspace(baton.Workspace{ID: w.ID, Name: name, CreatedAt: t})
-				if baton.ErrorCode(err) == baton.ECONFLICT {
-					return fmt.Errorf("%s: %w", p, errRace)
-				} else if err != nil {
-					return f.stored(p, err)
-				}
-			} else if err != nil {
-				return f.stored(p, err)
-			}
-			// The file is the truth about a workspace's keys and agents: those it
-			// no longer lists are revoked.
-			var keep []string
-			for j, k := range w.APIKeys {
-				h := baton.HashKey(k.Key)
-				keep = append(keep, h)
-				if err := tx.PutAPIKey(baton.APIKey{Hash: h, WorkspaceID: w.ID, Name: k.Name, CreatedAt: t}); err != nil {
-					return f.stored(fmt.Sprintf("%s.api_keys[%d].key", p, j), err)
-				}
-			}
-			if err := tx.DeleteAPIKeys(w.ID, keep); err != nil {
-				return f.stored(p+".api_keys", err)
-			}
-			for j, d := range w.Desks {
-				dc := d.config(w.ID)
-				dc.CreatedAt = t
-				if old, err := tx.Desk(w.ID, d.ID); err == nil {
-					dc.CreatedAt, dc.Status, dc.LastError, dc.CheckedAt = old.CreatedAt, old.Status, old.LastError, old.CheckedAt
+				old, err := tx.InboxAgent(w.ID, a.ID)
+				if err == nil {
+					stored[a.ID] = old.PasswordHash
 				} else if baton.ErrorCode(err) != baton.ENOTFOUND {
-					return f.stored(fmt.Sprintf("%s.desks[%d]", p, j), err)
+					return err
 				}
-				if err := tx.PutDesk(dc); err != nil {
-					return f.stored(fmt.Sprintf("%s.desks[%d].id", p, j), err)
-				}
-			}
-			for j, b := range w.Bots {
-				name := b.Name
-				if name == "" {
-					name = b.ID
-				}
-				bot := baton.Bot{ID: b.ID, WorkspaceID: w.ID, Name: name, WebhookURL: b.WebhookURL, WebhookSecret: b.WebhookSecret,
-					DeskID: b.Desk, Policy: b.Policy, CreatedAt: t}
-				if old, err := tx.Bot(w.ID, b.ID); err == nil {
-					bot.CreatedAt = old.CreatedAt
-				} else if baton.ErrorCode(err) != baton.ENOTFOUND {
-					return f.stored(fmt.Sprintf("%s.bots[%d]", p, j), err)
-				}
-				if err := tx.PutBot(bot); err != nil {
-					return f.stored(fmt.Sprintf("%s.bots[%d].id", p, j), err)
-				}
-			}
-			var agents []string
-			for j, a := range w.InboxAgents {
-				agent := baton.InboxAgent{ID: a.ID, WorkspaceID: w.ID, DeskID: a.Desk, Name: a.Name, Email: a.Email,
-					KeyHash: baton.HashKey(a.Key), CreatedAt: t}
-				agents = append(agents, a.ID)
-				if err := tx.PutInboxAgent(agent); err != nil {
-					return f.stored(fmt.Sprintf("%s.inbox_agents[%d].id", p, j), err)
-				}
-			}
-			if err := tx.DeleteInboxAgents(w.ID, agents); err != nil {
-				return f.stored(p+".inbox_agents", err)
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	hashes := map[string]string{}
+	for _, w := range f.Workspaces {
+		for _, a := range w.InboxAgents {
+			if a.Password == "" {
+				continue
+			}
+			if h := stored[a.ID]; h != "" {
+				if ok, _ := password.Check(a.Password, h); ok {
+					hashes[a.ID] = h
+					continue
+				}
+			}
+			hashes[a.ID] = password.Hash(a.Password)
+		}
+	}
+	return hashes, nil
+}
+
+// applier makes one attempt at applying a file in one transaction.
+type applier struct {
+	f      *File
+	tx     baton.Tx
+	actor  string
+	now    time.Time
+	hashes map[string]string // agent id → the password hash to store
+	plan   Plan
+}
+
+// record adds c to the plan and its entry to the audit log, with the
+// object before and after (nil for none; see AuditJSON).
+func (a *applier) record(c Change, before, after any) error {
+	a.plan.Changes = append(a.plan.Changes, c)
+	e := &baton.AuditEntry{At: a.now, Actor: a.actor, Action: auditAction(c), Object: string(c.Object),
+		ObjectID: c.ID, WorkspaceID: c.WorkspaceID}
+	if before != nil {
+		e.Before = AuditJSON(before)
+	}
+	if after != nil {
+		e.After = AuditJSON(after)
+	}
+	if err := a.tx.AddAudit(e); err != nil {
+		return fmt.Errorf("recording the audit entry of %s: %w", c, err)
+	}
+	return nil
+}
+
+// auditAction is the audit log's word for c: a key that is deleted is
+// revoked.
+func auditAction(c Change) string {
+	if c.Action == Delete && (c.Object == ObjectKey || c.Object == ObjectAdminKey) {
+		return "revoke"
+	}
+	return string(c.Action)
+}
+
+func (a *applier) apply() error {
+	for i, w := range a.f.Workspaces {
+		p := fmt.Sprintf("workspaces[%d]", i)
+		for _, step := range []func(string, Workspace) error{a.workspace, a.apiKeys, a.desks, a.bots, a.agents} {
+			if err := step(p, w); err != nil {
+				return err
+			}
+		}
+	}
+	return a.adminKeys()
+}
+
+func (a *applier) workspace(p string, w Workspace) error {
+	name := w.Name
+	if name == "" {
+		name = w.ID
+	}
+	old, err := a.tx.Workspace(w.ID)
+	switch {
+	case baton.ErrorCode(err) == baton.ENOTFOUND:
+		ws := baton.Workspace{ID: w.ID, Name: name, CreatedAt: a.now}
+		err := a.tx.CreateWorkspace(ws)
+		if baton.ErrorCode(err) == baton.ECONFLICT {
+			// Another instance creating it too, or a deleted workspace
+			// holding the id: applying again tells which.
+			e := a.f.errorf(p+".id", "%q is the id of a deleted workspace; a deleted workspace's id is not used again", w.ID)
+			e.Err = err
+			return errRace{e}
+		} else if err != nil {
+			return a.f.stored(p, err)
+		}
+		return a.record(Change{Action: Create, Object: ObjectWorkspace, WorkspaceID: w.ID, ID: w.ID}, nil, ws)
+	case err != nil:
+		return a.f.stored(p, err)
+	case old.Name != name:
+		if err := a.tx.RenameWorkspace(w.ID, name); err != nil {
+			return a.f.stored(p+".name", err)
+		}
+		ws := old
+		ws.Name = name
+		return a.record(Change{Action: Update, Object: ObjectWorkspace, WorkspaceID: w.ID, ID: w.ID, Fields: []string{"name"}},
+			old, ws)
+	}
+	return nil
+}
+
+func (a *applier) apiKeys(p string, w Workspace) error {
+	listed := map[string]bool{}
+	for j, k := range w.APIKeys {
+		kp := fmt.Sprintf("%s.api_keys[%d].key", p, j)
+		h := baton.HashKey(k.Key)
+		listed[h] = true
+		if err := a.notAdminKey(kp, h); err != nil {
+			return err
+		}
+		old, err := a.tx.APIKey(h)
+		if err != nil && baton.ErrorCode(err) != baton.ENOTFOUND {
+			return a.f.stored(kp, err)
+		}
+		found := err == nil && old.WorkspaceID == w.ID
+		if err == nil && !found {
+			if !old.Managed {
+				return a.f.errorf(kp, "is an API key of workspace %q made through the admin API", old.WorkspaceID)
+			}
+			// An earlier file gave the key to another workspace: it moves.
+			if err := a.tx.DeleteAPIKey(old.WorkspaceID, old.ID); err != nil {
+				return a.f.stored(kp, err)
+			}
+			if err := a.record(Change{Action: Delete, Object: ObjectKey, WorkspaceID: old.WorkspaceID, ID: old.ID, Name: old.Name}, old, nil); err != nil {
+				return err
+			}
+		}
+		key := old
+		if !found {
+			key = baton.APIKey{ID: baton.KeyID(h), Hash: h, WorkspaceID: w.ID, Prefix: baton.KeyPrefix(k.Key),
+				Scope: baton.ScopeFull, Managed: true, CreatedAt: a.now}
+		} else if old.Name == k.Name {
+			continue
+		}
+		key.Name = k.Name
+		if err := a.tx.PutAPIKey(key); err != nil {
+			return a.f.stored(kp, err)
+		}
+		c := Change{Action: Create, Object: ObjectKey, WorkspaceID: w.ID, ID: key.ID, Name: key.Name}
+		var before any
+		if found {
+			c.Action, c.Fields, before = Update, []string{"name"}, old
+		}
+		if err := a.record(c, before, key); err != nil {
+			return err
+		}
+	}
+	keys, err := a.tx.APIKeys(w.ID)
+	if err != nil {
+		return a.f.stored(p+".api_keys", err)
+	}
+	for _, k := range keys {
+		if !k.Managed || listed[k.Hash] {
+			continue
+		}
+		if err := a.tx.DeleteAPIKey(w.ID, k.ID); err != nil {
+			return a.f.stored(p+".api_keys", err)
+		}
+		if err := a.record(Change{Action: Delete, Object: ObjectKey, WorkspaceID: w.ID, ID: k.ID, Name: k.Name}, k, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// notAdminKey refuses an API key whose hash is an admin key's: each kind
+// works on its own API only, so one secret cannot be both.
+func (a *applier) notAdminKey(path, hash string) error {
+	if _, err := a.tx.AdminKey(hash); err == nil {
+		return a.f.errorf(path, "is an admin key; an API key must be another secret")
+	} else if baton.ErrorCode(err) != baton.ENOTFOUND {
+		return a.f.stored(path, err)
+	}
+	return nil
+}
+
+func (a *applier) desks(p string, w Workspace) error {
+	for j, d := range w.Desks {
+		dp := fmt.Sprintf("%s.desks[%d]", p, j)
+		dc := d.config(w.ID)
+		dc.CreatedAt = a.now
+		old, err := a.tx.Desk(w.ID, d.ID)
+		found := err == nil
+		if found {
+			// What the file does not declare stays: status, creation time.
+			dc.CreatedAt, dc.Status, dc.LastError, dc.CheckedAt = old.CreatedAt, old.Status, old.LastError, old.CheckedAt
+		} else if baton.ErrorCode(err) != baton.ENOTFOUND {
+			return a.f.stored(dp, err)
+		}
+		var fields []string
+		if found {
+			if fields = deskChanges(old, dc); len(fields) == 0 {
+				continue
+			}
+		}
+		if err := a.tx.PutDesk(dc); err != nil {
+			return a.f.stored(dp+".id", err)
+		}
+		c := Change{Action: Create, Object: ObjectDesk, WorkspaceID: w.ID, ID: d.ID, Kind: dc.Kind}
+		var before any
+		if found {
+			c.Action, c.Kind, c.Fields, before = Update, "", fields, old
+		}
+		if err := a.record(c, before, dc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deskChanges names the fields of a desk that differ, settings one by one.
+func deskChanges(old, new baton.DeskConfig) []string {
+	var fields []string
+	if old.Name != new.Name {
+		fields = append(fields, "name")
+	}
+	if old.Kind != new.Kind {
+		fields = append(fields, "kind")
+	}
+	keys := maps.Clone(old.Settings)
+	if keys == nil {
+		keys = map[string]string{}
+	}
+	maps.Copy(keys, new.Settings)
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		if old.Settings[k] != new.Settings[k] { // absent is ""
+			fields = append(fields, "settings."+k)
+		}
+	}
+	if !samePolicy(old.Policy, new.Policy) {
+		fields = append(fields, "policy")
+	}
+	return fields
+}
+
+// samePolicy compares policies as the store keeps them, in JSON.
+func samePolicy(a, b *baton.Policy) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+func (a *applier) bots(p string, w Workspace) error {
+	for j, b := range w.Bots {
+		bp := fmt.Sprintf("%s.bots[%d]", p, j)
+		name := b.Name
+		if name == "" {
+			name = b.ID
+		}
+		old, err := a.tx.Bot(w.ID, b.ID)
+		found := err == nil
+		if !found && baton.ErrorCode(err) != baton.ENOTFOUND {
+			return a.f.stored(bp, err)
+		}
+		bot := old // what the file does not declare stays: the previous secret, the creation time
+		if !found {
+			bot = baton.Bot{ID: b.ID, WorkspaceID: w.ID, CreatedAt: a.now}
+		}
+		bot.Name, bot.WebhookURL, bot.WebhookSecret, bot.DeskID, bot.Policy = name, b.WebhookURL, b.WebhookSecret, b.Desk, b.Policy
+		var fields []string
+		for _, c := range []struct {
+			name string
+			same bool
+		}{
+			{"name", old.Name == bot.Name},
+			{"webhook_url", old.WebhookURL == bot.WebhookURL},
+			{"webhook_secret", old.WebhookSecret == bot.WebhookSecret},
+			{"desk", old.DeskID == bot.DeskID},
+			{"policy", samePolicy(old.Policy, bot.Policy)},
+		} {
+			if !c.same {
+				fields = append(fields, c.name)
+			}
+		}
+		if found && len(fields) == 0 {
+			continue
+		}
+		if err := a.tx.PutBot(bot); err != nil {
+			return a.f.stored(bp+".id", err)
+		}
+		c := Change{Action: Create, Object: ObjectBot, WorkspaceID: w.ID, ID: b.ID}
+		var before any
+		if found {
+			c.Action, c.Fields, before = Update, fields, old
+		}
+		if err := a.record(c, before, bot); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *applier) agents(p string, w Workspace) error {
+	listed := map[string]bool{}
+	for j, ag := range w.InboxAgents {
+		ap := fmt.Sprintf("%s.inbox_agents[%d]", p, j)
+		listed[ag.ID] = true
+		old, err := a.tx.InboxAgent(w.ID, ag.ID)
+		found := err == nil
+		if !found && baton.ErrorCode(err) != baton.ENOTFOUND {
+			return a.f.stored(ap, err)
+		}
+		agent := old // what the file does not declare stays: disabled, managed, the creation time
+		if !found {
+			agent = baton.InboxAgent{ID: ag.ID, WorkspaceID: w.ID, Managed: true, CreatedAt: a.now}
+		}
+		agent.DeskID, agent.Name, agent.Email, agent.KeyHash, agent.PasswordHash = ag.Desk, ag.Name, ag.Email, "", ""
+		if ag.Key != "" {
+			agent.KeyHash = baton.HashKey(ag.Key)
+		}
+		if ag.Password != "" {
+			agent.PasswordHash = a.hashes[ag.ID]
+		}
+		var fields []string
+		for _, c := range []struct {
+			name string
+			same bool
+		}{
+			{"name", old.Name == agent.Name},
+			{"email", old.Email == agent.Email},
+			{"desk", old.DeskID == agent.DeskID},
+			{"key", old.KeyHash == agent.KeyHash},
+			{"password", old.PasswordHash == agent.PasswordHash},
+		} {
+			if !c.same {
+				fields = append(fields, c.name)
+			}
+		}
+		if found && len(fields) == 0 {
+			continue
+		}
+		if err := a.tx.PutInboxAgent(agent); err != nil {
+			return a.f.stored(ap+".id", err)
+		}
+		c := Change{Action: Create, Object: ObjectAgent, WorkspaceID: w.ID, ID: ag.ID}
+		var before any
+		if found {
+			c.Action, c.Fields, before = Update, fields, old
+		}
+		if err := a.record(c, before, agent); err != nil {
+			return err
+		}
+	}
+	agents, err := a.tx.InboxAgents(w.ID)
+	if err != nil {
+		return a.f.stored(p+".inbox_agents", err)
+	}
+	for _, ag := range agents {
+		if !ag.Managed || listed[ag.ID] {
+			continue
+		}
+		if err := a.tx.DeleteInboxAgent(w.ID, ag.ID); err != nil {
+			return a.f.stored(p+".inbox_agents", err)
+		}
+		if err := a.record(Change{Action: Delete, Object: ObjectAgent, WorkspaceID: w.ID, ID: ag.ID}, ag, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// adminKeys applies the file's admin_keys, if it has the list.
+func (a *applier) adminKeys() error {
+	if a.f.AdminKeys == nil {
+		return nil
+	}
+	listed := map[string]bool{}
+	for i, k := range a.f.AdminKeys {
+		kp := fmt.Sprintf("admin_keys[%d].key", i)
+		h := baton.HashKey(k.Key)
+		listed[h] = true
+		if _, err := a.tx.APIKey(h); err == nil {
+			return a.f.errorf(kp, "is an API key of a workspace; an admin key must be another secret")
+		} else if baton.ErrorCode(err) != baton.ENOTFOUND {
+			return a.f.stored(kp, err)
+		}
+		old, err := a.tx.AdminKey(h)
+		found := err == nil
+		if !found && baton.ErrorCode(err) != baton.ENOTFOUND {
+			return a.f.stored(kp, err)
+		}
+		key := old
+		if !found {
+			key = baton.AdminKey{ID: baton.KeyID(h), Hash: h, Prefix: baton.KeyPrefix(k.Key), Managed: true, CreatedAt: a.now}
+		} else if old.Name == k.Name {
+			continue
+		}
+		key.Name = k.Name
+		if err := a.tx.PutAdminKey(key); err != nil {
+			return a.f.stored(kp, err)
+		}
+		c := Change{Action: Create, Object: ObjectAdminKey, ID: key.ID, Name: key.Name}
+		var before any
+		if found {
+			c.Action, c.Fields, before = Update, []string{"name"}, old
+		}
+		if err := a.record(c, before, key); err != nil {
+			return err
+		}
+	}
+	keys, err := a.tx.AdminKeys()
+	if err != nil {
+		return a.f.stored("admin_keys", err)
+	}
+	for _, k := range keys {
+		if !k.Managed || listed[k.Hash] {
+			continue
+		}
+		if err := a.tx.DeleteAdminKey(k.ID); err != nil {
+			return a.f.stored("admin_keys", err)
+		}
+		if err := a.record(Change{Action: Delete, Object: ObjectAdminKey, ID: k.ID, Name: k.Name}, k, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // stored explains a store error met while applying the value at path.

@@ -39,7 +39,7 @@ workspaces:
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := c.Apply(ctx, store); err != nil {
+		if _, err := c.Apply(ctx, store, config.ApplyParams{}); err != nil {
 			t.Fatal(err)
 		}
 		if err := a.CheckDesks(ctx, c.WorkspaceIDs()); err != nil {

@@ -95,7 +95,7 @@ func TestREADMEConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := cfg.Apply(t.Context(), store); err != nil {
+		if _, err := cfg.Apply(t.Context(), store, config.ApplyParams{}); err != nil {
 			t.Errorf("yaml block %d: applying: %v", i+1, err)
 		}
 		store.Close()

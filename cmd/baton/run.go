@@ -344,8 +344,8 @@ func serve(ctx context.Context, e env, getenv func(string) string, log *slog.Log
 	return serveOn(ctx, log, stdout, addr, store, desks, cfg, e.worker, nil)
 }
 
-// serveOn runs Baton over an open store until ctx ends: it applies cfg,
-// checks the desks, starts the job worker and serves HTTP on addr. started,
+// serveOn runs Baton over an open store until ctx ends: it applies cfg
+// (printing the plan), checks the desks, starts the job worker and serves HTTP on addr. started,
 // when not nil, is called with the bound address once requests are accepted.
 // On the way out it stops accepting, lets requests finish (up to 10 s) and
 // stops the worker, which finishes its running jobs; the caller closes the store.
@@ -353,9 +353,11 @@ func serveOn(ctx context.Context, log *slog.Logger, stdout io.Writer, addr strin
 	desks baton.Desks, cfg *config.File, wc outbox.Config, started func(addr string)) error {
 	a := app.New(app.Params{Store: store, Log: log, Desks: desks, Worker: wc})
 	if cfg != nil {
-		if err := cfg.Apply(ctx, store); err != nil {
+		plan, err := cfg.Apply(ctx, store, config.ApplyParams{})
+		if err != nil {
 			return fmt.Errorf("applying the config: %w", err)
 		}
+		plan.Print(stdout)
 		if err := a.CheckDesks(ctx, cfg.WorkspaceIDs()); err != nil {
 			return err
 		}
