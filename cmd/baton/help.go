@@ -58,6 +58,30 @@ var commands = []command{
 		env: shared("BATON_DATABASE_URL", "BATON_DB"),
 	},
 	{
+		name: "apply", args: "-f FILE [--dry-run]",
+		summary: "make the store match a YAML file, and print what changed",
+		about: "Creates or updates what the file names, and removes the API keys, inbox agents\n" +
+			"and admin keys an earlier apply created that the file no longer lists (those\n" +
+			"made through the admin API stay; so do workspaces, desks and bots the file no\n" +
+			"longer names). Prints one line per change, then the counts; --dry-run prints\n" +
+			"the same and writes nothing.",
+		env: append(shared("BATON_DATABASE_URL", "BATON_DB", "BATON_SECRET_KEY", "BATON_CONFIG", "BATON_LOG_LEVEL"),
+			envVar{"${VAR}", "each variable the file names"}),
+	},
+	{
+		name: "config check", args: "-f FILE",
+		summary: "check a YAML file, without a database",
+		about:   "Prints what the file declares, or the first error as path (line N): message.",
+		env:     append(shared("BATON_CONFIG"), envVar{"${VAR}", "each variable the file names"}),
+	},
+	{
+		name: "admin init", args: "[--name NAME] [--force]",
+		summary: "create the first admin key and print it, once",
+		about: "Refuses when the store has an admin key already, unless --force. The key\n" +
+			"authenticates the admin API (/v1/admin); it is stored hashed.",
+		env: shared("BATON_DATABASE_URL", "BATON_DB", "BATON_SECRET_KEY", "BATON_LOG_LEVEL"),
+	},
+	{
 		name: "demo", args: "[--walk]",
 		summary: "run a demo on a temporary SQLite database",
 		about: "Serves Baton with a demo workspace, the built-in inbox and a demo bot that\n" +
@@ -107,6 +131,7 @@ func group(name string) []command {
 
 // opts holds the values of the commands' flags.
 type opts struct {
+	fileOpts                // apply, config check, admin init (apply.go)
 	config, desk, url, addr string
 	walk                    bool
 }
@@ -119,6 +144,8 @@ func (c command) flags(o *opts) *flag.FlagSet {
 	switch c.name {
 	case "serve":
 		fs.StringVar(&o.config, "config", "", "YAML `FILE` declaring workspaces (default $BATON_CONFIG)")
+	case "apply", "config check", "admin init":
+		o.fileOpts.define(c.name, fs)
 	case "demo":
 		fs.BoolVar(&o.walk, "walk", false, "walk a handoff through its states over HTTP, then exit")
 	case "livechat webhooks":

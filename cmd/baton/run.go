@@ -160,6 +160,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, e, stdout)
 	case "demo":
 		return demo(ctx, e, o.walk, log, stdout)
+	case "apply":
+		return applyConfig(ctx, o.fileOpts, e, getenv, log, stdout)
+	case "config check":
+		return checkConfig(o.fileOpts, e, getenv, stdout)
+	case "admin init":
+		return adminInit(ctx, e, o.fileOpts, log, stdout)
 	}
 	return serve(ctx, e, getenv, log, stdout)
 }
@@ -345,8 +351,9 @@ func serve(ctx context.Context, e env, getenv func(string) string, log *slog.Log
 }
 
 // serveOn runs Baton over an open store until ctx ends: it applies cfg
-// (printing the plan), checks the desks, starts the job worker and serves HTTP on addr. started,
-// when not nil, is called with the bound address once requests are accepted.
+// (printing the plan), checks the desks, warns when there is no workspace,
+// starts the job worker and serves HTTP on addr. started, when not nil, is
+// called with the bound address once requests are accepted.
 // On the way out it stops accepting, lets requests finish (up to 10 s) and
 // stops the worker, which finishes its running jobs; the caller closes the store.
 func serveOn(ctx context.Context, log *slog.Logger, stdout io.Writer, addr string, store baton.Store,
@@ -361,6 +368,9 @@ func serveOn(ctx context.Context, log *slog.Logger, stdout io.Writer, addr strin
 		if err := a.CheckDesks(ctx, cfg.WorkspaceIDs()); err != nil {
 			return err
 		}
+	}
+	if err := warnNoWorkspace(ctx, store, log); err != nil {
+		return err
 	}
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
