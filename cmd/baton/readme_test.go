@@ -6,11 +6,16 @@ package main
 // and the command lines go through run() itself.
 
 import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -50,60 +55,120 @@ func fenced(doc, lang string) []string {
 }
 
 var (
-	envRef    = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-	botSecret = regexp.MustCompile(`webhook_secret:\s*"?\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+	envRef      = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+	assignment  = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)="([^"]*)"$`)
+	opensslRand = regexp.MustCompile(`\$\(openssl rand -(hex|base64) ([0-9]+)\)`)
 )
 
-// exampleEnv gives every ${VAR} of a YAML example a plausible value: a
-// Standard Webhooks secret for a bot's webhook_secret, a long random-looking
-// token for the keys and desk secrets.
-func exampleEnv(yaml string) map[string]string {
+// shellEnv runs the export lines of the README's sh blocks as a shell
+// would, as far as they go: NAME="..." assignments whose only command
+// substitutions are openssl rand -hex N and -base64 N, made here with
+// crypto/rand. Anything else it cannot run fails the test.
+func shellEnv(t *testing.T, doc string) map[string]string {
+	t.Helper()
 	env := map[string]string{}
-	for _, m := range envRef.FindAllStringSubmatch(yaml, -1) {
-		env[m[1]] = fmt.Sprintf("readme-%s-%x", strings.ToLower(m[1]), []byte("0123456789abcdef"))
-	}
-	for _, m := range botSecret.FindAllStringSubmatch(yaml, -1) {
-		env[m[1]] = stdwebhook.NewSecret()
+	for _, block := range fenced(doc, "sh") {
+		block = strings.ReplaceAll(block, "\\\n", " ")
+		for _, line := range strings.Split(block, "\n") {
+			words, ok := strings.CutPrefix(strings.TrimSpace(line), "export ")
+			if !ok {
+				continue
+			}
+			for _, w := range strings.Fields(opensslRand.ReplaceAllStringFunc(words, func(sub string) string {
+				m := opensslRand.FindStringSubmatch(sub)
+				n, _ := strconv.Atoi(m[2])
+				b := make([]byte, n)
+				rand.Read(b)
+				if m[1] == "hex" {
+					return hex.EncodeToString(b)
+				}
+				return base64.StdEncoding.EncodeToString(b)
+			})) {
+				m := assignment.FindStringSubmatch(w)
+				if m == nil || strings.ContainsAny(m[2], "$`\\") {
+					t.Fatalf("README.md: cannot run %q of %q", w, line)
+				}
+				env[m[1]] = m[2]
+			}
+		}
 	}
 	return env
 }
 
-// TestREADMEConfig: every yaml block of README.md is a config file that
-// baton serve --config accepts, its ${VAR}s set: it loads as serve loads it
-// (config.Load with the registry's desks) and applies to a fresh store. Only
-// the desk probes after that are left out, as they would call the example's
-// hosts.
+// TestREADMEConfig: the README's YAML example works as printed, with its
+// variables made as its sh block makes them: every ${VAR} is exported
+// there; it loads as serve loads it (config.Load with the registry's
+// desks); baton apply --dry-run lists every object it declares and writes
+// nothing; baton apply then creates them, and applying it again changes
+// nothing. The desk probes of baton serve are left out, as they would call
+// the example's hosts.
 func TestREADMEConfig(t *testing.T) {
 	t.Parallel()
-	blocks := fenced(readme(t), "yaml")
+	doc := readme(t)
+	blocks := fenced(doc, "yaml")
 	if len(blocks) == 0 {
 		t.Fatal("README.md has no yaml block")
 	}
+	env := shellEnv(t, doc)
 	for i, y := range blocks {
+		for _, m := range envRef.FindAllStringSubmatch(y, -1) {
+			if env[m[1]] == "" {
+				t.Errorf("yaml block %d names ${%s}, which README.md's sh block does not export", i+1, m[1])
+			}
+		}
 		dir := t.TempDir()
 		path := filepath.Join(dir, "baton.yaml")
 		if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		env := exampleEnv(y)
 		cfg, err := config.Load(path, config.Params{Getenv: getenv(env), Desk: registry.New(registry.Params{}).Desk})
 		if err != nil {
 			t.Errorf("yaml block %d: %v\n%s", i+1, err, y)
 			continue
 		}
-		store, err := openStore(t.Context(), tempEnv(dir), discard())
+		runEnv := maps.Clone(env)
+		runEnv["BATON_DB"] = filepath.Join(dir, "baton.db")
+		want := planLines(cfg)
+		stdout, stderr, err := runArgsEnv(t, runEnv, "apply", "--dry-run", "-f", path)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("yaml block %d: baton apply --dry-run: %v\n%s", i+1, err, stderr)
 		}
-		if _, err := cfg.Apply(t.Context(), store, config.ApplyParams{}); err != nil {
-			t.Errorf("yaml block %d: applying: %v", i+1, err)
+		if got := strings.Split(strings.TrimSpace(stdout), "\n"); !slices.Equal(got[:len(got)-1], want) ||
+			!strings.HasPrefix(got[len(got)-1], fmt.Sprintf("dry run: %d to create, 0 to change, 0 to remove", len(want))) {
+			t.Errorf("yaml block %d: baton apply --dry-run printed\n%s\nwant the lines\n%s", i+1, stdout, strings.Join(want, "\n"))
 		}
-		store.Close()
+		for again, want := range []string{fmt.Sprintf("apply: %d created, 0 changed, 0 removed", len(want)), "apply: no changes"} {
+			stdout, stderr, err := runArgsEnv(t, runEnv, "apply", "-f", path)
+			if err != nil || !strings.HasSuffix(stdout, "\n"+want+"\n") && stdout != want+"\n" {
+				t.Errorf("yaml block %d: baton apply (%d): %v, printed\n%s\nwant it to end %q\n%s", i+1, again+1, err, stdout, want, stderr)
+			}
+		}
 	}
 }
 
-// tempEnv is the environment of a SQLite store in dir.
-func tempEnv(dir string) env { return env{dbPath: filepath.Join(dir, "baton.db")} }
+// planLines are the lines of the plan that creates what f declares.
+func planLines(f *config.File) []string {
+	var lines []string
+	for _, w := range f.Workspaces {
+		lines = append(lines, "+ workspace "+w.ID)
+		for _, k := range w.APIKeys {
+			lines = append(lines, "+ key "+w.ID+"/"+k.Name)
+		}
+		for _, d := range w.Desks {
+			lines = append(lines, fmt.Sprintf("+ desk %s/%s (%s)", w.ID, d.ID, d.Kind))
+		}
+		for _, b := range w.Bots {
+			lines = append(lines, "+ bot "+w.ID+"/"+b.ID)
+		}
+		for _, a := range w.InboxAgents {
+			lines = append(lines, "+ agent "+w.ID+"/"+a.ID)
+		}
+	}
+	for _, k := range f.AdminKeys {
+		lines = append(lines, "+ admin_key "+k.Name)
+	}
+	return lines
+}
 
 // TestREADMEConfigRules: what the README states about the values holds.
 func TestREADMEConfigRules(t *testing.T) {
