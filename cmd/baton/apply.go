@@ -11,6 +11,12 @@ import (
 	"github.com/batonhq/baton/registry"
 )
 
+// fileEnv is the environment of the commands that read a configuration file.
+var fileEnv = []envVar{
+	{"BATON_CONFIG", "the YAML file when -f is not given"},
+	{"${VAR}", "each variable the file names"},
+}
+
 // fileOpts are the flags of the commands that read a configuration file
 // (apply, config check) and of admin init.
 type fileOpts struct {

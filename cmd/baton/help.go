@@ -65,14 +65,13 @@ var commands = []command{
 			"made through the admin API stay; so do workspaces, desks and bots the file no\n" +
 			"longer names). Prints one line per change, then the counts; --dry-run prints\n" +
 			"the same and writes nothing.",
-		env: append(shared("BATON_DATABASE_URL", "BATON_DB", "BATON_SECRET_KEY", "BATON_CONFIG", "BATON_LOG_LEVEL"),
-			envVar{"${VAR}", "each variable the file names"}),
+		env: append(shared("BATON_DATABASE_URL", "BATON_DB", "BATON_SECRET_KEY", "BATON_LOG_LEVEL"), fileEnv...),
 	},
 	{
 		name: "config check", args: "-f FILE",
 		summary: "check a YAML file, without a database",
 		about:   "Prints what the file declares, or the first error as path (line N): message.",
-		env:     append(shared("BATON_CONFIG"), envVar{"${VAR}", "each variable the file names"}),
+		env:     fileEnv,
 	},
 	{
 		name: "admin init", args: "[--name NAME] [--force]",
@@ -167,7 +166,7 @@ func (c command) help(w io.Writer) {
 	fmt.Fprint(w, "\nflags:\n")
 	c.flags(&opts{}).VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)
-		fmt.Fprintf(w, "  --%s", f.Name)
+		fmt.Fprintf(w, "  %s", dashed(f.Name))
 		if name != "" {
 			fmt.Fprintf(w, " %s", name)
 		}
@@ -186,6 +185,14 @@ func (c command) help(w io.Writer) {
 		fmt.Fprint(w, "  none\n")
 	}
 	printEnv(w, c.env)
+}
+
+// dashed is how the help writes a flag: -f for one letter, --name for more.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 // usage prints the help of baton as a whole.

@@ -34,7 +34,7 @@ func TestHelp(t *testing.T) {
 				t.Errorf("baton %s: stdout does not start with %q:\n%s", strings.Join(args, " "), want, stdout)
 			}
 			c.flags(&opts{}).VisitAll(func(f *flag.Flag) {
-				if !strings.Contains(stdout, "\n  --"+f.Name) {
+				if !strings.Contains(stdout, "\n  "+dashed(f.Name)) {
 					t.Errorf("baton %s: flag --%s missing:\n%s", strings.Join(args, " "), f.Name, stdout)
 				}
 			})
