@@ -185,14 +185,24 @@ func (a *applier) apply() error {
 }
 
 func (a *applier) workspace(p string, w Workspace) error {
-	name := w.Name
-	if name == "" {
-		name = w.ID
-	}
 	old, err := a.tx.Workspace(w.ID)
-	switch {
-	case baton.ErrorCode(err) == baton.ENOTFOUND:
-		ws := baton.Workspace{ID: w.ID, Name: name, CreatedAt: a.now}
+	found, err := a.lookup(p, err)
+	if err != nil {
+		return err
+	}
+	ws := old
+	if !found {
+		ws = baton.Workspace{ID: w.ID, CreatedAt: a.now}
+	}
+	ws.Name = w.Name
+	if ws.Name == "" {
+		ws.Name = w.ID
+	}
+	c := Change{Object: ObjectWorkspace, WorkspaceID: w.ID, ID: w.ID}
+	return a.put(p, c, found, changed(diff{"name", old.Name == ws.Name}), old, ws, func() error {
+		if found {
+			return a.tx.RenameWorkspace(w.ID, ws.Name)
+		}
 		err := a.tx.CreateWorkspace(ws)
 		if baton.ErrorCode(err) == baton.ECONFLICT {
 			// Another instance creating it too, or a deleted workspace
@@ -200,22 +210,67 @@ func (a *applier) workspace(p string, w Workspace) error {
 			e := a.f.errorf(p+".id", "%q is the id of a deleted workspace; a deleted workspace's id is not used again", w.ID)
 			e.Err = err
 			return errRace{e}
-		} else if err != nil {
-			return a.f.stored(p, err)
 		}
-		return a.record(Change{Action: Create, Object: ObjectWorkspace, WorkspaceID: w.ID, ID: w.ID}, nil, ws)
-	case err != nil:
-		return a.f.stored(p, err)
-	case old.Name != name:
-		if err := a.tx.RenameWorkspace(w.ID, name); err != nil {
-			return a.f.stored(p+".name", err)
+		return err
+	})
+}
+
+// diff is one field an object has in the file, and whether the store has
+// it the same.
+type diff struct {
+	name string
+	same bool
+}
+
+// changed names the fields that differ.
+func changed(fields ...diff) []string {
+	var names []string
+	for _, f := range fields {
+		if !f.same {
+			names = append(names, f.name)
 		}
-		ws := old
-		ws.Name = name
-		return a.record(Change{Action: Update, Object: ObjectWorkspace, WorkspaceID: w.ID, ID: w.ID, Fields: []string{"name"}},
-			old, ws)
 	}
-	return nil
+	return names
+}
+
+// put writes an object the file names with write, unless the store has it
+// as the file says already (found, no fields changed), and records c: a
+// creation when it was not found, else an update of fields. Errors are
+// placed at path.
+func (a *applier) put(path string, c Change, found bool, fields []string, old, new any, write func() error) error {
+	if found && len(fields) == 0 {
+		return nil
+	}
+	if err := write(); err != nil {
+		return a.f.stored(path, err)
+	}
+	c.Action = Create
+	var before any
+	if found {
+		c.Action, c.Kind, c.Fields, before = Update, "", fields, old
+	}
+	return a.record(c, before, new)
+}
+
+// remove deletes an object with del and records c as its deletion.
+func (a *applier) remove(path string, c Change, old any, del func() error) error {
+	if err := del(); err != nil {
+		return a.f.stored(path, err)
+	}
+	c.Action = Delete
+	return a.record(c, old, nil)
+}
+
+// lookup tells whether err, from reading an object, found it; another error
+// than ENOTFOUND is placed at path.
+func (a *applier) lookup(path string, err error) (bool, error) {
+	switch {
+	case err == nil:
+		return true, nil
+	case baton.ErrorCode(err) == baton.ENOTFOUND:
+		return false, nil
+	}
+	return false, a.f.stored(path, err)
 }
 
 func (a *applier) apiKeys(p string, w Workspace) error {
@@ -228,39 +283,29 @@ func (a *applier) apiKeys(p string, w Workspace) error {
 			return err
 		}
 		old, err := a.tx.APIKey(h)
-		if err != nil && baton.ErrorCode(err) != baton.ENOTFOUND {
-			return a.f.stored(kp, err)
+		found, err := a.lookup(kp, err)
+		if err != nil {
+			return err
 		}
-		found := err == nil && old.WorkspaceID == w.ID
-		if err == nil && !found {
+		if found && old.WorkspaceID != w.ID {
 			if !old.Managed {
 				return a.f.errorf(kp, "is an API key of workspace %q made through the admin API", old.WorkspaceID)
 			}
 			// An earlier file gave the key to another workspace: it moves.
-			if err := a.tx.DeleteAPIKey(old.WorkspaceID, old.ID); err != nil {
-				return a.f.stored(kp, err)
-			}
-			if err := a.record(Change{Action: Delete, Object: ObjectKey, WorkspaceID: old.WorkspaceID, ID: old.ID, Name: old.Name}, old, nil); err != nil {
+			c := Change{Object: ObjectKey, WorkspaceID: old.WorkspaceID, ID: old.ID, Name: old.Name}
+			if err := a.remove(kp, c, old, func() error { return a.tx.DeleteAPIKey(old.WorkspaceID, old.ID) }); err != nil {
 				return err
 			}
+			found = false
 		}
-		key := old
+		key := old // what the file does not declare stays: the scope, the last use
 		if !found {
 			key = baton.APIKey{ID: baton.KeyID(h), Hash: h, WorkspaceID: w.ID, Prefix: baton.KeyPrefix(k.Key),
 				Scope: baton.ScopeFull, Managed: true, CreatedAt: a.now}
-		} else if old.Name == k.Name {
-			continue
 		}
 		key.Name = k.Name
-		if err := a.tx.PutAPIKey(key); err != nil {
-			return a.f.stored(kp, err)
-		}
-		c := Change{Action: Create, Object: ObjectKey, WorkspaceID: w.ID, ID: key.ID, Name: key.Name}
-		var before any
-		if found {
-			c.Action, c.Fields, before = Update, []string{"name"}, old
-		}
-		if err := a.record(c, before, key); err != nil {
+		c := Change{Object: ObjectKey, WorkspaceID: w.ID, ID: key.ID, Name: key.Name}
+		if err := a.put(kp, c, found, changed(diff{"name", old.Name == key.Name}), old, key, func() error { return a.tx.PutAPIKey(key) }); err != nil {
 			return err
 		}
 	}
@@ -269,14 +314,11 @@ func (a *applier) apiKeys(p string, w Workspace) error {
 		return a.f.stored(p+".api_keys", err)
 	}
 	for _, k := range keys {
-		if !k.Managed || listed[k.Hash] {
-			continue
-		}
-		if err := a.tx.DeleteAPIKey(w.ID, k.ID); err != nil {
-			return a.f.stored(p+".api_keys", err)
-		}
-		if err := a.record(Change{Action: Delete, Object: ObjectKey, WorkspaceID: w.ID, ID: k.ID, Name: k.Name}, k, nil); err != nil {
-			return err
+		if k.Managed && !listed[k.Hash] {
+			c := Change{Object: ObjectKey, WorkspaceID: w.ID, ID: k.ID, Name: k.Name}
+			if err := a.remove(p+".api_keys", c, k, func() error { return a.tx.DeleteAPIKey(w.ID, k.ID) }); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -285,42 +327,29 @@ func (a *applier) apiKeys(p string, w Workspace) error {
 // notAdminKey refuses an API key whose hash is an admin key's: each kind
 // works on its own API only, so one secret cannot be both.
 func (a *applier) notAdminKey(path, hash string) error {
-	if _, err := a.tx.AdminKey(hash); err == nil {
-		return a.f.errorf(path, "is an admin key; an API key must be another secret")
-	} else if baton.ErrorCode(err) != baton.ENOTFOUND {
-		return a.f.stored(path, err)
+	_, err := a.tx.AdminKey(hash)
+	if found, err := a.lookup(path, err); err != nil || !found {
+		return err
 	}
-	return nil
+	return a.f.errorf(path, "is an admin key; an API key must be another secret")
 }
 
 func (a *applier) desks(p string, w Workspace) error {
 	for j, d := range w.Desks {
 		dp := fmt.Sprintf("%s.desks[%d]", p, j)
+		old, err := a.tx.Desk(w.ID, d.ID)
+		found, err := a.lookup(dp, err)
+		if err != nil {
+			return err
+		}
 		dc := d.config(w.ID)
 		dc.CreatedAt = a.now
-		old, err := a.tx.Desk(w.ID, d.ID)
-		found := err == nil
 		if found {
 			// What the file does not declare stays: status, creation time.
 			dc.CreatedAt, dc.Status, dc.LastError, dc.CheckedAt = old.CreatedAt, old.Status, old.LastError, old.CheckedAt
-		} else if baton.ErrorCode(err) != baton.ENOTFOUND {
-			return a.f.stored(dp, err)
 		}
-		var fields []string
-		if found {
-			if fields = deskChanges(old, dc); len(fields) == 0 {
-				continue
-			}
-		}
-		if err := a.tx.PutDesk(dc); err != nil {
-			return a.f.stored(dp+".id", err)
-		}
-		c := Change{Action: Create, Object: ObjectDesk, WorkspaceID: w.ID, ID: d.ID, Kind: dc.Kind}
-		var before any
-		if found {
-			c.Action, c.Kind, c.Fields, before = Update, "", fields, old
-		}
-		if err := a.record(c, before, dc); err != nil {
+		c := Change{Object: ObjectDesk, WorkspaceID: w.ID, ID: d.ID, Kind: dc.Kind}
+		if err := a.put(dp+".id", c, found, deskChanges(old, dc), old, dc, func() error { return a.tx.PutDesk(dc) }); err != nil {
 			return err
 		}
 	}
@@ -329,13 +358,7 @@ func (a *applier) desks(p string, w Workspace) error {
 
 // deskChanges names the fields of a desk that differ, settings one by one.
 func deskChanges(old, new baton.DeskConfig) []string {
-	var fields []string
-	if old.Name != new.Name {
-		fields = append(fields, "name")
-	}
-	if old.Kind != new.Kind {
-		fields = append(fields, "kind")
-	}
+	fields := changed(diff{"name", old.Name == new.Name}, diff{"kind", old.Kind == new.Kind})
 	keys := maps.Clone(old.Settings)
 	if keys == nil {
 		keys = map[string]string{}
@@ -346,10 +369,7 @@ func deskChanges(old, new baton.DeskConfig) []string {
 			fields = append(fields, "settings."+k)
 		}
 	}
-	if !samePolicy(old.Policy, new.Policy) {
-		fields = append(fields, "policy")
-	}
-	return fields
+	return append(fields, changed(diff{"policy", samePolicy(old.Policy, new.Policy)})...)
 }
 
 // samePolicy compares policies as the store keeps them, in JSON.
@@ -362,47 +382,28 @@ func samePolicy(a, b *baton.Policy) bool {
 func (a *applier) bots(p string, w Workspace) error {
 	for j, b := range w.Bots {
 		bp := fmt.Sprintf("%s.bots[%d]", p, j)
-		name := b.Name
-		if name == "" {
-			name = b.ID
-		}
 		old, err := a.tx.Bot(w.ID, b.ID)
-		found := err == nil
-		if !found && baton.ErrorCode(err) != baton.ENOTFOUND {
-			return a.f.stored(bp, err)
+		found, err := a.lookup(bp, err)
+		if err != nil {
+			return err
 		}
 		bot := old // what the file does not declare stays: the previous secret, the creation time
 		if !found {
 			bot = baton.Bot{ID: b.ID, WorkspaceID: w.ID, CreatedAt: a.now}
 		}
-		bot.Name, bot.WebhookURL, bot.WebhookSecret, bot.DeskID, bot.Policy = name, b.WebhookURL, b.WebhookSecret, b.Desk, b.Policy
-		var fields []string
-		for _, c := range []struct {
-			name string
-			same bool
-		}{
-			{"name", old.Name == bot.Name},
-			{"webhook_url", old.WebhookURL == bot.WebhookURL},
-			{"webhook_secret", old.WebhookSecret == bot.WebhookSecret},
-			{"desk", old.DeskID == bot.DeskID},
-			{"policy", samePolicy(old.Policy, bot.Policy)},
-		} {
-			if !c.same {
-				fields = append(fields, c.name)
-			}
+		bot.Name, bot.WebhookURL, bot.WebhookSecret, bot.DeskID, bot.Policy = b.Name, b.WebhookURL, b.WebhookSecret, b.Desk, b.Policy
+		if bot.Name == "" {
+			bot.Name = b.ID
 		}
-		if found && len(fields) == 0 {
-			continue
-		}
-		if err := a.tx.PutBot(bot); err != nil {
-			return a.f.stored(bp+".id", err)
-		}
-		c := Change{Action: Create, Object: ObjectBot, WorkspaceID: w.ID, ID: b.ID}
-		var before any
-		if found {
-			c.Action, c.Fields, before = Update, fields, old
-		}
-		if err := a.record(c, before, bot); err != nil {
+		fields := changed(
+			diff{"name", old.Name == bot.Name},
+			diff{"webhook_url", old.WebhookURL == bot.WebhookURL},
+			diff{"webhook_secret", old.WebhookSecret == bot.WebhookSecret},
+			diff{"desk", old.DeskID == bot.DeskID},
+			diff{"policy", samePolicy(old.Policy, bot.Policy)},
+		)
+		c := Change{Object: ObjectBot, WorkspaceID: w.ID, ID: b.ID}
+		if err := a.put(bp+".id", c, found, fields, old, bot, func() error { return a.tx.PutBot(bot) }); err != nil {
 			return err
 		}
 	}
@@ -415,9 +416,9 @@ func (a *applier) agents(p string, w Workspace) error {
 		ap := fmt.Sprintf("%s.inbox_agents[%d]", p, j)
 		listed[ag.ID] = true
 		old, err := a.tx.InboxAgent(w.ID, ag.ID)
-		found := err == nil
-		if !found && baton.ErrorCode(err) != baton.ENOTFOUND {
-			return a.f.stored(ap, err)
+		found, err := a.lookup(ap, err)
+		if err != nil {
+			return err
 		}
 		agent := old // what the file does not declare stays: disabled, managed, the creation time
 		if !found {
@@ -430,33 +431,15 @@ func (a *applier) agents(p string, w Workspace) error {
 		if ag.Password != "" {
 			agent.PasswordHash = a.hashes[ag.ID]
 		}
-		var fields []string
-		for _, c := range []struct {
-			name string
-			same bool
-		}{
-			{"name", old.Name == agent.Name},
-			{"email", old.Email == agent.Email},
-			{"desk", old.DeskID == agent.DeskID},
-			{"key", old.KeyHash == agent.KeyHash},
-			{"password", old.PasswordHash == agent.PasswordHash},
-		} {
-			if !c.same {
-				fields = append(fields, c.name)
-			}
-		}
-		if found && len(fields) == 0 {
-			continue
-		}
-		if err := a.tx.PutInboxAgent(agent); err != nil {
-			return a.f.stored(ap+".id", err)
-		}
-		c := Change{Action: Create, Object: ObjectAgent, WorkspaceID: w.ID, ID: ag.ID}
-		var before any
-		if found {
-			c.Action, c.Fields, before = Update, fields, old
-		}
-		if err := a.record(c, before, agent); err != nil {
+		fields := changed(
+			diff{"name", old.Name == agent.Name},
+			diff{"email", old.Email == agent.Email},
+			diff{"desk", old.DeskID == agent.DeskID},
+			diff{"key", old.KeyHash == agent.KeyHash},
+			diff{"password", old.PasswordHash == agent.PasswordHash},
+		)
+		c := Change{Object: ObjectAgent, WorkspaceID: w.ID, ID: ag.ID}
+		if err := a.put(ap+".id", c, found, fields, old, agent, func() error { return a.tx.PutInboxAgent(agent) }); err != nil {
 			return err
 		}
 	}
@@ -465,14 +448,11 @@ func (a *applier) agents(p string, w Workspace) error {
 		return a.f.stored(p+".inbox_agents", err)
 	}
 	for _, ag := range agents {
-		if !ag.Managed || listed[ag.ID] {
-			continue
-		}
-		if err := a.tx.DeleteInboxAgent(w.ID, ag.ID); err != nil {
-			return a.f.stored(p+".inbox_agents", err)
-		}
-		if err := a.record(Change{Action: Delete, Object: ObjectAgent, WorkspaceID: w.ID, ID: ag.ID}, ag, nil); err != nil {
-			return err
+		if ag.Managed && !listed[ag.ID] {
+			c := Change{Object: ObjectAgent, WorkspaceID: w.ID, ID: ag.ID}
+			if err := a.remove(p+".inbox_agents", c, ag, func() error { return a.tx.DeleteInboxAgent(w.ID, ag.ID) }); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -488,32 +468,24 @@ func (a *applier) adminKeys() error {
 		kp := fmt.Sprintf("admin_keys[%d].key", i)
 		h := baton.HashKey(k.Key)
 		listed[h] = true
-		if _, err := a.tx.APIKey(h); err == nil {
+		_, err := a.tx.APIKey(h)
+		if isAPIKey, err := a.lookup(kp, err); err != nil {
+			return err
+		} else if isAPIKey {
 			return a.f.errorf(kp, "is an API key of a workspace; an admin key must be another secret")
-		} else if baton.ErrorCode(err) != baton.ENOTFOUND {
-			return a.f.stored(kp, err)
 		}
 		old, err := a.tx.AdminKey(h)
-		found := err == nil
-		if !found && baton.ErrorCode(err) != baton.ENOTFOUND {
-			return a.f.stored(kp, err)
+		found, err := a.lookup(kp, err)
+		if err != nil {
+			return err
 		}
-		key := old
+		key := old // what the file does not declare stays: the last use
 		if !found {
 			key = baton.AdminKey{ID: baton.KeyID(h), Hash: h, Prefix: baton.KeyPrefix(k.Key), Managed: true, CreatedAt: a.now}
-		} else if old.Name == k.Name {
-			continue
 		}
 		key.Name = k.Name
-		if err := a.tx.PutAdminKey(key); err != nil {
-			return a.f.stored(kp, err)
-		}
-		c := Change{Action: Create, Object: ObjectAdminKey, ID: key.ID, Name: key.Name}
-		var before any
-		if found {
-			c.Action, c.Fields, before = Update, []string{"name"}, old
-		}
-		if err := a.record(c, before, key); err != nil {
+		c := Change{Object: ObjectAdminKey, ID: key.ID, Name: key.Name}
+		if err := a.put(kp, c, found, changed(diff{"name", old.Name == key.Name}), old, key, func() error { return a.tx.PutAdminKey(key) }); err != nil {
 			return err
 		}
 	}
@@ -522,14 +494,11 @@ func (a *applier) adminKeys() error {
 		return a.f.stored("admin_keys", err)
 	}
 	for _, k := range keys {
-		if !k.Managed || listed[k.Hash] {
-			continue
-		}
-		if err := a.tx.DeleteAdminKey(k.ID); err != nil {
-			return a.f.stored("admin_keys", err)
-		}
-		if err := a.record(Change{Action: Delete, Object: ObjectAdminKey, ID: k.ID, Name: k.Name}, k, nil); err != nil {
-			return err
+		if k.Managed && !listed[k.Hash] {
+			c := Change{Object: ObjectAdminKey, ID: k.ID, Name: k.Name}
+			if err := a.remove("admin_keys", c, k, func() error { return a.tx.DeleteAdminKey(k.ID) }); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
