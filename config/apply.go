@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/password"
 )
 
@@ -21,6 +22,9 @@ type ApplyParams struct {
 	DryRun bool
 	// Actor names who applies in the audit log (default "apply").
 	Actor string
+	// Secrets names each desk kind's secret settings, masked in the audit
+	// log like those whose names say they are secrets (registry.Secrets).
+	Secrets engine.SecretSettings
 }
 
 // ActorApply is the audit log's actor of an apply unless ApplyParams say
@@ -65,7 +69,7 @@ func (f *File) Apply(ctx context.Context, store baton.Store, p ApplyParams) (Pla
 		return Plan{}, fmt.Errorf("reading the inbox agents: %w", err)
 	}
 	for try := 0; ; try++ {
-		a := &applier{f: f, actor: p.Actor, now: baton.Now(), hashes: hashes}
+		a := &applier{f: f, actor: p.Actor, secrets: p.Secrets, now: baton.Now(), hashes: hashes}
 		err := store.Tx(ctx, func(tx baton.Tx) error {
 			a.tx = tx
 			if err := a.apply(); err != nil {
@@ -137,12 +141,13 @@ func (f *File) passwordHashes(ctx context.Context, store baton.Store) (map[strin
 
 // applier makes one attempt at applying a file in one transaction.
 type applier struct {
-	f      *File
-	tx     baton.Tx
-	actor  string
-	now    time.Time
-	hashes map[string]string // agent id → the password hash to store
-	plan   Plan
+	f       *File
+	tx      baton.Tx
+	actor   string
+	secrets engine.SecretSettings
+	now     time.Time
+	hashes  map[string]string // agent id → the password hash to store
+	plan    Plan
 }
 
 // record adds c to the plan and its entry to the audit log, with the
@@ -152,10 +157,10 @@ func (a *applier) record(c Change, before, after any) error {
 	e := &baton.AuditEntry{At: a.now, Actor: a.actor, Action: auditAction(c), Object: string(c.Object),
 		ObjectID: c.ID, WorkspaceID: c.WorkspaceID}
 	if before != nil {
-		e.Before = AuditJSON(before)
+		e.Before = AuditJSON(before, a.secrets)
 	}
 	if after != nil {
-		e.After = AuditJSON(after)
+		e.After = AuditJSON(after, a.secrets)
 	}
 	if err := a.tx.AddAudit(e); err != nil {
 		return fmt.Errorf("recording the audit entry of %s: %w", c, err)

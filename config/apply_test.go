@@ -17,6 +17,7 @@ import (
 	"github.com/batonhq/baton/password"
 	"github.com/batonhq/baton/postgres"
 	"github.com/batonhq/baton/postgres/pgtest"
+	"github.com/batonhq/baton/registry"
 	"github.com/batonhq/baton/sqlite"
 )
 
@@ -146,7 +147,7 @@ func TestApplyPlan(t *testing.T) {
 		if n := len(audit(t, store)); n != before {
 			t.Fatalf("%d audit entries after %d changes", n, before)
 		}
-		plan = apply(t, store, changed, env, ApplyParams{Actor: "apply:test"})
+		plan = apply(t, store, changed, env, ApplyParams{Actor: "apply:test", Secrets: registry.Secrets})
 		if got := lines(plan); !slices.Equal(got, want) {
 			t.Errorf("applying the changed file: %q, want %q", got, want)
 		}
@@ -181,7 +182,7 @@ func TestApplyPlan(t *testing.T) {
 			Secrets  map[string]string
 		}
 		if err := json.Unmarshal(entries[before+2].After, &desk); err != nil || desk.Settings["url"] != "https://support.acme.example/baton" ||
-			desk.Secrets["secret"] != "set" || desk.Settings["secret"] != "" || desk.Settings["password"] != "" {
+			desk.Secrets["secret"] != "set" || desk.Secrets["password"] != "unset" || len(desk.Settings) != 2 {
 			t.Errorf("the desk's audit view: %s (%v)", entries[before+2].After, err)
 		}
 	})

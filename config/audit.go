@@ -11,8 +11,10 @@ import (
 // AuditJSON returns how the audit log shows obj, a baton.Workspace,
 // APIKey, AdminKey, Bot, DeskConfig or InboxAgent: as the admin API shows
 // it (engine's views), secrets masked: a secret is "set" or not, a key
-// shows its prefix, hashes are left out. Any other value is JSON null.
-func AuditJSON(obj any) json.RawMessage {
+// shows its prefix, hashes are left out. A desk's secret settings are those
+// secrets names for its kind (nil: none) and those whose names say so. Any
+// other value is JSON null.
+func AuditJSON(obj any, secrets engine.SecretSettings) json.RawMessage {
 	var v any
 	switch o := obj.(type) {
 	case baton.Workspace:
@@ -28,7 +30,11 @@ func AuditJSON(obj any) json.RawMessage {
 	case baton.Bot:
 		v = engine.ViewBot(o)
 	case baton.DeskConfig:
-		v = engine.ViewDesk(o, nil)
+		var names []string
+		if secrets != nil {
+			names = secrets(o.Kind)
+		}
+		v = engine.ViewDesk(o, names)
 	case baton.InboxAgent:
 		v = engine.ViewAgent(o)
 	default:

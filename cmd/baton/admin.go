@@ -46,7 +46,7 @@ func adminInit(ctx context.Context, e env, o fileOpts, log *slog.Logger, stdout 
 			return err
 		}
 		return tx.AddAudit(&baton.AuditEntry{At: key.CreatedAt, Actor: actorInit, Action: string(config.Create),
-			Object: string(config.ObjectAdminKey), ObjectID: key.ID, After: config.AuditJSON(key)})
+			Object: string(config.ObjectAdminKey), ObjectID: key.ID, After: config.AuditJSON(key, nil)})
 	})
 	if err != nil {
 		return err

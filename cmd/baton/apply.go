@@ -93,7 +93,7 @@ func applyConfig(ctx context.Context, o fileOpts, e env, getenv func(string) str
 		return err
 	}
 	defer store.Close()
-	plan, err := f.Apply(ctx, store, config.ApplyParams{DryRun: o.dryRun})
+	plan, err := f.Apply(ctx, store, config.ApplyParams{DryRun: o.dryRun, Secrets: registry.Secrets})
 	if err != nil {
 		return fmt.Errorf("applying %s: %w", path, err)
 	}

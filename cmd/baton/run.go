@@ -360,7 +360,7 @@ func serveOn(ctx context.Context, log *slog.Logger, stdout io.Writer, addr strin
 	desks baton.Desks, cfg *config.File, wc outbox.Config, started func(addr string)) error {
 	a := app.New(app.Params{Store: store, Log: log, Desks: desks, Worker: wc})
 	if cfg != nil {
-		plan, err := cfg.Apply(ctx, store, config.ApplyParams{})
+		plan, err := cfg.Apply(ctx, store, config.ApplyParams{Secrets: registry.Secrets})
 		if err != nil {
 			return fmt.Errorf("applying the config: %w", err)
 		}
