@@ -954,9 +954,11 @@ func table(w io.Writer, heads ...string) tab {
 	return t
 }
 
+// row adds a line of cells; an empty cell shows as "-", so that every
+// column of every line holds something.
 func (t tab) row(cells ...string) {
 	for i, c := range cells {
-		cells[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(c)
+		cells[i] = dash(strings.NewReplacer("\t", " ", "\n", " ").Replace(c))
 	}
 	fmt.Fprintln(t.w, strings.Join(cells, "\t"))
 }
