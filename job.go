@@ -26,6 +26,7 @@ type Job struct {
 	Lane      string // jobs sharing a lane run one at a time, oldest first; "" = no order
 	Key       string // unique when set; PutJob with an existing key reschedules
 	HandoffID string
+	EventID   string // the event a bot.webhook job posts: its delivery is pending while the job is
 	RunAt     time.Time
 	Attempts  int
 	Payload   []byte // the job's Target, encoded
@@ -75,7 +76,7 @@ func SendJob(h Handoff, m Message) Job {
 // EventJob returns the job posting ev to its bot, in its conversation's
 // order (conversationID is the conversation's own id, not the bot's).
 func EventJob(ev Event, conversationID string) Job {
-	return Job{Kind: JobEvent, Lane: "bot:" + conversationID, HandoffID: ev.HandoffID, RunAt: ev.CreatedAt, Payload: Target{Workspace: ev.WorkspaceID, Event: ev.ID}.Encode()}
+	return Job{Kind: JobEvent, Lane: "bot:" + conversationID, HandoffID: ev.HandoffID, EventID: ev.ID, RunAt: ev.CreatedAt, Payload: Target{Workspace: ev.WorkspaceID, Event: ev.ID}.Encode()}
 }
 
 // ReplyJob returns the job posting bot message m into its seat chat.

@@ -13,6 +13,9 @@ const (
 	DefaultIdleExpiry     = 30 * time.Minute
 	DefaultHistoryRounds  = 10
 	MaxPeriodRules        = 10
+	// MaxTriggerDescription is the most characters a policy's
+	// TriggerDescription may hold.
+	MaxTriggerDescription = 2000
 )
 
 // Policy is what a workspace decides about handoffs through one bot or one desk.
@@ -38,6 +41,10 @@ type Policy struct {
 	RequireEmail bool `json:"require_email,omitempty" yaml:"require_email,omitempty"`
 	// Transfer says when a seat desk hands a chat to humans.
 	Transfer *TransferRules `json:"transfer,omitempty" yaml:"transfer,omitempty"`
+	// TriggerDescription tells an LLM agent when to hand off to a human
+	// through this bot or desk (at most MaxTriggerDescription characters);
+	// Baton only stores and returns it.
+	TriggerDescription string `json:"trigger_description,omitempty" yaml:"trigger_description,omitempty"`
 }
 
 // PeriodKind is how a period rule repeats.

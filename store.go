@@ -26,16 +26,47 @@ type Store interface {
 // until the transaction ends (SELECT … FOR UPDATE on PostgreSQL; SQLite has
 // one writer): the engine's "read, check, write" relies on it.
 type Tx interface {
-	// CreateWorkspace adds a workspace; its id must be new.
+	// CreateWorkspace adds a workspace; its id must be new (a deleted
+	// workspace's id stays taken: ECONFLICT).
 	CreateWorkspace(w Workspace) error
-	// Workspace reads a workspace.
+	// Workspace reads a workspace that is not deleted.
 	Workspace(id string) (Workspace, error)
-	// PutAPIKey adds or replaces an API key by its hash.
+	// Workspaces lists the workspaces that are not deleted, oldest first.
+	Workspaces() ([]Workspace, error)
+	// RenameWorkspace changes a workspace's name.
+	RenameWorkspace(id, name string) error
+	// DeleteWorkspace marks a workspace deleted at at and revokes its API
+	// keys and its inbox agents' keys.
+	DeleteWorkspace(id string, at time.Time) error
+	// PutAPIKey adds an API key or replaces the one with its hash (keeping
+	// its LastUsedAt).
 	PutAPIKey(k APIKey) error
-	// APIKey finds the key with this hash.
+	// APIKey finds the key with this hash, of a workspace that is not deleted.
 	APIKey(hash string) (APIKey, error)
+	// APIKeys lists a workspace's API keys, oldest first.
+	APIKeys(workspaceID string) ([]APIKey, error)
+	// DeleteAPIKey revokes one API key of a workspace by its id.
+	DeleteAPIKey(workspaceID, id string) error
 	// DeleteAPIKeys revokes the workspace's keys whose hash is not in keep.
 	DeleteAPIKeys(workspaceID string, keep []string) error
+	// TouchAPIKey records that the key with this hash was used at at.
+	TouchAPIKey(hash string, at time.Time) error
+
+	// PutAdminKey adds an admin key or replaces the one with its hash.
+	PutAdminKey(k AdminKey) error
+	// AdminKey finds the admin key with this hash.
+	AdminKey(hash string) (AdminKey, error)
+	// AdminKeys lists the admin keys, oldest first.
+	AdminKeys() ([]AdminKey, error)
+	// DeleteAdminKey revokes an admin key by its id.
+	DeleteAdminKey(id string) error
+	// TouchAdminKey records that the admin key with this hash was used at at.
+	TouchAdminKey(hash string, at time.Time) error
+
+	// AddAudit appends an audit entry, setting a.Seq.
+	AddAudit(a *AuditEntry) error
+	// Audit lists a page of audit entries, in order.
+	Audit(p AuditPage) ([]AuditEntry, error)
 
 	// PutBot inserts or replaces a bot by ID.
 	PutBot(b Bot) error
@@ -43,6 +74,8 @@ type Tx interface {
 	Bot(workspaceID, id string) (Bot, error)
 	// Bots lists the workspace's bots.
 	Bots(workspaceID string) ([]Bot, error)
+	// DeleteBot removes a bot of the workspace.
+	DeleteBot(workspaceID, id string) error
 
 	// PutDesk inserts or replaces a desk by ID.
 	PutDesk(d DeskConfig) error
@@ -53,6 +86,8 @@ type Tx interface {
 	DeskByID(id string) (DeskConfig, error)
 	// Desks lists the workspace's desks.
 	Desks(workspaceID string) ([]DeskConfig, error)
+	// DeleteDesk removes a desk of the workspace.
+	DeleteDesk(workspaceID, id string) error
 	// SetDeskStatus records a desk's service status.
 	SetDeskStatus(s DeskState) error
 	// DeskStatuses returns every desk's status by desk id, for metrics.
@@ -64,6 +99,12 @@ type Tx interface {
 	DeleteInboxAgents(workspaceID string, keep []string) error
 	// InboxAgentByKey finds the inbox agent whose key has this hash.
 	InboxAgentByKey(hash string) (InboxAgent, error)
+	// InboxAgent reads an inbox agent of the workspace.
+	InboxAgent(workspaceID, id string) (InboxAgent, error)
+	// InboxAgents lists the workspace's inbox agents, oldest first.
+	InboxAgents(workspaceID string) ([]InboxAgent, error)
+	// DeleteInboxAgent removes an inbox agent of the workspace.
+	DeleteInboxAgent(workspaceID, id string) error
 
 	// PutConversation inserts or replaces a conversation by ID.
 	PutConversation(c Conversation) error
@@ -83,6 +124,9 @@ type Tx interface {
 	Handoffs(conversationID string) ([]Handoff, error)
 	// HandoffsInState lists a desk's handoffs in a state, oldest first.
 	HandoffsInState(deskID string, s State, limit int) ([]Handoff, error)
+	// OpenHandoffs lists the open handoffs (not ended) a query asks for,
+	// oldest first.
+	OpenHandoffs(q OpenQuery) ([]Handoff, error)
 	// CountHandoffs counts handoffs by state and end reason ("" when not ended), for metrics.
 	CountHandoffs() (map[[2]string]int64, error)
 
@@ -136,6 +180,14 @@ type Tx interface {
 	ClaimIdempotency(r Idempotency) (Idempotency, bool, error)
 	// PutIdempotency inserts r or replaces the record of its key.
 	PutIdempotency(r Idempotency) error
+
+	// AddAttempt records an attempt to post an event to its bot's webhook
+	// in the delivery log, which keeps the event's last AttemptsKept; the
+	// event must exist (ENOTFOUND otherwise).
+	AddAttempt(a DeliveryAttempt) error
+	// Deliveries lists a page of a bot's events, in order, each with its
+	// attempts and its status: pending while a job with its EventID exists.
+	Deliveries(p DeliveryPage) ([]Delivery, error)
 }
 
 // Idempotency remembers the outcome of a POST made with an Idempotency-Key.

@@ -1,20 +1,59 @@
 package baton
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Workspace is a tenant. Nothing crosses workspaces.
 type Workspace struct {
 	ID        string
 	Name      string
 	CreatedAt time.Time
+	// DeletedAt is when the workspace was deleted (zero while it lives). A
+	// deleted workspace keeps its rows, so that work already scheduled (the
+	// close of a handoff its delete ended) still runs, but no key reaches it.
+	DeletedAt time.Time
 }
 
-// APIKey is a workspace's bearer token, stored hashed (SHA-256, hex).
+// KeyScope is what an API key may do.
+type KeyScope string
+
+// Key scopes.
+const (
+	ScopeFull KeyScope = "full" // every bot API call
+	ScopeRead KeyScope = "read" // the bot API's reads only
+)
+
+// APIKey is a workspace's bearer token for the bot API, stored hashed
+// (SHA-256, hex). Prefix, the first characters of the secret, lets people
+// tell keys apart without the secret.
 type APIKey struct {
+	ID          string
 	Hash        string
 	WorkspaceID string
 	Name        string
-	CreatedAt   time.Time
+	Prefix      string
+	Scope       KeyScope
+	BotID       string // when set, the key reaches only this bot's conversations
+	// Managed marks a key a configuration file declares: applying a file
+	// that no longer lists it revokes it. Keys made through the admin API
+	// are not managed.
+	Managed    bool
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+}
+
+// AdminKey is a deployment-wide bearer token for the admin API, stored
+// hashed. It is a separate kind from API keys: neither works on the other's API.
+type AdminKey struct {
+	ID         string
+	Hash       string
+	Name       string
+	Prefix     string
+	Managed    bool // declared in a configuration file (see APIKey.Managed)
+	CreatedAt  time.Time
+	LastUsedAt time.Time
 }
 
 // Bot is a client of Baton. Events go to WebhookURL signed with WebhookSecret
@@ -25,19 +64,59 @@ type Bot struct {
 	Name          string
 	WebhookURL    string
 	WebhookSecret string
-	DeskID        string // the desk handoffs go to unless the request names one
-	Policy        *Policy
-	CreatedAt     time.Time
+	// PreviousSecret, after a rotation, also signs deliveries until
+	// PreviousUntil, so the bot can move to the new secret at its pace.
+	PreviousSecret string
+	PreviousUntil  time.Time
+	DeskID         string // the desk handoffs go to unless the request names one
+	Policy         *Policy
+	CreatedAt      time.Time
 }
 
 // InboxAgent is a person answering handoffs in the built-in inbox, with their
-// own key (stored hashed).
+// own key (stored hashed) and a password for the web inbox (stored as a
+// password hash).
 type InboxAgent struct {
-	ID          string
+	ID           string
+	WorkspaceID  string
+	DeskID       string
+	Name         string
+	Email        string
+	KeyHash      string
+	PasswordHash string
+	Disabled     bool // a disabled agent's key and password are refused
+	Managed      bool // declared in a configuration file (see APIKey.Managed)
+	CreatedAt    time.Time
+}
+
+// AuditEntry records one change to the configuration: who made it, when,
+// and the object before and after (as the admin API shows it, secrets
+// masked; null when it did not exist).
+type AuditEntry struct {
+	Seq         int64
+	At          time.Time
+	Actor       string // "admin:<key name>", "apply", "init"
+	Action      string // create, update, delete, revoke, rotate, check
+	Object      string // workspace, key, admin_key, bot, desk, agent, policy
+	ObjectID    string
 	WorkspaceID string
+	Before      json.RawMessage
+	After       json.RawMessage
+}
+
+// AuditPage asks for audit entries with Seq after After, at most Limit, of
+// one workspace ("" = all).
+type AuditPage struct {
+	WorkspaceID string
+	After       int64
+	Limit       int
+}
+
+// OpenQuery asks for the open handoffs of a workspace, of one bot or one
+// desk when set, at most Limit (0 = all).
+type OpenQuery struct {
+	WorkspaceID string
+	BotID       string
 	DeskID      string
-	Name        string
-	Email       string
-	KeyHash     string
-	CreatedAt   time.Time
+	Limit       int
 }

@@ -95,7 +95,10 @@ func New(p Params) *App {
 	if p.Ready == nil {
 		p.Ready = a.ready
 	}
-	a.Handler = httpapi.NewServer(httpapi.Params{Log: p.Log, Engine: a.Engine, Hub: a.Hub, Metrics: a.Metrics.Handler(), Ready: p.Ready, BodyTimeout: p.BodyTimeout})
+	a.Handler = httpapi.NewServer(httpapi.Params{Log: p.Log, Engine: a.Engine, Hub: a.Hub, Metrics: a.Metrics.Handler(), Ready: p.Ready, BodyTimeout: p.BodyTimeout,
+		CheckDesk: func(ctx context.Context, dc baton.DeskConfig) (baton.DeskStatus, string) {
+			return registry.Check(ctx, a.Desks, dc, a.Metrics)
+		}})
 	return a
 }
 

@@ -23,7 +23,7 @@ workspaces:
       - id: support
         kind: webhook
         settings: {url: "https://support.acme.example/baton", secret: "${ACME_DESK_SECRET}", username: "", password: ""}
-        policy: {zone: Europe/Paris, periods: [{kind: weekly, days: [mon,tue,wed,thu,fri], start: "09:00", end: "18:00"}], out_of_hours_reply: "Closed.", wait_timeout: 60s}
+        policy: {zone: Europe/Paris, periods: [{kind: weekly, days: [mon,tue,wed,thu,fri], start: "09:00", end: "18:00"}], out_of_hours_reply: "Closed.", wait_timeout: 60s, trigger_description: "The customer asks for a person."}
       - id: inbox
         kind: inbox
     bots:
@@ -67,6 +67,9 @@ func TestConfigGood(t *testing.T) {
 		t.Errorf("${VAR}s not expanded: %+v", w)
 	}
 	p := w.Desks[0].Policy
+	if p != nil && p.TriggerDescription != "The customer asks for a person." {
+		t.Errorf("trigger_description read as %q", p.TriggerDescription)
+	}
 	if p == nil || p.Zone != "Europe/Paris" || len(p.Periods) != 1 || p.Periods[0].Days[4] != "fri" || p.WaitTimeout.D().Seconds() != 60 {
 		t.Errorf("policy read as %+v", p)
 	}
@@ -103,7 +106,7 @@ func TestConfigErrors(t *testing.T) {
 		want     string
 	}{
 		{"unknown field", `out_of_hours_reply: "Closed."`, `out_of_hours_reply: "Closed.", wait_timeuot: 60s`,
-			"workspaces[0].desks[0].policy.wait_timeuot (line 10): unknown field; want one of zone, periods, out_of_hours_reply, wait_timeout, wait_grace, session_timeout, idle_expiry, history_rounds, require_email, transfer"},
+			"workspaces[0].desks[0].policy.wait_timeuot (line 10): unknown field; want one of zone, periods, out_of_hours_reply, wait_timeout, wait_grace, session_timeout, idle_expiry, history_rounds, require_email, transfer, trigger_description"},
 		{"unknown top field", "workspaces:", "workspace: []\nworkspaces:",
 			"workspace (line 2): unknown field; want one of workspaces"},
 		{"unknown bot field", "desk: support}", "desk: support, colour: blue}",
@@ -154,6 +157,8 @@ func TestConfigErrors(t *testing.T) {
 			"config (line 1): want a mapping of fields, not a list"},
 		{"repeated setting", `password: ""}`, `password: "", url: "https://x.example"}`,
 			"workspaces[0].desks[0].settings.url (line 9): given twice"},
+		{"trigger description too long", `trigger_description: "The customer asks for a person."}`, `trigger_description: "` + strings.Repeat("é", baton.MaxTriggerDescription+1) + `"}`,
+			"workspaces[0].desks[0].policy.trigger_description (line 10): is 2001 characters; at most 2000 are allowed"},
 		{"settings not a mapping", `settings: {url: "https://support.acme.example/baton", secret: "${ACME_DESK_SECRET}", username: "", password: ""}`, "settings: [url]",
 			"workspaces[0].desks[0].settings (line 9): want a mapping, not a list"},
 	} {

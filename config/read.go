@@ -336,6 +336,7 @@ func (r *reader) policy(p *baton.Policy) fill {
 		field{"history_rounds", scalar(&p.HistoryRounds)},
 		field{"require_email", scalar(&p.RequireEmail)},
 		field{"transfer", optional(&p.Transfer, r.transfer)},
+		field{"trigger_description", r.str(&p.TriggerDescription)},
 	)
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/hours"
@@ -184,6 +185,9 @@ func (f *File) checkPolicy(path string, p *baton.Policy) error {
 	}
 	if p.HistoryRounds < 0 {
 		return f.errorf(path+".history_rounds", "must not be negative")
+	}
+	if n := utf8.RuneCountInString(p.TriggerDescription); n > baton.MaxTriggerDescription {
+		return f.errorf(path+".trigger_description", "is %d characters; at most %d are allowed", n, baton.MaxTriggerDescription)
 	}
 	return nil
 }

@@ -23,6 +23,10 @@ type Params struct {
 	// acknowledged and ignored, with the desk's kind and the reason (for
 	// the metrics). Nil means nobody counts.
 	Ignored func(kind baton.DeskKind, reason string)
+	// Secrets names each desk kind's secret settings, which the admin API
+	// never shows (settings whose names say secret, token, password or key
+	// are masked anyway). Nil means only those.
+	Secrets SecretSettings
 }
 
 // Commit is what a committed write did that matters outside the engine.
@@ -44,15 +48,22 @@ type Engine struct {
 	log       *slog.Logger
 	committed func(Commit)
 	ignored   func(baton.DeskKind, string)
+	secrets   SecretSettings
 
-	mu      sync.Mutex                // guards keys
-	keys    map[string]cachedKey      // API key hash → workspace, recently verified
+	mu      sync.Mutex                // guards keys and admins
+	keys    map[string]cachedKey      // API key hash → the key, recently verified
+	admins  map[string]cachedAdmin    // admin key hash → the key, recently verified
 	deskCfg configs[baton.DeskConfig] // by desk id
 	botCfg  configs[baton.Bot]        // by bot id
 }
 
 type cachedKey struct {
-	ws    string
+	key   baton.APIKey
+	until time.Time
+}
+
+type cachedAdmin struct {
+	key   baton.AdminKey
 	until time.Time
 }
 
@@ -67,8 +78,8 @@ func New(p Params) *Engine {
 	if p.Ignored == nil {
 		p.Ignored = func(baton.DeskKind, string) {}
 	}
-	return &Engine{store: p.Store, desks: p.Desks, log: p.Log, committed: p.Committed, ignored: p.Ignored,
-		keys: map[string]cachedKey{}}
+	return &Engine{store: p.Store, desks: p.Desks, log: p.Log, committed: p.Committed, ignored: p.Ignored, secrets: p.Secrets,
+		keys: map[string]cachedKey{}, admins: map[string]cachedAdmin{}}
 }
 
 // now is the engine's clock.

@@ -8,37 +8,56 @@ import (
 	"github.com/batonhq/baton"
 )
 
-// keyTTL is how long a verified API key is trusted without reading the store
-// again: a revoked key stops working within this time.
-const keyTTL = 10 * time.Second
+// keyTTL is how long a verified key is trusted without reading the store
+// again: a revoked key stops working on every instance within this time.
+const keyTTL = 500 * time.Millisecond
 
-// Authenticate returns the workspace an API key belongs to.
-func (e *Engine) Authenticate(ctx context.Context, key string) (string, error) {
+// touchEvery is how stale a key's "last used" time may get: a key in use is
+// written at most this often.
+const touchEvery = time.Minute
+
+// Authenticate returns the API key a bot presents, with its workspace,
+// scope and bot. An admin key is refused with a message that says so.
+func (e *Engine) Authenticate(ctx context.Context, key string) (baton.APIKey, error) {
 	hash := baton.HashKey(key)
 	e.mu.Lock()
 	k, ok := e.keys[hash]
 	e.mu.Unlock()
 	if ok && time.Now().Before(k.until) {
-		return k.ws, nil
+		return k.key, nil
 	}
-	var ws string
-	err := e.store.View(ctx, func(tx baton.Tx) error {
-		k, err := tx.APIKey(hash)
-		ws = k.WorkspaceID
+	var found baton.APIKey
+	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
+		found, err = tx.APIKey(hash)
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			if _, aerr := tx.AdminKey(hash); aerr == nil {
+				return baton.Errorf(baton.EUNAUTHORIZED, "this is an admin key: the bot API takes a workspace API key")
+			}
+			return baton.Errorf(baton.EUNAUTHORIZED, "unknown API key")
+		}
 		return err
 	})
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
-		return "", baton.Errorf(baton.EUNAUTHORIZED, "unknown API key")
-	} else if err != nil {
-		return "", err
+	if err != nil {
+		return found, err
+	}
+	if time.Since(found.LastUsedAt) > touchEvery {
+		found.LastUsedAt = now()
+		e.touch(ctx, func(tx baton.Tx) error { return tx.TouchAPIKey(hash, found.LastUsedAt) })
 	}
 	e.mu.Lock()
 	if len(e.keys) > 10000 {
 		clear(e.keys)
 	}
-	e.keys[hash] = cachedKey{ws: ws, until: time.Now().Add(keyTTL)}
+	e.keys[hash] = cachedKey{key: found, until: time.Now().Add(keyTTL)}
 	e.mu.Unlock()
-	return ws, nil
+	return found, nil
+}
+
+// touch records a key's use; a failure only delays the record.
+func (e *Engine) touch(ctx context.Context, fn func(baton.Tx) error) {
+	if err := e.store.Tx(ctx, fn); err != nil {
+		e.log.Warn("recording a key's use", "err", err)
+	}
 }
 
 // AuthenticateAgent returns the inbox agent a key belongs to.
@@ -54,8 +73,36 @@ func (e *Engine) AuthenticateAgent(ctx context.Context, key string) (baton.Inbox
 	return a, err
 }
 
-// resolveBot finds the bot a request is for: the named one, or the workspace's only bot.
-func resolveBot(tx baton.Tx, ws, id string) (baton.Bot, error) {
+type botScopeKey struct{}
+
+// WithBotScope returns ctx for a request made with a key scoped to one bot:
+// it reaches only that bot's conversations, handoffs and events.
+func WithBotScope(ctx context.Context, botID string) context.Context {
+	return context.WithValue(ctx, botScopeKey{}, botID)
+}
+
+func botScope(ctx context.Context) string {
+	b, _ := ctx.Value(botScopeKey{}).(string)
+	return b
+}
+
+// inScope refuses a handoff of another bot than the request's key is scoped to.
+func inScope(ctx context.Context, h baton.Handoff) error {
+	if b := botScope(ctx); b != "" && h.BotID != b {
+		return baton.Errorf(baton.ENOTFOUND, "handoff %s not found", h.ID)
+	}
+	return nil
+}
+
+// resolveBot finds the bot a request is for: the named one, or the
+// workspace's only bot (the key's bot, for a key scoped to one).
+func resolveBot(ctx context.Context, tx baton.Tx, ws, id string) (baton.Bot, error) {
+	if b := botScope(ctx); b != "" {
+		if id != "" && id != b {
+			return baton.Bot{}, &baton.Error{Code: baton.ENOTFOUND, Field: "bot_id", Message: "no such bot in this workspace"}
+		}
+		id = b
+	}
 	if id != "" {
 		b, err := tx.Bot(ws, id)
 		if baton.ErrorCode(err) == baton.ENOTFOUND {
@@ -108,7 +155,7 @@ func (e *Engine) CreateHandoff(ctx context.Context, ws string, r baton.CreateReq
 	}
 	var h baton.Handoff
 	result, replay, err := e.write(ctx, ws, func(tx *wtx) (string, error) {
-		bot, err := resolveBot(tx, ws, r.BotID)
+		bot, err := resolveBot(ctx, tx, ws, r.BotID)
 		if err != nil {
 			return "", err
 		}
@@ -291,7 +338,7 @@ func (e *Engine) BotMessage(ctx context.Context, ws string, r BotSays) (baton.Me
 	}
 	var m baton.Message
 	result, replay, err := e.write(ctx, ws, func(tx *wtx) (string, error) {
-		bot, err := resolveBot(tx, ws, r.BotID)
+		bot, err := resolveBot(ctx, tx, ws, r.BotID)
 		if err != nil {
 			return "", err
 		}
@@ -355,6 +402,9 @@ func (e *Engine) change(ctx context.Context, ws, id string, fn func(*wtx, *loade
 	var h baton.Handoff
 	_, replay, err := e.write(ctx, ws, func(tx *wtx) (string, error) {
 		l, err := e.load(tx, ws, id)
+		if err == nil {
+			err = inScope(ctx, l.h)
+		}
 		if err != nil {
 			return "", err
 		}

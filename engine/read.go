@@ -14,7 +14,9 @@ import (
 func (e *Engine) Handoff(ctx context.Context, ws, id string) (baton.Handoff, error) {
 	var h baton.Handoff
 	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
-		h, err = tx.Handoff(ws, id)
+		if h, err = tx.Handoff(ws, id); err == nil {
+			err = inScope(ctx, h)
+		}
 		return err
 	})
 	return h, err
@@ -25,7 +27,7 @@ func (e *Engine) Conversation(ctx context.Context, ws, botID, externalID string)
 	var c baton.Conversation
 	var hs []baton.Handoff
 	err := e.store.View(ctx, func(tx baton.Tx) error {
-		bot, err := resolveBot(tx, ws, botID)
+		bot, err := resolveBot(ctx, tx, ws, botID)
 		if err != nil {
 			return err
 		}
@@ -88,8 +90,8 @@ type DeskQuery struct {
 }
 
 // policyOf reads the desk a query names and its effective policy's calendar.
-func (e *Engine) policyOf(tx baton.Tx, ws string, q DeskQuery) (baton.DeskConfig, *hours.Calendar, error) {
-	bot, err := resolveBot(tx, ws, q.BotID)
+func (e *Engine) policyOf(ctx context.Context, tx baton.Tx, ws string, q DeskQuery) (baton.DeskConfig, *hours.Calendar, error) {
+	bot, err := resolveBot(ctx, tx, ws, q.BotID)
 	if err != nil {
 		return baton.DeskConfig{}, nil, err
 	}
@@ -109,7 +111,7 @@ func (e *Engine) Availability(ctx context.Context, ws string, q DeskQuery, at ti
 	}
 	var a Availability
 	err := e.store.View(ctx, func(tx baton.Tx) error {
-		dc, cal, err := e.policyOf(tx, ws, q)
+		dc, cal, err := e.policyOf(ctx, tx, ws, q)
 		if err != nil {
 			return err
 		}
@@ -148,7 +150,7 @@ func (e *Engine) Calendar(ctx context.Context, ws string, q DeskQuery, from, to 
 		return "", nil, baton.FieldErrorf("to", "makes %d dates; at most %d are listed at once", n, MaxCalendarDays)
 	}
 	err = e.store.View(ctx, func(tx baton.Tx) error {
-		_, cal, err := e.policyOf(tx, ws, q)
+		_, cal, err := e.policyOf(ctx, tx, ws, q)
 		if err != nil {
 			return err
 		}
@@ -165,7 +167,7 @@ func (e *Engine) Calendar(ctx context.Context, ws string, q DeskQuery, from, to 
 func (e *Engine) Events(ctx context.Context, ws, botID string, after int64, limit int) ([]baton.Event, error) {
 	var evs []baton.Event
 	err := e.store.View(ctx, func(tx baton.Tx) error {
-		bot, err := resolveBot(tx, ws, botID)
+		bot, err := resolveBot(ctx, tx, ws, botID)
 		if err != nil {
 			return err
 		}

@@ -245,7 +245,7 @@ type TransferRequest struct {
 func (e *Engine) Transfer(ctx context.Context, ws string, r TransferRequest) (baton.Handoff, error) {
 	var h baton.Handoff
 	result, replay, err := e.write(ctx, ws, func(tx *wtx) (string, error) {
-		bot, err := resolveBot(tx, ws, r.BotID)
+		bot, err := resolveBot(ctx, tx, ws, r.BotID)
 		if err != nil {
 			return "", err
 		}

@@ -294,12 +294,20 @@ func requireKey(log *slog.Logger, eng *engine.Engine, next http.Handler) http.Ha
 			encodeError(w, r, log, errNoKey)
 			return
 		}
-		ws, err := eng.Authenticate(r.Context(), key)
+		k, err := eng.Authenticate(r.Context(), key)
 		if err != nil {
 			encodeError(w, r, log, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), workspaceKey, ws)))
+		if k.Scope == baton.ScopeRead && r.Method != http.MethodGet {
+			encodeError(w, r, log, baton.Errorf(baton.EFORBIDDEN, "API key %s is read-only", k.Prefix))
+			return
+		}
+		ctx := context.WithValue(r.Context(), workspaceKey, k.WorkspaceID)
+		if k.BotID != "" {
+			ctx = engine.WithBotScope(ctx, k.BotID)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -370,7 +378,7 @@ func idempotent(log *slog.Logger, eng *engine.Engine, next http.Handler) http.Ha
 		// The engine decides for itself inside its write transaction; this
 		// look-up lets the answer say Idempotent-Replayed and refuses a
 		// reused key before the handler reads the body.
-		rec, found, err := eng.Idempotency(ctx, workspace(ctx), key)
+		rec, found, err := eng.Idempotency(ctx, engine.IdempotencyScope(ctx, workspace(ctx)), key)
 		switch {
 		case err != nil:
 			encodeError(w, r, log, err)

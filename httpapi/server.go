@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/hub"
 )
@@ -21,6 +22,9 @@ type Params struct {
 	Metrics http.Handler
 	// Ready answers /readyz; nil means always ready.
 	Ready func(context.Context) error
+	// CheckDesk runs a desk's credential check now, for the admin API's
+	// check route; nil answers not_configured.
+	CheckDesk func(context.Context, baton.DeskConfig) (baton.DeskStatus, string)
 	// BodyTimeout is how long a request body may take to arrive (default BodyTimeout).
 	BodyTimeout time.Duration
 }

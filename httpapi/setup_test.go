@@ -47,6 +47,7 @@ const (
 	agentAdaName   = "Ada"
 	agentBob       = "ag_bob"
 	defaultTimeout = 10 * time.Second
+	adminKey       = "badm_test_0123456789"
 )
 
 // fixture is a whole Baton behind httptest: a SQLite store, a running engine,
@@ -62,6 +63,7 @@ type fixture struct {
 	app     *app.App
 	jobs    chan struct{} // a signal whenever the worker has recorded a job's outcome
 	stop    func()
+	dbURL   string // the PostgreSQL database, on postgres
 }
 
 type fixtureOption func(*fixtureConfig)
@@ -102,15 +104,17 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 		store *sqlstore.Store
 		err   error
 	)
+	var dbURL string
 	if cfg.postgres {
-		store, err = postgres.Open(ctx, pgtest.Migrated(t), key)
+		dbURL = pgtest.Migrated(t)
+		store, err = postgres.Open(ctx, dbURL, key)
 	} else {
 		store, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"), key)
 	}
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	f := &fixture{t: t, store: store, logs: &syncBuffer{}, company: newCompany(t)}
+	f := &fixture{t: t, store: store, logs: &syncBuffer{}, company: newCompany(t), dbURL: dbURL}
 	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.jobs = make(chan struct{}, 1)
 	f.app = app.New(app.Params{Store: store, Log: log, Desks: f.desks(), Worker: outbox.Config{Poll: 20 * time.Millisecond},
@@ -165,6 +169,9 @@ func (f *fixture) seed() {
 	err := f.store.Tx(context.Background(), func(tx baton.Tx) error {
 		for _, step := range []func() error{
 			func() error { return tx.CreateWorkspace(baton.Workspace{ID: ws1, Name: "One", CreatedAt: now}) },
+			func() error {
+				return tx.PutAdminKey(baton.AdminKey{Hash: baton.HashKey(adminKey), Name: "ops", Prefix: "badm_test", CreatedAt: now})
+			},
 			func() error { return tx.CreateWorkspace(baton.Workspace{ID: ws2, Name: "Two", CreatedAt: now}) },
 			func() error {
 				return tx.PutAPIKey(baton.APIKey{Hash: baton.HashKey(key1), WorkspaceID: ws1, Name: "one", CreatedAt: now})

@@ -3,7 +3,10 @@ package outbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -11,8 +14,9 @@ import (
 )
 
 // deliver posts one event to its bot's webhook, signed, and tells the
-// engine the bot has it.
-func (w *Worker) deliver(ctx context.Context, t task) error {
+// engine the bot has it. It returns the attempt it made, for the delivery
+// log, or nil when it posted nothing.
+func (w *Worker) deliver(ctx context.Context, t task) (*baton.DeliveryAttempt, error) {
 	var ev baton.Event
 	var bot baton.Bot
 	err := w.store.View(ctx, func(tx baton.Tx) (err error) {
@@ -22,39 +26,82 @@ func (w *Worker) deliver(ctx context.Context, t task) error {
 		bot, err = w.engine.BotConfig(tx, ev.WorkspaceID, ev.BotID)
 		return err
 	})
+	if baton.ErrorCode(err) == baton.ENOTFOUND {
+		// The event or its bot is gone: the job can never run.
+		return nil, baton.Errorf(baton.EINVALID, "job %d refers to something gone: %w", t.ID, err)
+	} else if err != nil {
+		return nil, err
+	}
+	a, err := w.post(ctx, bot, ev)
 	if err != nil {
-		return err
+		return a, err
 	}
-	if err := w.post(ctx, bot, ev); err != nil {
-		return err
-	}
-	return w.engine.Told(ctx, ev)
+	return a, w.engine.Told(ctx, ev)
 }
 
 // post signs one event and posts it to the bot's webhook. It answers nil
 // when the bot has the event or will never take it (no webhook, an unusable
 // secret, 410 or abort-message: the event stays on the stream), and a retry
-// otherwise.
-func (w *Worker) post(ctx context.Context, bot baton.Bot, ev baton.Event) error {
+// otherwise; and the attempt, unless there is no webhook to post to.
+func (w *Worker) post(ctx context.Context, bot baton.Bot, ev baton.Event) (*baton.DeliveryAttempt, error) {
 	if bot.WebhookURL == "" {
-		return nil
+		return nil, nil
 	}
-	signer, err := stdwebhook.NewSigner(bot.WebhookSecret)
+	began := time.Now() // monotonic, for the duration
+	a := &baton.DeliveryAttempt{EventID: ev.ID, WorkspaceID: ev.WorkspaceID, BotID: ev.BotID, At: now()}
+	signer, err := w.signer(bot, a.At)
 	if err != nil {
 		w.log.Error("bot webhook secret is unusable; event kept on the stream only", "bot", bot.ID, "err", err)
-		return nil
+		a.Error = "not sent: the webhook secret is unusable"
+		return a, nil
 	}
 	body, _ := json.Marshal(ev.Envelope())
-	res := stdwebhook.Post(ctx, w.cfg.Client, bot.WebhookURL, signer.Headers(ev.ID, time.Now(), body), body)
+	res := stdwebhook.Post(ctx, w.cfg.Client, bot.WebhookURL, signer.Headers(ev.ID, a.At, body), body)
+	a.StatusCode, a.Duration = res.Status, time.Since(began)
 	w.obs.Delivery("bot", res.OK())
 	switch {
 	case res.OK():
-		return nil
+		return a, nil
 	case res.Gone || res.Abort:
 		w.log.Warn("bot webhook refused the event for good", "bot", bot.ID, "event", ev.ID, "status", res.Status)
-		return nil
+		a.Error = fmt.Sprintf("refused for good: answered %d", res.Status)
+		if res.Abort {
+			a.Error += " with webhook-delivery: abort-message"
+		}
+		return a, nil
 	case res.Err != nil:
-		return &retry{after: res.RetryAfter, err: res.Err}
+		a.Error = attemptError(res.Err, bot.WebhookURL)
+		return a, &retry{after: res.RetryAfter, err: res.Err}
 	}
-	return &retry{after: res.RetryAfter, err: fmt.Errorf("bot webhook answered %d", res.Status)}
+	a.Error = fmt.Sprintf("bot webhook answered %d", res.Status)
+	return a, &retry{after: res.RetryAfter, err: errors.New(a.Error)}
+}
+
+// signer signs a delivery at at: with the bot's secret and, during a
+// rotation, its previous one. A previous secret that cannot be used is
+// left out (the bot should verify with the current one by now).
+func (w *Worker) signer(bot baton.Bot, at time.Time) (*stdwebhook.Signer, error) {
+	secrets := bot.SigningSecrets(at)
+	s, err := stdwebhook.NewSigner(secrets[0], secrets[1:]...)
+	if err != nil && len(secrets) > 1 {
+		if alone, err1 := stdwebhook.NewSigner(secrets[0]); err1 == nil {
+			w.log.Warn("bot's previous webhook secret is unusable; signing with the current one only", "bot", bot.ID, "err", err)
+			return alone, nil
+		}
+	}
+	return s, err
+}
+
+// attemptError is the delivery log's text of a failed request: the error
+// without the URL it was made to (which may carry credentials), short.
+func attemptError(err error, webhook string) string {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		err = ue.Err
+	}
+	text := err.Error()
+	if webhook != "" {
+		text = strings.ReplaceAll(text, webhook, "<webhook url>")
+	}
+	return baton.AttemptError(text)
 }

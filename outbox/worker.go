@@ -66,7 +66,7 @@ type Worker struct {
 	obs      baton.Observer
 	cfg      Config
 	recorded func(baton.Job, error)
-	handlers map[baton.JobKind]func(context.Context, task) error
+	handlers map[baton.JobKind]handler
 	wake     chan struct{}
 }
 
@@ -110,16 +110,26 @@ func New(p Params) *Worker {
 		p.Obs = nopObserver{}
 	}
 	w := &Worker{store: p.Store, engine: p.Engine, desks: p.Desks, log: p.Log, obs: p.Obs, cfg: cfg, recorded: p.Recorded, wake: make(chan struct{}, 1)}
-	w.handlers = map[baton.JobKind]func(context.Context, task) error{
-		baton.JobOpen:     w.open,
-		baton.JobSend:     w.send,
-		baton.JobClose:    w.close,
+	w.handlers = map[baton.JobKind]handler{
+		baton.JobOpen:     plain(w.open),
+		baton.JobSend:     plain(w.send),
+		baton.JobClose:    plain(w.close),
 		baton.JobEvent:    w.deliver,
-		baton.JobTimer:    func(ctx context.Context, t task) error { return w.engine.Fire(ctx, t.target) },
-		baton.JobReply:    w.reply,
-		baton.JobTransfer: w.transfer,
+		baton.JobTimer:    plain(func(ctx context.Context, t task) error { return w.engine.Fire(ctx, t.target) }),
+		baton.JobReply:    plain(w.reply),
+		baton.JobTransfer: plain(w.transfer),
 	}
 	return w
+}
+
+// handler runs one kind of job. A bot delivery returns the attempt it made
+// (nil when it posted nothing), which is recorded in the delivery log with
+// the job's outcome.
+type handler func(context.Context, task) (*baton.DeliveryAttempt, error)
+
+// plain is the handler of a kind that posts nothing to a bot.
+func plain(run func(context.Context, task) error) handler {
+	return func(ctx context.Context, t task) (*baton.DeliveryAttempt, error) { return nil, run(ctx, t) }
 }
 
 func scale(s []time.Duration, f float64) []time.Duration {
@@ -333,8 +343,9 @@ func (w *Worker) RunDue(ctx context.Context) (int, error) {
 
 // outcome is how a job went: finished, or to be tried again.
 type outcome struct {
-	job baton.Job
-	err error // nil = finished
+	job     baton.Job
+	err     error                  // nil = finished
+	attempt *baton.DeliveryAttempt // the bot delivery it made, if any
 }
 
 // round records outcomes and claims up to n due jobs in one transaction, and
@@ -404,20 +415,33 @@ func (r *retry) Unwrap() error { return r.err }
 
 // runJob runs one claimed job with the handler of its kind.
 func (w *Worker) runJob(ctx context.Context, t task) outcome {
-	err := t.err
-	if err == nil {
+	o := outcome{job: t.Job, err: t.err}
+	if o.err == nil {
 		if run, ok := w.handlers[t.Kind]; ok {
-			err = run(ctx, t)
+			o.attempt, o.err = run(ctx, t)
 		} else {
-			err = baton.Errorf(baton.EINVALID, "unknown job kind %q", t.Kind)
+			o.err = baton.Errorf(baton.EINVALID, "unknown job kind %q", t.Kind)
 		}
 	}
-	return outcome{job: t.Job, err: err}
+	return o
 }
 
-// record finishes a job or schedules its next attempt.
+// record finishes a job or schedules its next attempt, and logs the
+// delivery attempt it made, in the same transaction: an attempt is in the
+// delivery log once its outcome is recorded, and not before (an instance
+// that dies first loses both, and the job runs again).
 func (w *Worker) record(tx baton.Tx, o outcome) error {
 	j := o.job
+	if o.attempt != nil {
+		switch err := tx.AddAttempt(*o.attempt); {
+		case baton.ErrorCode(err) == baton.EINVALID:
+			// It can never be stored (the store checks before it writes, so
+			// the transaction goes on): the job's outcome still counts.
+			w.log.Error("delivery attempt not logged: it cannot be stored", "event", o.attempt.EventID, "err", err)
+		case err != nil:
+			return err
+		}
+	}
 	if o.err == nil {
 		return tx.FinishJob(j.ID)
 	}

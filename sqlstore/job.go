@@ -15,7 +15,7 @@ import (
 // worker that finishes a timer after PutJob rescheduled it (which releases it)
 // cannot delete the new schedule.
 
-const jobColumns = `id, kind, lane, key, handoff_id, run_at, attempts, payload, last_error, created_at`
+const jobColumns = `id, kind, lane, key, handoff_id, event_id, run_at, attempts, payload, last_error, created_at`
 
 // lockLane serialises this transaction with others touching the lane's head.
 func (t *tx) lockLane(lane string) error {
@@ -27,7 +27,7 @@ func (t *tx) lockLane(lane string) error {
 }
 
 // PutJob inserts j, or when j.Key names an existing job, moves that job to
-// j.RunAt with j's payload, lane, kind and handoff and releases it. A new job
+// j.RunAt with j's payload, lane, kind, handoff and event and releases it. A new job
 // heads its lane when the lane is empty.
 func (t *tx) PutJob(j baton.Job) error {
 	var key any
@@ -49,11 +49,11 @@ func (t *tx) PutJob(j baton.Job) error {
 		}
 		head = !queued
 	}
-	_, err := t.exec(`INSERT INTO jobs (kind, lane, key, handoff_id, run_at, locked_until, head, attempts, payload, last_error, created_at)
-		VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
+	_, err := t.exec(`INSERT INTO jobs (kind, lane, key, handoff_id, event_id, run_at, locked_until, head, attempts, payload, last_error, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET run_at = excluded.run_at, payload = excluded.payload, lane = excluded.lane,
-			kind = excluded.kind, handoff_id = excluded.handoff_id, locked_until = 0`,
-		j.Kind, j.Lane, key, j.HandoffID, micro(j.RunAt), head, j.Attempts, payload, j.LastError, micro(j.CreatedAt))
+			kind = excluded.kind, handoff_id = excluded.handoff_id, event_id = excluded.event_id, locked_until = 0`,
+		j.Kind, j.Lane, key, j.HandoffID, j.EventID, micro(j.RunAt), head, j.Attempts, payload, j.LastError, micro(j.CreatedAt))
 	if err != nil {
 		return t.fail("put job", err)
 	}
@@ -103,7 +103,7 @@ func scanJob(r scanner) (baton.Job, error) {
 	var j baton.Job
 	var key sql.NullString
 	var run, at int64
-	err := r.Scan(&j.ID, &j.Kind, &j.Lane, &key, &j.HandoffID, &run, &j.Attempts, &j.Payload, &j.LastError, &at)
+	err := r.Scan(&j.ID, &j.Kind, &j.Lane, &key, &j.HandoffID, &j.EventID, &run, &j.Attempts, &j.Payload, &j.LastError, &at)
 	j.Key, j.RunAt, j.CreatedAt = key.String, fromMicro(run), fromMicro(at)
 	if len(j.Payload) == 0 {
 		j.Payload = nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/batonhq/baton"
@@ -229,19 +230,68 @@ func scanWorkspace(r scanner) (baton.Workspace, error) {
 	return w, err
 }
 
-// Workspace returns the workspace id.
+// Workspace returns the workspace id, unless it is deleted.
 func (t *tx) Workspace(id string) (baton.Workspace, error) {
 	return one(t, scanWorkspace, "workspace "+id,
-		`SELECT id, name, created_at FROM workspaces WHERE id = ?`, id)
+		`SELECT id, name, created_at FROM workspaces WHERE id = ? AND deleted_at = 0`, id)
 }
 
-// PutAPIKey inserts k or replaces its name.
+// Workspaces lists the workspaces that are not deleted, oldest first.
+func (t *tx) Workspaces() ([]baton.Workspace, error) {
+	return all(t, scanWorkspace, `SELECT id, name, created_at FROM workspaces WHERE deleted_at = 0 ORDER BY created_at, id`)
+}
+
+// RenameWorkspace sets the name of workspace id.
+func (t *tx) RenameWorkspace(id, name string) error {
+	return t.changeOne("rename workspace", "workspace "+id,
+		`UPDATE workspaces SET name = ? WHERE id = ? AND deleted_at = 0`, name, id)
+}
+
+// DeleteWorkspace marks workspace id deleted and revokes its keys.
+func (t *tx) DeleteWorkspace(id string, at time.Time) error {
+	if err := t.changeOne("delete workspace", "workspace "+id,
+		`UPDATE workspaces SET deleted_at = ? WHERE id = ? AND deleted_at = 0`, micro(at), id); err != nil {
+		return err
+	}
+	if _, err := t.exec(`DELETE FROM api_keys WHERE workspace_id = ?`, id); err != nil {
+		return t.fail("delete workspace", err)
+	}
+	if _, err := t.exec(`UPDATE inbox_agents SET key_hash = '', password_hash = '', disabled = TRUE WHERE workspace_id = ?`, id); err != nil {
+		return t.fail("delete workspace", err)
+	}
+	return nil
+}
+
+// changeOne runs an UPDATE or DELETE that must touch a row: none is ENOTFOUND what.
+func (t *tx) changeOne(op, what, query string, args ...any) error {
+	r, err := t.exec(query, args...)
+	if err != nil {
+		return t.fail(op, err)
+	}
+	if n, err := r.RowsAffected(); err != nil {
+		return t.fail(op, err)
+	} else if n == 0 {
+		return baton.Errorf(baton.ENOTFOUND, "%s not found", what)
+	}
+	return nil
+}
+
+const keyColumns = `hash, id, workspace_id, name, prefix, scope, bot_id, managed, created_at, last_used_at`
+
+// PutAPIKey inserts k or replaces the key with its hash, keeping when it was last used.
 func (t *tx) PutAPIKey(k baton.APIKey) error {
+	if k.Scope == "" {
+		k.Scope = baton.ScopeFull
+	}
+	if k.ID == "" {
+		k.ID = baton.KeyID(k.Hash)
+	}
 	return t.upsert("put api key",
-		`INSERT INTO api_keys (hash, workspace_id, name, created_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (hash) DO UPDATE SET name = excluded.name, created_at = excluded.created_at
+		`INSERT INTO api_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (hash) DO UPDATE SET id = excluded.id, name = excluded.name, prefix = excluded.prefix,
+			scope = excluded.scope, bot_id = excluded.bot_id, managed = excluded.managed, created_at = excluded.created_at
 		WHERE api_keys.workspace_id = excluded.workspace_id`,
-		k.Hash, k.WorkspaceID, k.Name, micro(k.CreatedAt))
+		k.Hash, k.ID, k.WorkspaceID, k.Name, k.Prefix, string(k.Scope), k.BotID, k.Managed, micro(k.CreatedAt), micro(k.LastUsedAt))
 }
 
 // DeleteAPIKeys revokes the workspace's keys whose hash is not in keep.
@@ -272,19 +322,37 @@ func (t *tx) deleteExcept(what, table, column, workspaceID string, keep []string
 
 func scanAPIKey(r scanner) (baton.APIKey, error) {
 	var k baton.APIKey
-	var at int64
-	err := r.Scan(&k.Hash, &k.WorkspaceID, &k.Name, &at)
-	k.CreatedAt = fromMicro(at)
+	var at, used int64
+	err := r.Scan(&k.Hash, &k.ID, &k.WorkspaceID, &k.Name, &k.Prefix, &k.Scope, &k.BotID, &k.Managed, &at, &used)
+	k.CreatedAt, k.LastUsedAt = fromMicro(at), fromMicro(used)
 	return k, err
 }
 
 // APIKey returns the key with this hash.
 func (t *tx) APIKey(hash string) (baton.APIKey, error) {
 	return one(t, scanAPIKey, "api key",
-		`SELECT hash, workspace_id, name, created_at FROM api_keys WHERE hash = ? AND hash <> ''`, hash)
+		`SELECT `+keyColumns+` FROM api_keys WHERE hash = ? AND hash <> ''`, hash)
 }
 
-const botColumns = `id, workspace_id, name, webhook_url, webhook_secret, desk_id, policy, created_at`
+// APIKeys lists the workspace's keys, oldest first.
+func (t *tx) APIKeys(workspaceID string) ([]baton.APIKey, error) {
+	return all(t, scanAPIKey, `SELECT `+keyColumns+` FROM api_keys WHERE workspace_id = ? ORDER BY created_at, id`, workspaceID)
+}
+
+// DeleteAPIKey revokes the workspace's key id.
+func (t *tx) DeleteAPIKey(workspaceID, id string) error {
+	return t.changeOne("revoke api key", "api key "+id, `DELETE FROM api_keys WHERE workspace_id = ? AND id = ?`, workspaceID, id)
+}
+
+// TouchAPIKey sets when the key with this hash was last used.
+func (t *tx) TouchAPIKey(hash string, at time.Time) error {
+	if _, err := t.exec(`UPDATE api_keys SET last_used_at = ? WHERE hash = ?`, micro(at), hash); err != nil {
+		return t.fail("touch api key", err)
+	}
+	return nil
+}
+
+const botColumns = `id, workspace_id, name, webhook_url, webhook_secret, previous_secret, previous_until, desk_id, policy, created_at`
 
 // PutBot inserts or replaces b.
 func (t *tx) PutBot(b baton.Bot) error {
@@ -292,33 +360,41 @@ func (t *tx) PutBot(b baton.Bot) error {
 	if err != nil {
 		return err
 	}
-	var secret []byte
+	var secret, previous []byte
 	if b.WebhookSecret != "" {
 		secret = t.s.seal([]byte(b.WebhookSecret), "bots.webhook_secret:"+b.ID)
 	}
+	if b.PreviousSecret != "" {
+		previous = t.s.seal([]byte(b.PreviousSecret), "bots.previous_secret:"+b.ID)
+	}
 	return t.upsert("put bot "+b.ID,
-		`INSERT INTO bots (`+botColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		`INSERT INTO bots (`+botColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, webhook_url = excluded.webhook_url,
-			webhook_secret = excluded.webhook_secret, desk_id = excluded.desk_id,
+			webhook_secret = excluded.webhook_secret, previous_secret = excluded.previous_secret,
+			previous_until = excluded.previous_until, desk_id = excluded.desk_id,
 			policy = excluded.policy, created_at = excluded.created_at
 		WHERE bots.workspace_id = excluded.workspace_id`,
-		b.ID, b.WorkspaceID, b.Name, b.WebhookURL, secret, b.DeskID, pol, micro(b.CreatedAt))
+		b.ID, b.WorkspaceID, b.Name, b.WebhookURL, secret, previous, micro(b.PreviousUntil), b.DeskID, pol, micro(b.CreatedAt))
 }
 
 func (s *Store) scanBot(r scanner) (baton.Bot, error) {
 	var b baton.Bot
-	var secret []byte
+	var secret, previous []byte
 	var pol string
-	var at int64
-	if err := r.Scan(&b.ID, &b.WorkspaceID, &b.Name, &b.WebhookURL, &secret, &b.DeskID, &pol, &at); err != nil {
+	var until, at int64
+	if err := r.Scan(&b.ID, &b.WorkspaceID, &b.Name, &b.WebhookURL, &secret, &previous, &until, &b.DeskID, &pol, &at); err != nil {
 		return b, err
 	}
-	b.CreatedAt = fromMicro(at)
+	b.CreatedAt, b.PreviousUntil = fromMicro(at), fromMicro(until)
 	plain, err := s.open(secret, "bots.webhook_secret:"+b.ID)
 	if err != nil {
 		return b, fmt.Errorf("bot %s webhook secret: %w", b.ID, err)
 	}
 	b.WebhookSecret = string(plain)
+	if plain, err = s.open(previous, "bots.previous_secret:"+b.ID); err != nil {
+		return b, fmt.Errorf("bot %s previous webhook secret: %w", b.ID, err)
+	}
+	b.PreviousSecret = string(plain)
 	if b.Policy, err = readPolicy(pol); err != nil {
 		return b, fmt.Errorf("bot %s: %w", b.ID, err)
 	}
@@ -335,6 +411,11 @@ func (t *tx) Bot(workspaceID, id string) (baton.Bot, error) {
 func (t *tx) Bots(workspaceID string) ([]baton.Bot, error) {
 	return all(t, t.s.scanBot,
 		`SELECT `+botColumns+` FROM bots WHERE workspace_id = ? ORDER BY created_at, id`, workspaceID)
+}
+
+// DeleteBot removes the workspace's bot id.
+func (t *tx) DeleteBot(workspaceID, id string) error {
+	return t.changeOne("delete bot", "bot "+id, `DELETE FROM bots WHERE workspace_id = ? AND id = ?`, workspaceID, id)
 }
 
 const deskColumns = `id, workspace_id, name, kind, settings, policy, status, last_error, checked_at, created_at`
@@ -400,7 +481,11 @@ func (t *tx) Desks(workspaceID string) ([]baton.DeskConfig, error) {
 		`SELECT `+deskColumns+` FROM desks WHERE workspace_id = ? ORDER BY created_at, id`, workspaceID)
 }
 
-// SetDeskStatus records the result of a desk check.
+// DeleteDesk removes the workspace's desk id.
+func (t *tx) DeleteDesk(workspaceID, id string) error {
+	return t.changeOne("delete desk", "desk "+id, `DELETE FROM desks WHERE workspace_id = ? AND id = ?`, workspaceID, id)
+}
+
 // DeskStatuses returns every desk's status by id; an unset one is not_configured.
 func (t *tx) DeskStatuses() (map[string]baton.DeskStatus, error) {
 	rows, err := t.query(`SELECT id, status FROM desks`)
@@ -422,6 +507,7 @@ func (t *tx) DeskStatuses() (map[string]baton.DeskStatus, error) {
 	return m, rows.Err()
 }
 
+// SetDeskStatus records the result of a desk check.
 func (t *tx) SetDeskStatus(s baton.DeskState) error {
 	r, err := t.exec(`UPDATE desks SET status = ?, last_error = ?, checked_at = ? WHERE id = ?`,
 		string(s.Status), s.LastError, micro(s.CheckedAt), s.DeskID)
@@ -436,28 +522,45 @@ func (t *tx) SetDeskStatus(s baton.DeskState) error {
 	return nil
 }
 
-const agentColumns = `id, workspace_id, desk_id, name, email, key_hash, created_at`
+const agentColumns = `id, workspace_id, desk_id, name, email, key_hash, password_hash, disabled, managed, created_at`
 
 // PutInboxAgent inserts or replaces a.
 func (t *tx) PutInboxAgent(a baton.InboxAgent) error {
 	return t.upsert("put inbox agent "+a.ID,
-		`INSERT INTO inbox_agents (`+agentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		`INSERT INTO inbox_agents (`+agentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET desk_id = excluded.desk_id, name = excluded.name,
-			email = excluded.email, key_hash = excluded.key_hash, created_at = excluded.created_at
+			email = excluded.email, key_hash = excluded.key_hash, password_hash = excluded.password_hash,
+			disabled = excluded.disabled, managed = excluded.managed, created_at = excluded.created_at
 		WHERE inbox_agents.workspace_id = excluded.workspace_id`,
-		a.ID, a.WorkspaceID, a.DeskID, a.Name, a.Email, a.KeyHash, micro(a.CreatedAt))
+		a.ID, a.WorkspaceID, a.DeskID, a.Name, a.Email, a.KeyHash, a.PasswordHash, a.Disabled, a.Managed, micro(a.CreatedAt))
 }
 
 func scanAgent(r scanner) (baton.InboxAgent, error) {
 	var a baton.InboxAgent
 	var at int64
-	err := r.Scan(&a.ID, &a.WorkspaceID, &a.DeskID, &a.Name, &a.Email, &a.KeyHash, &at)
+	err := r.Scan(&a.ID, &a.WorkspaceID, &a.DeskID, &a.Name, &a.Email, &a.KeyHash, &a.PasswordHash, &a.Disabled, &a.Managed, &at)
 	a.CreatedAt = fromMicro(at)
 	return a, err
 }
 
-// InboxAgentByKey returns the agent whose key has this hash.
+// InboxAgentByKey returns the agent whose key has this hash, unless it is disabled.
 func (t *tx) InboxAgentByKey(hash string) (baton.InboxAgent, error) {
 	return one(t, scanAgent, "inbox agent",
-		`SELECT `+agentColumns+` FROM inbox_agents WHERE key_hash = ? AND key_hash <> ''`, hash)
+		`SELECT `+agentColumns+` FROM inbox_agents WHERE key_hash = ? AND key_hash <> '' AND NOT disabled`, hash)
+}
+
+// InboxAgent returns the workspace's inbox agent id.
+func (t *tx) InboxAgent(workspaceID, id string) (baton.InboxAgent, error) {
+	return one(t, scanAgent, "inbox agent "+id,
+		`SELECT `+agentColumns+` FROM inbox_agents WHERE workspace_id = ? AND id = ?`, workspaceID, id)
+}
+
+// InboxAgents lists the workspace's inbox agents, oldest first.
+func (t *tx) InboxAgents(workspaceID string) ([]baton.InboxAgent, error) {
+	return all(t, scanAgent, `SELECT `+agentColumns+` FROM inbox_agents WHERE workspace_id = ? ORDER BY created_at, id`, workspaceID)
+}
+
+// DeleteInboxAgent removes the workspace's inbox agent id.
+func (t *tx) DeleteInboxAgent(workspaceID, id string) error {
+	return t.changeOne("delete inbox agent", "inbox agent "+id, `DELETE FROM inbox_agents WHERE workspace_id = ? AND id = ?`, workspaceID, id)
 }

@@ -21,11 +21,11 @@ const (
 	vecSig    = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 )
 
-func mustSigner(t testing.TB, secret string) *Signer {
+func mustSigner(t testing.TB, secret string, others ...string) *Signer {
 	t.Helper()
-	s, err := NewSigner(secret)
+	s, err := NewSigner(secret, others...)
 	if err != nil {
-		t.Fatalf("NewSigner(%q): %v", secret, err)
+		t.Fatalf("NewSigner(%q, %q): %v", secret, others, err)
 	}
 	return s
 }
@@ -305,5 +305,63 @@ func BenchmarkSign(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = s.Sign(vecID, ts, body)
+	}
+}
+
+// TestSignSeveral: a Signer of a rotation sends one signature per secret,
+// the current one's first. Each secret alone verifies the header, with our
+// Verify and with the reference library's; a secret not among them does
+// not, and neither does a signature cut out of the header alone for
+// another secret.
+func TestSignSeveral(t *testing.T) {
+	t.Parallel()
+	cur, prev, other := NewSecret(), NewSecret(), NewSecret()
+	s := mustSigner(t, cur, prev)
+	body := []byte(vecBody)
+	now := time.Now()
+	h := s.Headers(vecID, now, body)
+	entries := strings.Fields(h.Get(HeaderSignature))
+	want := []string{mustSigner(t, cur).Sign(vecID, now, body), mustSigner(t, prev).Sign(vecID, now, body)}
+	if len(entries) != 2 || entries[0] != want[0] || entries[1] != want[1] {
+		t.Fatalf("signature header %q, want %q", h.Get(HeaderSignature), strings.Join(want, " "))
+	}
+	if got := h.Get(HeaderSignature); got != want[0]+" "+want[1] {
+		t.Fatalf("signature header %q: want the entries separated by one space", got)
+	}
+	for name, secret := range map[string]string{"current": cur, "previous": prev} {
+		if err := Verify(secret, h, body, now); err != nil {
+			t.Errorf("Verify with the %s secret alone = %v", name, err)
+		}
+		oracle, err := standardwebhooks.NewWebhook(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := oracle.Verify(body, h); err != nil {
+			t.Errorf("the reference library with the %s secret = %v", name, err)
+		}
+	}
+	if err := Verify(other, h, body, now); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("Verify with a third secret = %v, want ErrBadSignature", err)
+	}
+	// Each entry is the signature of its own secret only.
+	for i, secret := range []string{prev, cur} {
+		one := h.Clone()
+		one.Set(HeaderSignature, entries[i])
+		if err := Verify(secret, one, body, now); !errors.Is(err, ErrBadSignature) {
+			t.Errorf("entry %d verified with the other secret: %v", i, err)
+		}
+	}
+	// One secret: one entry, as before.
+	if got := strings.Fields(mustSigner(t, cur).Sign(vecID, now, body)); len(got) != 1 {
+		t.Errorf("a single secret signs %d entries", len(got))
+	}
+}
+
+func TestNewSignerRejectsOther(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"", "whsec_short", "whsec_not*base64!"} {
+		if _, err := NewSigner(NewSecret(), bad); err == nil || !strings.Contains(err.Error(), "other secret 1") {
+			t.Errorf("NewSigner(good, %q) = %v, want an error naming the other secret", bad, err)
+		}
 	}
 }

@@ -34,7 +34,7 @@ func testWorkspace(t *testing.T, s baton.Store) {
 
 func testAPIKey(t *testing.T, s baton.Store) {
 	seed(t, s)
-	k := baton.APIKey{Hash: "abc123", WorkspaceID: "w1", Name: "prod", CreatedAt: t0}
+	k := baton.APIKey{ID: "key_1", Hash: "abc123", WorkspaceID: "w1", Name: "prod", Prefix: "bk_abc", Scope: baton.ScopeRead, BotID: "b1", CreatedAt: t0}
 	do(t, s, func(tx baton.Tx) error { return tx.PutAPIKey(k) })
 	k.Name = "renamed"
 	do(t, s, func(tx baton.Tx) error { return tx.PutAPIKey(k) })

@@ -40,7 +40,7 @@ func kinds(js []baton.Job) []string {
 }
 
 func testJob(t *testing.T, s baton.Store) {
-	j := baton.Job{Kind: "deliver", Lane: "conv-1", Key: "k1", HandoffID: "h1", RunAt: t0, Attempts: 2,
+	j := baton.Job{Kind: "deliver", Lane: "conv-1", Key: "k1", HandoffID: "h1", EventID: "e1", RunAt: t0, Attempts: 2,
 		Payload: []byte(`{"event":"e1"}`), LastError: "503", CreatedAt: at(-time.Minute)}
 	put(t, s, j, baton.Job{Kind: "timer", RunAt: t0})
 	do(t, s, func(tx baton.Tx) error {

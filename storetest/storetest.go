@@ -38,6 +38,12 @@ func Run(t *testing.T, open func(t *testing.T) baton.Store) {
 		{"Bot", testBot},
 		{"Desk", testDesk},
 		{"InboxAgent", testInboxAgent},
+		{"WorkspaceLifecycle", testWorkspaceLifecycle},
+		{"KeyLifecycle", testKeyLifecycle},
+		{"AdminKey", testAdminKey},
+		{"Audit", testAudit},
+		{"Delete", testDelete},
+		{"OpenHandoffs", testOpenHandoffs},
 		{"Conversation", testConversation},
 		{"Handoff", testHandoff},
 		{"Message", testMessage},
@@ -61,6 +67,10 @@ func Run(t *testing.T, open func(t *testing.T) baton.Store) {
 		{"JobOrder", testJobOrder},
 		{"NextJobAt", testNextJobAt},
 		{"JobConcurrent", testJobConcurrent},
+		{"Deliveries", testDeliveries},
+		{"DeliveryAttemptsKept", testDeliveryAttemptsKept},
+		{"DeliveryAttemptsConcurrent", testDeliveryAttemptsConcurrent},
+		{"DeliveryAttemptNoEvent", testDeliveryAttemptNoEvent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

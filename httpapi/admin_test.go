@@ -1,0 +1,294 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/app"
+	"github.com/batonhq/baton/postgres"
+	"github.com/batonhq/baton/webhookdesk"
+)
+
+const adm = "/v1/admin/workspaces/"
+
+// adminDo makes an admin request and remembers every answer's body, so a
+// test can look for secrets in all of them.
+type adminRun struct {
+	f       *fixture
+	answers []string
+}
+
+func (a *adminRun) do(method, path string, body any) res {
+	a.f.t.Helper()
+	r := a.f.do(req{method: method, path: path, key: adminKey, body: body})
+	a.answers = append(a.answers, string(r.body))
+	return r
+}
+
+// TestAdminBuildsAWorkspace: a workspace, key, desk, bot and policy made
+// through the admin API alone carry a handoff at once, with no restart;
+// secrets show only once, and never in an answer, the log or the audit log.
+func TestAdminBuildsAWorkspace(t *testing.T) {
+	t.Parallel()
+	for _, store := range stores {
+		t.Run(store, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, withStore(store))
+			a := &adminRun{f: f}
+			const deskSecret, botSecret, password = "desk-secret-SEEKME-4242", "whsec_" + "MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0", "pass-SEEKME-0099"
+
+			must[map[string]any](t, a.do("POST", "/v1/admin/workspaces", map[string]any{"id": "acme", "name": "Acme"}), 201)
+			key := must[map[string]any](t, a.do("POST", adm+"acme/keys", map[string]any{"name": "prod"}), 201)
+			secretKey, _ := key["key"].(string)
+			if !strings.HasPrefix(secretKey, baton.PrefixAPIKey) || !strings.HasPrefix(secretKey, key["prefix"].(string)) {
+				t.Fatalf("key %v", key)
+			}
+			desk := must[map[string]any](t, a.do("POST", adm+"acme/desks", map[string]any{"id": "support", "name": "Support", "kind": "webhook",
+				"settings": map[string]string{webhookdesk.SettingURL: f.company.srv.URL, webhookdesk.SettingSecret: deskSecret}}), 201)
+			if desk["secrets"].(map[string]any)["secret"] != "set" || desk["settings"].(map[string]any)["secret"] != nil {
+				t.Fatalf("desk answer shows %v", desk)
+			}
+			must[map[string]any](t, a.do("POST", adm+"acme/desks", map[string]any{"id": "acme-inbox", "name": "Inbox", "kind": "inbox"}), 201)
+			must[map[string]any](t, a.do("POST", adm+"acme/bots", map[string]any{"id": "helper", "name": "Helper", "desk_id": "support",
+				"webhook_url": "https://bot.example/hook", "webhook_secret": botSecret}), 201)
+			pol := must[map[string]any](t, a.do("PUT", adm+"acme/bots/helper/policy", map[string]any{"zone": "Europe/Paris", "wait_timeout": "5m",
+				"trigger_description": "Hand off when the customer asks for a person.", "history_rounds": 3}), 200)
+			if pol["trigger_description"] != "Hand off when the customer asks for a person." {
+				t.Fatalf("policy %v", pol)
+			}
+			agent := must[map[string]any](t, a.do("POST", adm+"acme/agents", map[string]any{"name": "Ann", "email": "ann@acme.example",
+				"desk_id": "acme-inbox", "password": password, "api_key": true}), 201)
+			if agent["password_set"] != true || agent["key_set"] != true || !strings.HasPrefix(agent["key"].(string), baton.PrefixAgentKey) {
+				t.Fatalf("agent %v", agent)
+			}
+
+			// The new key opens a handoff into the new desk: no restart.
+			h := must[wireHandoff](t, f.do(req{method: "POST", path: "/v1/handoffs", key: secretKey, body: map[string]any{
+				"conversation_id": "c-1", "customer": map[string]any{"id": "u1"}, "question": "a person please"}}), 201)
+			if got := f.waitStateAs(secretKey, h.ID, "queued"); got.DeskID != "support" {
+				t.Fatalf("handoff went to %q", got.DeskID)
+			}
+			if calls := f.company.calls(); len(calls) == 0 || !strings.Contains(strings.Join(calls, " "), "/conversation/establish") {
+				t.Fatalf("the company got %v", calls)
+			}
+			// The desk cannot go while the bot uses it, and says which bot.
+			p := wantProblem(t, a.do("DELETE", adm+"acme/desks/support", nil), 409, baton.ECONFLICT, "")
+			if !strings.Contains(p.Detail, "helper") {
+				t.Errorf("refusal %q does not name the bot", p.Detail)
+			}
+			// The workspace cannot go while its handoff is open; forced, it ends it.
+			wantProblem(t, a.do("DELETE", adm+"acme", nil), 409, baton.ECONFLICT, "force")
+			rot := must[map[string]any](t, a.do("POST", adm+"acme/bots/helper/rotate-secret", map[string]any{"overlap": "1h"}), 200)
+			if rot["previous_secret_until"] == nil || !strings.HasPrefix(rot["webhook_secret"].(string), "whsec_") {
+				t.Fatalf("rotation %v", rot)
+			}
+			for _, path := range []string{"acme", "acme/keys", "acme/bots", "acme/bots/helper", "acme/desks", "acme/desks/support",
+				"acme/agents", "acme/bots/helper/deliveries", "acme/bots/helper/policy", "acme/desks/support/policy",
+				"acme/bots/helper/availability", "acme/bots/helper/calendar?from=2026-12-01&to=2026-12-07"} {
+				a.do("GET", adm+path, nil)
+			}
+			check := must[map[string]any](t, a.do("POST", adm+"acme/desks/support/check", nil), 200)
+			if check["status"] == "" {
+				t.Errorf("check %v", check)
+			}
+			del := must[map[string]any](t, a.do("DELETE", adm+"acme?force=true", nil), 200)
+			if del["ended"] != 1.0 {
+				t.Errorf("delete %v", del)
+			}
+			endedAfterDelete(t, f, secretKey)
+			audit := a.do("GET", "/v1/admin/audit?workspace=acme", nil)
+			entries := must[struct {
+				Entries []struct {
+					Action, Object string
+				} `json:"entries"`
+			}](t, audit, 200).Entries
+			if len(entries) < 8 {
+				t.Fatalf("%d audit entries", len(entries))
+			}
+			for _, secret := range []string{deskSecret, botSecret, password, secretKey, agent["key"].(string), rot["webhook_secret"].(string)} {
+				if strings.Contains(f.logs.String(), secret) {
+					t.Errorf("the log holds a secret %q", secret)
+				}
+				if strings.Contains(string(audit.body), secret) {
+					t.Errorf("the audit log holds a secret %q", secret)
+				}
+				shown := 0
+				for _, body := range a.answers {
+					if strings.Contains(body, secret) {
+						shown++
+					}
+				}
+				if limit := map[bool]int{true: 0, false: 1}[secret == deskSecret || secret == botSecret || secret == password]; shown > limit {
+					t.Errorf("secret %q is in %d answers, want at most %d", secret, shown, limit)
+				}
+			}
+		})
+	}
+}
+
+// endedAfterDelete checks that the deleted workspace's key is refused and
+// that its handoff ends.
+func endedAfterDelete(t *testing.T, f *fixture, revoked string) {
+	t.Helper()
+	wantProblem(t, f.do(req{method: "GET", path: "/v1/availability", key: revoked}), 401, baton.EUNAUTHORIZED, "")
+	// The handoff's end is checked through the store: no key reaches a deleted workspace.
+	deadline := time.Now().Add(defaultTimeout)
+	for time.Now().Before(deadline) {
+		var h baton.Handoff
+		f.store.View(context.Background(), func(tx baton.Tx) (err error) {
+			hs, err := tx.OpenHandoffs(baton.OpenQuery{WorkspaceID: "acme"})
+			if len(hs) > 0 {
+				h = hs[0]
+			}
+			return err
+		})
+		if h.ID == "" {
+			return
+		}
+		<-time.After(20 * time.Millisecond)
+	}
+	t.Fatal("the forced delete left a handoff open")
+}
+
+// TestAdminBadInput: every refusal names the field and changes nothing.
+func TestAdminBadInput(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	a := &adminRun{f: f}
+	before := f.snapshot()
+	for _, c := range []struct {
+		method, path string
+		body         any
+		status       int
+		code, field  string
+	}{
+		{"POST", "/v1/admin/workspaces", map[string]any{"id": "x", "name": "X", "colour": "red"}, 400, baton.EBADREQUEST, "colour"},
+		{"POST", "/v1/admin/workspaces", map[string]any{"id": "bad id", "name": "X"}, 422, baton.EINVALID, "id"},
+		{"POST", "/v1/admin/workspaces", map[string]any{"id": ws1, "name": "Again"}, 409, baton.ECONFLICT, "id"},
+		{"POST", "/v1/admin/workspaces", map[string]any{"name": 7}, 422, baton.EINVALID, "name"},
+		{"POST", adm + ws1 + "/desks", map[string]any{"name": "D", "kind": "zendesk"}, 422, baton.EINVALID, "kind"},
+		{"POST", adm + ws1 + "/desks", map[string]any{"name": "D", "kind": "livechat", "settings": map[string]string{"colour": "red"}}, 422, baton.EINVALID, "settings.colour"},
+		{"POST", adm + ws1 + "/desks", map[string]any{"name": "D", "kind": "inbox", "settings": map[string]string{"url": "x"}}, 422, baton.EINVALID, "settings"},
+		{"POST", adm + ws1 + "/bots", map[string]any{"name": "B", "webhook_url": "https://b.example", "webhook_secret": "nope"}, 422, baton.EINVALID, "webhook_secret"},
+		{"POST", adm + ws1 + "/bots", map[string]any{"name": "B", "desk_id": "nope"}, 422, baton.EINVALID, "desk_id"},
+		{"PUT", adm + ws1 + "/bots/" + bot1 + "/policy", map[string]any{"periods": []map[string]any{{"kind": "weekly", "days": []string{"mon"}, "start": "25:00", "end": "26:00"}}}, 422, baton.EINVALID, "policy.periods[0].start"},
+		{"POST", adm + ws1 + "/keys", map[string]any{"name": "k", "scope": "all"}, 422, baton.EINVALID, "scope"},
+		{"POST", adm + ws1 + "/agents", map[string]any{"name": "Z", "email": "z@x.example", "desk_id": hookDesk, "password": "0123456789"}, 422, baton.EINVALID, "desk_id"},
+		{"POST", adm + ws1 + "/agents", map[string]any{"name": "Z", "email": "z@x.example", "desk_id": inboxDesk, "password": "short"}, 422, baton.EINVALID, "password"},
+		{"DELETE", adm + ws1 + "/desks/" + inboxDesk, nil, 409, baton.ECONFLICT, ""},
+		{"GET", adm + "nope/bots", nil, 404, baton.ENOTFOUND, ""},
+	} {
+		t.Run(c.method+" "+c.path, func(t *testing.T) {
+			r := f.do(req{method: c.method, path: c.path, key: adminKey, body: c.body, offSpec: true})
+			a.answers = append(a.answers, string(r.body))
+			wantProblem(t, r, c.status, c.code, c.field)
+		})
+	}
+	if after := f.snapshot(); after != before {
+		t.Errorf("refused admin calls changed the store:\nbefore %s\nafter  %s", before, after)
+	}
+	// Each kind of key works on its own API only.
+	p := wantProblem(t, f.do(req{method: "GET", path: "/v1/availability", key: adminKey}), 401, baton.EUNAUTHORIZED, "")
+	if !strings.Contains(p.Detail, "admin key") {
+		t.Errorf("admin key on the bot API: %q", p.Detail)
+	}
+	p = wantProblem(t, f.do(req{method: "GET", path: "/v1/admin/workspaces", key: key1}), 401, baton.EUNAUTHORIZED, "")
+	if !strings.Contains(p.Detail, "workspace API key") {
+		t.Errorf("bot key on the admin API: %q", p.Detail)
+	}
+	wantProblem(t, f.do(req{method: "GET", path: "/v1/admin/workspaces", key: agentKey1}), 401, baton.EUNAUTHORIZED, "")
+}
+
+// TestAdminKeyScopes: a read-only key cannot write, a key scoped to one bot
+// reaches no other bot's handoffs, and a revoked key is refused at once.
+func TestAdminKeyScopes(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	a := &adminRun{f: f}
+	must[map[string]any](t, a.do("POST", adm+ws1+"/bots", map[string]any{"id": "other", "name": "Other", "desk_id": inboxDesk}), 201)
+	h := must[wireHandoff](t, f.do(req{method: "POST", path: "/v1/handoffs", key: key1, body: map[string]any{
+		"bot_id": bot1, "conversation_id": "c-1", "customer": map[string]any{"id": "u1"}, "question": "a person"}}), 201)
+	ro := must[map[string]any](t, a.do("POST", adm+ws1+"/keys", map[string]any{"name": "ro", "scope": "read"}), 201)["key"].(string)
+	scoped := must[map[string]any](t, a.do("POST", adm+ws1+"/keys", map[string]any{"name": "other", "bot_id": "other"}), 201)
+
+	must[wireHandoff](t, f.do(req{method: "GET", path: "/v1/handoffs/" + h.ID, key: ro}), 200)
+	wantProblem(t, f.do(req{method: "POST", path: "/v1/handoffs/" + h.ID + "/end", key: ro, body: map[string]any{}}), 403, baton.EFORBIDDEN, "")
+	sk := scoped["key"].(string)
+	wantProblem(t, f.do(req{method: "GET", path: "/v1/handoffs/" + h.ID, key: sk}), 404, baton.ENOTFOUND, "")
+	wantProblem(t, f.do(req{method: "POST", path: "/v1/handoffs/" + h.ID + "/end", key: sk, body: map[string]any{}}), 404, baton.ENOTFOUND, "")
+	wantProblem(t, f.do(req{method: "POST", path: "/v1/handoffs", key: sk, body: map[string]any{
+		"bot_id": bot1, "conversation_id": "c-2", "customer": map[string]any{"id": "u2"}, "question": "x"}}), 404, baton.ENOTFOUND, "bot_id")
+	// Without bot_id, the scoped key speaks for its bot.
+	mine := must[wireHandoff](t, f.do(req{method: "POST", path: "/v1/handoffs", key: sk, body: map[string]any{
+		"conversation_id": "c-3", "customer": map[string]any{"id": "u3"}, "question": "x"}}), 201)
+	if mine.BotID != "other" {
+		t.Errorf("the scoped key's handoff is bot %q's", mine.BotID)
+	}
+	// The bot cannot go while a key is scoped to it.
+	wantProblem(t, a.do("DELETE", adm+ws1+"/bots/other", nil), 409, baton.ECONFLICT, "")
+
+	must[wireHandoff](t, f.do(req{method: "GET", path: "/v1/handoffs/" + mine.ID, key: sk}), 200)
+	if r := a.do("DELETE", adm+ws1+"/keys/"+scoped["id"].(string), nil); r.status != 204 {
+		t.Fatalf("revoke: %d %s", r.status, r.body)
+	}
+	wantProblem(t, f.do(req{method: "GET", path: "/v1/handoffs/" + mine.ID, key: sk}), 401, baton.EUNAUTHORIZED, "")
+	wantProblem(t, a.do("DELETE", adm+ws1+"/keys/"+scoped["id"].(string), nil), 404, baton.ENOTFOUND, "")
+	// Disabling an agent refuses its key at once.
+	must[map[string]any](t, a.do("PATCH", adm+ws1+"/agents/"+agentAda, map[string]any{"disabled": true}), 200)
+	wantProblem(t, f.do(req{method: "GET", path: "/v1/inbox/handoffs", key: agentKey1}), 401, baton.EUNAUTHORIZED, "")
+}
+
+// TestAdminSecondInstance: a key made on one instance works on another on
+// the same PostgreSQL within a second, and once revoked is refused there
+// within a second.
+func TestAdminSecondInstance(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, withStore("postgres"))
+	other, err := postgres.Open(context.Background(), f.dbURL, bytesOf(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	second := httptest.NewServer(app.New(app.Params{Store: other, Desks: f.desks()}).Handler)
+	t.Cleanup(second.Close)
+	get := func(key string) int {
+		r, _ := http.NewRequest("GET", second.URL+"/v1/availability?bot_id="+bot1, nil)
+		r.Header.Set("Authorization", "Bearer "+key)
+		resp, err := second.Client().Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	within := func(what string, d time.Duration, want int, key string) {
+		t.Helper()
+		start := time.Now()
+		for get(key) != want {
+			if time.Since(start) > d {
+				t.Fatalf("%s: not %d on the second instance after %v", what, want, d)
+			}
+			<-time.After(25 * time.Millisecond)
+		}
+	}
+	a := &adminRun{f: f}
+	k := must[map[string]any](t, a.do("POST", adm+ws1+"/keys", map[string]any{"name": "new"}), 201)
+	within("a new key", time.Second, 200, k["key"].(string))
+	if r := a.do("DELETE", adm+ws1+"/keys/"+k["id"].(string), nil); r.status != 204 {
+		t.Fatalf("revoke: %d", r.status)
+	}
+	within("a revoked key", time.Second, 401, k["key"].(string))
+}
+
+func bytesOf(b byte) []byte {
+	out := make([]byte, 32)
+	for i := range out {
+		out[i] = b
+	}
+	return out
+}
