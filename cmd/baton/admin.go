@@ -297,7 +297,7 @@ type apiError struct {
 }
 
 // fieldFlags are the flags that set the API's fields, for error messages.
-var fieldFlags = map[string]string{"id": "--id", "name": "--name", "scope": "--scope", "bot_id": "--bot", "after": "--after"}
+var fieldFlags = map[string]string{"id": "--id", "name": "--name", "scope": "--scope", "bot_id": "--bot", "after": "--after", "force": "--force"}
 
 func (e *apiError) Error() string {
 	var b strings.Builder
@@ -474,7 +474,7 @@ type agent struct {
 	DeskID      string `json:"desk_id"`
 	Disabled    bool   `json:"disabled"`
 	PasswordSet bool   `json:"password_set"`
-	KeyPrefix   string `json:"key_prefix"`
+	KeySet      bool   `json:"key_set"`
 	CreatedAt   string `json:"created_at"`
 }
 
@@ -523,11 +523,7 @@ func deleteWorkspace(ctx context.Context, c *client, o *adminOpts, args []string
 		ID    string `json:"id"`
 		Ended int    `json:"ended"`
 	}
-	err := c.call(ctx, out, "DELETE", wsPath(args[0]), q, nil, &res)
-	if ae := (*apiError)(nil); errors.As(err, &ae) && ae.Status == http.StatusConflict && !o.force {
-		return fmt.Errorf("%w; --force deletes it anyway, ending its open handoffs bot_closed", err)
-	}
-	if err != nil || out.json {
+	if err := c.call(ctx, out, "DELETE", wsPath(args[0]), q, nil, &res); err != nil || out.json {
 		return err
 	}
 	fmt.Fprintf(out.stdout, "deleted workspace %s", first(res.ID, args[0]))
@@ -684,14 +680,17 @@ func listAgents(ctx context.Context, c *client, o *adminOpts, _ []string, out ad
 	}
 	t := table(out.stdout, "ID", "NAME", "EMAIL", "DESK", "STATE", "PASSWORD", "KEY", "CREATED")
 	for _, a := range list.Agents {
-		state, password := "enabled", "-"
+		state, password, key := "enabled", "-", "-"
 		if a.Disabled {
 			state = "disabled"
 		}
 		if a.PasswordSet {
 			password = "set"
 		}
-		t.row(a.ID, a.Name, dash(a.Email), dash(a.DeskID), state, password, dash(a.KeyPrefix), when(a.CreatedAt))
+		if a.KeySet {
+			key = "set"
+		}
+		t.row(a.ID, a.Name, dash(a.Email), a.DeskID, state, password, key, when(a.CreatedAt))
 	}
 	return t.flush()
 }

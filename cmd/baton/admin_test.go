@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -15,6 +17,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/sqlite"
 )
 
 // The admin commands' tests run a real Baton (run() serving
@@ -252,7 +257,7 @@ func TestEventsTail(t *testing.T) {
 // the problem's detail (and field), never retried, never printing the key.
 func TestEventsTailRefused(t *testing.T) {
 	t.Parallel()
-	in, env := servedBaton(t)
+	in, env, adminKey := adminBaton(t)
 	for _, c := range []struct {
 		name string
 		env  map[string]string
@@ -261,6 +266,7 @@ func TestEventsTailRefused(t *testing.T) {
 	}{
 		{"no key", map[string]string{"BATON_URL": in.base}, nil, "events tail: no API key: set BATON_API_KEY or pass --api-key"},
 		{"wrong key", map[string]string{"BATON_URL": in.base, "BATON_API_KEY": "wrong-key-123"}, nil, "events tail: unknown API key (401 unauthorized)"},
+		{"an admin key", map[string]string{"BATON_URL": in.base, "BATON_API_KEY": adminKey}, nil, "events tail: this is an admin key: the bot API takes a workspace API key (401 unauthorized)"},
 		{"bad seq", map[string]string{"BATON_URL": in.base, "BATON_API_KEY": env["ACME_API_KEY"]}, []string{"--after", "-1"}, "events tail: after (--after): must be an event sequence number"},
 		{"two bots, none named", map[string]string{"BATON_URL": in.base, "BATON_API_KEY": env["ACME_API_KEY"]}, nil, "events tail: bot_id (--bot): "},
 		{"no Baton there", map[string]string{"BATON_URL": "http://127.0.0.1:1", "BATON_API_KEY": env["ACME_API_KEY"]}, nil,
@@ -282,7 +288,7 @@ func TestEventsTailRefused(t *testing.T) {
 			if err == nil || !strings.HasPrefix(err.Error(), c.want) {
 				t.Errorf("got %v, want %q…", err, c.want)
 			}
-			if strings.Contains(stdout+stderr+fmt.Sprint(err), env["ACME_API_KEY"]) || strings.Contains(fmt.Sprint(err), "wrong-key-123") {
+			if out := stdout + stderr + fmt.Sprint(err); strings.Contains(out, env["ACME_API_KEY"]) || strings.Contains(out, adminKey) || strings.Contains(out, "wrong-key-123") {
 				t.Errorf("a key was printed: %q %q %v", stdout, stderr, err)
 			}
 		})
@@ -378,6 +384,271 @@ func TestAdminUsageErrors(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "badm_x") {
 			t.Errorf("baton %v printed the admin key: %v", c.args, err)
+		}
+	}
+}
+
+// adminBaton starts Baton serving testdata/serve.yaml with an admin key
+// in its store, and returns it, its environment (the CLI's variables
+// included) and the admin key.
+func adminBaton(t *testing.T) (*instance, map[string]string, string) {
+	t.Helper()
+	env := serveEnv(t)
+	env["BATON_DB"] = filepath.Join(t.TempDir(), "baton.db")
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	env["BATON_SECRET_KEY"] = base64.StdEncoding.EncodeToString(secret)
+	store, err := sqlite.Open(t.Context(), env["BATON_DB"], secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := baton.NewKey(baton.PrefixAdminKey)
+	err = store.Tx(t.Context(), func(tx baton.Tx) error {
+		return tx.PutAdminKey(baton.AdminKey{ID: "adm_test", Hash: baton.HashKey(key), Name: "test", Prefix: baton.KeyPrefix(key), CreatedAt: time.Now()})
+	})
+	store.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := start(t, env)
+	dumpOnFailure(t, "baton", in)
+	env["BATON_URL"], env["BATON_ADMIN_KEY"], env["BATON_WORKSPACE"] = in.base, key, "acme"
+	return in, env, key
+}
+
+// outputs collects every command's output, to check that no secret is in any.
+type outputs struct{ all strings.Builder }
+
+func (o *outputs) cli(t *testing.T, env map[string]string, args ...string) (string, string, error) {
+	t.Helper()
+	stdout, stderr, err := cli(t, env, args...)
+	o.all.WriteString(stdout + stderr + "\n")
+	if err != nil {
+		o.all.WriteString(err.Error() + "\n")
+	}
+	return stdout, stderr, err
+}
+
+// must runs a command that must succeed and returns its stdout.
+func (o *outputs) must(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	stdout, stderr, err := o.cli(t, env, args...)
+	if err != nil {
+		t.Fatalf("baton %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, stdout, stderr)
+	}
+	return stdout
+}
+
+// refused runs a command that must fail with an error starting with want.
+func (o *outputs) refused(t *testing.T, want string, env map[string]string, args ...string) {
+	t.Helper()
+	stdout, _, err := o.cli(t, env, args...)
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("baton %s: got %v (stdout %q), want %q…", strings.Join(args, " "), err, stdout, want)
+	}
+}
+
+// hasRow reports whether table has a line whose cells, split on runs of
+// two spaces or more, begin with cells.
+func hasRow(table string, cells ...string) bool {
+	for _, line := range strings.Split(table, "\n") {
+		got := regexp.MustCompile(`  +`).Split(strings.TrimSpace(line), -1)
+		if len(got) >= len(cells) && strings.Join(got[:len(cells)], "|") == strings.Join(cells, "|") {
+			return true
+		}
+	}
+	return false
+}
+
+// sameJSON reports whether a and b are the same JSON value.
+func sameJSON(a, b string) bool {
+	var x, y any
+	return json.Unmarshal([]byte(a), &x) == nil && json.Unmarshal([]byte(b), &y) == nil && jsonString(x) == jsonString(y)
+}
+
+func jsonString(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// TestAdminWorkspaces: baton workspaces lists, creates and deletes
+// workspaces through the admin API; --json prints what the API answers.
+func TestAdminWorkspaces(t *testing.T) {
+	t.Parallel()
+	in, env, key := adminBaton(t)
+	var o outputs
+	admin := apiClient{base: in.base, key: key}
+
+	list := o.must(t, env, "workspaces")
+	if !hasRow(list, "ID", "NAME", "CREATED") || !hasRow(list, "acme", "Acme") {
+		t.Errorf("baton workspaces:\n%s", list)
+	}
+	if got, want := o.must(t, env, "workspaces", "--json"), string(admin.must(t, 200, "GET", "/v1/admin/workspaces", nil, nil)); !sameJSON(got, want) {
+		t.Errorf("baton workspaces --json printed\n%s\nthe API answers\n%s", got, want)
+	}
+	if got := o.must(t, env, "workspaces", "create", "--id", "beta", "--name", "Beta Corp"); got != "created workspace beta (Beta Corp)\n" {
+		t.Errorf("workspaces create printed %q", got)
+	}
+	if list := o.must(t, env, "workspaces"); !hasRow(list, "beta", "Beta Corp") || !hasRow(list, "acme", "Acme") {
+		t.Errorf("baton workspaces after a create:\n%s", list)
+	}
+	var made struct{ ID, Name string }
+	if err := json.Unmarshal([]byte(o.must(t, env, "workspaces", "create", "--name", "Gamma", "--json")), &made); err != nil || !strings.HasPrefix(made.ID, "ws_") || made.Name != "Gamma" {
+		t.Errorf("workspaces create --json without --id: %+v %v", made, err)
+	}
+	o.refused(t, "workspaces create: ", env, "workspaces", "create", "--id", "beta", "--name", "Again")
+	o.refused(t, "workspaces create: id (--id): ", env, "workspaces", "create", "--id", "not ok!", "--name", "Bad")
+
+	// A workspace with an open handoff is deleted only with --force.
+	api := apiClient{base: in.base, key: env["ACME_API_KEY"]}
+	api.must(t, 201, "POST", "/v1/handoffs", map[string]any{"bot_id": "inboxbot", "conversation_id": "conv-del",
+		"customer": walkCustomer, "question": "A person, please"}, nil)
+	_, _, err := o.cli(t, env, "workspaces", "delete", "acme")
+	if err == nil || !strings.HasPrefix(err.Error(), "workspaces delete: force (--force): ") || !strings.HasSuffix(err.Error(), " (409 conflict)") {
+		t.Errorf("workspaces delete with an open handoff: %v", err)
+	}
+	if got := o.must(t, env, "workspaces", "delete", "acme", "--force"); got != "deleted workspace acme; ended 1 open handoff bot_closed\n" {
+		t.Errorf("workspaces delete --force printed %q", got)
+	}
+	if code, _ := in.get(t, "/v1/availability?bot_id=inboxbot", env["ACME_API_KEY"]); code != 401 {
+		t.Errorf("the deleted workspace's key still answers %d", code)
+	}
+	if got := o.must(t, env, "workspaces", "delete", "beta"); got != "deleted workspace beta\n" {
+		t.Errorf("workspaces delete printed %q", got)
+	}
+	if list := o.must(t, env, "workspaces"); hasRow(list, "acme") || hasRow(list, "beta") || !hasRow(list, made.ID, "Gamma") {
+		t.Errorf("baton workspaces after the deletes:\n%s", list)
+	}
+	o.refused(t, "workspaces delete: ", env, "workspaces", "delete", "acme")
+
+	// The wrong keys.
+	o.refused(t, "workspaces: unknown admin key (401 unauthorized)", map[string]string{"BATON_URL": in.base, "BATON_ADMIN_KEY": "badm_wrong"}, "workspaces")
+	if _, _, err := o.cli(t, map[string]string{"BATON_URL": in.base, "BATON_ADMIN_KEY": env["ACME_API_KEY"]}, "workspaces"); err == nil || !strings.HasSuffix(err.Error(), " (401 unauthorized)") {
+		t.Errorf("workspaces with a bot API key: %v", err)
+	}
+	noSecrets(t, o.all.String(), env, key)
+}
+
+// TestAdminKeys: keys create prints the new key once, and it works at
+// once with its scope and bot; keys list never shows a key; a revoked
+// key stops working.
+func TestAdminKeys(t *testing.T) {
+	t.Parallel()
+	in, env, adminKey := adminBaton(t)
+	var o outputs
+
+	out := o.must(t, env, "keys", "create", "--name", "reader", "--scope", "read", "--bot", "inboxbot")
+	m := regexp.MustCompile(`(?m)^key +(bk_[a-z0-9]+)$`).FindStringSubmatch(out)
+	id := regexp.MustCompile(`(?m)^id +(\S+)$`).FindStringSubmatch(out)
+	if m == nil || id == nil || !hasRow(out, "scope", "read") || !hasRow(out, "bot", "inboxbot") ||
+		!strings.HasSuffix(out, "\nThe key is shown only this once: store it now (baton keys list shows its prefix only).\n") {
+		t.Fatalf("keys create printed:\n%s", out)
+	}
+	key := m[1]
+	if code, body := in.get(t, "/v1/availability", key); code != 200 {
+		t.Errorf("the new read key on a GET: %d %s", code, body)
+	}
+	reader := apiClient{base: in.base, key: key}
+	if code, body := reader.call(t, "POST", "/v1/handoffs", map[string]any{"conversation_id": "c", "customer": walkCustomer, "question": "?"}, nil); code != 403 {
+		t.Errorf("the new read key on a POST: %d %s", code, body)
+	}
+
+	list := o.must(t, env, "keys", "list")
+	if !hasRow(list, "ID", "NAME", "PREFIX", "SCOPE", "BOT", "CREATED", "LAST USED") ||
+		!hasRow(list, id[1], "reader", baton.KeyPrefix(key), "read", "inboxbot") || !regexp.MustCompile(`(?m)^\S+ +prod +\S+ +full +all `).MatchString(list) {
+		t.Errorf("keys list:\n%s", list)
+	}
+	if strings.Contains(list, key) || strings.Contains(list, env["ACME_API_KEY"]) {
+		t.Errorf("keys list shows a key:\n%s", list)
+	}
+	js := o.must(t, env, "keys", "list", "--json")
+	if strings.Contains(js, key) || !strings.Contains(js, `"keys"`) {
+		t.Errorf("keys list --json:\n%s", js)
+	}
+
+	// --json: the API's answer, the key in it; the warning on stderr.
+	stdout, stderr, err := o.cli(t, env, "keys", "create", "--name", "ci", "--json")
+	var made struct {
+		ID, Key, Scope string
+	}
+	if err != nil || json.Unmarshal([]byte(stdout), &made) != nil || !strings.HasPrefix(made.Key, "bk_") || made.Scope != "full" ||
+		stderr != "The key is shown only this once: store it now (baton keys list shows its prefix only).\n" {
+		t.Errorf("keys create --json: %v\nstdout %s\nstderr %s", err, stdout, stderr)
+	}
+
+	if got := o.must(t, env, "keys", "revoke", id[1]); got != "revoked key "+id[1]+" of workspace acme\n" {
+		t.Errorf("keys revoke printed %q", got)
+	}
+	eventually(t, "the revoked key refused", func() bool { code, _ := in.get(t, "/v1/availability", key); return code == 401 })
+	if got := o.must(t, env, "keys", "revoke", made.ID, "--json"); got != "" {
+		t.Errorf("keys revoke --json printed %q", got)
+	}
+	o.refused(t, "keys revoke: ", env, "keys", "revoke", id[1])
+	o.refused(t, "keys create: scope (--scope): ", env, "keys", "create", "--name", "x", "--scope", "write")
+	o.refused(t, "keys list: ", env, "keys", "list", "--workspace", "nosuch")
+	if strings.Count(o.all.String(), key) != 1 || strings.Count(o.all.String(), made.Key) != 1 {
+		t.Errorf("a new key was printed more than once:\n%s", o.all.String())
+	}
+	noSecrets(t, strings.ReplaceAll(strings.ReplaceAll(o.all.String(), key, ""), made.Key, ""), env, adminKey)
+}
+
+// TestAdminBotsDesksAgents: the lists show what the workspace holds,
+// with the desks' status badges, and never a secret; desks check checks
+// now and fails for a desk that is down.
+func TestAdminBotsDesksAgents(t *testing.T) {
+	t.Parallel()
+	in, env, key := adminBaton(t)
+	var o outputs
+	admin := apiClient{base: in.base, key: key}
+
+	bots := o.must(t, env, "bots")
+	if !hasRow(bots, "ID", "NAME", "DESK", "EVENTS", "SECRET", "POLICY", "CREATED") ||
+		!hasRow(bots, "helpbot", "Help bot", "support", "https://bot.acme.example/baton", "set", "-") ||
+		!hasRow(bots, "inboxbot", "Inbox bot", "inbox", "stream", "-", "-") {
+		t.Errorf("baton bots:\n%s", bots)
+	}
+	desks := o.must(t, env, "desks")
+	if !hasRow(desks, "ID", "NAME", "KIND", "STATUS", "CHECKED", "LAST ERROR") ||
+		!hasRow(desks, "support", "support", "webhook", "● available") ||
+		!hasRow(desks, "inbox", "inbox", "inbox", "● available") ||
+		!regexp.MustCompile(`(?m)^later +\S+ +webhook +○ not_configured +\S+ +settings\.url: required`).MatchString(desks) {
+		t.Errorf("baton desks:\n%s", desks)
+	}
+	agents := o.must(t, env, "agents")
+	if !hasRow(agents, "ID", "NAME", "EMAIL", "DESK", "STATE", "PASSWORD", "KEY", "CREATED") ||
+		!hasRow(agents, "ana", "Ana", "ana@acme.example", "inbox", "enabled", "-", "set") {
+		t.Errorf("baton agents:\n%s", agents)
+	}
+	for _, cmd := range []string{"bots", "desks", "agents"} {
+		if got, want := o.must(t, env, cmd, "--json"), string(admin.must(t, 200, "GET", "/v1/admin/workspaces/acme/"+cmd, nil, nil)); !sameJSON(got, want) {
+			t.Errorf("baton %s --json printed\n%s\nthe API answers\n%s", cmd, got, want)
+		}
+	}
+
+	if got := o.must(t, env, "desks", "check", "support"); !hasRow(got, "support", "● available") {
+		t.Errorf("desks check support:\n%s", got)
+	}
+	admin.must(t, 201, "POST", "/v1/admin/workspaces/acme/desks", map[string]any{"id": "down", "name": "Down", "kind": "webhook",
+		"settings": map[string]string{"url": "http://127.0.0.1:1/baton", "secret": "down-desk-secret-0123456789"}}, nil)
+	stdout, _, err := o.cli(t, env, "desks", "check", "down")
+	if err == nil || !strings.HasPrefix(err.Error(), "desks check: desk down is unavailable: ") || !hasRow(stdout, "down", "✗ unavailable") {
+		t.Errorf("desks check down: %v\n%s", err, stdout)
+	}
+	stdout, _, err = o.cli(t, env, "desks", "check", "down", "--json")
+	if err == nil || !strings.Contains(stdout, `"unavailable"`) {
+		t.Errorf("desks check down --json: %v\n%s", err, stdout)
+	}
+	if desks := o.must(t, env, "desks"); !hasRow(desks, "down", "Down", "webhook", "✗ unavailable") {
+		t.Errorf("baton desks after the check:\n%s", desks)
+	}
+	o.refused(t, "desks check: ", env, "desks", "check", "nosuch")
+	o.refused(t, "bots: ", env, "bots", "--workspace", "nosuch")
+	noSecrets(t, o.all.String(), env, key)
+}
+
+// noSecrets fails if out holds any of the deployment's secrets.
+func noSecrets(t *testing.T, out string, env map[string]string, adminKey string) {
+	t.Helper()
+	for _, s := range []string{adminKey, env["ACME_API_KEY"], env["ACME_DESK_SECRET"], env["ACME_BOT_SECRET"], env["ANA_KEY"], env["BATON_SECRET_KEY"], "down-desk-secret-0123456789"} {
+		if strings.Contains(out, s) {
+			t.Errorf("a secret was printed: %q", s)
 		}
 	}
 }
