@@ -3,8 +3,8 @@ package main
 // The commands that talk to a running Baton over HTTP: the admin API's
 // workspaces, keys, bots, desks and agents (with an admin key), and the bot
 // API's event stream (with a bot API key). Their entries in the command table
-// (help.go) give their usage lines and summaries; adminCmds below gives their
-// flags and how they run. run hands them to admin before its own flag parsing.
+// (help.go) give their usage lines and summaries; apiCmds below gives their
+// flags and how they run. run hands them to runAPICommand before its own flag parsing.
 
 import (
 	"bufio"
@@ -34,12 +34,12 @@ var (
 	envWorkspace = envVar{"BATON_WORKSPACE", "the workspace (or --workspace)"}
 	envAPIKey    = envVar{"BATON_API_KEY", "a bot API key of the workspace (or --api-key)"}
 
-	adminEnv     = []envVar{envURL, envAdminKey}               // admin commands about workspaces
-	workspaceEnv = []envVar{envURL, envAdminKey, envWorkspace} // admin commands inside one workspace
-	botEnv       = []envVar{envURL, envAPIKey}                 // bot API commands
+	apiAdminEnv     = []envVar{envURL, envAdminKey}               // admin commands about workspaces
+	apiWorkspaceEnv = []envVar{envURL, envAdminKey, envWorkspace} // admin commands inside one workspace
+	apiBotEnv       = []envVar{envURL, envAPIKey}                 // bot API commands
 )
 
-const defaultURL = "http://127.0.0.1:8080"
+const defaultBatonURL = "http://127.0.0.1:8080"
 
 // Timeouts of the admin commands.
 var (
@@ -49,8 +49,8 @@ var (
 	tailMaxWait = 30 * time.Second // the longest reconnection delay
 )
 
-// adminOpts holds the admin commands' flags.
-type adminOpts struct {
+// apiOpts holds the admin commands' flags.
+type apiOpts struct {
 	url, adminKey, apiKey, workspace string
 	json                             bool
 	id, name, scope, bot             string
@@ -58,66 +58,64 @@ type adminOpts struct {
 	after                            int64
 }
 
-// adminCmd is how one admin command runs.
-type adminCmd struct {
+// apiCmd is how one admin command runs.
+type apiCmd struct {
 	key   string   // "admin" or "bot": the key it sends
 	ws    bool     // inside one workspace: needs --workspace
 	args  []string // its positional arguments, all required
-	flags func(fs *flag.FlagSet, o *adminOpts)
-	run   func(ctx context.Context, c *client, o *adminOpts, args []string, out adminOut) error
+	flags func(fs *flag.FlagSet, o *apiOpts)
+	run   func(ctx context.Context, c *batonClient, o *apiOpts, args []string, out apiOut) error
 }
 
-// adminOut is where an admin command writes: its answer on stdout,
+// apiOut is where an admin command writes: its answer on stdout,
 // remarks that are not the answer (the key's "not shown again", the
 // stream's reconnections) on stderr, so that --json output stays JSON.
-type adminOut struct {
+type apiOut struct {
 	stdout, stderr io.Writer
 	json           bool
 }
 
-// adminCmds are the admin commands by name, as in the command table.
-var adminCmds map[string]adminCmd
-
-func init() {
-	jsonFlag := func(fs *flag.FlagSet, o *adminOpts) {
-		fs.BoolVar(&o.json, "json", false, "print the API's JSON answer as it is, for scripts")
-	}
-	adminCmds = map[string]adminCmd{
-		"workspaces": {key: "admin", flags: jsonFlag, run: listWorkspaces},
-		"workspaces create": {key: "admin", run: createWorkspace, flags: func(fs *flag.FlagSet, o *adminOpts) {
-			fs.StringVar(&o.name, "name", "", "the workspace's `NAME` (required)")
-			fs.StringVar(&o.id, "id", "", "its `ID`, 1-64 of A-Z a-z 0-9 . _ - (default: one made, ws_…)")
-			jsonFlag(fs, o)
-		}},
-		"workspaces delete": {key: "admin", args: []string{"ID"}, run: deleteWorkspace, flags: func(fs *flag.FlagSet, o *adminOpts) {
-			fs.BoolVar(&o.force, "force", false, "delete it even with open handoffs, ending them bot_closed")
-			jsonFlag(fs, o)
-		}},
-		"keys create": {key: "admin", ws: true, run: createKey, flags: func(fs *flag.FlagSet, o *adminOpts) {
-			fs.StringVar(&o.name, "name", "", "the key's `NAME`, to know it by (required)")
-			fs.StringVar(&o.scope, "scope", "", "the key's `SCOPE`: full, or read for the bot API's GET routes only (default full)")
-			fs.StringVar(&o.bot, "bot", "", "limit the key to the conversations, handoffs and events of the bot `ID`")
-			jsonFlag(fs, o)
-		}},
-		"keys list": {key: "admin", ws: true, flags: jsonFlag, run: listKeys},
-		"keys revoke": {key: "admin", ws: true, args: []string{"ID"}, run: revokeKey, flags: func(fs *flag.FlagSet, o *adminOpts) {
-			fs.BoolVar(&o.json, "json", false, "print nothing on success (the API answers 204 with no body), for scripts")
-		}},
-		"bots":        {key: "admin", ws: true, flags: jsonFlag, run: listBots},
-		"desks":       {key: "admin", ws: true, flags: jsonFlag, run: listDesks},
-		"desks check": {key: "admin", ws: true, args: []string{"ID"}, flags: jsonFlag, run: checkDesk},
-		"agents":      {key: "admin", ws: true, flags: jsonFlag, run: listAgents},
-		"events tail": {key: "bot", run: tailEvents, flags: func(fs *flag.FlagSet, o *adminOpts) {
-			fs.StringVar(&o.bot, "bot", "", "the bot `ID` whose events to show (optional when the workspace has one bot)")
-			fs.Int64Var(&o.after, "after", 0, "start after the event `SEQ` (default: from the first event kept)")
-			fs.BoolVar(&o.json, "json", false, "print each event's JSON envelope on a line of its own, as the API sends it")
-		}},
-	}
+// apiCmds are the admin commands by name, as in the command table.
+var apiCmds = map[string]apiCmd{
+	"workspaces": {key: "admin", flags: jsonFlag, run: cmdWorkspaces},
+	"workspaces create": {key: "admin", run: cmdWorkspacesCreate, flags: func(fs *flag.FlagSet, o *apiOpts) {
+		fs.StringVar(&o.name, "name", "", "the workspace's `NAME` (required)")
+		fs.StringVar(&o.id, "id", "", "its `ID`, 1-64 of A-Z a-z 0-9 . _ - (default: one made, ws_…)")
+		jsonFlag(fs, o)
+	}},
+	"workspaces delete": {key: "admin", args: []string{"ID"}, run: cmdWorkspacesDelete, flags: func(fs *flag.FlagSet, o *apiOpts) {
+		fs.BoolVar(&o.force, "force", false, "delete it even with open handoffs, ending them bot_closed")
+		jsonFlag(fs, o)
+	}},
+	"keys create": {key: "admin", ws: true, run: cmdKeysCreate, flags: func(fs *flag.FlagSet, o *apiOpts) {
+		fs.StringVar(&o.name, "name", "", "the key's `NAME`, to know it by (required)")
+		fs.StringVar(&o.scope, "scope", "", "the key's `SCOPE`: full, or read for the bot API's GET routes only (default full)")
+		fs.StringVar(&o.bot, "bot", "", "limit the key to the conversations, handoffs and events of the bot `ID`")
+		jsonFlag(fs, o)
+	}},
+	"keys list": {key: "admin", ws: true, flags: jsonFlag, run: cmdKeysList},
+	"keys revoke": {key: "admin", ws: true, args: []string{"ID"}, run: cmdKeysRevoke, flags: func(fs *flag.FlagSet, o *apiOpts) {
+		fs.BoolVar(&o.json, "json", false, "print nothing on success (the API answers 204 with no body), for scripts")
+	}},
+	"bots":        {key: "admin", ws: true, flags: jsonFlag, run: cmdBots},
+	"desks":       {key: "admin", ws: true, flags: jsonFlag, run: cmdDesks},
+	"desks check": {key: "admin", ws: true, args: []string{"ID"}, flags: jsonFlag, run: cmdDesksCheck},
+	"agents":      {key: "admin", ws: true, flags: jsonFlag, run: cmdAgents},
+	"events tail": {key: "bot", run: cmdEventsTail, flags: func(fs *flag.FlagSet, o *apiOpts) {
+		fs.StringVar(&o.bot, "bot", "", "the bot `ID` whose events to show (optional when the workspace has one bot)")
+		fs.Int64Var(&o.after, "after", 0, "start after the event `SEQ` (default: from the first event kept)")
+		fs.BoolVar(&o.json, "json", false, "print each event's JSON envelope on a line of its own, as the API sends it")
+	}},
 }
 
-// isAdmin reports whether word begins an admin command.
-func isAdmin(word string) bool {
-	for name := range adminCmds {
+// jsonFlag adds --json, the flag of nearly every admin command.
+func jsonFlag(fs *flag.FlagSet, o *apiOpts) {
+	fs.BoolVar(&o.json, "json", false, "print the API's JSON answer as it is, for scripts")
+}
+
+// isAPICommand reports whether word begins an admin command.
+func isAPICommand(word string) bool {
+	for name := range apiCmds {
 		if first, _, _ := strings.Cut(name, " "); first == word {
 			return true
 		}
@@ -125,16 +123,16 @@ func isAdmin(word string) bool {
 	return false
 }
 
-// admin runs the admin command that begins with word, rest being the
+// runAPICommand runs the command that begins with word, rest being the
 // arguments that follow it.
-func admin(ctx context.Context, word string, rest []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runAPICommand(ctx context.Context, word string, rest []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	name := word
 	if len(rest) > 0 {
-		if _, ok := adminCmds[word+" "+rest[0]]; ok {
+		if _, ok := apiCmds[word+" "+rest[0]]; ok {
 			name, rest = word+" "+rest[0], rest[1:]
 		}
 	}
-	ac, ok := adminCmds[name]
+	ac, ok := apiCmds[name]
 	if !ok { // a first word with no command of its own: keys, events
 		if len(rest) > 0 && isHelp(rest[0]) {
 			groupHelp(stdout, word)
@@ -143,7 +141,7 @@ func admin(ctx context.Context, word string, rest []string, getenv func(string) 
 		subs := group(word)
 		return fmt.Errorf("usage: baton %s; try: baton %s --help", strings.TrimSpace(subs[0].name+" "+subs[0].args), word)
 	}
-	var o adminOpts
+	var o apiOpts
 	fs := ac.flagSet(name, &o)
 	args, err := parseInterleaved(fs, rest)
 	// --help anywhere asks for help, whatever else the line holds (baton
@@ -164,45 +162,45 @@ func admin(ctx context.Context, word string, rest []string, getenv func(string) 
 		return fmt.Errorf("%s: %s is required; try: baton %s --help", name, ac.args[len(args)], name)
 	}
 
-	c, err := newClient(o.url, getenv("BATON_URL"))
+	c, err := newBatonClient(o.url, getenv("BATON_URL"))
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	switch ac.key {
 	case "admin":
-		if c.key = first(o.adminKey, getenv("BATON_ADMIN_KEY")); c.key == "" {
+		if c.key = firstOf(o.adminKey, getenv("BATON_ADMIN_KEY")); c.key == "" {
 			return fmt.Errorf("%s: no admin key: set BATON_ADMIN_KEY or pass --admin-key", name)
 		}
 	case "bot":
-		if c.key = first(o.apiKey, getenv("BATON_API_KEY")); c.key == "" {
+		if c.key = firstOf(o.apiKey, getenv("BATON_API_KEY")); c.key == "" {
 			return fmt.Errorf("%s: no API key: set BATON_API_KEY or pass --api-key", name)
 		}
 	}
 	if ac.ws {
-		if o.workspace = first(o.workspace, getenv("BATON_WORKSPACE")); o.workspace == "" {
+		if o.workspace = firstOf(o.workspace, getenv("BATON_WORKSPACE")); o.workspace == "" {
 			return fmt.Errorf("%s: no workspace: set BATON_WORKSPACE or pass --workspace", name)
 		}
 	}
-	if err := ac.run(ctx, c, &o, args, adminOut{stdout: stdout, stderr: stderr, json: o.json}); err != nil {
+	if err := ac.run(ctx, c, &o, args, apiOut{stdout: stdout, stderr: stderr, json: o.json}); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
 }
 
 // flagSet returns the flags of the admin command name, filling o.
-func (ac adminCmd) flagSet(name string, o *adminOpts) *flag.FlagSet {
+func (ac apiCmd) flagSet(name string, o *apiOpts) *flag.FlagSet {
 	fs := flag.NewFlagSet("baton "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // admin reports the errors and prints the help
+	fs.SetOutput(io.Discard) // runAPICommand reports the errors and prints the help
 	fs.Usage = func() {}
 	if ac.flags != nil {
 		ac.flags(fs, o)
 	}
-	fs.StringVar(&o.url, "url", "", "the running Baton's base `URL` (default $BATON_URL, else "+defaultURL+")")
+	fs.StringVar(&o.url, "url", "", "the running Baton's base `URL` (default $BATON_URL, else "+defaultBatonURL+")")
 	switch ac.key {
 	case "admin":
-		fs.StringVar(&o.adminKey, "admin-key", "", "an admin `KEY` (default $BATON_ADMIN_KEY, which keeps it out of the process list)")
+		fs.StringVar(&o.adminKey, "admin-key", "", "an admin `KEY` (default $BATON_ADMIN_KEY, which keeps the key out of the process list)")
 	case "bot":
-		fs.StringVar(&o.apiKey, "api-key", "", "a bot API `KEY` (default $BATON_API_KEY, which keeps it out of the process list)")
+		fs.StringVar(&o.apiKey, "api-key", "", "a bot API `KEY` (default $BATON_API_KEY, which keeps the key out of the process list)")
 	}
 	if ac.ws {
 		fs.StringVar(&o.workspace, "workspace", "", "the workspace `ID` (default $BATON_WORKSPACE)")
@@ -231,14 +229,14 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // help prints the admin command's help as command.help prints the others'.
-func (ac adminCmd) help(w io.Writer, name string) {
+func (ac apiCmd) help(w io.Writer, name string) {
 	c, _ := lookup(name)
 	fmt.Fprintf(w, "usage: baton %s\n\n%s.\n", strings.TrimSpace(c.name+" "+c.args), capital(c.summary))
 	if c.about != "" {
 		fmt.Fprintf(w, "%s\n", c.about)
 	}
 	fmt.Fprint(w, "\nflags:\n")
-	ac.flagSet(name, &adminOpts{}).VisitAll(func(f *flag.Flag) {
+	ac.flagSet(name, &apiOpts{}).VisitAll(func(f *flag.Flag) {
 		arg, usage := flag.UnquoteUsage(f)
 		fmt.Fprintf(w, "  --%s", f.Name)
 		if arg != "" {
@@ -259,7 +257,7 @@ func (ac adminCmd) help(w io.Writer, name string) {
 	printEnv(w, c.env)
 }
 
-func first(ss ...string) string {
+func firstOf(ss ...string) string {
 	for _, s := range ss {
 		if s != "" {
 			return s
@@ -270,25 +268,25 @@ func first(ss ...string) string {
 
 // --- the HTTP client ---------------------------------------------------------
 
-// client calls one Baton with one key.
-type client struct {
+// batonClient calls one Baton with one key.
+type batonClient struct {
 	base *url.URL
 	key  string
 	http *http.Client
 }
 
-// newClient returns a client of the Baton at flagURL, or envURL, or the default.
-func newClient(flagURL, envURL string) (*client, error) {
-	raw := first(flagURL, envURL, defaultURL)
+// newBatonClient returns a client of the Baton at flagURL, or envURL, or the default.
+func newBatonClient(flagURL, envURL string) (*batonClient, error) {
+	raw := firstOf(flagURL, envURL, defaultBatonURL)
 	u, err := url.Parse(strings.TrimRight(raw, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("the Baton URL %q is not an http:// or https:// base URL, like %s", raw, defaultURL)
+		return nil, fmt.Errorf("the Baton URL %q is not an http:// or https:// base URL, like %s", raw, defaultBatonURL)
 	}
-	return &client{base: u, http: &http.Client{}}, nil
+	return &batonClient{base: u, http: &http.Client{}}, nil
 }
 
-// apiError is a problem the API answered.
-type apiError struct {
+// problemError is a problem the API answered.
+type problemError struct {
 	Status int    `json:"status"`
 	Title  string `json:"title"`
 	Code   string `json:"code"`
@@ -299,20 +297,20 @@ type apiError struct {
 // fieldFlags are the flags that set the API's fields, for error messages.
 var fieldFlags = map[string]string{"id": "--id", "name": "--name", "scope": "--scope", "bot_id": "--bot", "after": "--after", "force": "--force"}
 
-func (e *apiError) Error() string {
+func (e *problemError) Error() string {
 	var b strings.Builder
 	if f, ok := fieldFlags[e.Field]; ok {
 		fmt.Fprintf(&b, "%s (%s): ", e.Field, f)
 	} else if e.Field != "" {
 		b.WriteString(e.Field + ": ")
 	}
-	b.WriteString(first(e.Detail, e.Title, http.StatusText(e.Status)))
-	fmt.Fprintf(&b, " (%d %s)", e.Status, first(e.Code, strings.ToLower(http.StatusText(e.Status))))
+	b.WriteString(firstOf(e.Detail, e.Title, http.StatusText(e.Status)))
+	fmt.Fprintf(&b, " (%d %s)", e.Status, firstOf(e.Code, strings.ToLower(http.StatusText(e.Status))))
 	return b.String()
 }
 
 // url returns the URL of path (its segments already escaped) with query.
-func (c *client) url(path string, query url.Values) string {
+func (c *batonClient) url(path string, query url.Values) string {
 	s := c.base.String() + path
 	if len(query) > 0 {
 		s += "?" + query.Encode()
@@ -321,10 +319,10 @@ func (c *client) url(path string, query url.Values) string {
 }
 
 // where names the Baton for messages, without credentials.
-func (c *client) where() string { return c.base.Redacted() }
+func (c *batonClient) where() string { return c.base.Redacted() }
 
 // request builds a request of the API at path with the client's key.
-func (c *client) request(ctx context.Context, method, path string, query url.Values, body any) (*http.Request, error) {
+func (c *batonClient) request(ctx context.Context, method, path string, query url.Values, body any) (*http.Request, error) {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -347,7 +345,7 @@ func (c *client) request(ctx context.Context, method, path string, query url.Val
 
 // send sends req and returns a 2xx answer's body, the problem of any other,
 // or why there was no answer.
-func (c *client) send(req *http.Request) ([]byte, error) {
+func (c *batonClient) send(req *http.Request) ([]byte, error) {
 	res, err := c.http.Do(req)
 	if err != nil {
 		if req.Context().Err() != nil {
@@ -367,13 +365,13 @@ func (c *client) send(req *http.Request) ([]byte, error) {
 	if res.StatusCode/100 == 2 {
 		return b, nil
 	}
-	return b, answerError(res, b)
+	return b, answerProblem(res, b)
 }
 
-// answerError is the error of a non-2xx answer with body b.
-func answerError(res *http.Response, b []byte) error {
+// answerProblem is the error of a non-2xx answer with body b.
+func answerProblem(res *http.Response, b []byte) error {
 	mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
-	var p apiError
+	var p problemError
 	if (mt == "application/problem+json" || mt == "application/json") && json.Unmarshal(b, &p) == nil && (p.Code != "" || p.Detail != "") {
 		p.Status = res.StatusCode
 		return &p
@@ -382,12 +380,12 @@ func answerError(res *http.Response, b []byte) error {
 		return fmt.Errorf("%s %s: %s: this server does not serve that route; is it a Baton, and one with the admin API?",
 			res.Request.Method, res.Request.URL.Path, res.Status)
 	}
-	return &apiError{Status: res.StatusCode, Detail: strings.TrimSpace(string(truncate(b, 200)))}
+	return &problemError{Status: res.StatusCode, Detail: strings.TrimSpace(string(clip(b, 200)))}
 }
 
 // call sends a request and decodes a 2xx answer into out (when not nil). In
 // --json mode it prints the answer, or the problem, as it came.
-func (c *client) call(ctx context.Context, out adminOut, method, path string, query url.Values, body, into any) error {
+func (c *batonClient) call(ctx context.Context, out apiOut, method, path string, query url.Values, body, into any) error {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	req, err := c.request(ctx, method, path, query, body)
@@ -396,7 +394,7 @@ func (c *client) call(ctx context.Context, out adminOut, method, path string, qu
 	}
 	b, err := c.send(req)
 	if out.json && len(b) > 0 {
-		var ae *apiError
+		var ae *problemError
 		if err == nil || errors.As(err, &ae) {
 			out.stdout.Write(b)
 			if b[len(b)-1] != '\n' {
@@ -417,7 +415,7 @@ func (c *client) call(ctx context.Context, out adminOut, method, path string, qu
 
 // wsPath is the admin API's path of a workspace's things: ws, then the
 // segments, each escaped.
-func wsPath(ws string, segs ...string) string {
+func adminPath(ws string, segs ...string) string {
 	p := "/v1/admin/workspaces/" + url.PathEscape(ws)
 	for _, s := range segs {
 		p += "/" + url.PathEscape(s)
@@ -427,13 +425,13 @@ func wsPath(ws string, segs ...string) string {
 
 // --- what the API answers ----------------------------------------------------
 
-type workspace struct {
+type workspaceView struct {
 	ID        string `json:"id"`
 	Name      string `json:"name"`
 	CreatedAt string `json:"created_at"`
 }
 
-type apiKey struct {
+type keyView struct {
 	ID         string  `json:"id"`
 	Name       string  `json:"name"`
 	Prefix     string  `json:"prefix"`
@@ -444,7 +442,7 @@ type apiKey struct {
 	Key        string  `json:"key"` // the secret, in the answer of a create only
 }
 
-type bot struct {
+type botView struct {
 	ID                  string          `json:"id"`
 	Name                string          `json:"name"`
 	WebhookURL          string          `json:"webhook_url"`
@@ -455,7 +453,7 @@ type bot struct {
 	CreatedAt           string          `json:"created_at"`
 }
 
-type desk struct {
+type deskView struct {
 	ID        string            `json:"id"`
 	Name      string            `json:"name"`
 	Kind      string            `json:"kind"`
@@ -467,7 +465,7 @@ type desk struct {
 	CreatedAt string            `json:"created_at"`
 }
 
-type agent struct {
+type agentView struct {
 	ID          string `json:"id"`
 	Name        string `json:"name"`
 	Email       string `json:"email"`
@@ -480,9 +478,9 @@ type agent struct {
 
 // --- the commands ------------------------------------------------------------
 
-func listWorkspaces(ctx context.Context, c *client, o *adminOpts, _ []string, out adminOut) error {
+func cmdWorkspaces(ctx context.Context, c *batonClient, o *apiOpts, _ []string, out apiOut) error {
 	var list struct {
-		Workspaces []workspace `json:"workspaces"`
+		Workspaces []workspaceView `json:"workspaces"`
 	}
 	if err := c.call(ctx, out, "GET", "/v1/admin/workspaces", nil, nil, &list); err != nil || out.json {
 		return err
@@ -491,14 +489,14 @@ func listWorkspaces(ctx context.Context, c *client, o *adminOpts, _ []string, ou
 		fmt.Fprintln(out.stdout, "no workspaces")
 		return nil
 	}
-	t := table(out.stdout, "ID", "NAME", "CREATED")
+	t := newTable(out.stdout, "ID", "NAME", "CREATED")
 	for _, w := range list.Workspaces {
-		t.row(w.ID, w.Name, when(w.CreatedAt))
+		t.row(w.ID, w.Name, showTime(w.CreatedAt))
 	}
 	return t.flush()
 }
 
-func createWorkspace(ctx context.Context, c *client, o *adminOpts, _ []string, out adminOut) error {
+func cmdWorkspacesCreate(ctx context.Context, c *batonClient, o *apiOpts, _ []string, out apiOut) error {
 	if o.name == "" {
 		return errors.New("--name is required; try: baton workspaces create --help")
 	}
@@ -506,7 +504,7 @@ func createWorkspace(ctx context.Context, c *client, o *adminOpts, _ []string, o
 	if o.id != "" {
 		body["id"] = o.id
 	}
-	var w workspace
+	var w workspaceView
 	if err := c.call(ctx, out, "POST", "/v1/admin/workspaces", nil, body, &w); err != nil || out.json {
 		return err
 	}
@@ -514,7 +512,7 @@ func createWorkspace(ctx context.Context, c *client, o *adminOpts, _ []string, o
 	return nil
 }
 
-func deleteWorkspace(ctx context.Context, c *client, o *adminOpts, args []string, out adminOut) error {
+func cmdWorkspacesDelete(ctx context.Context, c *batonClient, o *apiOpts, args []string, out apiOut) error {
 	var q url.Values
 	if o.force {
 		q = url.Values{"force": {"true"}}
@@ -523,10 +521,10 @@ func deleteWorkspace(ctx context.Context, c *client, o *adminOpts, args []string
 		ID    string `json:"id"`
 		Ended int    `json:"ended"`
 	}
-	if err := c.call(ctx, out, "DELETE", wsPath(args[0]), q, nil, &res); err != nil || out.json {
+	if err := c.call(ctx, out, "DELETE", adminPath(args[0]), q, nil, &res); err != nil || out.json {
 		return err
 	}
-	fmt.Fprintf(out.stdout, "deleted workspace %s", first(res.ID, args[0]))
+	fmt.Fprintf(out.stdout, "deleted workspace %s", firstOf(res.ID, args[0]))
 	if res.Ended > 0 {
 		fmt.Fprintf(out.stdout, "; ended %d open %s bot_closed", res.Ended, plural(res.Ended, "handoff"))
 	}
@@ -534,7 +532,7 @@ func deleteWorkspace(ctx context.Context, c *client, o *adminOpts, args []string
 	return nil
 }
 
-func createKey(ctx context.Context, c *client, o *adminOpts, _ []string, out adminOut) error {
+func cmdKeysCreate(ctx context.Context, c *batonClient, o *apiOpts, _ []string, out apiOut) error {
 	if o.name == "" {
 		return errors.New("--name is required; try: baton keys create --help")
 	}
@@ -545,8 +543,8 @@ func createKey(ctx context.Context, c *client, o *adminOpts, _ []string, out adm
 	if o.bot != "" {
 		body["bot_id"] = o.bot
 	}
-	var k apiKey
-	if err := c.call(ctx, out, "POST", wsPath(o.workspace, "keys"), nil, body, &k); err != nil {
+	var k keyView
+	if err := c.call(ctx, out, "POST", adminPath(o.workspace, "keys"), nil, body, &k); err != nil {
 		return err
 	}
 	const once = "The key is shown only this once: store it now (baton keys list shows its prefix only)."
@@ -554,7 +552,7 @@ func createKey(ctx context.Context, c *client, o *adminOpts, _ []string, out adm
 		fmt.Fprintln(out.stderr, once)
 		return nil
 	}
-	t := table(out.stdout)
+	t := newTable(out.stdout)
 	t.row("id", k.ID)
 	t.row("name", k.Name)
 	t.row("workspace", o.workspace)
@@ -569,48 +567,48 @@ func createKey(ctx context.Context, c *client, o *adminOpts, _ []string, out adm
 	return nil
 }
 
-func listKeys(ctx context.Context, c *client, o *adminOpts, _ []string, out adminOut) error {
+func cmdKeysList(ctx context.Context, c *batonClient, o *apiOpts, _ []string, out apiOut) error {
 	var list struct {
-		Keys []apiKey `json:"keys"`
+		Keys []keyView `json:"keys"`
 	}
-	if err := c.call(ctx, out, "GET", wsPath(o.workspace, "keys"), nil, nil, &list); err != nil || out.json {
+	if err := c.call(ctx, out, "GET", adminPath(o.workspace, "keys"), nil, nil, &list); err != nil || out.json {
 		return err
 	}
 	if len(list.Keys) == 0 {
 		fmt.Fprintf(out.stdout, "no keys in workspace %s\n", o.workspace)
 		return nil
 	}
-	t := table(out.stdout, "ID", "NAME", "PREFIX", "SCOPE", "BOT", "CREATED", "LAST USED")
+	t := newTable(out.stdout, "ID", "NAME", "PREFIX", "SCOPE", "BOT", "CREATED", "LAST USED")
 	for _, k := range list.Keys {
 		used := "never"
 		if k.LastUsedAt != nil {
-			used = when(*k.LastUsedAt)
+			used = showTime(*k.LastUsedAt)
 		}
-		t.row(k.ID, k.Name, k.Prefix, k.Scope, orAll(k.BotID), when(k.CreatedAt), used)
+		t.row(k.ID, k.Name, k.Prefix, k.Scope, orAll(k.BotID), showTime(k.CreatedAt), used)
 	}
 	return t.flush()
 }
 
-func revokeKey(ctx context.Context, c *client, o *adminOpts, args []string, out adminOut) error {
-	if err := c.call(ctx, out, "DELETE", wsPath(o.workspace, "keys", args[0]), nil, nil, nil); err != nil || out.json {
+func cmdKeysRevoke(ctx context.Context, c *batonClient, o *apiOpts, args []string, out apiOut) error {
+	if err := c.call(ctx, out, "DELETE", adminPath(o.workspace, "keys", args[0]), nil, nil, nil); err != nil || out.json {
 		return err
 	}
 	fmt.Fprintf(out.stdout, "revoked key %s of workspace %s\n", args[0], o.workspace)
 	return nil
 }
 
-func listBots(ctx context.Context, c *client, o *adminOpts, _ []string, out adminOut) error {
+func cmdBots(ctx context.Context, c *batonClient, o *apiOpts, _ []string, out apiOut) error {
 	var list struct {
-		Bots []bot `json:"bots"`
+		Bots []botView `json:"bots"`
 	}
-	if err := c.call(ctx, out, "GET", wsPath(o.workspace, "bots"), nil, nil, &list); err != nil || out.json {
+	if err := c.call(ctx, out, "GET", adminPath(o.workspace, "bots"), nil, nil, &list); err != nil || out.json {
 		return err
 	}
 	if len(list.Bots) == 0 {
 		fmt.Fprintf(out.stdout, "no bots in workspace %s\n", o.workspace)
 		return nil
 	}
-	t := table(out.stdout, "ID", "NAME", "DESK", "EVENTS", "SECRET", "POLICY", "CREATED")
+	t := newTable(out.stdout, "ID", "NAME", "DESK", "EVENTS", "SECRET", "POLICY", "CREATED")
 	for _, b := range list.Bots {
 		events, secret := "stream", "-"
 		if b.WebhookURL != "" {
@@ -620,65 +618,65 @@ func listBots(ctx context.Context, c *client, o *adminOpts, _ []string, out admi
 			secret = "set"
 		}
 		if b.PreviousSecretUntil != nil {
-			secret += ", old until " + when(*b.PreviousSecretUntil)
+			secret += ", old until " + showTime(*b.PreviousSecretUntil)
 		}
-		t.row(b.ID, b.Name, dash(b.DeskID), events, secret, hasPolicy(b.Policy), when(b.CreatedAt))
+		t.row(b.ID, b.Name, dash(b.DeskID), events, secret, hasPolicy(b.Policy), showTime(b.CreatedAt))
 	}
 	return t.flush()
 }
 
-func listDesks(ctx context.Context, c *client, o *adminOpts, _ []string, out adminOut) error {
+func cmdDesks(ctx context.Context, c *batonClient, o *apiOpts, _ []string, out apiOut) error {
 	var list struct {
-		Desks []desk `json:"desks"`
+		Desks []deskView `json:"desks"`
 	}
-	if err := c.call(ctx, out, "GET", wsPath(o.workspace, "desks"), nil, nil, &list); err != nil || out.json {
+	if err := c.call(ctx, out, "GET", adminPath(o.workspace, "desks"), nil, nil, &list); err != nil || out.json {
 		return err
 	}
 	if len(list.Desks) == 0 {
 		fmt.Fprintf(out.stdout, "no desks in workspace %s\n", o.workspace)
 		return nil
 	}
-	t := table(out.stdout, "ID", "NAME", "KIND", "STATUS", "CHECKED", "LAST ERROR")
+	t := newTable(out.stdout, "ID", "NAME", "KIND", "STATUS", "CHECKED", "LAST ERROR")
 	for _, d := range list.Desks {
-		t.row(d.ID, d.Name, d.Kind, badge(d.Status), whenPtr(d.CheckedAt), dash(string(truncate([]byte(oneLine(d.LastError)), 60))))
+		t.row(d.ID, d.Name, d.Kind, statusBadge(d.Status), showTimePtr(d.CheckedAt), dash(string(clip([]byte(oneLine(d.LastError)), 60))))
 	}
 	return t.flush()
 }
 
-func checkDesk(ctx context.Context, c *client, o *adminOpts, args []string, out adminOut) error {
+func cmdDesksCheck(ctx context.Context, c *batonClient, o *apiOpts, args []string, out apiOut) error {
 	var res struct {
 		Status    string  `json:"status"`
 		LastError string  `json:"last_error"`
 		CheckedAt *string `json:"checked_at"`
 	}
-	if err := c.call(ctx, out, "POST", wsPath(o.workspace, "desks", args[0], "check"), nil, nil, &res); err != nil {
+	if err := c.call(ctx, out, "POST", adminPath(o.workspace, "desks", args[0], "check"), nil, nil, &res); err != nil {
 		return err
 	}
 	if !out.json {
-		t := table(out.stdout, "ID", "STATUS", "CHECKED", "LAST ERROR")
-		t.row(args[0], badge(res.Status), whenPtr(res.CheckedAt), dash(oneLine(res.LastError)))
+		t := newTable(out.stdout, "ID", "STATUS", "CHECKED", "LAST ERROR")
+		t.row(args[0], statusBadge(res.Status), showTimePtr(res.CheckedAt), dash(oneLine(res.LastError)))
 		if err := t.flush(); err != nil {
 			return err
 		}
 	}
 	if res.Status == "unavailable" {
-		return fmt.Errorf("desk %s is unavailable: %s", args[0], first(oneLine(res.LastError), "no error given"))
+		return fmt.Errorf("desk %s is unavailable: %s", args[0], firstOf(oneLine(res.LastError), "no error given"))
 	}
 	return nil
 }
 
-func listAgents(ctx context.Context, c *client, o *adminOpts, _ []string, out adminOut) error {
+func cmdAgents(ctx context.Context, c *batonClient, o *apiOpts, _ []string, out apiOut) error {
 	var list struct {
-		Agents []agent `json:"agents"`
+		Agents []agentView `json:"agents"`
 	}
-	if err := c.call(ctx, out, "GET", wsPath(o.workspace, "agents"), nil, nil, &list); err != nil || out.json {
+	if err := c.call(ctx, out, "GET", adminPath(o.workspace, "agents"), nil, nil, &list); err != nil || out.json {
 		return err
 	}
 	if len(list.Agents) == 0 {
 		fmt.Fprintf(out.stdout, "no agents in workspace %s\n", o.workspace)
 		return nil
 	}
-	t := table(out.stdout, "ID", "NAME", "EMAIL", "DESK", "STATE", "PASSWORD", "KEY", "CREATED")
+	t := newTable(out.stdout, "ID", "NAME", "EMAIL", "DESK", "STATE", "PASSWORD", "KEY", "CREATED")
 	for _, a := range list.Agents {
 		state, password, key := "enabled", "-", "-"
 		if a.Disabled {
@@ -690,7 +688,7 @@ func listAgents(ctx context.Context, c *client, o *adminOpts, _ []string, out ad
 		if a.KeySet {
 			key = "set"
 		}
-		t.row(a.ID, a.Name, dash(a.Email), a.DeskID, state, password, key, when(a.CreatedAt))
+		t.row(a.ID, a.Name, dash(a.Email), a.DeskID, state, password, key, showTime(a.CreatedAt))
 	}
 	return t.flush()
 }
@@ -703,10 +701,10 @@ type sseEvent struct {
 	data      []byte
 }
 
-// tailEvents follows the bot's event stream, printing each event, and
+// cmdEventsTail follows the bot's event stream, printing each event, and
 // reconnects when the connection drops, resuming after the last event seen
 // (Last-Event-ID), until ctx ends.
-func tailEvents(ctx context.Context, c *client, o *adminOpts, _ []string, out adminOut) error {
+func cmdEventsTail(ctx context.Context, c *batonClient, o *apiOpts, _ []string, out apiOut) error {
 	q := url.Values{}
 	if o.bot != "" {
 		q.Set("bot_id", o.bot)
@@ -731,7 +729,7 @@ func tailEvents(ctx context.Context, c *client, o *adminOpts, _ []string, out ad
 		if ctx.Err() != nil {
 			return nil // interrupted: the normal way to stop
 		}
-		var ae *apiError
+		var ae *problemError
 		if errors.As(err, &ae) && ae.Status/100 == 4 && ae.Status != http.StatusRequestTimeout && ae.Status != http.StatusTooManyRequests {
 			return err // a wrong key, bot or seq: retrying will not mend it
 		}
@@ -768,7 +766,7 @@ func tailEvents(ctx context.Context, c *client, o *adminOpts, _ []string, out ad
 // stream opens the event stream once and calls each for each event until
 // the stream ends. opened says whether the server answered 200; setRetry is
 // called with the reconnection delay the server asks for.
-func (c *client) stream(ctx context.Context, q url.Values, lastID string, each func(sseEvent), setRetry func(time.Duration)) (opened bool, err error) {
+func (c *batonClient) stream(ctx context.Context, q url.Values, lastID string, each func(sseEvent), setRetry func(time.Duration)) (opened bool, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var silent atomic.Bool // the idle timer fired
@@ -796,10 +794,10 @@ func (c *client) stream(ctx context.Context, q url.Values, lastID string, each f
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-		return false, answerError(res, b)
+		return false, answerProblem(res, b)
 	}
 	if mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type")); mt != "text/event-stream" {
-		return false, fmt.Errorf("%s answered %s, not an event stream", req.URL.Path, first(mt, "no Content-Type"))
+		return false, fmt.Errorf("%s answered %s, not an event stream", req.URL.Path, firstOf(mt, "no Content-Type"))
 	}
 	r := bufio.NewReaderSize(res.Body, 64<<10)
 	var ev sseEvent
@@ -885,7 +883,7 @@ type streamData struct {
 
 // printEvent prints one event of the stream: its envelope as it came with
 // --json, else one line of time, type, handoff and what happened.
-func printEvent(out adminOut, ev sseEvent) {
+func printEvent(out apiOut, ev sseEvent) {
 	if out.json {
 		fmt.Fprintf(out.stdout, "%s\n", bytes.ReplaceAll(ev.data, []byte("\n"), nil))
 		return
@@ -897,16 +895,16 @@ func printEvent(out adminOut, ev sseEvent) {
 	}
 	var d streamData
 	if json.Unmarshal(ev.data, &env) != nil || json.Unmarshal(env.Data, &d) != nil {
-		fmt.Fprintf(out.stdout, "%-20s  %-29s  %s\n", "-", first(ev.event, "?"), truncate(ev.data, 100))
+		fmt.Fprintf(out.stdout, "%-20s  %-29s  %s\n", "-", firstOf(ev.event, "?"), clip(ev.data, 100))
 		return
 	}
-	typ := first(env.Type, ev.event)
-	fmt.Fprintf(out.stdout, "%-20s  %-29s  %-27s  %s\n", env.Timestamp.UTC().Format(time.RFC3339), typ, dash(d.HandoffID), summarize(typ, d))
+	typ := firstOf(env.Type, ev.event)
+	fmt.Fprintf(out.stdout, "%-20s  %-29s  %-27s  %s\n", env.Timestamp.UTC().Format(time.RFC3339), typ, dash(d.HandoffID), summarizeEvent(typ, d))
 }
 
 // summarize says in a few words what an event of type typ with data d says.
-func summarize(typ string, d streamData) string {
-	who := first(d.Agent.Name, d.Name, d.Agent.ID, "an agent")
+func summarizeEvent(typ string, d streamData) string {
+	who := firstOf(d.Agent.Name, d.Name, d.Agent.ID, "an agent")
 	var s string
 	switch typ {
 	case "handoff.queued":
@@ -915,23 +913,23 @@ func summarize(typ string, d streamData) string {
 			s += fmt.Sprintf(", wait timeout %ds", *d.WaitTimeoutSeconds)
 		}
 		if d.Decision != nil {
-			s += fmt.Sprintf(", group %s: %s", first(d.Decision.GroupName, d.Decision.GroupID), d.Decision.Reason)
+			s += fmt.Sprintf(", group %s: %s", firstOf(d.Decision.GroupName, d.Decision.GroupID), d.Decision.Reason)
 		}
 	case "handoff.agent_joined":
 		s = who + " joined"
 	case "handoff.agent_message":
-		s = who + ": " + quote(d.Text) + attachments(len(d.Attachments))
+		s = who + ": " + quoteText(d.Text) + attachmentNote(len(d.Attachments))
 	case "handoff.wait_timeout":
 		s = fmt.Sprintf("nobody after %ds; %s within %ds", d.WaitedSeconds, strings.Join(d.Choices, " or "), d.GraceSeconds)
 	case "handoff.opening_retry":
-		s = fmt.Sprintf("attempt %d of %d failed: %s; next at %s", d.Attempt, d.Attempts, first(oneLine(d.LastError), "?"), when(d.NextRetryAt))
+		s = fmt.Sprintf("attempt %d of %d failed: %s; next at %s", d.Attempt, d.Attempts, firstOf(oneLine(d.LastError), "?"), showTime(d.NextRetryAt))
 	case "handoff.ended":
-		s = fmt.Sprintf("ended %s; %d customer and %d agent %s", first(d.Reason, "?"),
+		s = fmt.Sprintf("ended %s; %d customer and %d agent %s", firstOf(d.Reason, "?"),
 			d.Summary.CustomerMessages, d.Summary.AgentMessages, plural(d.Summary.AgentMessages, "message"))
 	case "conversation.customer_message":
-		s = first(d.Customer.Name, d.Customer.ID, "the customer") + ": " + quote(d.Text) + attachments(len(d.Attachments))
+		s = firstOf(d.Customer.Name, d.Customer.ID, "the customer") + ": " + quoteText(d.Text) + attachmentNote(len(d.Attachments))
 	case "conversation.closed":
-		s = "closed by " + first(d.By, "the desk")
+		s = "closed by " + firstOf(d.By, "the desk")
 	}
 	if d.HandoffID == "" && d.ConversationID != "" {
 		s = strings.TrimPrefix(s+" (conversation "+d.ConversationID+")", " ")
@@ -941,12 +939,12 @@ func summarize(typ string, d streamData) string {
 
 // --- output --------------------------------------------------------------------
 
-// tab is an aligned table being written.
-type tab struct{ w *tabwriter.Writer }
+// textTable is an aligned table being written.
+type textTable struct{ w *tabwriter.Writer }
 
 // table starts a table on w with these column headings (none: no heading line).
-func table(w io.Writer, heads ...string) tab {
-	t := tab{tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
+func newTable(w io.Writer, heads ...string) textTable {
+	t := textTable{tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
 	if len(heads) > 0 {
 		t.row(heads...)
 	}
@@ -955,17 +953,17 @@ func table(w io.Writer, heads ...string) tab {
 
 // row adds a line of cells; an empty cell shows as "-", so that every
 // column of every line holds something.
-func (t tab) row(cells ...string) {
+func (t textTable) row(cells ...string) {
 	for i, c := range cells {
 		cells[i] = dash(strings.NewReplacer("\t", " ", "\n", " ").Replace(c))
 	}
 	fmt.Fprintln(t.w, strings.Join(cells, "\t"))
 }
 
-func (t tab) flush() error { return t.w.Flush() }
+func (t textTable) flush() error { return t.w.Flush() }
 
 // badge is a desk status with a mark that stands out in a column.
-func badge(status string) string {
+func statusBadge(status string) string {
 	switch status {
 	case "available":
 		return "● available"
@@ -980,7 +978,7 @@ func badge(status string) string {
 }
 
 // when shows an RFC 3339 time of the API to the second, in UTC; "-" for none.
-func when(s string) string {
+func showTime(s string) string {
 	if s == "" {
 		return "-"
 	}
@@ -994,16 +992,16 @@ func when(s string) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func whenPtr(s *string) string {
+func showTimePtr(s *string) string {
 	if s == nil {
 		return "-"
 	}
-	return when(*s)
+	return showTime(*s)
 }
 
-func dash(s string) string { return first(s, "-") }
+func dash(s string) string { return firstOf(s, "-") }
 
-func orAll(botID string) string { return first(botID, "all") }
+func orAll(botID string) string { return firstOf(botID, "all") }
 
 func hasPolicy(p json.RawMessage) string {
 	if len(p) == 0 || string(p) == "null" {
@@ -1019,7 +1017,7 @@ func plural(n int, word string) string {
 	return word + "s"
 }
 
-func attachments(n int) string {
+func attachmentNote(n int) string {
 	if n == 0 {
 		return ""
 	}
@@ -1027,14 +1025,14 @@ func attachments(n int) string {
 }
 
 // quote quotes a message's text, on one line and at most 60 characters.
-func quote(s string) string {
-	return strconv.Quote(string(truncate([]byte(oneLine(s)), 60)))
+func quoteText(s string) string {
+	return strconv.Quote(string(clip([]byte(oneLine(s)), 60)))
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // truncate shortens b to at most n runes, marking the cut with "…".
-func truncate(b []byte, n int) []byte {
+func clip(b []byte, n int) []byte {
 	if utf8.RuneCount(b) <= n {
 		return b
 	}

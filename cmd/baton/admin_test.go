@@ -36,8 +36,8 @@ func servedBaton(t *testing.T) (*instance, map[string]string) {
 	return in, env
 }
 
-// cli runs one baton command line with env and returns what it printed.
-func cli(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, err error) {
+// runCLI runs one baton command line with env and returns what it printed.
+func runCLI(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var o, e bytes.Buffer
 	err = run(t.Context(), append([]string{"baton"}, args...), getenv(env), &o, &e)
@@ -278,7 +278,7 @@ func TestEventsTailRefused(t *testing.T) {
 			var err error
 			go func() {
 				defer close(done)
-				stdout, stderr, err = cli(t, c.env, append([]string{"events", "tail"}, c.args...)...)
+				stdout, stderr, err = runCLI(t, c.env, append([]string{"events", "tail"}, c.args...)...)
 			}()
 			select {
 			case <-done:
@@ -302,7 +302,7 @@ func TestEventsTailRefused(t *testing.T) {
 func TestAdminHelp(t *testing.T) {
 	t.Parallel()
 	overview, _, _ := runArgs(t, "--help")
-	for name, ac := range adminCmds {
+	for name, ac := range apiCmds {
 		c, ok := lookup(name)
 		if !ok {
 			t.Errorf("%q is not in the command table", name)
@@ -324,7 +324,7 @@ func TestAdminHelp(t *testing.T) {
 				t.Errorf("baton %s: %v %q\n%s", strings.Join(args, " "), err, stderr, stdout)
 				continue
 			}
-			ac.flagSet(name, &adminOpts{}).VisitAll(func(f *flag.Flag) {
+			ac.flagSet(name, &apiOpts{}).VisitAll(func(f *flag.Flag) {
 				if !strings.Contains(stdout, "\n  --"+f.Name) {
 					t.Errorf("baton %s: flag --%s missing:\n%s", strings.Join(args, " "), f.Name, stdout)
 				}
@@ -378,7 +378,7 @@ func TestAdminUsageErrors(t *testing.T) {
 		{[]string{"agents", "--url", "ftp://x"}, env, `agents: the Baton URL "ftp://x" is not an http:// or https:// base URL, like http://127.0.0.1:8080`},
 		{[]string{"workspaces"}, env, "workspaces: cannot reach Baton at http://127.0.0.1:1 (set --url or BATON_URL): "},
 	} {
-		stdout, _, err := cli(t, c.env, c.args...)
+		stdout, _, err := runCLI(t, c.env, c.args...)
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) || stdout != "" {
 			t.Errorf("baton %v: got %v (stdout %q), want %q", c.args, err, stdout, c.want)
 		}
@@ -416,12 +416,12 @@ func adminBaton(t *testing.T) (*instance, map[string]string, string) {
 	return in, env, key
 }
 
-// outputs collects every command's output, to check that no secret is in any.
-type outputs struct{ all strings.Builder }
+// cliOutputs collects every command's output, to check that no secret is in any.
+type cliOutputs struct{ all strings.Builder }
 
-func (o *outputs) cli(t *testing.T, env map[string]string, args ...string) (string, string, error) {
+func (o *cliOutputs) runCLI(t *testing.T, env map[string]string, args ...string) (string, string, error) {
 	t.Helper()
-	stdout, stderr, err := cli(t, env, args...)
+	stdout, stderr, err := runCLI(t, env, args...)
 	o.all.WriteString(stdout + stderr + "\n")
 	if err != nil {
 		o.all.WriteString(err.Error() + "\n")
@@ -430,9 +430,9 @@ func (o *outputs) cli(t *testing.T, env map[string]string, args ...string) (stri
 }
 
 // must runs a command that must succeed and returns its stdout.
-func (o *outputs) must(t *testing.T, env map[string]string, args ...string) string {
+func (o *cliOutputs) must(t *testing.T, env map[string]string, args ...string) string {
 	t.Helper()
-	stdout, stderr, err := o.cli(t, env, args...)
+	stdout, stderr, err := o.runCLI(t, env, args...)
 	if err != nil {
 		t.Fatalf("baton %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, stdout, stderr)
 	}
@@ -440,9 +440,9 @@ func (o *outputs) must(t *testing.T, env map[string]string, args ...string) stri
 }
 
 // refused runs a command that must fail with an error starting with want.
-func (o *outputs) refused(t *testing.T, want string, env map[string]string, args ...string) {
+func (o *cliOutputs) refused(t *testing.T, want string, env map[string]string, args ...string) {
 	t.Helper()
-	stdout, _, err := o.cli(t, env, args...)
+	stdout, _, err := o.runCLI(t, env, args...)
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("baton %s: got %v (stdout %q), want %q…", strings.Join(args, " "), err, stdout, want)
 	}
@@ -473,7 +473,7 @@ func jsonString(v any) string { b, _ := json.Marshal(v); return string(b) }
 func TestAdminWorkspaces(t *testing.T) {
 	t.Parallel()
 	in, env, key := adminBaton(t)
-	var o outputs
+	var o cliOutputs
 	admin := apiClient{base: in.base, key: key}
 
 	list := o.must(t, env, "workspaces")
@@ -500,7 +500,7 @@ func TestAdminWorkspaces(t *testing.T) {
 	api := apiClient{base: in.base, key: env["ACME_API_KEY"]}
 	api.must(t, 201, "POST", "/v1/handoffs", map[string]any{"bot_id": "inboxbot", "conversation_id": "conv-del",
 		"customer": walkCustomer, "question": "A person, please"}, nil)
-	_, _, err := o.cli(t, env, "workspaces", "delete", "acme")
+	_, _, err := o.runCLI(t, env, "workspaces", "delete", "acme")
 	if err == nil || !strings.HasPrefix(err.Error(), "workspaces delete: force (--force): ") || !strings.HasSuffix(err.Error(), " (409 conflict)") {
 		t.Errorf("workspaces delete with an open handoff: %v", err)
 	}
@@ -520,7 +520,7 @@ func TestAdminWorkspaces(t *testing.T) {
 
 	// The wrong keys.
 	o.refused(t, "workspaces: unknown admin key (401 unauthorized)", map[string]string{"BATON_URL": in.base, "BATON_ADMIN_KEY": "badm_wrong"}, "workspaces")
-	if _, _, err := o.cli(t, map[string]string{"BATON_URL": in.base, "BATON_ADMIN_KEY": env["ACME_API_KEY"]}, "workspaces"); err == nil || !strings.HasSuffix(err.Error(), " (401 unauthorized)") {
+	if _, _, err := o.runCLI(t, map[string]string{"BATON_URL": in.base, "BATON_ADMIN_KEY": env["ACME_API_KEY"]}, "workspaces"); err == nil || !strings.HasSuffix(err.Error(), " (401 unauthorized)") {
 		t.Errorf("workspaces with a bot API key: %v", err)
 	}
 	noSecrets(t, o.all.String(), env, key)
@@ -532,7 +532,7 @@ func TestAdminWorkspaces(t *testing.T) {
 func TestAdminKeys(t *testing.T) {
 	t.Parallel()
 	in, env, adminKey := adminBaton(t)
-	var o outputs
+	var o cliOutputs
 
 	out := o.must(t, env, "keys", "create", "--name", "reader", "--scope", "read", "--bot", "inboxbot")
 	m := regexp.MustCompile(`(?m)^key +(bk_[a-z0-9]+)$`).FindStringSubmatch(out)
@@ -564,7 +564,7 @@ func TestAdminKeys(t *testing.T) {
 	}
 
 	// --json: the API's answer, the key in it; the warning on stderr.
-	stdout, stderr, err := o.cli(t, env, "keys", "create", "--name", "ci", "--json")
+	stdout, stderr, err := o.runCLI(t, env, "keys", "create", "--name", "ci", "--json")
 	var made struct {
 		ID, Key, Scope string
 	}
@@ -595,7 +595,7 @@ func TestAdminKeys(t *testing.T) {
 func TestAdminBotsDesksAgents(t *testing.T) {
 	t.Parallel()
 	in, env, key := adminBaton(t)
-	var o outputs
+	var o cliOutputs
 	admin := apiClient{base: in.base, key: key}
 
 	bots := o.must(t, env, "bots")
@@ -627,11 +627,11 @@ func TestAdminBotsDesksAgents(t *testing.T) {
 	}
 	admin.must(t, 201, "POST", "/v1/admin/workspaces/acme/desks", map[string]any{"id": "down", "name": "Down", "kind": "webhook",
 		"settings": map[string]string{"url": "http://127.0.0.1:1/baton", "secret": "down-desk-secret-0123456789"}}, nil)
-	stdout, _, err := o.cli(t, env, "desks", "check", "down")
+	stdout, _, err := o.runCLI(t, env, "desks", "check", "down")
 	if err == nil || !strings.HasPrefix(err.Error(), "desks check: desk down is unavailable: ") || !hasRow(stdout, "down", "✗ unavailable") {
 		t.Errorf("desks check down: %v\n%s", err, stdout)
 	}
-	stdout, _, err = o.cli(t, env, "desks", "check", "down", "--json")
+	stdout, _, err = o.runCLI(t, env, "desks", "check", "down", "--json")
 	if err == nil || !strings.Contains(stdout, `"unavailable"`) {
 		t.Errorf("desks check down --json: %v\n%s", err, stdout)
 	}
