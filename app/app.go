@@ -76,7 +76,7 @@ func New(p Params) *App {
 	}
 	a := &App{Store: p.Store, Desks: p.Desks, Hub: new(hub.Hub), Metrics: metrics.New(prometheus.NewRegistry(), p.Store), log: p.Log, every: p.CheckEvery}
 	var worker *outbox.Worker // set below; commits happen only once the App is built
-	a.Engine = engine.New(engine.Params{Store: p.Store, Desks: p.Desks, Log: p.Log, Ignored: a.Metrics.Ignored, Committed: func(c engine.Commit) {
+	a.Engine = engine.New(engine.Params{Store: p.Store, Desks: p.Desks, Log: p.Log, Ignored: a.Metrics.Ignored, Secrets: registry.Secrets, Committed: func(c engine.Commit) {
 		if c.Events {
 			a.Hub.Publish(c.Workspace)
 		}

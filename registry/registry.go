@@ -27,15 +27,39 @@ type Kind struct {
 	// Build returns the adapter of a configured desk of this kind, checking
 	// its settings; client makes the calls to the desk.
 	Build func(dc baton.DeskConfig, client *http.Client) (baton.Desk, error)
+	// Secrets names the settings that are secrets: never shown back.
+	Secrets []string
 }
 
 // Kinds lists the desk kinds this build serves.
 func Kinds() []Kind {
 	return []Kind{
 		{Name: baton.KindInbox, Build: func(dc baton.DeskConfig, _ *http.Client) (baton.Desk, error) { return inbox.New(dc) }},
-		{Name: baton.KindWebhook, Build: func(dc baton.DeskConfig, c *http.Client) (baton.Desk, error) { return webhookdesk.New(dc, c) }},
-		{Name: baton.KindLiveChat, Build: livechat.New},
+		{Name: baton.KindWebhook, Build: func(dc baton.DeskConfig, c *http.Client) (baton.Desk, error) { return webhookdesk.New(dc, c) },
+			Secrets: []string{webhookdesk.SettingSecret, webhookdesk.SettingPassword}},
+		{Name: baton.KindLiveChat, Build: livechat.New, Secrets: liveChatSecrets()},
 	}
+}
+
+// liveChatSecrets names LiveChat's secret settings.
+func liveChatSecrets() []string {
+	var out []string
+	for _, f := range livechat.Fields() {
+		if f.Secret {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+// Secrets names the secret settings of a desk kind this build serves.
+func Secrets(kind baton.DeskKind) []string {
+	for _, k := range Kinds() {
+		if k.Name == kind {
+			return k.Secrets
+		}
+	}
+	return nil
 }
 
 // DeskTimeout bounds one call into a desk unless the client says otherwise.
