@@ -230,7 +230,7 @@ func TestEventsTail(t *testing.T) {
 			resumed++
 		}
 	}
-	if resumed != 2 {
+	if resumed < 2 {
 		t.Errorf("%d of the 2 tails resumed with Last-Event-ID %d; requests after the cut:\n%q", resumed, lastBeforeCut, proxy.requests()[seen:])
 	}
 	for _, b := range []*background{pretty, raw} {
