@@ -104,6 +104,30 @@ var commands = []command{
 		name: "sim livechat", args: "[--addr HOST:PORT]",
 		summary: "run the LiveChat simulator, for local development",
 	},
+	{name: "workspaces", summary: "list the workspaces of a running Baton (admin API)", env: apiAdminEnv},
+	{name: "workspaces create", args: "--name NAME [--id ID]", summary: "create a workspace", env: apiAdminEnv},
+	{
+		name: "workspaces delete", args: "ID [--force]", summary: "delete a workspace; its keys stop working at once", env: apiAdminEnv,
+		about: "Refused while it has open handoffs, unless --force, which ends them bot_closed.",
+	},
+	{
+		name: "keys create", args: "--name NAME [--scope read] [--bot BOT]", summary: "create a bot API key of the workspace", env: apiWorkspaceEnv,
+		about: "Prints the key's secret: this once only, Baton keeps a hash of it.",
+	},
+	{name: "keys list", summary: "list the workspace's bot API keys (their prefixes, never the keys)", env: apiWorkspaceEnv},
+	{name: "keys revoke", args: "ID", summary: "revoke a bot API key", env: apiWorkspaceEnv},
+	{name: "bots", summary: "list the workspace's bots", env: apiWorkspaceEnv},
+	{name: "desks", summary: "list the workspace's desks and their status", env: apiWorkspaceEnv},
+	{
+		name: "desks check", args: "ID", summary: "check a desk now and print its status", env: apiWorkspaceEnv,
+		about: "Exits non-zero when the desk is unavailable.",
+	},
+	{name: "agents", summary: "list the workspace's inbox agents", env: apiWorkspaceEnv},
+	{
+		name: "events tail", args: "[--bot BOT] [--after SEQ]", summary: "follow a bot's events, one line each (bot API)", env: apiBotEnv,
+		about: "Reads the event stream (/v1/events/stream) until interrupted, reconnecting\n" +
+			"after the last event seen when the connection drops.",
+	},
 	{name: "version", summary: "print the version"},
 	{name: "help", args: "[COMMAND]", summary: "print this help, or a command's"},
 }

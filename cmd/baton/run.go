@@ -104,6 +104,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return run(ctx, append(append([]string{"baton"}, rest...), "--help"), getenv, stdout, stderr)
 	}
+	if isAPICommand(cmd) { // the commands that call a running Baton: admin.go
+		return runAPICommand(ctx, cmd, rest, getenv, stdout, stderr)
+	}
 	if subs := group(cmd); len(subs) > 0 {
 		switch {
 		case len(rest) > 0 && isHelp(rest[0]):
