@@ -38,11 +38,12 @@ func KeyID(hash string) string {
 }
 
 // KeyPrefix returns the first characters of a key, to recognise it by:
-// its kind's prefix and eight more.
+// its kind's prefix and eight more, but never more than a third of the key
+// (a short key from a file keeps most of its secret).
 func KeyPrefix(key string) string {
 	n := strings.IndexByte(key, '_') + 9
-	if n < 9 || n > len(key) {
-		n = min(len(key), 8)
+	if n < 9 {
+		n = 8
 	}
-	return key[:n]
+	return key[:min(n, len(key)/3)]
 }

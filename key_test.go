@@ -1,6 +1,9 @@
 package baton
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestHashKey(t *testing.T) {
 	t.Parallel()
@@ -10,6 +13,19 @@ func TestHashKey(t *testing.T) {
 	} {
 		if got := HashKey(key); got != want {
 			t.Errorf("HashKey(%q) = %q, want %q", key, got, want)
+		}
+	}
+}
+
+func TestKeyPrefix(t *testing.T) {
+	t.Parallel()
+	k := NewKey(PrefixAPIKey)
+	if p := KeyPrefix(k); p != k[:11] || !strings.HasPrefix(p, PrefixAPIKey) {
+		t.Errorf("KeyPrefix(%q) = %q", k, p)
+	}
+	for _, short := range []string{"acme-key-1", "ak_ada_0123456789", "x", ""} {
+		if p := KeyPrefix(short); len(p) > len(short)/3 {
+			t.Errorf("KeyPrefix(%q) = %q: more than a third of the key", short, p)
 		}
 	}
 }

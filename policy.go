@@ -3,6 +3,7 @@ package baton
 import (
 	"math"
 	"time"
+	"unicode/utf8"
 )
 
 // Policy defaults.
@@ -67,6 +68,28 @@ type Period struct {
 	Start  string     `json:"start,omitempty" yaml:"start,omitempty"`
 	End    string     `json:"end,omitempty" yaml:"end,omitempty"`
 	Closed bool       `json:"closed,omitempty" yaml:"closed,omitempty"`
+}
+
+// Check validates the fields of p that need no calendar (package hours
+// checks the zone and periods): durations and history rounds are not
+// negative, the trigger description is at most MaxTriggerDescription
+// characters. The error names the field.
+func (p Policy) Check() error {
+	for _, d := range []struct {
+		name string
+		d    Duration
+	}{{"wait_timeout", p.WaitTimeout}, {"wait_grace", p.WaitGrace}, {"session_timeout", p.SessionTimeout}, {"idle_expiry", p.IdleExpiry}} {
+		if d.d < 0 {
+			return FieldErrorf(d.name, "must not be negative")
+		}
+	}
+	if p.HistoryRounds < 0 {
+		return FieldErrorf("history_rounds", "must not be negative")
+	}
+	if n := utf8.RuneCountInString(p.TriggerDescription); n > MaxTriggerDescription {
+		return FieldErrorf("trigger_description", "is %d characters; at most %d are allowed", n, MaxTriggerDescription)
+	}
+	return nil
 }
 
 // Effective returns p with every zero field replaced by its default.

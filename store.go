@@ -47,8 +47,6 @@ type Tx interface {
 	APIKeys(workspaceID string) ([]APIKey, error)
 	// DeleteAPIKey revokes one API key of a workspace by its id.
 	DeleteAPIKey(workspaceID, id string) error
-	// DeleteAPIKeys revokes the workspace's keys whose hash is not in keep.
-	DeleteAPIKeys(workspaceID string, keep []string) error
 	// TouchAPIKey records that the key with this hash was used at at.
 	TouchAPIKey(hash string, at time.Time) error
 
@@ -81,8 +79,8 @@ type Tx interface {
 	PutDesk(d DeskConfig) error
 	// Desk reads a desk of the workspace.
 	Desk(workspaceID, id string) (DeskConfig, error)
-	// DeskByID reads a desk of any workspace, for inbound desk requests,
-	// which carry no workspace.
+	// DeskByID reads a desk of any workspace that is not deleted, for
+	// inbound desk requests, which carry no workspace.
 	DeskByID(id string) (DeskConfig, error)
 	// Desks lists the workspace's desks.
 	Desks(workspaceID string) ([]DeskConfig, error)
@@ -95,8 +93,6 @@ type Tx interface {
 
 	// PutInboxAgent inserts or replaces an inbox agent by ID.
 	PutInboxAgent(a InboxAgent) error
-	// DeleteInboxAgents removes the workspace's inbox agents whose id is not in keep.
-	DeleteInboxAgents(workspaceID string, keep []string) error
 	// InboxAgentByKey finds the inbox agent whose key has this hash.
 	InboxAgentByKey(hash string) (InboxAgent, error)
 	// InboxAgent reads an inbox agent of the workspace.

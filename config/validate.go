@@ -5,7 +5,6 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/hours"
@@ -196,19 +195,8 @@ func (f *File) checkPolicy(path string, p *baton.Policy) error {
 	if err := hours.Validate(*p); err != nil {
 		return f.fieldError(path, err)
 	}
-	for _, d := range []struct {
-		name string
-		d    baton.Duration
-	}{{"wait_timeout", p.WaitTimeout}, {"wait_grace", p.WaitGrace}, {"session_timeout", p.SessionTimeout}, {"idle_expiry", p.IdleExpiry}} {
-		if d.d < 0 {
-			return f.errorf(path+"."+d.name, "must not be negative")
-		}
-	}
-	if p.HistoryRounds < 0 {
-		return f.errorf(path+".history_rounds", "must not be negative")
-	}
-	if n := utf8.RuneCountInString(p.TriggerDescription); n > baton.MaxTriggerDescription {
-		return f.errorf(path+".trigger_description", "is %d characters; at most %d are allowed", n, baton.MaxTriggerDescription)
+	if err := p.Check(); err != nil {
+		return f.fieldError(path, err)
 	}
 	return nil
 }

@@ -216,16 +216,8 @@ func CheckPolicy(field string, p *baton.Policy) error {
 	if err := hours.Validate(*p); err != nil {
 		return under(err)
 	}
-	for _, d := range []struct {
-		name string
-		d    baton.Duration
-	}{{"wait_timeout", p.WaitTimeout}, {"wait_grace", p.WaitGrace}, {"session_timeout", p.SessionTimeout}, {"idle_expiry", p.IdleExpiry}} {
-		if d.d < 0 {
-			return under(baton.FieldErrorf(d.name, "must not be negative"))
-		}
-	}
-	if p.HistoryRounds < 0 {
-		return under(baton.FieldErrorf("history_rounds", "must not be negative"))
+	if err := p.Check(); err != nil {
+		return under(err)
 	}
 	return nil
 }

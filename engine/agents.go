@@ -148,8 +148,8 @@ func (e *Engine) Agents(ctx context.Context, ws string) (agents []baton.InboxAge
 }
 
 // changeAgent reads an agent, lets fn change it, checks and saves it.
-func (e *Engine) changeAgent(ctx context.Context, ws, id, action string, fn func(*baton.InboxAgent) error) (baton.InboxAgent, error) {
-	_, _, err := e.admin(ctx, func(tx *wtx) (string, error) {
+func (e *Engine) changeAgent(ctx context.Context, ws, id, action string, fn func(*baton.InboxAgent) error) (baton.InboxAgent, bool, error) {
+	_, replay, err := e.admin(ctx, func(tx *wtx) (string, error) {
 		if _, err := live(tx, ws); err != nil {
 			return "", err
 		}
@@ -170,9 +170,10 @@ func (e *Engine) changeAgent(ctx context.Context, ws, id, action string, fn func
 		return id, audit(ctx, tx, ws, action, "agent", id, ViewAgent(old), ViewAgent(a))
 	})
 	if err != nil {
-		return baton.InboxAgent{}, err
+		return baton.InboxAgent{}, replay, err
 	}
-	return e.Agent(ctx, ws, id)
+	a, err := e.Agent(ctx, ws, id)
+	return a, replay, err
 }
 
 // UpdateAgent changes what u sets of an inbox agent. A disabled agent's key
@@ -186,7 +187,7 @@ func (e *Engine) UpdateAgent(ctx context.Context, ws, id string, u AgentUpdate) 
 		}
 		hash = h
 	}
-	return e.changeAgent(ctx, ws, id, "update", func(a *baton.InboxAgent) error {
+	a, _, err := e.changeAgent(ctx, ws, id, "update", func(a *baton.InboxAgent) error {
 		u.Name.apply(&a.Name)
 		u.Email.apply(&a.Email)
 		u.DeskID.apply(&a.DeskID)
@@ -196,17 +197,19 @@ func (e *Engine) UpdateAgent(ctx context.Context, ws, id string, u AgentUpdate) 
 		}
 		return nil
 	})
+	return a, err
 }
 
 // NewAgentKey gives an inbox agent a new key, replacing the old one, and
-// returns it: the only time it is shown.
+// returns it: the only time it is shown (a replayed request answers
+// without it).
 func (e *Engine) NewAgentKey(ctx context.Context, ws, id string) (baton.InboxAgent, string, error) {
 	key := baton.NewKey(baton.PrefixAgentKey)
-	a, err := e.changeAgent(ctx, ws, id, "rotate", func(a *baton.InboxAgent) error {
+	a, replay, err := e.changeAgent(ctx, ws, id, "rotate", func(a *baton.InboxAgent) error {
 		a.KeyHash = baton.HashKey(key)
 		return nil
 	})
-	if err != nil {
+	if err != nil || replay {
 		return a, "", err
 	}
 	return a, key, nil

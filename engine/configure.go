@@ -80,6 +80,9 @@ func (e *Engine) CreateBot(ctx context.Context, ws string, in BotInput) (baton.B
 	} else if err := checkID("id", in.ID); err != nil {
 		return baton.Bot{}, "", err
 	}
+	if in.WebhookSecret != "" && in.WebhookURL == "" {
+		return baton.Bot{}, "", baton.FieldErrorf("webhook_secret", "is only for a bot with a webhook_url (one that reads the event stream needs none)")
+	}
 	var made string
 	if in.WebhookURL != "" && in.WebhookSecret == "" {
 		made = stdwebhook.NewSecret()
@@ -139,9 +142,10 @@ func (e *Engine) Bots(ctx context.Context, ws string) (bots []baton.Bot, err err
 }
 
 // changeBot reads a bot, lets fn change it, checks and saves it with its
-// audit entry under action.
-func (e *Engine) changeBot(ctx context.Context, ws, id, action string, fn func(*baton.Bot) error) (baton.Bot, error) {
-	_, _, err := e.admin(ctx, func(tx *wtx) (string, error) {
+// audit entry under action. It reports whether the request was a replay
+// (fn did not run).
+func (e *Engine) changeBot(ctx context.Context, ws, id, action string, fn func(*baton.Bot) error) (baton.Bot, bool, error) {
+	_, replay, err := e.admin(ctx, func(tx *wtx) (string, error) {
 		if _, err := live(tx, ws); err != nil {
 			return "", err
 		}
@@ -166,26 +170,29 @@ func (e *Engine) changeBot(ctx context.Context, ws, id, action string, fn func(*
 	})
 	e.botCfg.drop(id)
 	if err != nil {
-		return baton.Bot{}, err
+		return baton.Bot{}, replay, err
 	}
-	return e.Bot(ctx, ws, id)
+	b, err := e.Bot(ctx, ws, id)
+	return b, replay, err
 }
 
 // UpdateBot changes what u sets of a bot.
 func (e *Engine) UpdateBot(ctx context.Context, ws, id string, u BotUpdate) (baton.Bot, error) {
-	return e.changeBot(ctx, ws, id, "update", func(b *baton.Bot) error {
+	b, _, err := e.changeBot(ctx, ws, id, "update", func(b *baton.Bot) error {
 		u.Name.apply(&b.Name)
 		u.WebhookURL.apply(&b.WebhookURL)
 		u.DeskID.apply(&b.DeskID)
 		u.Policy.apply(&b.Policy)
 		return nil
 	})
+	return b, err
 }
 
 // RotateSecret gives a bot a new webhook secret (secret, or a new one when
 // empty). The old one keeps signing deliveries for overlap (0 = the
 // default), so the bot can change secrets without missing an event. The
-// new secret is returned: the only time it is shown.
+// new secret is returned: the only time it is shown (a replayed request
+// answers without it: the rotation it repeats made a secret it cannot show again).
 func (e *Engine) RotateSecret(ctx context.Context, ws, id, secret string, overlap time.Duration) (baton.Bot, string, error) {
 	switch {
 	case overlap < 0 || overlap > MaxOverlap:
@@ -198,7 +205,7 @@ func (e *Engine) RotateSecret(ctx context.Context, ws, id, secret string, overla
 	} else if err := checkWebhook("", secret); err != nil {
 		return baton.Bot{}, "", err
 	}
-	b, err := e.changeBot(ctx, ws, id, "rotate", func(b *baton.Bot) error {
+	b, replay, err := e.changeBot(ctx, ws, id, "rotate", func(b *baton.Bot) error {
 		if b.WebhookSecret == secret {
 			return baton.FieldErrorf("secret", "is the bot's current secret")
 		}
@@ -208,6 +215,9 @@ func (e *Engine) RotateSecret(ctx context.Context, ws, id, secret string, overla
 		b.WebhookSecret = secret
 		return nil
 	})
+	if replay || err != nil {
+		secret = ""
+	}
 	return b, secret, err
 }
 
@@ -264,7 +274,9 @@ type DeskUpdate struct {
 }
 
 // checkDesk checks a desk as it would be stored, with its kind's own rules.
-// Settings left empty are allowed: the desk is then not configured.
+// Unlike a configuration file, which may declare a desk whose credentials
+// come later (not_configured), the admin API refuses a desk its kind could
+// not build: a setting left out would hide what is wrong with the others.
 func (e *Engine) checkDesk(d baton.DeskConfig) error {
 	if err := checkName("name", d.Name, true); err != nil {
 		return err
@@ -282,7 +294,7 @@ func (e *Engine) checkDesk(d baton.DeskConfig) error {
 	}
 	probe := d
 	probe.ID = "" // built to check, never kept
-	if _, err := e.desks.Desk(probe); err != nil && !d.Missing(err) {
+	if _, err := e.desks.Desk(probe); err != nil {
 		if baton.ErrorField(err) == "" && baton.ErrorCode(err) == baton.EINVALID {
 			return &baton.Error{Code: baton.EINVALID, Field: "kind", Message: baton.ErrorMessage(err), Err: err}
 		}

@@ -33,6 +33,9 @@ func (e *Engine) Authenticate(ctx context.Context, key string) (baton.APIKey, er
 			if _, aerr := tx.AdminKey(hash); aerr == nil {
 				return baton.Errorf(baton.EUNAUTHORIZED, "this is an admin key: the bot API takes a workspace API key")
 			}
+			if _, aerr := tx.InboxAgentByKey(hash); aerr == nil {
+				return baton.Errorf(baton.EUNAUTHORIZED, "this is an inbox agent key: the bot API takes a workspace API key")
+			}
 			return baton.Errorf(baton.EUNAUTHORIZED, "unknown API key")
 		}
 		return err
@@ -68,7 +71,7 @@ func (e *Engine) AuthenticateAgent(ctx context.Context, key string) (baton.Inbox
 		return err
 	})
 	if baton.ErrorCode(err) == baton.ENOTFOUND {
-		return a, baton.Errorf(baton.EUNAUTHORIZED, "unknown agent key")
+		return a, baton.Errorf(baton.EUNAUTHORIZED, "unknown agent key (or the agent is disabled): the inbox API takes an inbox agent key")
 	}
 	return a, err
 }

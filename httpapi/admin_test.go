@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -101,6 +102,9 @@ func TestAdminBuildsAWorkspace(t *testing.T) {
 				t.Errorf("delete %v", del)
 			}
 			endedAfterDelete(t, f, secretKey)
+			// A deleted workspace's desk answers as one that never was.
+			wantProblem(t, f.do(req{method: "POST", path: "/v1/desks/support/inbound/message",
+				header: map[string]string{"Authorization": "Bearer " + deskSecret}, body: map[string]any{"istest": true}, offSpec: true}), 401, baton.EUNAUTHORIZED, "")
 			audit := a.do("GET", "/v1/admin/audit?workspace=acme", nil)
 			entries := must[struct {
 				Entries []struct {
@@ -181,6 +185,15 @@ func TestAdminBadInput(t *testing.T) {
 		{"POST", adm + ws1 + "/agents", map[string]any{"name": "Z", "email": "z@x.example", "desk_id": hookDesk, "password": "0123456789"}, 422, baton.EINVALID, "desk_id"},
 		{"POST", adm + ws1 + "/agents", map[string]any{"name": "Z", "email": "z@x.example", "desk_id": inboxDesk, "password": "short"}, 422, baton.EINVALID, "password"},
 		{"DELETE", adm + ws1 + "/desks/" + inboxDesk, nil, 409, baton.ECONFLICT, ""},
+		{"POST", adm + ws1 + "/desks", map[string]any{"name": "D", "kind": "webhook", "settings": map[string]string{}}, 422, baton.EINVALID, "settings.url"},
+		{"PATCH", adm + ws1 + "/desks/" + hookDesk, map[string]any{"settings": map[string]string{"password": "pw"}}, 422, baton.EINVALID, "settings.username"},
+		{"PATCH", adm + ws1 + "/desks/" + hookDesk, map[string]any{"settings": map[string]string{"evil key": "1"}}, 422, baton.EINVALID, "settings.evil key"},
+		{"PATCH", adm + ws1 + "/desks/" + hookDesk, map[string]any{"settings": map[string]string{"url": ""}}, 422, baton.EINVALID, "settings.url"},
+		{"PUT", adm + ws1 + "/bots/" + bot1 + "/policy", map[string]any{"trigger_description": strings.Repeat("a", 2001)}, 422, baton.EINVALID, "policy.trigger_description"},
+		{"PUT", adm + ws1 + "/bots/" + bot1 + "/policy", map[string]any{"wait_timeout": "soon"}, 422, baton.EINVALID, "wait_timeout"},
+		{"PUT", adm + ws1 + "/bots/" + bot1 + "/policy", map[string]any{"periods": []any{}, "transfer": map[string]any{"delay": true}}, 422, baton.EINVALID, "transfer.delay"},
+		{"POST", adm + ws1 + "/bots", map[string]any{"name": "B", "policy": map[string]any{"idle_expiry": 1.5}}, 422, baton.EINVALID, "policy.idle_expiry"},
+		{"POST", adm + ws1 + "/bots", map[string]any{"name": "B", "webhook_secret": "whsec_MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0"}, 422, baton.EINVALID, "webhook_secret"},
 		{"GET", adm + "nope/bots", nil, 404, baton.ENOTFOUND, ""},
 	} {
 		t.Run(c.method+" "+c.path, func(t *testing.T) {
@@ -241,6 +254,38 @@ func TestAdminKeyScopes(t *testing.T) {
 	// Disabling an agent refuses its key at once.
 	must[map[string]any](t, a.do("PATCH", adm+ws1+"/agents/"+agentAda, map[string]any{"disabled": true}), 200)
 	wantProblem(t, f.do(req{method: "GET", path: "/v1/inbox/handoffs", key: agentKey1}), 401, baton.EUNAUTHORIZED, "")
+}
+
+// TestAdminReplayShowsNoSecret: a replayed request that made a secret
+// answers without it (the secret is shown once), and makes nothing more.
+func TestAdminReplayShowsNoSecret(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, c := range []struct{ path, field string }{
+		{adm + ws1 + "/keys", "key"},
+		{adm + ws1 + "/bots/" + bot1 + "/rotate-secret", "webhook_secret"},
+		{adm + ws1 + "/agents/" + agentAda + "/key", "key"},
+	} {
+		body := map[string]any{}
+		if strings.HasSuffix(c.path, "/keys") {
+			body["name"] = "once"
+		}
+		first := f.do(req{method: "POST", path: c.path, key: adminKey, body: body, header: map[string]string{"Idempotency-Key": "k-" + c.field + c.path}})
+		again := f.do(req{method: "POST", path: c.path, key: adminKey, body: body, header: map[string]string{"Idempotency-Key": "k-" + c.field + c.path}})
+		if first.status/100 != 2 || again.status != first.status || again.header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("%s: %d then %d (%s)", c.path, first.status, again.status, again.body)
+		}
+		var a, b map[string]any
+		json.Unmarshal(first.body, &a)
+		json.Unmarshal(again.body, &b)
+		if a[c.field] == nil || b[c.field] != nil {
+			t.Errorf("%s: first answer's %s %v, replay's %v; want it in the first only", c.path, c.field, a[c.field], b[c.field])
+		}
+	}
+	keys := must[struct{ Keys []any }](t, f.do(req{method: "GET", path: adm + ws1 + "/keys", key: adminKey}), 200).Keys
+	if len(keys) != 2 { // key1's and the one made once
+		t.Errorf("%d keys after a replayed create", len(keys))
+	}
 }
 
 // TestAdminSecondInstance: a key made on one instance works on another on

@@ -131,7 +131,68 @@ func decodeError(err error, t reflect.Type, data []byte) error {
 		}
 		return &baton.Error{Code: baton.EBADREQUEST, Field: path, Message: fmt.Sprintf("unknown field %q", path)}
 	}
+	var doc any
+	if t != nil && json.Unmarshal(data, &doc) == nil {
+		if path, verr := refusedValue(t, doc, ""); verr != nil {
+			return &baton.Error{Code: baton.EINVALID, Field: path, Message: baton.ErrorMessage(verr), Err: verr}
+		}
+	}
 	return &baton.Error{Code: baton.EBADREQUEST, Message: "the body is not a JSON object this endpoint understands"}
+}
+
+var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+
+// refusedValue finds, in the document v read for a t, the first value whose
+// type reads itself (json.Unmarshaler, a duration say) and refuses it, and
+// returns its JSON path and the refusal.
+func refusedValue(t reflect.Type, v any, prefix string) (string, error) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if v != nil && reflect.PointerTo(t).Implements(jsonUnmarshaler) {
+		b, _ := json.Marshal(v)
+		if err := reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(b); err != nil {
+			return prefix, err
+		}
+		return "", nil
+	}
+	join := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			var ft reflect.Type
+			switch t.Kind() {
+			case reflect.Struct:
+				f, ok := jsonField(t, k)
+				if !ok {
+					continue
+				}
+				ft = f
+			case reflect.Map:
+				ft = t.Elem()
+			default:
+				continue
+			}
+			if p, err := refusedValue(ft, val, join(k)); err != nil {
+				return p, err
+			}
+		}
+	case []any:
+		if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+			return "", nil
+		}
+		for i, val := range x {
+			if p, err := refusedValue(t.Elem(), val, fmt.Sprintf("%s[%d]", prefix, i)); err != nil {
+				return p, err
+			}
+		}
+	}
+	return "", nil
 }
 
 // unknownPath finds, in the document v read for a t, the JSON path of the

@@ -294,32 +294,6 @@ func (t *tx) PutAPIKey(k baton.APIKey) error {
 		k.Hash, k.ID, k.WorkspaceID, k.Name, k.Prefix, string(k.Scope), k.BotID, k.Managed, micro(k.CreatedAt), micro(k.LastUsedAt))
 }
 
-// DeleteAPIKeys revokes the workspace's keys whose hash is not in keep.
-func (t *tx) DeleteAPIKeys(workspaceID string, keep []string) error {
-	return t.deleteExcept("delete api keys", "api_keys", "hash", workspaceID, keep)
-}
-
-// DeleteInboxAgents removes the workspace's inbox agents whose id is not in keep.
-func (t *tx) DeleteInboxAgents(workspaceID string, keep []string) error {
-	return t.deleteExcept("delete inbox agents", "inbox_agents", "id", workspaceID, keep)
-}
-
-// deleteExcept deletes a workspace's rows of table whose column is not in keep.
-func (t *tx) deleteExcept(what, table, column, workspaceID string, keep []string) error {
-	q := `DELETE FROM ` + table + ` WHERE workspace_id = ?`
-	args := []any{workspaceID}
-	if len(keep) > 0 {
-		q += ` AND ` + column + ` NOT IN (?` + strings.Repeat(`, ?`, len(keep)-1) + `)`
-		for _, k := range keep {
-			args = append(args, k)
-		}
-	}
-	if _, err := t.exec(q, args...); err != nil {
-		return t.fail(what, err)
-	}
-	return nil
-}
-
 func scanAPIKey(r scanner) (baton.APIKey, error) {
 	var k baton.APIKey
 	var at, used int64
@@ -470,9 +444,10 @@ func (t *tx) Desk(workspaceID, id string) (baton.DeskConfig, error) {
 		`SELECT `+deskColumns+` FROM desks WHERE workspace_id = ? AND id = ?`, workspaceID, id)
 }
 
-// DeskByID returns desk id whatever its workspace.
+// DeskByID returns desk id whatever its workspace, unless the workspace is deleted.
 func (t *tx) DeskByID(id string) (baton.DeskConfig, error) {
-	return one(t, t.s.scanDesk, "desk "+id, `SELECT `+deskColumns+` FROM desks WHERE id = ?`, id)
+	return one(t, t.s.scanDesk, "desk "+id, `SELECT `+deskColumns+` FROM desks WHERE id = ?
+		AND workspace_id IN (SELECT id FROM workspaces WHERE deleted_at = 0)`, id)
 }
 
 // Desks lists the workspace's desks, oldest first.

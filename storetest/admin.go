@@ -22,6 +22,9 @@ func testWorkspaceLifecycle(t *testing.T, s baton.Store) {
 		if err := tx.PutAPIKey(baton.APIKey{Hash: "h2", WorkspaceID: "w2", Name: "k"}); err != nil {
 			return err
 		}
+		if err := tx.PutDesk(baton.DeskConfig{ID: "d1", WorkspaceID: "w1", Kind: baton.KindInbox}); err != nil {
+			return err
+		}
 		return tx.PutInboxAgent(baton.InboxAgent{ID: "a1", WorkspaceID: "w1", KeyHash: "ah1", PasswordHash: "p"})
 	})
 	do(t, s, func(tx baton.Tx) error {
@@ -43,6 +46,7 @@ func testWorkspaceLifecycle(t *testing.T, s baton.Store) {
 		func(tx baton.Tx) error { _, err := tx.Workspace("w1"); return err },
 		func(tx baton.Tx) error { _, err := tx.APIKey("h1"); return err },
 		func(tx baton.Tx) error { _, err := tx.InboxAgentByKey("ah1"); return err },
+		func(tx baton.Tx) error { _, err := tx.DeskByID("d1"); return err },
 		func(tx baton.Tx) error { return tx.RenameWorkspace("w1", "again") },
 		func(tx baton.Tx) error { return tx.DeleteWorkspace("w1", at(0*time.Second)) },
 	} {

@@ -57,16 +57,16 @@ func testAPIKey(t *testing.T, s baton.Store) {
 			return err
 		})
 	}
-	// Revoking: keep one of three, and another workspace's key stays.
+	// Revoking one key by id leaves the others, and other workspaces', alone.
 	do(t, s, func(tx baton.Tx) error {
-		for _, k := range []baton.APIKey{{Hash: "k2", WorkspaceID: "w1"}, {Hash: "k3", WorkspaceID: "w1"}, {Hash: "o1", WorkspaceID: "w2"}} {
+		for _, k := range []baton.APIKey{{Hash: "k2", WorkspaceID: "w1"}, {Hash: "o1", WorkspaceID: "w2"}} {
 			if err := tx.PutAPIKey(k); err != nil {
 				return err
 			}
 		}
-		return tx.DeleteAPIKeys("w1", []string{"k2"})
+		return tx.DeleteAPIKey("w1", k.ID)
 	})
-	for h, want := range map[string]string{"abc123": baton.ENOTFOUND, "k3": baton.ENOTFOUND, "k2": "", "o1": ""} {
+	for h, want := range map[string]string{"abc123": baton.ENOTFOUND, "k2": "", "o1": ""} {
 		do(t, s, func(tx baton.Tx) error {
 			if _, err := tx.APIKey(h); baton.ErrorCode(err) != want {
 				t.Errorf("key %s after revoking: %v, want %q", h, err, want)
@@ -74,7 +74,7 @@ func testAPIKey(t *testing.T, s baton.Store) {
 			return nil
 		})
 	}
-	do(t, s, func(tx baton.Tx) error { return tx.DeleteAPIKeys("w1", nil) })
+	do(t, s, func(tx baton.Tx) error { return tx.DeleteAPIKey("w1", baton.KeyID("k2")) })
 	wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error { _, err := tx.APIKey("k2"); return err })
 }
 
@@ -232,11 +232,11 @@ func testInboxAgent(t *testing.T, s baton.Store) {
 	wantCode(t, s, baton.ECONFLICT, func(tx baton.Tx) error {
 		return tx.PutInboxAgent(baton.InboxAgent{ID: "a1", WorkspaceID: "w2"})
 	})
-	// Removing agents: keep a2 in w1; a1 goes, w2's a3 stays.
+	// Removing an agent: a1 goes, w2's a3 stays.
 	do(t, s, func(tx baton.Tx) error {
 		return tx.PutInboxAgent(baton.InboxAgent{ID: "a3", WorkspaceID: "w2", KeyHash: "h3"})
 	})
-	do(t, s, func(tx baton.Tx) error { return tx.DeleteInboxAgents("w1", []string{"a2"}) })
+	do(t, s, func(tx baton.Tx) error { return tx.DeleteInboxAgent("w1", "a1") })
 	wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error { _, err := tx.InboxAgentByKey("h2"); return err })
 	do(t, s, func(tx baton.Tx) error { _, err := tx.InboxAgentByKey("h3"); return err })
 }
