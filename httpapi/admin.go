@@ -76,62 +76,92 @@ func change[T any](given map[string]bool, field string, v *T) engine.Change[T] {
 	return engine.To(*v)
 }
 
-// emptyBody refuses a body that is not empty or {}.
-func emptyBody(r *http.Request) error {
-	if _, err := decode[struct{}](r); err != nil && err != errEmptyBody {
-		return err
-	}
-	return nil
+// answer serves a call with no body to read: fn's result as JSON with
+// status, or its error as a problem.
+func answer[T any](log *slog.Logger, status int, fn func(r *http.Request, ws string) (T, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := fn(r, workspace(r.Context()))
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		encode(w, status, v)
+	})
 }
 
-type workspaceList struct {
-	Workspaces []engine.WorkspaceView `json:"workspaces"`
+// accept serves a call whose body is a Req: decoded (an empty body is the
+// zero Req when empty is true), then fn, as answer does.
+func accept[Req, T any](log *slog.Logger, status int, empty bool, fn func(r *http.Request, ws string, req Req) (T, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[Req](r)
+		if err != nil && !(empty && err == errEmptyBody) {
+			encodeError(w, r, log, err)
+			return
+		}
+		v, err := fn(r, workspace(r.Context()), req)
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		encode(w, status, v)
+	})
 }
+
+// remove serves a delete: fn, then 204.
+func remove(log *slog.Logger, fn func(r *http.Request, ws string) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(r, workspace(r.Context())); err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// once marks an answer that carries a secret shown this once: no cache keeps it.
+func once(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Workspaces.
 
 func handleAdminCreateWorkspace(log *slog.Logger, eng *engine.Engine) http.Handler {
 	type request struct {
 		ID   string `json:"id"`
 		Name string `json:"name"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](r)
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		ws, err := eng.CreateWorkspace(r.Context(), engine.WorkspaceInput{ID: req.ID, Name: req.Name})
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		w.Header().Set("Location", "/v1/admin/workspaces/"+ws.ID)
-		encode(w, http.StatusCreated, engine.ViewWorkspace(ws))
+	return accept(log, http.StatusCreated, false, func(r *http.Request, _ string, req request) (engine.WorkspaceView, error) {
+		w, err := eng.CreateWorkspace(r.Context(), engine.WorkspaceInput{ID: req.ID, Name: req.Name})
+		return engine.ViewWorkspace(w), err
 	})
 }
 
 func handleAdminWorkspaces(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	type response struct {
+		Workspaces []engine.WorkspaceView `json:"workspaces"`
+	}
+	return answer(log, http.StatusOK, func(r *http.Request, _ string) (response, error) {
 		list, err := eng.Workspaces(r.Context())
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		out := workspaceList{Workspaces: []engine.WorkspaceView{}}
-		for _, ws := range list {
-			out.Workspaces = append(out.Workspaces, engine.ViewWorkspace(ws))
-		}
-		encode(w, http.StatusOK, out)
+		return response{views(list, engine.ViewWorkspace)}, err
 	})
 }
 
+// views maps a list to its views, never nil (an empty list is []).
+func views[T, V any](list []T, view func(T) V) []V {
+	out := make([]V, 0, len(list))
+	for _, x := range list {
+		out = append(out, view(x))
+	}
+	return out
+}
+
 func handleAdminWorkspace(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := eng.Workspace(r.Context(), workspace(r.Context()))
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		encode(w, http.StatusOK, engine.ViewWorkspace(ws))
+	return answer(log, http.StatusOK, func(r *http.Request, ws string) (engine.WorkspaceView, error) {
+		w, err := eng.Workspace(r.Context(), ws)
+		return engine.ViewWorkspace(w), err
 	})
 }
 
@@ -139,18 +169,9 @@ func handleAdminRenameWorkspace(log *slog.Logger, eng *engine.Engine) http.Handl
 	type request struct {
 		Name string `json:"name"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](r)
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		ws, err := eng.RenameWorkspace(r.Context(), workspace(r.Context()), req.Name)
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		encode(w, http.StatusOK, engine.ViewWorkspace(ws))
+	return accept(log, http.StatusOK, false, func(r *http.Request, ws string, req request) (engine.WorkspaceView, error) {
+		w, err := eng.RenameWorkspace(r.Context(), ws, req.Name)
+		return engine.ViewWorkspace(w), err
 	})
 }
 
@@ -160,19 +181,13 @@ func handleAdminDeleteWorkspace(log *slog.Logger, eng *engine.Engine) http.Handl
 		Deleted bool   `json:"deleted"`
 		Ended   int    `json:"ended"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return answer(log, http.StatusOK, func(r *http.Request, ws string) (response, error) {
 		force, err := boolParam("force", r.URL.Query().Get("force"))
 		if err != nil {
-			encodeError(w, r, log, err)
-			return
+			return response{}, err
 		}
-		ws := workspace(r.Context())
 		n, err := eng.DeleteWorkspace(r.Context(), ws, force)
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		encode(w, http.StatusOK, response{ID: ws, Deleted: true, Ended: n})
+		return response{ID: ws, Deleted: true, Ended: n}, err
 	})
 }
 
@@ -188,13 +203,11 @@ func boolParam(name, s string) (bool, error) {
 	return b, nil
 }
 
+// API keys.
+
 type keyCreated struct {
 	engine.KeyView
 	Key string `json:"key,omitempty"`
-}
-
-type keyList struct {
-	Keys []engine.KeyView `json:"keys"`
 }
 
 func handleAdminCreateKey(log *slog.Logger, eng *engine.Engine) http.Handler {
@@ -203,54 +216,31 @@ func handleAdminCreateKey(log *slog.Logger, eng *engine.Engine) http.Handler {
 		Scope baton.KeyScope `json:"scope"`
 		BotID string         `json:"bot_id"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](r)
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		k, secret, err := eng.CreateKey(r.Context(), workspace(r.Context()), engine.KeyInput{Name: req.Name, Scope: req.Scope, BotID: req.BotID})
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		encode(w, http.StatusCreated, keyCreated{KeyView: engine.ViewKey(k), Key: secret})
-	})
+	return once(accept(log, http.StatusCreated, false, func(r *http.Request, ws string, req request) (keyCreated, error) {
+		k, secret, err := eng.CreateKey(r.Context(), ws, engine.KeyInput{Name: req.Name, Scope: req.Scope, BotID: req.BotID})
+		return keyCreated{KeyView: engine.ViewKey(k), Key: secret}, err
+	}))
 }
 
 func handleAdminKeys(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		keys, err := eng.Keys(r.Context(), workspace(r.Context()))
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		out := keyList{Keys: []engine.KeyView{}}
-		for _, k := range keys {
-			out.Keys = append(out.Keys, engine.ViewKey(k))
-		}
-		encode(w, http.StatusOK, out)
+	type response struct {
+		Keys []engine.KeyView `json:"keys"`
+	}
+	return answer(log, http.StatusOK, func(r *http.Request, ws string) (response, error) {
+		keys, err := eng.Keys(r.Context(), ws)
+		return response{views(keys, engine.ViewKey)}, err
 	})
 }
 
 func handleAdminRevokeKey(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := eng.RevokeKey(r.Context(), workspace(r.Context()), r.PathValue("id")); err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
+	return remove(log, func(r *http.Request, ws string) error { return eng.RevokeKey(r.Context(), ws, r.PathValue("id")) })
 }
+
+// Bots.
 
 type botWithSecret struct {
 	engine.BotView
 	WebhookSecret string `json:"webhook_secret,omitempty"`
-}
-
-type botList struct {
-	Bots []engine.BotView `json:"bots"`
 }
 
 func handleAdminCreateBot(log *slog.Logger, eng *engine.Engine) http.Handler {
@@ -262,46 +252,27 @@ func handleAdminCreateBot(log *slog.Logger, eng *engine.Engine) http.Handler {
 		DeskID        string        `json:"desk_id"`
 		Policy        *baton.Policy `json:"policy"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](r)
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		b, secret, err := eng.CreateBot(r.Context(), workspace(r.Context()), engine.BotInput{ID: req.ID, Name: req.Name,
+	return once(accept(log, http.StatusCreated, false, func(r *http.Request, ws string, req request) (botWithSecret, error) {
+		b, secret, err := eng.CreateBot(r.Context(), ws, engine.BotInput{ID: req.ID, Name: req.Name,
 			WebhookURL: req.WebhookURL, WebhookSecret: req.WebhookSecret, DeskID: req.DeskID, Policy: req.Policy})
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		encode(w, http.StatusCreated, botWithSecret{BotView: engine.ViewBot(b), WebhookSecret: secret})
-	})
+		return botWithSecret{BotView: engine.ViewBot(b), WebhookSecret: secret}, err
+	}))
 }
 
 func handleAdminBots(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		bots, err := eng.Bots(r.Context(), workspace(r.Context()))
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		out := botList{Bots: []engine.BotView{}}
-		for _, b := range bots {
-			out.Bots = append(out.Bots, engine.ViewBot(b))
-		}
-		encode(w, http.StatusOK, out)
+	type response struct {
+		Bots []engine.BotView `json:"bots"`
+	}
+	return answer(log, http.StatusOK, func(r *http.Request, ws string) (response, error) {
+		bots, err := eng.Bots(r.Context(), ws)
+		return response{views(bots, engine.ViewBot)}, err
 	})
 }
 
 func handleAdminBot(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := eng.Bot(r.Context(), workspace(r.Context()), r.PathValue("id"))
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		encode(w, http.StatusOK, engine.ViewBot(b))
+	return answer(log, http.StatusOK, func(r *http.Request, ws string) (engine.BotView, error) {
+		b, err := eng.Bot(r.Context(), ws, r.PathValue("id"))
+		return engine.ViewBot(b), err
 	})
 }
 
@@ -337,30 +308,14 @@ func handleAdminRotateSecret(log *slog.Logger, eng *engine.Engine) http.Handler 
 		Secret  string         `json:"secret"`
 		Overlap baton.Duration `json:"overlap"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](r)
-		if err != nil && err != errEmptyBody {
-			encodeError(w, r, log, err)
-			return
-		}
-		b, secret, err := eng.RotateSecret(r.Context(), workspace(r.Context()), r.PathValue("id"), req.Secret, time.Duration(req.Overlap))
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		encode(w, http.StatusOK, botWithSecret{BotView: engine.ViewBot(b), WebhookSecret: secret})
-	})
+	return once(accept(log, http.StatusOK, true, func(r *http.Request, ws string, req request) (botWithSecret, error) {
+		b, secret, err := eng.RotateSecret(r.Context(), ws, r.PathValue("id"), req.Secret, time.Duration(req.Overlap))
+		return botWithSecret{BotView: engine.ViewBot(b), WebhookSecret: secret}, err
+	}))
 }
 
 func handleAdminDeleteBot(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := eng.DeleteBot(r.Context(), workspace(r.Context()), r.PathValue("id")); err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
+	return remove(log, func(r *http.Request, ws string) error { return eng.DeleteBot(r.Context(), ws, r.PathValue("id")) })
 }
 
 // deliveryJSON is one event's deliveries to a bot's webhook.
@@ -397,22 +352,13 @@ func handleAdminDeliveries(log *slog.Logger, eng *engine.Engine) http.Handler {
 	type response struct {
 		Deliveries []deliveryJSON `json:"deliveries"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return answer(log, http.StatusOK, func(r *http.Request, ws string) (response, error) {
 		after, limit, err := pageParams(r)
 		if err != nil {
-			encodeError(w, r, log, err)
-			return
+			return response{}, err
 		}
-		ds, err := eng.Deliveries(r.Context(), workspace(r.Context()), r.PathValue("id"), after, limit)
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		out := response{Deliveries: []deliveryJSON{}}
-		for _, d := range ds {
-			out.Deliveries = append(out.Deliveries, newDelivery(d))
-		}
-		encode(w, http.StatusOK, out)
+		ds, err := eng.Deliveries(r.Context(), ws, r.PathValue("id"), after, limit)
+		return response{views(ds, newDelivery)}, err
 	})
 }
 
@@ -433,21 +379,14 @@ func pageParams(r *http.Request) (after int64, limit int, err error) {
 }
 
 func handleAdminRedeliver(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := emptyBody(r); err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		d, err := eng.Redeliver(r.Context(), workspace(r.Context()), r.PathValue("id"), r.PathValue("event_id"))
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		encode(w, http.StatusAccepted, newDelivery(d))
+	return accept(log, http.StatusAccepted, true, func(r *http.Request, ws string, _ struct{}) (deliveryJSON, error) {
+		d, err := eng.Redeliver(r.Context(), ws, r.PathValue("id"), r.PathValue("event_id"))
+		return newDelivery(d), err
 	})
 }
 
-// policyOrEmpty answers a stored policy, {} for none.
+// Policies: a bot's or a desk's, {} for none.
+
 func policyOrEmpty(p *baton.Policy) baton.Policy {
 	if p == nil {
 		return baton.Policy{}
@@ -456,29 +395,30 @@ func policyOrEmpty(p *baton.Policy) baton.Policy {
 }
 
 func handleAdminBotPolicy(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := eng.Bot(r.Context(), workspace(r.Context()), r.PathValue("id"))
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		encode(w, http.StatusOK, policyOrEmpty(b.Policy))
+	return answer(log, http.StatusOK, func(r *http.Request, ws string) (baton.Policy, error) {
+		b, err := eng.Bot(r.Context(), ws, r.PathValue("id"))
+		return policyOrEmpty(b.Policy), err
 	})
 }
 
 func handleAdminPutBotPolicy(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := decode[baton.Policy](r)
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		b, err := eng.UpdateBot(r.Context(), workspace(r.Context()), r.PathValue("id"), engine.BotUpdate{Policy: engine.To(&p)})
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		encode(w, http.StatusOK, policyOrEmpty(b.Policy))
+	return accept(log, http.StatusOK, false, func(r *http.Request, ws string, p baton.Policy) (baton.Policy, error) {
+		b, err := eng.UpdateBot(r.Context(), ws, r.PathValue("id"), engine.BotUpdate{Policy: engine.To(&p)})
+		return policyOrEmpty(b.Policy), err
+	})
+}
+
+func handleAdminDeskPolicy(log *slog.Logger, eng *engine.Engine) http.Handler {
+	return answer(log, http.StatusOK, func(r *http.Request, ws string) (baton.Policy, error) {
+		d, err := eng.Desk(r.Context(), ws, r.PathValue("id"))
+		return policyOrEmpty(d.Policy), err
+	})
+}
+
+func handleAdminPutDeskPolicy(log *slog.Logger, eng *engine.Engine) http.Handler {
+	return accept(log, http.StatusOK, false, func(r *http.Request, ws string, p baton.Policy) (baton.Policy, error) {
+		d, err := eng.UpdateDesk(r.Context(), ws, r.PathValue("id"), engine.DeskUpdate{Policy: engine.To(&p)})
+		return policyOrEmpty(d.Policy), err
 	})
 }
 
@@ -493,9 +433,7 @@ func forBot(next http.Handler) http.Handler {
 	})
 }
 
-type deskList struct {
-	Desks []engine.DeskView `json:"desks"`
-}
+// Desks.
 
 func handleAdminCreateDesk(log *slog.Logger, eng *engine.Engine) http.Handler {
 	type request struct {
@@ -505,44 +443,26 @@ func handleAdminCreateDesk(log *slog.Logger, eng *engine.Engine) http.Handler {
 		Settings map[string]string `json:"settings"`
 		Policy   *baton.Policy     `json:"policy"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](r)
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		d, err := eng.CreateDesk(r.Context(), workspace(r.Context()), engine.DeskInput{ID: req.ID, Name: req.Name, Kind: req.Kind, Settings: req.Settings, Policy: req.Policy})
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		encode(w, http.StatusCreated, eng.ViewDesk(d))
+	return accept(log, http.StatusCreated, false, func(r *http.Request, ws string, req request) (engine.DeskView, error) {
+		d, err := eng.CreateDesk(r.Context(), ws, engine.DeskInput{ID: req.ID, Name: req.Name, Kind: req.Kind, Settings: req.Settings, Policy: req.Policy})
+		return eng.ViewDesk(d), err
 	})
 }
 
 func handleAdminDesks(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		desks, err := eng.DeskList(r.Context(), workspace(r.Context()))
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		out := deskList{Desks: []engine.DeskView{}}
-		for _, d := range desks {
-			out.Desks = append(out.Desks, eng.ViewDesk(d))
-		}
-		encode(w, http.StatusOK, out)
+	type response struct {
+		Desks []engine.DeskView `json:"desks"`
+	}
+	return answer(log, http.StatusOK, func(r *http.Request, ws string) (response, error) {
+		desks, err := eng.DeskList(r.Context(), ws)
+		return response{views(desks, eng.ViewDesk)}, err
 	})
 }
 
 func handleAdminDesk(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d, err := eng.Desk(r.Context(), workspace(r.Context()), r.PathValue("id"))
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		encode(w, http.StatusOK, eng.ViewDesk(d))
+	return answer(log, http.StatusOK, func(r *http.Request, ws string) (engine.DeskView, error) {
+		d, err := eng.Desk(r.Context(), ws, r.PathValue("id"))
+		return eng.ViewDesk(d), err
 	})
 }
 
@@ -572,13 +492,7 @@ func handleAdminUpdateDesk(log *slog.Logger, eng *engine.Engine) http.Handler {
 }
 
 func handleAdminDeleteDesk(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := eng.DeleteDesk(r.Context(), workspace(r.Context()), r.PathValue("id")); err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
+	return remove(log, func(r *http.Request, ws string) error { return eng.DeleteDesk(r.Context(), ws, r.PathValue("id")) })
 }
 
 // handleAdminCheckDesk runs the desk's credential check now and records it.
@@ -588,63 +502,25 @@ func handleAdminCheckDesk(log *slog.Logger, eng *engine.Engine, check func(conte
 		LastError string           `json:"last_error"`
 		CheckedAt time.Time        `json:"checked_at"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := emptyBody(r); err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		d, err := eng.Desk(r.Context(), workspace(r.Context()), r.PathValue("id"))
+	return accept(log, http.StatusOK, true, func(r *http.Request, ws string, _ struct{}) (response, error) {
+		d, err := eng.Desk(r.Context(), ws, r.PathValue("id"))
 		if err != nil {
-			encodeError(w, r, log, err)
-			return
+			return response{}, err
 		}
 		status, last := baton.NotConfigured, "this build cannot check desks"
 		if check != nil {
 			status, last = check(r.Context(), d)
 		}
 		d, err = eng.RecordCheck(r.Context(), baton.DeskState{DeskID: d.ID, Status: status, LastError: last})
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		encode(w, http.StatusOK, response{Status: d.Status, LastError: d.LastError, CheckedAt: utc(d.CheckedAt)})
+		return response{Status: d.Status, LastError: d.LastError, CheckedAt: utc(d.CheckedAt)}, err
 	})
 }
 
-func handleAdminDeskPolicy(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d, err := eng.Desk(r.Context(), workspace(r.Context()), r.PathValue("id"))
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		encode(w, http.StatusOK, policyOrEmpty(d.Policy))
-	})
-}
-
-func handleAdminPutDeskPolicy(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := decode[baton.Policy](r)
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		d, err := eng.UpdateDesk(r.Context(), workspace(r.Context()), r.PathValue("id"), engine.DeskUpdate{Policy: engine.To(&p)})
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		encode(w, http.StatusOK, policyOrEmpty(d.Policy))
-	})
-}
+// Inbox agents.
 
 type agentWithKey struct {
 	engine.AgentView
 	Key string `json:"key,omitempty"`
-}
-
-type agentList struct {
-	Agents []engine.AgentView `json:"agents"`
 }
 
 func handleAdminCreateAgent(log *slog.Logger, eng *engine.Engine) http.Handler {
@@ -656,46 +532,27 @@ func handleAdminCreateAgent(log *slog.Logger, eng *engine.Engine) http.Handler {
 		Password string `json:"password"`
 		APIKey   bool   `json:"api_key"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](r)
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		a, key, err := eng.CreateAgent(r.Context(), workspace(r.Context()), engine.AgentInput{ID: req.ID, Name: req.Name,
+	return once(accept(log, http.StatusCreated, false, func(r *http.Request, ws string, req request) (agentWithKey, error) {
+		a, key, err := eng.CreateAgent(r.Context(), ws, engine.AgentInput{ID: req.ID, Name: req.Name,
 			Email: req.Email, DeskID: req.DeskID, Password: req.Password, Key: req.APIKey})
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		encode(w, http.StatusCreated, agentWithKey{AgentView: engine.ViewAgent(a), Key: key})
-	})
+		return agentWithKey{AgentView: engine.ViewAgent(a), Key: key}, err
+	}))
 }
 
 func handleAdminAgents(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		agents, err := eng.Agents(r.Context(), workspace(r.Context()))
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		out := agentList{Agents: []engine.AgentView{}}
-		for _, a := range agents {
-			out.Agents = append(out.Agents, engine.ViewAgent(a))
-		}
-		encode(w, http.StatusOK, out)
+	type response struct {
+		Agents []engine.AgentView `json:"agents"`
+	}
+	return answer(log, http.StatusOK, func(r *http.Request, ws string) (response, error) {
+		agents, err := eng.Agents(r.Context(), ws)
+		return response{views(agents, engine.ViewAgent)}, err
 	})
 }
 
 func handleAdminAgent(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a, err := eng.Agent(r.Context(), workspace(r.Context()), r.PathValue("id"))
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		encode(w, http.StatusOK, engine.ViewAgent(a))
+	return answer(log, http.StatusOK, func(r *http.Request, ws string) (engine.AgentView, error) {
+		a, err := eng.Agent(r.Context(), ws, r.PathValue("id"))
+		return engine.ViewAgent(a), err
 	})
 }
 
@@ -725,63 +582,50 @@ func handleAdminUpdateAgent(log *slog.Logger, eng *engine.Engine) http.Handler {
 }
 
 func handleAdminAgentKey(log *slog.Logger, eng *engine.Engine) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := emptyBody(r); err != nil {
-			encodeError(w, r, log, err)
-			return
+	return once(accept(log, http.StatusOK, true, func(r *http.Request, ws string, _ struct{}) (agentWithKey, error) {
+		a, key, err := eng.NewAgentKey(r.Context(), ws, r.PathValue("id"))
+		return agentWithKey{AgentView: engine.ViewAgent(a), Key: key}, err
+	}))
+}
+
+// The audit log.
+
+type auditJSON struct {
+	Seq         int64           `json:"seq"`
+	At          time.Time       `json:"at"`
+	Actor       string          `json:"actor"`
+	Action      string          `json:"action"`
+	Object      string          `json:"object"`
+	ObjectID    string          `json:"object_id"`
+	WorkspaceID string          `json:"workspace_id"`
+	Before      json.RawMessage `json:"before"`
+	After       json.RawMessage `json:"after"`
+}
+
+func newAudit(e baton.AuditEntry) auditJSON {
+	orNull := func(m json.RawMessage) json.RawMessage {
+		if m == nil {
+			return json.RawMessage("null")
 		}
-		a, key, err := eng.NewAgentKey(r.Context(), workspace(r.Context()), r.PathValue("id"))
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		encode(w, http.StatusOK, agentWithKey{AgentView: engine.ViewAgent(a), Key: key})
-	})
+		return m
+	}
+	return auditJSON{Seq: e.Seq, At: utc(e.At), Actor: e.Actor, Action: e.Action, Object: e.Object, ObjectID: e.ObjectID,
+		WorkspaceID: e.WorkspaceID, Before: orNull(e.Before), After: orNull(e.After)}
 }
 
 func handleAdminAudit(log *slog.Logger, eng *engine.Engine) http.Handler {
-	type entry struct {
-		Seq         int64           `json:"seq"`
-		At          time.Time       `json:"at"`
-		Actor       string          `json:"actor"`
-		Action      string          `json:"action"`
-		Object      string          `json:"object"`
-		ObjectID    string          `json:"object_id"`
-		WorkspaceID string          `json:"workspace_id"`
-		Before      json.RawMessage `json:"before"`
-		After       json.RawMessage `json:"after"`
-	}
 	type response struct {
-		Entries []entry `json:"entries"`
+		Entries []auditJSON `json:"entries"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return answer(log, http.StatusOK, func(r *http.Request, _ string) (response, error) {
 		after, limit, err := pageParams(r)
 		if err != nil {
-			encodeError(w, r, log, err)
-			return
+			return response{}, err
 		}
 		if limit == 0 {
 			limit = 100
 		}
 		es, err := eng.Audit(r.Context(), baton.AuditPage{WorkspaceID: r.URL.Query().Get("workspace"), After: after, Limit: limit})
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		out := response{Entries: []entry{}}
-		null := json.RawMessage("null")
-		for _, e := range es {
-			x := entry{Seq: e.Seq, At: utc(e.At), Actor: e.Actor, Action: e.Action, Object: e.Object, ObjectID: e.ObjectID,
-				WorkspaceID: e.WorkspaceID, Before: e.Before, After: e.After}
-			if x.Before == nil {
-				x.Before = null
-			}
-			if x.After == nil {
-				x.After = null
-			}
-			out.Entries = append(out.Entries, x)
-		}
-		encode(w, http.StatusOK, out)
+		return response{views(es, newAudit)}, err
 	})
 }
