@@ -59,40 +59,26 @@ func IdempotencyScope(ctx context.Context, ws string) string {
 // refused with a message that says so.
 func (e *Engine) AuthenticateAdmin(ctx context.Context, key string) (baton.AdminKey, error) {
 	hash := baton.HashKey(key)
-	e.mu.Lock()
-	k, ok := e.admins[hash]
-	e.mu.Unlock()
-	if ok && time.Now().Before(k.until) {
-		return k.key, nil
-	}
-	var found baton.AdminKey
-	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
-		found, err = tx.AdminKey(hash)
-		if baton.ErrorCode(err) == baton.ENOTFOUND {
-			if _, kerr := tx.APIKey(hash); kerr == nil {
-				return baton.Errorf(baton.EUNAUTHORIZED, "this is a workspace API key: the admin API takes an admin key")
+	return e.admins.get("", hash, func() (found baton.AdminKey, err error) {
+		err = e.store.View(ctx, func(tx baton.Tx) (err error) {
+			found, err = tx.AdminKey(hash)
+			if baton.ErrorCode(err) == baton.ENOTFOUND {
+				if _, kerr := tx.APIKey(hash); kerr == nil {
+					return baton.Errorf(baton.EUNAUTHORIZED, "this is a workspace API key: the admin API takes an admin key")
+				}
+				if _, aerr := tx.InboxAgentByKey(hash); aerr == nil {
+					return baton.Errorf(baton.EUNAUTHORIZED, "this is an inbox agent key: the admin API takes an admin key")
+				}
+				return baton.Errorf(baton.EUNAUTHORIZED, "unknown admin key")
 			}
-			if _, aerr := tx.InboxAgentByKey(hash); aerr == nil {
-				return baton.Errorf(baton.EUNAUTHORIZED, "this is an inbox agent key: the admin API takes an admin key")
-			}
-			return baton.Errorf(baton.EUNAUTHORIZED, "unknown admin key")
+			return err
+		})
+		if err == nil && time.Since(found.LastUsedAt) > touchEvery {
+			found.LastUsedAt = now()
+			e.touch(ctx, func(tx baton.Tx) error { return tx.TouchAdminKey(hash, found.LastUsedAt) })
 		}
-		return err
-	})
-	if err != nil {
 		return found, err
-	}
-	if time.Since(found.LastUsedAt) > touchEvery {
-		found.LastUsedAt = now()
-		e.touch(ctx, func(tx baton.Tx) error { return tx.TouchAdminKey(hash, found.LastUsedAt) })
-	}
-	e.mu.Lock()
-	if len(e.admins) > 1000 {
-		clear(e.admins)
-	}
-	e.admins[hash] = cachedAdmin{key: found, until: time.Now().Add(keyTTL)}
-	e.mu.Unlock()
-	return found, nil
+	})
 }
 
 // audit appends the audit entry of one change; before and after are views
@@ -235,10 +221,8 @@ func (e *Engine) DeleteWorkspace(ctx context.Context, id string, force bool) (in
 // forget drops every cached key, so that a revocation made here takes
 // effect at once on this instance (others follow within keyTTL).
 func (e *Engine) forget() {
-	e.mu.Lock()
-	clear(e.keys)
-	clear(e.admins)
-	e.mu.Unlock()
+	e.keys.clear()
+	e.admins.clear()
 }
 
 // KeyInput creates a workspace API key.

@@ -50,21 +50,10 @@ type Engine struct {
 	ignored   func(baton.DeskKind, string)
 	secrets   SecretSettings
 
-	mu      sync.Mutex                // guards keys and admins
-	keys    map[string]cachedKey      // API key hash → the key, recently verified
-	admins  map[string]cachedAdmin    // admin key hash → the key, recently verified
+	keys    configs[baton.APIKey]     // by key hash, for keyTTL
+	admins  configs[baton.AdminKey]   // by key hash, for keyTTL
 	deskCfg configs[baton.DeskConfig] // by desk id
 	botCfg  configs[baton.Bot]        // by bot id
-}
-
-type cachedKey struct {
-	key   baton.APIKey
-	until time.Time
-}
-
-type cachedAdmin struct {
-	key   baton.AdminKey
-	until time.Time
 }
 
 // New returns an Engine.
@@ -79,7 +68,7 @@ func New(p Params) *Engine {
 		p.Ignored = func(baton.DeskKind, string) {}
 	}
 	return &Engine{store: p.Store, desks: p.Desks, log: p.Log, committed: p.Committed, ignored: p.Ignored, secrets: p.Secrets,
-		keys: map[string]cachedKey{}, admins: map[string]cachedAdmin{}}
+		keys: configs[baton.APIKey]{ttl: keyTTL}, admins: configs[baton.AdminKey]{ttl: keyTTL}}
 }
 
 // now is the engine's clock.
@@ -169,12 +158,17 @@ func (t *wtx) PutJob(j baton.Job) error {
 // before reading it again: a changed setting takes effect within this time.
 const configTTL = time.Second
 
-// configs caches one kind of configuration by id, for configTTL, with the
+// configs caches one kind of configuration (or verified key) by id, for its
+// ttl (configTTL unless set), with the
 // workspace it belongs to: a read for another workspace reads the store.
 type configs[T any] struct {
-	mu sync.Mutex
-	m  map[string]cachedConfig[T]
+	ttl time.Duration // how long a read is reused (0: configTTL)
+	mu  sync.Mutex
+	m   map[string]cachedConfig[T]
 }
+
+// maxCached bounds a cache: past it, the cache starts again empty.
+const maxCached = 10000
 
 type cachedConfig[T any] struct {
 	v     T
@@ -194,13 +188,24 @@ func (c *configs[T]) get(ws, id string, read func() (T, error)) (T, error) {
 	if err != nil {
 		return v, err
 	}
+	ttl := c.ttl
+	if ttl == 0 {
+		ttl = configTTL
+	}
 	c.mu.Lock()
-	if c.m == nil {
+	if c.m == nil || len(c.m) > maxCached {
 		c.m = map[string]cachedConfig[T]{}
 	}
-	c.m[id] = cachedConfig[T]{v: v, ws: ws, until: time.Now().Add(configTTL)}
+	c.m[id] = cachedConfig[T]{v: v, ws: ws, until: time.Now().Add(ttl)}
 	c.mu.Unlock()
 	return v, nil
+}
+
+// clear forgets everything: the next gets read.
+func (c *configs[T]) clear() {
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
 }
 
 // drop forgets id's configuration: the next get reads it.

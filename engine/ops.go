@@ -20,40 +20,26 @@ const touchEvery = time.Minute
 // scope and bot. An admin key is refused with a message that says so.
 func (e *Engine) Authenticate(ctx context.Context, key string) (baton.APIKey, error) {
 	hash := baton.HashKey(key)
-	e.mu.Lock()
-	k, ok := e.keys[hash]
-	e.mu.Unlock()
-	if ok && time.Now().Before(k.until) {
-		return k.key, nil
-	}
-	var found baton.APIKey
-	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
-		found, err = tx.APIKey(hash)
-		if baton.ErrorCode(err) == baton.ENOTFOUND {
-			if _, aerr := tx.AdminKey(hash); aerr == nil {
-				return baton.Errorf(baton.EUNAUTHORIZED, "this is an admin key: the bot API takes a workspace API key")
+	return e.keys.get("", hash, func() (found baton.APIKey, err error) {
+		err = e.store.View(ctx, func(tx baton.Tx) (err error) {
+			found, err = tx.APIKey(hash)
+			if baton.ErrorCode(err) == baton.ENOTFOUND {
+				if _, aerr := tx.AdminKey(hash); aerr == nil {
+					return baton.Errorf(baton.EUNAUTHORIZED, "this is an admin key: the bot API takes a workspace API key")
+				}
+				if _, aerr := tx.InboxAgentByKey(hash); aerr == nil {
+					return baton.Errorf(baton.EUNAUTHORIZED, "this is an inbox agent key: the bot API takes a workspace API key")
+				}
+				return baton.Errorf(baton.EUNAUTHORIZED, "unknown API key")
 			}
-			if _, aerr := tx.InboxAgentByKey(hash); aerr == nil {
-				return baton.Errorf(baton.EUNAUTHORIZED, "this is an inbox agent key: the bot API takes a workspace API key")
-			}
-			return baton.Errorf(baton.EUNAUTHORIZED, "unknown API key")
+			return err
+		})
+		if err == nil && time.Since(found.LastUsedAt) > touchEvery {
+			found.LastUsedAt = now()
+			e.touch(ctx, func(tx baton.Tx) error { return tx.TouchAPIKey(hash, found.LastUsedAt) })
 		}
-		return err
-	})
-	if err != nil {
 		return found, err
-	}
-	if time.Since(found.LastUsedAt) > touchEvery {
-		found.LastUsedAt = now()
-		e.touch(ctx, func(tx baton.Tx) error { return tx.TouchAPIKey(hash, found.LastUsedAt) })
-	}
-	e.mu.Lock()
-	if len(e.keys) > 10000 {
-		clear(e.keys)
-	}
-	e.keys[hash] = cachedKey{key: found, until: time.Now().Add(keyTTL)}
-	e.mu.Unlock()
-	return found, nil
+	})
 }
 
 // touch records a key's use; a failure only delays the record.
