@@ -337,3 +337,87 @@ func bytesOf(b byte) []byte {
 	}
 	return out
 }
+
+// TestAdminContract: every admin operation the contract documents is made
+// once with a success, and its request and answer are checked against
+// openapi.yaml (the fixture's client does that for every exchange).
+func TestAdminContract(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	t.Cleanup(hook.Close)
+	ok := func(method, path string, body any, status int) map[string]any {
+		t.Helper()
+		r := f.do(req{method: method, path: path, key: adminKey, body: body})
+		if r.status != status {
+			t.Fatalf("%s %s: %d %s, want %d", method, path, r.status, r.body, status)
+		}
+		var v map[string]any
+		json.Unmarshal(r.body, &v)
+		return v
+	}
+	w := adm + "beta"
+	ok("POST", "/v1/admin/workspaces", map[string]any{"id": "beta", "name": "Beta"}, 201)
+	ok("GET", "/v1/admin/workspaces", nil, 200)
+	ok("GET", w, nil, 200)
+	ok("PATCH", w, map[string]any{"name": "Beta Ltd"}, 200)
+	key := ok("POST", w+"/keys", map[string]any{"name": "prod"}, 201)
+	ok("GET", w+"/keys", nil, 200)
+	ok("POST", w+"/desks", map[string]any{"id": "beta-inbox", "name": "Inbox", "kind": "inbox"}, 201)
+	ok("POST", w+"/desks", map[string]any{"id": "beta-hook", "name": "Hook", "kind": "webhook",
+		"settings": map[string]string{webhookdesk.SettingURL: f.company.srv.URL, webhookdesk.SettingSecret: hookSecret}}, 201)
+	ok("GET", w+"/desks", nil, 200)
+	ok("GET", w+"/desks/beta-hook", nil, 200)
+	ok("PATCH", w+"/desks/beta-hook", map[string]any{"name": "Company"}, 200)
+	ok("POST", w+"/desks/beta-hook/check", nil, 200)
+	ok("PUT", w+"/desks/beta-hook/policy", map[string]any{"idle_expiry": "1h"}, 200)
+	ok("GET", w+"/desks/beta-hook/policy", nil, 200)
+	ok("POST", w+"/bots", map[string]any{"id": "beta-bot", "name": "Bot", "desk_id": "beta-inbox", "webhook_url": hook.URL}, 201)
+	ok("GET", w+"/bots", nil, 200)
+	ok("GET", w+"/bots/beta-bot", nil, 200)
+	ok("PATCH", w+"/bots/beta-bot", map[string]any{"name": "The bot"}, 200)
+	ok("PUT", w+"/bots/beta-bot/policy", map[string]any{"zone": "Europe/Paris"}, 200)
+	ok("GET", w+"/bots/beta-bot/policy", nil, 200)
+	ok("GET", w+"/bots/beta-bot/calendar?from=2026-12-01&to=2026-12-02", nil, 200)
+	ok("GET", w+"/bots/beta-bot/availability?at=2026-12-01T10:00:00Z", nil, 200)
+	ok("POST", w+"/bots/beta-bot/rotate-secret", nil, 200)
+	ok("POST", w+"/agents", map[string]any{"id": "beta-ann", "name": "Ann", "email": "ann@beta.example", "desk_id": "beta-inbox", "password": "correct horse"}, 201)
+	ok("GET", w+"/agents", nil, 200)
+	ok("GET", w+"/agents/beta-ann", nil, 200)
+	ok("PATCH", w+"/agents/beta-ann", map[string]any{"name": "Anne"}, 200)
+	ok("POST", w+"/agents/beta-ann/key", nil, 200)
+
+	h := must[wireHandoff](t, f.do(req{method: "POST", path: "/v1/handoffs", key: key["key"].(string), body: map[string]any{
+		"conversation_id": "c-1", "customer": map[string]any{"id": "u1"}, "question": "a person"}}), 201)
+	var ds []any
+	f.afterJobs(func() bool {
+		ds = ok("GET", w+"/bots/beta-bot/deliveries", nil, 200)["deliveries"].([]any)
+		return len(ds) > 0 && ds[0].(map[string]any)["status"] == "delivered"
+	})
+	if len(ds) == 0 {
+		t.Fatal("no delivery logged")
+	}
+	ok("POST", w+"/bots/beta-bot/deliveries/"+ds[0].(map[string]any)["event_id"].(string)+"/redeliver", nil, 202)
+	ok("GET", "/v1/admin/audit?workspace=beta", nil, 200)
+	must[wireHandoff](t, f.do(req{method: "POST", path: "/v1/handoffs/" + h.ID + "/end", key: key["key"].(string), body: map[string]any{}}), 200)
+	ok("DELETE", w+"/keys/"+key["id"].(string), nil, 204)
+	ok("PATCH", w+"/bots/beta-bot", map[string]any{"desk_id": "beta-hook"}, 200)
+	ok("DELETE", w+"/desks/beta-inbox", nil, 409) // the agent answers it
+	ok("DELETE", w+"/bots/beta-bot", nil, 204)
+	ok("PATCH", w+"/agents/beta-ann", map[string]any{"desk_id": "beta-inbox", "disabled": true}, 200)
+	ok("DELETE", w+"/desks/beta-hook", nil, 204)
+	ok("DELETE", w, nil, 200)
+
+	seen := f.client.Transport.(*contract).exercised()
+	doc := loadSpec(t, f.srv.URL)
+	for path, item := range doc.Paths.Map() {
+		if !strings.HasPrefix(path, "/v1/admin") {
+			continue
+		}
+		for method := range item.Operations() {
+			if !seen[method+" "+path] {
+				t.Errorf("no successful exchange of %s %s was checked against the contract", method, path)
+			}
+		}
+	}
+}

@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -48,6 +50,9 @@ type contract struct {
 	router routers.Router
 	next   http.RoundTripper
 	opts   *openapi3filter.Options
+
+	mu   sync.Mutex
+	seen map[string]bool // "METHOD /path/{template}" of each operation answered 2xx within the contract
 }
 
 func newContract(t testing.TB, base string, next http.RoundTripper) *contract {
@@ -127,8 +132,22 @@ func (c *contract) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
 		c.t.Errorf("contract: response %d to %s breaks openapi.yaml: %v\nbody: %s", resp.StatusCode, name, err, rbody)
+	} else if resp.StatusCode/100 == 2 && !isOffSpec(ctx) {
+		c.mu.Lock()
+		if c.seen == nil {
+			c.seen = map[string]bool{}
+		}
+		c.seen[route.Method+" "+route.Path] = true
+		c.mu.Unlock()
 	}
 	return resp, nil
+}
+
+// exercised reports the operations answered 2xx within the contract so far.
+func (c *contract) exercised() map[string]bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.seen)
 }
 
 // spec reads the API contract.

@@ -67,8 +67,7 @@ func (w *fuzzWorld) send(t testing.TB, method, path, key, idem string, body []by
 	if idem != "" {
 		r.Header.Set(idempotencyHeader, idem)
 	}
-	c := *w.contract
-	c.t = t
+	c := &contract{t: t, router: w.contract.router, next: w.contract.next, opts: w.contract.opts}
 	resp, err := c.RoundTrip(r)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
