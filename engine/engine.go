@@ -156,7 +156,7 @@ func (t *wtx) PutJob(j baton.Job) error {
 
 // configTTL is how long the engine reuses a desk's or a bot's configuration
 // before reading it again: a changed setting takes effect within this time.
-const configTTL = time.Second
+const configTTL = 500 * time.Millisecond
 
 // configs caches one kind of configuration (or verified key) by id, for its
 // ttl (configTTL unless set), with the

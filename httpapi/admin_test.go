@@ -328,6 +328,31 @@ func TestAdminSecondInstance(t *testing.T) {
 		t.Fatalf("revoke: %d", r.status)
 	}
 	within("a revoked key", time.Second, 401, k["key"].(string))
+
+	// A policy changed on the first instance governs the second within a second.
+	zone := func() string {
+		r, _ := http.NewRequest("GET", second.URL+"/v1/availability?bot_id="+bot1, nil)
+		r.Header.Set("Authorization", "Bearer "+key1)
+		resp, err := second.Client().Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var a struct{ Zone string }
+		json.NewDecoder(resp.Body).Decode(&a)
+		return a.Zone
+	}
+	if z := zone(); z != "UTC" {
+		t.Fatalf("zone %q before the change", z)
+	}
+	must[map[string]any](t, a.do("PUT", adm+ws1+"/bots/"+bot1+"/policy", map[string]any{"zone": "Asia/Tokyo"}), 200)
+	start := time.Now()
+	for zone() != "Asia/Tokyo" {
+		if time.Since(start) > time.Second {
+			t.Fatal("the second instance still reads the old policy after a second")
+		}
+		<-time.After(25 * time.Millisecond)
+	}
 }
 
 func bytesOf(b byte) []byte {
