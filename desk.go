@@ -53,6 +53,48 @@ func (d DeskConfig) Missing(err error) bool {
 	return ok && strings.TrimSpace(d.Settings[f]) == ""
 }
 
+// CheckSettings builds d's adapter with build to check its settings, and
+// returns the first fault in a setting that is given. A required setting
+// left out is no fault (the desk is stored not_configured and completed
+// later), but it must not hide the others: it is filled with a stand-in
+// and the build tried again, until the build passes or faults a setting
+// that was given. A stand-in the kind refuses ends the check: what was
+// given could not be checked past it.
+func (d DeskConfig) CheckSettings(build func(DeskConfig) error) error {
+	probe := d
+	probe.Settings = make(map[string]string, len(d.Settings))
+	for k, v := range d.Settings {
+		probe.Settings[k] = v
+	}
+	stood := map[string]bool{}
+	for range 32 {
+		err := build(probe)
+		if err == nil {
+			return nil
+		}
+		f, ok := strings.CutPrefix(ErrorField(err), "settings.")
+		switch {
+		case ok && stood[f]:
+			return nil // the stand-in is refused: nothing given is at fault so far
+		case ok && strings.TrimSpace(probe.Settings[f]) == "":
+			stood[f] = true
+			probe.Settings[f] = standIn(f)
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
+// standIn is a value that passes as most settings called name: a URL for a
+// URL, a long token otherwise.
+func standIn(name string) string {
+	if strings.Contains(name, "url") || strings.Contains(name, "uri") {
+		return "https://baton.invalid/"
+	}
+	return "standin0123456789abcdefABCDEF"
+}
+
 // Capabilities say what a desk can carry. What a desk lacks degrades visibly:
 // an attachment a desk cannot take is sent as a link in the text.
 type Capabilities struct {

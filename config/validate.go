@@ -63,7 +63,8 @@ func (f *File) Validate(newDesk func(baton.DeskConfig) (baton.Desk, error)) erro
 				continue
 			}
 			dc := d.config(w.ID)
-			if _, err := newDesk(dc); err != nil && !dc.Missing(err) {
+			dc.ID = "" // built to check, never kept
+			if err := dc.CheckSettings(func(p baton.DeskConfig) error { _, err := newDesk(p); return err }); err != nil {
 				return f.fieldError(dp, err)
 			}
 		}

@@ -273,10 +273,9 @@ type DeskUpdate struct {
 	Policy   Change[*baton.Policy]
 }
 
-// checkDesk checks a desk as it would be stored, with its kind's own rules.
-// Unlike a configuration file, which may declare a desk whose credentials
-// come later (not_configured), the admin API refuses a desk its kind could
-// not build: a setting left out would hide what is wrong with the others.
+// checkDesk checks a desk as it would be stored, with its kind's own rules,
+// as a configuration file's are: every setting given is checked; required
+// ones may come later (the desk is not_configured until then).
 func (e *Engine) checkDesk(d baton.DeskConfig) error {
 	if err := checkName("name", d.Name, true); err != nil {
 		return err
@@ -294,7 +293,7 @@ func (e *Engine) checkDesk(d baton.DeskConfig) error {
 	}
 	probe := d
 	probe.ID = "" // built to check, never kept
-	if _, err := e.desks.Desk(probe); err != nil {
+	if err := probe.CheckSettings(func(p baton.DeskConfig) error { _, err := e.desks.Desk(p); return err }); err != nil {
 		if baton.ErrorField(err) == "" && baton.ErrorCode(err) == baton.EINVALID {
 			return &baton.Error{Code: baton.EINVALID, Field: "kind", Message: baton.ErrorMessage(err), Err: err}
 		}

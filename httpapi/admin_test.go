@@ -185,10 +185,11 @@ func TestAdminBadInput(t *testing.T) {
 		{"POST", adm + ws1 + "/agents", map[string]any{"name": "Z", "email": "z@x.example", "desk_id": hookDesk, "password": "0123456789"}, 422, baton.EINVALID, "desk_id"},
 		{"POST", adm + ws1 + "/agents", map[string]any{"name": "Z", "email": "z@x.example", "desk_id": inboxDesk, "password": "short"}, 422, baton.EINVALID, "password"},
 		{"DELETE", adm + ws1 + "/desks/" + inboxDesk, nil, 409, baton.ECONFLICT, ""},
-		{"POST", adm + ws1 + "/desks", map[string]any{"name": "D", "kind": "webhook", "settings": map[string]string{}}, 422, baton.EINVALID, "settings.url"},
-		{"PATCH", adm + ws1 + "/desks/" + hookDesk, map[string]any{"settings": map[string]string{"password": "pw"}}, 422, baton.EINVALID, "settings.username"},
+		{"POST", adm + ws1 + "/desks", map[string]any{"name": "D", "kind": "webhook", "settings": map[string]string{"url": "not a url"}}, 422, baton.EINVALID, "settings.url"},
+		{"POST", adm + ws1 + "/desks", map[string]any{"name": "D", "kind": "webhook", "settings": map[string]string{"evil key": "1"}}, 422, baton.EINVALID, "settings.evil key"},
+		{"POST", adm + ws1 + "/desks", map[string]any{"name": "D", "kind": "webhook", "settings": map[string]string{"secret": "short"}}, 422, baton.EINVALID, "settings.secret"},
+		{"PATCH", adm + ws1 + "/desks/" + hookDesk, map[string]any{"settings": map[string]string{"secret": "abc"}}, 422, baton.EINVALID, "settings.secret"},
 		{"PATCH", adm + ws1 + "/desks/" + hookDesk, map[string]any{"settings": map[string]string{"evil key": "1"}}, 422, baton.EINVALID, "settings.evil key"},
-		{"PATCH", adm + ws1 + "/desks/" + hookDesk, map[string]any{"settings": map[string]string{"url": ""}}, 422, baton.EINVALID, "settings.url"},
 		{"PUT", adm + ws1 + "/bots/" + bot1 + "/policy", map[string]any{"trigger_description": strings.Repeat("a", 2001)}, 422, baton.EINVALID, "policy.trigger_description"},
 		{"PUT", adm + ws1 + "/bots/" + bot1 + "/policy", map[string]any{"wait_timeout": "soon"}, 422, baton.EINVALID, "wait_timeout"},
 		{"PUT", adm + ws1 + "/bots/" + bot1 + "/policy", map[string]any{"periods": []any{}, "transfer": map[string]any{"delay": true}}, 422, baton.EINVALID, "transfer.delay"},
@@ -215,6 +216,27 @@ func TestAdminBadInput(t *testing.T) {
 		t.Errorf("bot key on the admin API: %q", p.Detail)
 	}
 	wantProblem(t, f.do(req{method: "GET", path: "/v1/admin/workspaces", key: agentKey1}), 401, baton.EUNAUTHORIZED, "")
+}
+
+// TestAdminDeskLater: a desk whose credentials come later is stored
+// not_configured, every setting it is given is still checked, and it can be
+// renamed and completed.
+func TestAdminDeskLater(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	a := &adminRun{f: f}
+	d := must[map[string]any](t, a.do("POST", adm+ws1+"/desks", map[string]any{"id": "later", "name": "Later", "kind": "webhook",
+		"settings": map[string]string{"url": f.company.srv.URL}}), 201)
+	if d["status"] != "not_configured" || d["secrets"].(map[string]any)["secret"] != "unset" {
+		t.Fatalf("desk %v", d)
+	}
+	wantProblem(t, a.do("PATCH", adm+ws1+"/desks/later", map[string]any{"settings": map[string]string{"surprise": "1"}}), 422, baton.EINVALID, "settings.surprise")
+	must[map[string]any](t, a.do("PATCH", adm+ws1+"/desks/later", map[string]any{"name": "Soon"}), 200)
+	must[map[string]any](t, a.do("PATCH", adm+ws1+"/desks/later", map[string]any{"settings": map[string]string{"secret": hookSecret}}), 200)
+	c := must[map[string]any](t, a.do("POST", adm+ws1+"/desks/later/check", nil), 200)
+	if c["status"] != "available" {
+		t.Errorf("the completed desk checks %v", c)
+	}
 }
 
 // TestAdminKeyScopes: a read-only key cannot write, a key scoped to one bot
