@@ -268,8 +268,30 @@ func TestAdminKeyScopes(t *testing.T) {
 	wantProblem(t, a.do("DELETE", adm+ws1+"/bots/other", nil), 409, baton.ECONFLICT, "")
 
 	must[wireHandoff](t, f.do(req{method: "GET", path: "/v1/handoffs/" + mine.ID, key: sk}), 200)
+	events, _, _ := f.stream("?after=0", map[string]string{"Authorization": "Bearer " + sk})
+	for _, env := range drain(t, events, 1) {
+		if env.Data["handoff_id"] != mine.ID {
+			t.Errorf("the scoped key's stream carries %s of %v, not of its bot's handoff %s", env.Type, env.Data["handoff_id"], mine.ID)
+		}
+	}
 	if r := a.do("DELETE", adm+ws1+"/keys/"+scoped["id"].(string), nil); r.status != 204 {
 		t.Fatalf("revoke: %d %s", r.status, r.body)
+	}
+	// The revoked key's open stream ends, carrying nothing written after.
+	must[wireHandoff](t, f.do(req{method: "POST", path: "/v1/handoffs", key: key1, body: map[string]any{
+		"bot_id": "other", "conversation_id": "c-4", "customer": map[string]any{"id": "u4"}, "question": "after the revoke"}}), 201)
+	deadline := time.After(defaultTimeout)
+	for open := true; open; {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				open = false
+			} else if strings.Contains(ev.data, "c-4") {
+				t.Fatalf("the revoked key's stream carried %s", ev.data)
+			}
+		case <-deadline:
+			t.Fatal("the revoked key's stream is still open")
+		}
 	}
 	wantProblem(t, f.do(req{method: "GET", path: "/v1/handoffs/" + mine.ID, key: sk}), 401, baton.EUNAUTHORIZED, "")
 	wantProblem(t, a.do("DELETE", adm+ws1+"/keys/"+scoped["id"].(string), nil), 404, baton.ENOTFOUND, "")
@@ -308,6 +330,17 @@ func TestAdminReplayShowsNoSecret(t *testing.T) {
 	if len(keys) != 2 { // key1's and the one made once
 		t.Errorf("%d keys after a replayed create", len(keys))
 	}
+}
+
+// drain reads the stream's events until it has at least n of them.
+func drain(t *testing.T, events <-chan sseEvent, n int) []wireEvent {
+	t.Helper()
+	var out []wireEvent
+	for len(out) < n {
+		_, env := next(t, events)
+		out = append(out, env)
+	}
+	return out
 }
 
 // TestAdminSecondInstance: a key made on one instance works on another on

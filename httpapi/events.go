@@ -84,6 +84,7 @@ func seqParam(field, s string) (int64, error) {
 func handleEventStream(log *slog.Logger, eng *engine.Engine, hub *hub.Hub) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, ws, botID := r.Context(), workspace(r.Context()), r.URL.Query().Get("bot_id")
+		key, _ := bearer(r)
 		field, raw := "after", r.URL.Query().Get("after")
 		if v := r.Header.Get("Last-Event-ID"); v != "" {
 			field, raw = "Last-Event-ID", v
@@ -150,6 +151,13 @@ func handleEventStream(log *slog.Logger, eng *engine.Engine, hub *hub.Hub) http.
 					evs = nil
 					continue
 				}
+			}
+			// The key is checked again before every read (a cached check,
+			// renewed every half second): a revoked key's stream, or a
+			// deleted workspace's, ends instead of carrying on.
+			if _, err := eng.Authenticate(ctx, key); err != nil {
+				fmt.Fprint(w, ": the key is no longer valid\n\n")
+				return
 			}
 			if evs, err = eng.Events(ctx, ws, botID, after, streamPage); err != nil {
 				if ctx.Err() == nil {
