@@ -14,6 +14,8 @@ const (
 	DefaultIdleExpiry     = 30 * time.Minute
 	DefaultHistoryRounds  = 10
 	MaxPeriodRules        = 10
+	// MaxTimeout is the longest any policy duration may be: 30 days.
+	MaxTimeout = 30 * 24 * time.Hour
 	// MaxTriggerDescription is the most characters a policy's
 	// TriggerDescription may hold.
 	MaxTriggerDescription = 2000
@@ -79,8 +81,11 @@ func (p Policy) Check() error {
 		name string
 		d    Duration
 	}{{"wait_timeout", p.WaitTimeout}, {"wait_grace", p.WaitGrace}, {"session_timeout", p.SessionTimeout}, {"idle_expiry", p.IdleExpiry}} {
-		if d.d < 0 {
+		switch {
+		case d.d < 0:
 			return FieldErrorf(d.name, "must not be negative")
+		case time.Duration(d.d) > MaxTimeout:
+			return FieldErrorf(d.name, "is longer than %s, the longest a policy may wait", MaxTimeout)
 		}
 	}
 	if p.HistoryRounds < 0 {
@@ -146,8 +151,12 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// UnmarshalJSON accepts a duration string or a number of seconds.
+// UnmarshalJSON accepts a duration string or a number of seconds; null
+// leaves d as it is (the default, for a policy field).
 func (d *Duration) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
 	if len(b) > 1 && b[0] == '"' && b[len(b)-1] == '"' {
 		return d.UnmarshalText(b[1 : len(b)-1])
 	}

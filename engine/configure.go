@@ -189,16 +189,13 @@ func (e *Engine) UpdateBot(ctx context.Context, ws, id string, u BotUpdate) (bat
 }
 
 // RotateSecret gives a bot a new webhook secret (secret, or a new one when
-// empty). The old one keeps signing deliveries for overlap (0 = the
-// default), so the bot can change secrets without missing an event. The
+// empty). The old one keeps signing deliveries for overlap, so the bot can
+// change secrets without missing an event; with 0 it stops at once. The
 // new secret is returned: the only time it is shown (a replayed request
 // answers without it: the rotation it repeats made a secret it cannot show again).
 func (e *Engine) RotateSecret(ctx context.Context, ws, id, secret string, overlap time.Duration) (baton.Bot, string, error) {
-	switch {
-	case overlap < 0 || overlap > MaxOverlap:
-		return baton.Bot{}, "", baton.FieldErrorf("overlap", "must be between 0s and %s", MaxOverlap)
-	case overlap == 0:
-		overlap = DefaultOverlap
+	if overlap < 0 || overlap > MaxOverlap {
+		return baton.Bot{}, "", baton.FieldErrorf("overlap", "must be between 0s (the old secret stops at once) and %s", MaxOverlap)
 	}
 	if secret == "" {
 		secret = stdwebhook.NewSecret()
@@ -206,10 +203,14 @@ func (e *Engine) RotateSecret(ctx context.Context, ws, id, secret string, overla
 		return baton.Bot{}, "", err
 	}
 	b, replay, err := e.changeBot(ctx, ws, id, "rotate", func(b *baton.Bot) error {
+		if b.WebhookURL == "" {
+			return baton.Errorf(baton.ECONFLICT, "bot %s has no webhook_url: it reads the event stream and has no secret to rotate", id)
+		}
 		if b.WebhookSecret == secret {
 			return baton.FieldErrorf("secret", "is the bot's current secret")
 		}
-		if b.WebhookSecret != "" {
+		b.PreviousSecret, b.PreviousUntil = "", time.Time{}
+		if b.WebhookSecret != "" && overlap > 0 {
 			b.PreviousSecret, b.PreviousUntil = b.WebhookSecret, now().Add(overlap)
 		}
 		b.WebhookSecret = secret

@@ -41,7 +41,11 @@ func (e *Engine) handleInbound(ctx context.Context, deskID, path string, h map[s
 	}
 	desk, err := e.adapter(dc)
 	if err != nil {
-		return "", dc.Kind, err
+		// A desk that cannot be built cannot verify either: answered as a
+		// request that fails verification, so that a caller learns nothing
+		// of how it is configured.
+		e.log.Warn("inbound desk request for a desk that is not usable", "desk", deskID, "err", err)
+		return "", dc.Kind, fmt.Errorf("%w: the desk is not usable", baton.ErrForged)
 	}
 	limit := 0
 	if l, ok := desk.(baton.InboundLimiter); ok {

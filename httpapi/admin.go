@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -305,11 +307,15 @@ func handleAdminUpdateBot(log *slog.Logger, eng *engine.Engine) http.Handler {
 
 func handleAdminRotateSecret(log *slog.Logger, eng *engine.Engine) http.Handler {
 	type request struct {
-		Secret  string         `json:"secret"`
-		Overlap baton.Duration `json:"overlap"`
+		Secret  string          `json:"secret"`
+		Overlap *baton.Duration `json:"overlap"`
 	}
 	return once(accept(log, http.StatusOK, true, func(r *http.Request, ws string, req request) (botWithSecret, error) {
-		b, secret, err := eng.RotateSecret(r.Context(), ws, r.PathValue("id"), req.Secret, time.Duration(req.Overlap))
+		overlap := engine.DefaultOverlap
+		if req.Overlap != nil {
+			overlap = time.Duration(*req.Overlap)
+		}
+		b, secret, err := eng.RotateSecret(r.Context(), ws, r.PathValue("id"), req.Secret, overlap)
 		return botWithSecret{BotView: engine.ViewBot(b), WebhookSecret: secret}, err
 	}))
 }
@@ -404,8 +410,20 @@ func handleAdminBotPolicy(log *slog.Logger, eng *engine.Engine) http.Handler {
 func handleAdminPutBotPolicy(log *slog.Logger, eng *engine.Engine) http.Handler {
 	return accept(log, http.StatusOK, false, func(r *http.Request, ws string, p baton.Policy) (baton.Policy, error) {
 		b, err := eng.UpdateBot(r.Context(), ws, r.PathValue("id"), engine.BotUpdate{Policy: engine.To(&p)})
-		return policyOrEmpty(b.Policy), err
+		return policyOrEmpty(b.Policy), inBody(err, "policy.")
 	})
+}
+
+// inBody renames the field of err for a call whose body is the object the
+// engine calls prefix: a policy PUT's "policy.zone" is its body's "zone".
+func inBody(err error, prefix string) error {
+	var be *baton.Error
+	if errors.As(err, &be) && strings.HasPrefix(be.Field, prefix) {
+		c := *be
+		c.Field = strings.TrimPrefix(be.Field, prefix)
+		return &c
+	}
+	return err
 }
 
 func handleAdminDeskPolicy(log *slog.Logger, eng *engine.Engine) http.Handler {
@@ -418,7 +436,7 @@ func handleAdminDeskPolicy(log *slog.Logger, eng *engine.Engine) http.Handler {
 func handleAdminPutDeskPolicy(log *slog.Logger, eng *engine.Engine) http.Handler {
 	return accept(log, http.StatusOK, false, func(r *http.Request, ws string, p baton.Policy) (baton.Policy, error) {
 		d, err := eng.UpdateDesk(r.Context(), ws, r.PathValue("id"), engine.DeskUpdate{Policy: engine.To(&p)})
-		return policyOrEmpty(d.Policy), err
+		return policyOrEmpty(d.Policy), inBody(err, "policy.")
 	})
 }
 

@@ -180,7 +180,11 @@ func TestAdminBadInput(t *testing.T) {
 		{"POST", adm + ws1 + "/desks", map[string]any{"name": "D", "kind": "inbox", "settings": map[string]string{"url": "x"}}, 422, baton.EINVALID, "settings"},
 		{"POST", adm + ws1 + "/bots", map[string]any{"name": "B", "webhook_url": "https://b.example", "webhook_secret": "nope"}, 422, baton.EINVALID, "webhook_secret"},
 		{"POST", adm + ws1 + "/bots", map[string]any{"name": "B", "desk_id": "nope"}, 422, baton.EINVALID, "desk_id"},
-		{"PUT", adm + ws1 + "/bots/" + bot1 + "/policy", map[string]any{"periods": []map[string]any{{"kind": "weekly", "days": []string{"mon"}, "start": "25:00", "end": "26:00"}}}, 422, baton.EINVALID, "policy.periods[0].start"},
+		{"PUT", adm + ws1 + "/bots/" + bot1 + "/policy", map[string]any{"periods": []map[string]any{{"kind": "weekly", "days": []string{"mon"}, "start": "25:00", "end": "26:00"}}}, 422, baton.EINVALID, "periods[0].start"},
+		{"POST", adm + ws1 + "/bots", map[string]any{"name": "B", "policy": map[string]any{"periods": []map[string]any{{"kind": "weekly", "days": []string{"mon"}, "start": "25:00", "end": "26:00"}}}}, 422, baton.EINVALID, "policy.periods[0].start"},
+		{"PUT", adm + ws1 + "/bots/" + bot1 + "/policy", map[string]any{"idle_expiry": "721h"}, 422, baton.EINVALID, "idle_expiry"},
+		{"PUT", adm + ws1 + "/desks/" + inboxDesk + "/policy", map[string]any{"wait_grace": "-5s"}, 422, baton.EINVALID, "wait_grace"},
+		{"POST", adm + ws1 + "/bots/" + bot1 + "/rotate-secret", map[string]any{}, 409, baton.ECONFLICT, ""},
 		{"POST", adm + ws1 + "/keys", map[string]any{"name": "k", "scope": "all"}, 422, baton.EINVALID, "scope"},
 		{"POST", adm + ws1 + "/agents", map[string]any{"name": "Z", "email": "z@x.example", "desk_id": hookDesk, "password": "0123456789"}, 422, baton.EINVALID, "desk_id"},
 		{"POST", adm + ws1 + "/agents", map[string]any{"name": "Z", "email": "z@x.example", "desk_id": inboxDesk, "password": "short"}, 422, baton.EINVALID, "password"},
@@ -190,7 +194,7 @@ func TestAdminBadInput(t *testing.T) {
 		{"POST", adm + ws1 + "/desks", map[string]any{"name": "D", "kind": "webhook", "settings": map[string]string{"secret": "short"}}, 422, baton.EINVALID, "settings.secret"},
 		{"PATCH", adm + ws1 + "/desks/" + hookDesk, map[string]any{"settings": map[string]string{"secret": "abc"}}, 422, baton.EINVALID, "settings.secret"},
 		{"PATCH", adm + ws1 + "/desks/" + hookDesk, map[string]any{"settings": map[string]string{"evil key": "1"}}, 422, baton.EINVALID, "settings.evil key"},
-		{"PUT", adm + ws1 + "/bots/" + bot1 + "/policy", map[string]any{"trigger_description": strings.Repeat("a", 2001)}, 422, baton.EINVALID, "policy.trigger_description"},
+		{"PUT", adm + ws1 + "/bots/" + bot1 + "/policy", map[string]any{"trigger_description": strings.Repeat("a", 2001)}, 422, baton.EINVALID, "trigger_description"},
 		{"PUT", adm + ws1 + "/bots/" + bot1 + "/policy", map[string]any{"wait_timeout": "soon"}, 422, baton.EINVALID, "wait_timeout"},
 		{"PUT", adm + ws1 + "/bots/" + bot1 + "/policy", map[string]any{"periods": []any{}, "transfer": map[string]any{"delay": true}}, 422, baton.EINVALID, "transfer.delay"},
 		{"POST", adm + ws1 + "/bots", map[string]any{"name": "B", "policy": map[string]any{"idle_expiry": 1.5}}, 422, baton.EINVALID, "policy.idle_expiry"},
@@ -218,6 +222,28 @@ func TestAdminBadInput(t *testing.T) {
 	wantProblem(t, f.do(req{method: "GET", path: "/v1/admin/workspaces", key: agentKey1}), 401, baton.EUNAUTHORIZED, "")
 }
 
+// TestAdminRotateOverlap: the old secret signs for the overlap asked, none
+// with 0s, a day when the call does not say.
+func TestAdminRotateOverlap(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	a := &adminRun{f: f}
+	must[map[string]any](t, a.do("POST", adm+ws1+"/bots", map[string]any{"id": "hooked", "name": "Hooked", "webhook_url": "https://bot.example/hook"}), 201)
+	for _, c := range []struct {
+		body any
+		want time.Duration // 0: no previous secret
+	}{{map[string]any{}, 24 * time.Hour}, {map[string]any{"overlap": "0s"}, 0}, {map[string]any{"overlap": "1h"}, time.Hour}, {nil, 24 * time.Hour}} {
+		b := must[map[string]any](t, a.do("POST", adm+ws1+"/bots/hooked/rotate-secret", c.body), 200)
+		until, _ := b["previous_secret_until"].(string)
+		switch at, err := time.Parse(time.RFC3339Nano, until); {
+		case c.want == 0 && until != "":
+			t.Errorf("%v: the old secret signs until %s", c.body, until)
+		case c.want != 0 && (err != nil || time.Until(at) > c.want || time.Until(at) < c.want-time.Minute):
+			t.Errorf("%v: previous_secret_until %q, want about %v from now", c.body, until, c.want)
+		}
+	}
+}
+
 // TestAdminDeskLater: a desk whose credentials come later is stored
 // not_configured, every setting it is given is still checked, and it can be
 // renamed and completed.
@@ -231,6 +257,11 @@ func TestAdminDeskLater(t *testing.T) {
 		t.Fatalf("desk %v", d)
 	}
 	wantProblem(t, a.do("PATCH", adm+ws1+"/desks/later", map[string]any{"settings": map[string]string{"surprise": "1"}}), 422, baton.EINVALID, "settings.surprise")
+	// It cannot verify a desk's request yet: answered as a forgery, saying nothing of why.
+	p := wantProblem(t, f.do(req{method: "POST", path: "/v1/desks/later/inbound/message", body: map[string]any{"istest": true}, offSpec: true}), 401, baton.EUNAUTHORIZED, "")
+	if strings.Contains(p.Detail, "secret") {
+		t.Errorf("the refusal tells %q", p.Detail)
+	}
 	must[map[string]any](t, a.do("PATCH", adm+ws1+"/desks/later", map[string]any{"name": "Soon"}), 200)
 	must[map[string]any](t, a.do("PATCH", adm+ws1+"/desks/later", map[string]any{"settings": map[string]string{"secret": hookSecret}}), 200)
 	c := must[map[string]any](t, a.do("POST", adm+ws1+"/desks/later/check", nil), 200)
@@ -305,9 +336,10 @@ func TestAdminKeyScopes(t *testing.T) {
 func TestAdminReplayShowsNoSecret(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	must[map[string]any](t, f.do(req{method: "POST", path: adm + ws1 + "/bots", key: adminKey, body: map[string]any{"id": "hooked", "name": "Hooked", "webhook_url": "https://bot.example/hook"}}), 201)
 	for _, c := range []struct{ path, field string }{
 		{adm + ws1 + "/keys", "key"},
-		{adm + ws1 + "/bots/" + bot1 + "/rotate-secret", "webhook_secret"},
+		{adm + ws1 + "/bots/hooked/rotate-secret", "webhook_secret"},
 		{adm + ws1 + "/agents/" + agentAda + "/key", "key"},
 	} {
 		body := map[string]any{}
