@@ -81,6 +81,8 @@ func (f *File) Validate(newDesk func(baton.DeskConfig) (baton.Desk, error)) erro
 				if b.WebhookSecret == "" {
 					return f.errorf(bp+".webhook_secret", "is required with webhook_url")
 				}
+			} else if b.WebhookSecret != "" {
+				return f.errorf(bp+".webhook_secret", "is only for a bot with a webhook_url (one that reads the event stream needs none)")
 			}
 			if b.WebhookSecret != "" {
 				if _, err := stdwebhook.ParseSecret(b.WebhookSecret); err != nil {
