@@ -5,6 +5,7 @@ import (
 	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton/livechatsim"
 )
@@ -76,6 +77,24 @@ func TestControlPlane(t *testing.T) {
 			}
 			if chats := lc.sim.Chats(); len(chats) != 1 {
 				t.Errorf("the simulator has %d chats", len(chats))
+			}
+			if store == "postgres" {
+				// A second instance on the same database sees the new key, and
+				// a revocation, within a second.
+				other := start(t, env)
+				dumpOnFailure(t, "second", other)
+				seen := func(want int) {
+					t.Helper()
+					eventuallyWithin(t, time.Second, fmt.Sprintf("the key answering %d on the second instance", want), func() (bool, string) {
+						code, body := apiClient{base: other.base, key: key.Key}.call(t, "GET", "/v1/availability", nil, nil)
+						return code == want, string(body)
+					})
+				}
+				seen(200)
+				var keys struct{ Keys []struct{ ID string } }
+				adm.must(t, 200, "GET", "/v1/admin/workspaces/acme/keys", nil, &keys)
+				adm.must(t, 204, "DELETE", "/v1/admin/workspaces/acme/keys/"+keys.Keys[0].ID, nil, nil)
+				seen(401)
 			}
 			for _, secret := range []string{pat.PAT, lcSecretKey, lc.app.Secret, company.secret, bot.secret, key.Key, adminKey} {
 				if strings.Contains(in.stderr.String(), secret) || strings.Contains(in.stdout.String(), secret) {
