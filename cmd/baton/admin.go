@@ -231,30 +231,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 // help prints the admin command's help as command.help prints the others'.
 func (ac apiCmd) help(w io.Writer, name string) {
 	c, _ := lookup(name)
-	fmt.Fprintf(w, "usage: baton %s\n\n%s.\n", strings.TrimSpace(c.name+" "+c.args), capital(c.summary))
-	if c.about != "" {
-		fmt.Fprintf(w, "%s\n", c.about)
-	}
-	fmt.Fprint(w, "\nflags:\n")
-	ac.flagSet(name, &apiOpts{}).VisitAll(func(f *flag.Flag) {
-		arg, usage := flag.UnquoteUsage(f)
-		fmt.Fprintf(w, "  --%s", f.Name)
-		if arg != "" {
-			fmt.Fprintf(w, " %s", arg)
-		}
-		fmt.Fprintf(w, "\n        %s", usage)
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
-			fmt.Fprintf(w, " (default %q)", f.DefValue)
-		}
-		fmt.Fprintln(w)
-	})
-	fmt.Fprint(w, "  -h, --help\n        print this help\n")
-	if subs := group(name); len(subs) > 0 {
-		fmt.Fprint(w, "\ncommands:\n")
-		printCommands(w, subs)
-	}
-	fmt.Fprint(w, "\nenvironment:\n")
-	printEnv(w, c.env)
+	printHelp(w, c, ac.flagSet(name, &apiOpts{}))
 }
 
 func firstOf(ss ...string) string {

@@ -182,20 +182,24 @@ func (c command) flags(o *opts) *flag.FlagSet {
 }
 
 // help prints c's own help: usage, flags and environment.
-func (c command) help(w io.Writer) {
+func (c command) help(w io.Writer) { printHelp(w, c, c.flags(&opts{})) }
+
+// printHelp prints a command's help: its usage, fs's flags, the commands
+// under it and the environment it reads.
+func printHelp(w io.Writer, c command, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "usage: baton %s\n\n%s.\n", strings.TrimSpace(c.name+" "+c.args), capital(c.summary))
 	if c.about != "" {
 		fmt.Fprintf(w, "%s\n", c.about)
 	}
 	fmt.Fprint(w, "\nflags:\n")
-	c.flags(&opts{}).VisitAll(func(f *flag.Flag) {
+	fs.VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)
 		fmt.Fprintf(w, "  %s", dashed(f.Name))
 		if name != "" {
 			fmt.Fprintf(w, " %s", name)
 		}
 		fmt.Fprintf(w, "\n        %s", usage)
-		if f.DefValue != "" && f.DefValue != "false" {
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
 			fmt.Fprintf(w, " (default %q)", f.DefValue)
 		}
 		fmt.Fprintln(w)
@@ -203,6 +207,10 @@ func (c command) help(w io.Writer) {
 	fmt.Fprint(w, "  -h, --help\n        print this help\n")
 	if c.name == "help" {
 		fmt.Fprintf(w, "\nCOMMAND is one of: %s.\n", names(commands))
+	}
+	if subs := group(c.name); len(subs) > 0 {
+		fmt.Fprint(w, "\ncommands:\n")
+		printCommands(w, subs)
 	}
 	fmt.Fprint(w, "\nenvironment:\n")
 	if len(c.env) == 0 {
