@@ -15,6 +15,12 @@ const (
 	PrefixAgentKey = "bak_"  // an inbox agent's key
 )
 
+// MinKeyLen is the fewest characters a key declared in a configuration
+// file may have (the keys Baton makes are far longer). A shorter key could
+// be guessed: online, since key checks are not rate-limited, or offline
+// from its key id, the first 16 hex digits of its SHA-256 (see KeyID).
+const MinKeyLen = 16
+
 // HashKey returns how API and agent keys are stored: hex SHA-256.
 func HashKey(key string) string {
 	s := sha256.Sum256([]byte(key))

@@ -130,7 +130,7 @@ func TestApplyPlan(t *testing.T) {
 		changed := strings.Replace(good, `webhook_url: "https://bot.acme.example/baton"`, `webhook_url: "https://bot2.acme.example/baton", policy: {wait_timeout: 90s}`, 1)
 		changed = strings.Replace(changed, "{name: ops,", "{name: operations,", 1)
 		env := maps.Clone(configEnv)
-		env["ACME_DESK_SECRET"], env["ANA_PASSWORD"], env["ACME_API_KEY"] = "another-desk-secret-0123456789", "another long password", "acme-key-2"
+		env["ACME_DESK_SECRET"], env["ANA_PASSWORD"], env["ACME_API_KEY"] = "another-desk-secret-0123456789", "another long password", "acme-api-key-0002"
 		want := []string{
 			"+ key acme/prod",
 			"- key acme/prod",
@@ -200,9 +200,9 @@ func TestApplyStore(t *testing.T) {
 		checked := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 		var hash string
 		err := store.Tx(ctx, func(tx baton.Tx) error {
-			k, err := tx.APIKey(baton.HashKey("acme-key-1"))
-			if want := (baton.APIKey{ID: baton.KeyID(baton.HashKey("acme-key-1")), Hash: baton.HashKey("acme-key-1"), WorkspaceID: "acme", Name: "prod",
-				Prefix: baton.KeyPrefix("acme-key-1"), Scope: baton.ScopeFull, Managed: true, CreatedAt: k.CreatedAt}); err != nil || k != want {
+			k, err := tx.APIKey(baton.HashKey("acme-api-key-0001"))
+			if want := (baton.APIKey{ID: baton.KeyID(baton.HashKey("acme-api-key-0001")), Hash: baton.HashKey("acme-api-key-0001"), WorkspaceID: "acme", Name: "prod",
+				Prefix: baton.KeyPrefix("acme-api-key-0001"), Scope: baton.ScopeFull, Managed: true, CreatedAt: k.CreatedAt}); err != nil || k != want {
 				return fmt.Errorf("api key: %+v %v, want %+v", k, err, want)
 			}
 			ak, err := tx.AdminKey(baton.HashKey("badm_admin-key-1"))
@@ -210,7 +210,7 @@ func TestApplyStore(t *testing.T) {
 				return fmt.Errorf("admin key: %+v %v", ak, err)
 			}
 			a, err := tx.InboxAgent("acme", "ana")
-			if err != nil || a.Name != "Ana" || a.DeskID != "inbox" || a.Email != "ana@acme.example" || a.KeyHash != baton.HashKey("ana-key-1") || !a.Managed {
+			if err != nil || a.Name != "Ana" || a.DeskID != "inbox" || a.Email != "ana@acme.example" || a.KeyHash != baton.HashKey("ana-agent-key-0001") || !a.Managed {
 				return fmt.Errorf("agent: %+v %v", a, err)
 			}
 			if ok, err := password.Check(configEnv["ANA_PASSWORD"], a.PasswordHash); !ok || !strings.HasPrefix(a.PasswordHash, "$argon2id$") {
@@ -264,7 +264,7 @@ func TestApplyManaged(t *testing.T) {
 	t.Parallel()
 	eachStore(t, func(t *testing.T, store baton.Store) {
 		ctx := t.Context()
-		two := strings.Replace(good, "    bots:", "      - {id: later, kind: webhook}\n    bots:", 1) + "  - {name: ops2, key: admin-key-2}\n"
+		two := strings.Replace(good, "    bots:", "      - {id: later, kind: webhook}\n    bots:", 1) + "  - {name: ops2, key: badm_admin-key-2}\n"
 		apply(t, store, two, configEnv, ApplyParams{})
 		// What the admin API makes (Managed false).
 		now := baton.Now()
@@ -339,7 +339,7 @@ func TestApplyConflicts(t *testing.T) {
 			if err := tx.DeleteWorkspace("gone", baton.Now()); err != nil {
 				return err
 			}
-			h := baton.HashKey("bk_of-acme")
+			h := baton.HashKey("bk_of-acme-0123456789")
 			return tx.PutAPIKey(baton.APIKey{ID: baton.KeyID(h), Hash: h, WorkspaceID: "acme", Name: "api", CreatedAt: baton.Now()})
 		})
 		if err != nil {
@@ -347,7 +347,7 @@ func TestApplyConflicts(t *testing.T) {
 		}
 		entries := len(audit(t, store))
 		other := maps.Clone(configEnv)
-		other["ACME_API_KEY"], other["ANA_KEY"], other["ADMIN_KEY"] = "other-key-1", "other-ana-1", "other-admin-1"
+		other["ACME_API_KEY"], other["ANA_KEY"], other["ADMIN_KEY"] = "other-api-key-0001", "other-agent-key-0001", "other-admin-key-1"
 		for _, c := range []struct {
 			name, doc string
 			env       map[string]string
@@ -355,9 +355,9 @@ func TestApplyConflicts(t *testing.T) {
 		}{
 			{"desk id", strings.Replace(good, "id: acme", "id: other", 1), other,
 				"workspaces[0].desks[0].id (line 7): is taken by another workspace"},
-			{"key made through the admin API for another workspace", "workspaces:\n  - id: other\n    api_keys: [{name: k, key: bk_of-acme}]\n", nil,
+			{"key made through the admin API for another workspace", "workspaces:\n  - id: other\n    api_keys: [{name: k, key: bk_of-acme-0123456789}]\n", nil,
 				`workspaces[0].api_keys[0].key (line 3): is an API key of workspace "acme" made through the admin API`},
-			{"admin key that is an API key", "admin_keys: [{name: k, key: bk_of-acme}]\n", nil,
+			{"admin key that is an API key", "admin_keys: [{name: k, key: bk_of-acme-0123456789}]\n", nil,
 				"admin_keys[0].key (line 1): is an API key of a workspace; an admin key must be another secret"},
 			{"API key that is an admin key", "workspaces:\n  - id: other\n    api_keys: [{name: k, key: badm_admin-key-1}]\n", nil,
 				"workspaces[0].api_keys[0].key (line 3): is an admin key; an API key must be another secret"},
@@ -392,13 +392,13 @@ func TestApplyMovesKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	apply(t, store, "workspaces:\n  - {id: a, api_keys: [{name: k, key: the-key}]}\n  - {id: b}\n", nil, ApplyParams{})
-	plan := apply(t, store, "workspaces:\n  - {id: a}\n  - {id: b, api_keys: [{name: k, key: the-key}]}\n", nil, ApplyParams{})
+	apply(t, store, "workspaces:\n  - {id: a, api_keys: [{name: k, key: the-key-0123456789}]}\n  - {id: b}\n", nil, ApplyParams{})
+	plan := apply(t, store, "workspaces:\n  - {id: a}\n  - {id: b, api_keys: [{name: k, key: the-key-0123456789}]}\n", nil, ApplyParams{})
 	if got, want := lines(plan), []string{"- key a/k", "+ key b/k"}; !slices.Equal(got, want) {
 		t.Errorf("plan %q, want %q", got, want)
 	}
 	err = store.View(ctx, func(tx baton.Tx) error {
-		k, err := tx.APIKey(baton.HashKey("the-key"))
+		k, err := tx.APIKey(baton.HashKey("the-key-0123456789"))
 		if err != nil || k.WorkspaceID != "b" {
 			return fmt.Errorf("key: %+v %v", k, err)
 		}
@@ -420,7 +420,7 @@ func TestApplyBuilt(t *testing.T) {
 	}
 	defer store.Close()
 	f := &File{Workspaces: []Workspace{{ID: "demo", Desks: []Desk{{ID: "inbox", Kind: baton.KindInbox}},
-		InboxAgents: []Agent{{ID: "ana", Name: "Ana", Desk: "inbox", Key: "k"}}}}}
+		InboxAgents: []Agent{{ID: "ana", Name: "Ana", Desk: "inbox", Key: "ana-agent-key-0001"}}}}}
 	if err := f.Validate(nil); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"reflect"
 	"strings"
@@ -35,10 +36,10 @@ admin_keys:
 `
 
 var configEnv = map[string]string{
-	"ACME_API_KEY":     "acme-key-1",
+	"ACME_API_KEY":     "acme-api-key-0001",
 	"ACME_DESK_SECRET": "desk-shared-secret-0123456789",
 	"ACME_BOT_SECRET":  "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-	"ANA_KEY":          "ana-key-1",
+	"ANA_KEY":          "ana-agent-key-0001",
 	"ANA_PASSWORD":     "ana's long password",
 	"ADMIN_KEY":        "badm_admin-key-1",
 }
@@ -67,7 +68,7 @@ func TestConfigGood(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := c.Workspaces[0]
-	if w.APIKeys[0].Key != "acme-key-1" || w.Desks[0].Settings["secret"] != configEnv["ACME_DESK_SECRET"] {
+	if w.APIKeys[0].Key != "acme-api-key-0001" || w.Desks[0].Settings["secret"] != configEnv["ACME_DESK_SECRET"] {
 		t.Errorf("${VAR}s not expanded: %+v", w)
 	}
 	p := w.Desks[0].Policy
@@ -83,7 +84,7 @@ func TestConfigGood(t *testing.T) {
 	if got := c.WorkspaceIDs(); !reflect.DeepEqual(got, []string{"acme"}) {
 		t.Errorf("WorkspaceIDs() = %q", got)
 	}
-	if a := w.InboxAgents[0]; a.Key != "ana-key-1" || a.Password != "ana's long password" {
+	if a := w.InboxAgents[0]; a.Key != "ana-agent-key-0001" || a.Password != "ana's long password" {
 		t.Errorf("agent read as %+v", a)
 	}
 	if want := []AdminKey{{Name: "ops", Key: "badm_admin-key-1"}}; !reflect.DeepEqual(c.AdminKeys, want) {
@@ -179,6 +180,12 @@ func TestConfigErrors(t *testing.T) {
 			"admin_keys[0].key (line 18): is the same key as workspaces[0].api_keys[0].key"},
 		{"admin key with spaces", `key: "${ADMIN_KEY}"`, `key: " badm_x"`,
 			"admin_keys[0].key (line 18): is required and must not start or end with white space"},
+		{"short api key", `key: "${ACME_API_KEY}"`, `key: "acme-key"`,
+			"workspaces[0].api_keys[0].key (line 5): is 8 characters; a key must be at least 16 (make one with: openssl rand -hex 24)"},
+		{"short agent key", `key: "${ANA_KEY}"`, `key: "ana-key-0123456"`,
+			"workspaces[0].inbox_agents[0].key (line 16): is 15 characters; a key must be at least 16 (make one with: openssl rand -hex 24)"},
+		{"short admin key", `key: "${ADMIN_KEY}"`, `key: "badm_ééé"`,
+			"admin_keys[0].key (line 18): is 8 characters; a key must be at least 16 (make one with: openssl rand -hex 24)"},
 		{"unknown admin key field", "{name: ops,", "{name: ops, scope: read,",
 			"admin_keys[0].scope (line 18): unknown field; want one of name, key"},
 		{"agent with neither key nor password", `, key: "${ANA_KEY}", password: "${ANA_PASSWORD}"}`, "}",
@@ -202,6 +209,22 @@ func TestConfigErrors(t *testing.T) {
 				t.Errorf("%v is not an *Error with a line", err)
 			}
 		})
+	}
+}
+
+// TestConfigKeyLen: a key of exactly baton.MinKeyLen characters is
+// accepted, of every kind.
+func TestConfigKeyLen(t *testing.T) {
+	t.Parallel()
+	env := maps.Clone(configEnv)
+	env["ACME_API_KEY"], env["ANA_KEY"], env["ADMIN_KEY"] = "acme-0123456789a", "ana-0123456789ab", "badm_0123456789a"
+	for _, k := range []string{env["ACME_API_KEY"], env["ANA_KEY"], env["ADMIN_KEY"]} {
+		if len(k) != baton.MinKeyLen {
+			t.Fatalf("%q is %d characters, want %d", k, len(k), baton.MinKeyLen)
+		}
+	}
+	if _, err := Parse(strings.NewReader(good), params(env)); err != nil {
+		t.Error(err)
 	}
 }
 

@@ -22,7 +22,8 @@
 // out_of_hours_reply, wait_timeout, ..., trigger_description). Unknown and
 // repeated keys are errors. "${NAME}" in a string value is replaced by the
 // environment variable NAME, which must be set and not empty; any other "$"
-// is kept. Ids are unique across the file, and so are keys, of every kind.
+// is kept. Ids are unique across the file, and so are keys, of every kind;
+// a key is at least baton.MinKeyLen characters.
 //
 // The file is at most 1 MiB, and its YAML aliases may stand for at most
 // 10000 values in all: an alias may repeat a part of the file, not multiply

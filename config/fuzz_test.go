@@ -70,7 +70,7 @@ func FuzzConfig(f *testing.F) {
 	f.Add([]byte("workspaces:\n  - id: a\n    bots: [{id: b, webhook_url: \"https://x\", webhook_secret: whsec_}]\n"))
 	f.Add([]byte("workspaces:\n  - id: a\n    desks: [{id: d, kind: livechat, settings: {mode: seat}}]\n"))
 	f.Add([]byte("workspaces:\n  - id: a\n    desks: [{id: d, kind: webhook, settings: {url: \"${DESK_URL}\", secret: \"${X\"}}]\n"))
-	f.Add([]byte("workspaces:\n  - id: a\n    api_keys: [{name: k, key: \" k \"}]\n    inbox_agents: [{id: g, name: G, email: \"G <g@x>\", desk: d, key: k}]\n"))
+	f.Add([]byte("workspaces:\n  - id: a\n    api_keys: [{name: k, key: \" k \"}]\n    inbox_agents: [{id: g, name: G, email: \"G <g@x>\", desk: d, key: g-agent-key-0123}]\n"))
 	f.Add([]byte("workspaces:\n  - id: a\n    desks: [{id: d, kind: inbox, policy: {wait_timeout: -1s, history_rounds: 9999999999999999999}}]\n"))
 	f.Add([]byte("a: 1\n---\nb: 2\n"))
 	f.Add([]byte("workspaces: {id: a}\n"))

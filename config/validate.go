@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/hours"
@@ -176,11 +177,14 @@ func (f *File) checkID(path, id string, seen map[string]string) error {
 	return nil
 }
 
-// checkKey checks the admin, API or agent key at path and that seen (hash → path)
-// does not hold it yet.
+// checkKey checks the admin, API or agent key at path: at least
+// baton.MinKeyLen characters, and not held by seen (hash → path) yet.
 func (f *File) checkKey(path, key string, seen map[string]string) error {
 	if strings.TrimSpace(key) != key || key == "" {
 		return f.errorf(path, "is required and must not start or end with white space")
+	}
+	if n := utf8.RuneCountInString(key); n < baton.MinKeyLen {
+		return f.errorf(path, "is %d characters; a key must be at least %d (make one with: openssl rand -hex 24)", n, baton.MinKeyLen)
 	}
 	h := baton.HashKey(key)
 	if prev, ok := seen[h]; ok {

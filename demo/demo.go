@@ -26,8 +26,8 @@ import (
 
 // The demo's fixed credentials, printed for people to use.
 const (
-	APIKey   = "demo-key"
-	AgentKey = "agent-key"
+	APIKey   = "demo-bot-key-0123456789"
+	AgentKey = "demo-agent-key-0123456789"
 )
 
 // wait bounds how long the walk waits for the bot to hear of each step.

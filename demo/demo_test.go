@@ -18,10 +18,10 @@ func TestDemoCurlLines(t *testing.T) {
 	}
 	got := b.String()
 	for _, want := range []string{
-		`H=$(curl -s -X POST http://127.0.0.1:8080/v1/handoffs -H 'Authorization: Bearer demo-key' -H 'Content-Type: application/json' -d '{"conversation_id":"demo-1",`,
-		"curl -s http://127.0.0.1:8080/v1/inbox/handoffs -H 'Authorization: Bearer agent-key'\n",
-		"curl -s -X POST http://127.0.0.1:8080/v1/inbox/handoffs/$H/claim -H 'Authorization: Bearer agent-key'\n",
-		"curl -s -X POST http://127.0.0.1:8080/v1/inbox/handoffs/$H/end -H 'Authorization: Bearer agent-key'\n",
+		`H=$(curl -s -X POST http://127.0.0.1:8080/v1/handoffs -H 'Authorization: Bearer demo-bot-key-0123456789' -H 'Content-Type: application/json' -d '{"conversation_id":"demo-1",`,
+		"curl -s http://127.0.0.1:8080/v1/inbox/handoffs -H 'Authorization: Bearer demo-agent-key-0123456789'\n",
+		"curl -s -X POST http://127.0.0.1:8080/v1/inbox/handoffs/$H/claim -H 'Authorization: Bearer demo-agent-key-0123456789'\n",
+		"curl -s -X POST http://127.0.0.1:8080/v1/inbox/handoffs/$H/end -H 'Authorization: Bearer demo-agent-key-0123456789'\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("curl lines lack %q:\n%s", want, got)

@@ -143,7 +143,7 @@ func TestConfigCheck(t *testing.T) {
 	}
 	// A database that cannot be opened: the check never opens one.
 	env := map[string]string{"BATON_DATABASE_URL": "mysql://nowhere", "BATON_DB": filepath.Join(dir, "baton.db"),
-		"API_KEY": "k1", "ANA_PASSWORD": "0123456789", "ADMIN_KEY": "k2"}
+		"API_KEY": "acme-api-key-0123456789", "ANA_PASSWORD": "0123456789", "ADMIN_KEY": "badm_ops-key-0123456789"}
 	stdout, stderr, err := runArgsEnv(t, env, "config", "check", "-f", good)
 	if want := "ok: 1 workspace, 1 desk, 0 bots, 1 API key, 1 inbox agent, 1 admin key\n"; err != nil || stdout != want {
 		t.Errorf("config check of a good file: %v, printed %q, want %q; stderr %s", err, stdout, want, stderr)
@@ -234,7 +234,7 @@ func TestServeWarnsNoWorkspace(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	env := map[string]string{"BATON_ADDR": "127.0.0.1:0", "BATON_DB": filepath.Join(dir, "baton.db"),
-		"API_KEY": "k1", "ANA_PASSWORD": "0123456789", "ADMIN_KEY": "k2"}
+		"API_KEY": "acme-api-key-0123456789", "ANA_PASSWORD": "0123456789", "ADMIN_KEY": "badm_ops-key-0123456789"}
 	in := start(t, env)
 	var warned bool
 	for _, l := range strings.Split(in.stderr.String(), "\n") {

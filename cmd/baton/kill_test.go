@@ -35,7 +35,7 @@ func TestKill(t *testing.T) {
 	ln.Close()
 	env := append(os.Environ(),
 		"BATON_ADDR="+addr, "BATON_DB="+filepath.Join(t.TempDir(), "baton.db"), "BATON_CONFIG=testdata/kill.yaml",
-		"BATON_LOG_LEVEL=warn", "BATON_RETRY_SCALE=0.001", "KILL_API_KEY=kill-api-key",
+		"BATON_LOG_LEVEL=warn", "BATON_RETRY_SCALE=0.001", "KILL_API_KEY=kill-api-key-0123456789",
 		"COMPANY_URL="+company.url, "COMPANY_SECRET="+company.secret, "BOT_URL="+bot.url, "BOT_SECRET="+bot.secret)
 	launch := func() *exec.Cmd {
 		t.Helper()
@@ -64,7 +64,7 @@ func TestKill(t *testing.T) {
 		}
 		return cmd
 	}
-	api := apiClient{base: "http://" + addr, key: "kill-api-key"}
+	api := apiClient{base: "http://" + addr, key: "kill-api-key-0123456789"}
 
 	cmd := launch()
 	const conversations, perConversation = 8, 60

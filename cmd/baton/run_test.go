@@ -182,10 +182,10 @@ func serveEnv(t *testing.T) map[string]string {
 		"BATON_ADDR":       "127.0.0.1:0",
 		"BATON_CONFIG":     filepath.Join("testdata", "serve.yaml"),
 		"BATON_LOG_LEVEL":  "debug",
-		"ACME_API_KEY":     "acme-test-key-1",
+		"ACME_API_KEY":     "acme-test-key-0001",
 		"ACME_DESK_SECRET": "desk-shared-secret-0123456789",
 		"ACME_BOT_SECRET":  stdwebhook.NewSecret(),
-		"ANA_KEY":          "ana-test-key-1",
+		"ANA_KEY":          "ana-test-key-0001",
 		"DESK_URL":         fakeDesk(t),
 	}
 }
