@@ -120,6 +120,11 @@ type Tx interface {
 	Handoffs(conversationID string) ([]Handoff, error)
 	// HandoffsInState lists a desk's handoffs in a state, oldest first.
 	HandoffsInState(deskID string, s State, limit int) ([]Handoff, error)
+	// Pin holds the workspace, bot and desk a new handoff is made for until
+	// the transaction ends, so that a delete of any of them running at the
+	// same time waits for this one and then finds its handoff (PostgreSQL:
+	// FOR SHARE; SQLite has one writer). ENOTFOUND when one is gone.
+	Pin(p Pin) error
 	// OpenHandoffs lists the open handoffs (not ended) a query asks for,
 	// oldest first.
 	OpenHandoffs(q OpenQuery) ([]Handoff, error)

@@ -120,3 +120,10 @@ type OpenQuery struct {
 	DeskID      string
 	Limit       int
 }
+
+// Pin names the rows a new handoff depends on (see Tx.Pin).
+type Pin struct {
+	WorkspaceID string
+	BotID       string
+	DeskID      string
+}

@@ -106,8 +106,15 @@ func (e *Engine) admin(ctx context.Context, fn func(tx *wtx) (string, error)) (s
 	return e.write(ctx, adminScope(ctx), fn)
 }
 
-// live reads a workspace that exists and is not deleted, for field path.
+// live reads a workspace that exists and is not deleted, and in a write
+// transaction pins it: a delete running at the same time waits for the
+// change being made in it.
 func live(tx baton.Tx, ws string) (baton.Workspace, error) {
+	if err := tx.Pin(baton.Pin{WorkspaceID: ws}); baton.ErrorCode(err) == baton.ENOTFOUND {
+		return baton.Workspace{}, baton.Errorf(baton.ENOTFOUND, "no workspace %q", ws)
+	} else if err != nil {
+		return baton.Workspace{}, err
+	}
 	w, err := tx.Workspace(ws)
 	if baton.ErrorCode(err) == baton.ENOTFOUND {
 		return w, baton.Errorf(baton.ENOTFOUND, "no workspace %q", ws)
@@ -187,8 +194,15 @@ func (e *Engine) RenameWorkspace(ctx context.Context, id, name string) (baton.Wo
 func (e *Engine) DeleteWorkspace(ctx context.Context, id string, force bool) (int, error) {
 	var ended int
 	_, _, err := e.admin(ctx, func(tx *wtx) (string, error) {
-		w, err := live(tx, id)
-		if err != nil {
+		w, err := tx.Workspace(id)
+		if baton.ErrorCode(err) == baton.ENOTFOUND {
+			return "", baton.Errorf(baton.ENOTFOUND, "no workspace %q", id)
+		} else if err != nil {
+			return "", err
+		}
+		// Deleted first, so that a handoff being made in it commits before
+		// the count below, which then sees it, or finds the workspace gone.
+		if err := tx.DeleteWorkspace(id, now()); err != nil {
 			return "", err
 		}
 		open, err := tx.OpenHandoffs(baton.OpenQuery{WorkspaceID: id})
@@ -209,9 +223,6 @@ func (e *Engine) DeleteWorkspace(ctx context.Context, id string, force bool) (in
 			}
 		}
 		ended = len(open)
-		if err := tx.DeleteWorkspace(id, now()); err != nil {
-			return "", err
-		}
 		return id, audit(ctx, tx, id, "delete", "workspace", id, ViewWorkspace(w), nil)
 	})
 	e.forget()
@@ -253,7 +264,7 @@ func (e *Engine) CreateKey(ctx context.Context, ws string, in KeyInput) (baton.A
 			return "", err
 		}
 		if k.BotID != "" {
-			if _, err := tx.Bot(ws, k.BotID); baton.ErrorCode(err) == baton.ENOTFOUND {
+			if err := tx.Pin(baton.Pin{WorkspaceID: ws, BotID: k.BotID}); baton.ErrorCode(err) == baton.ENOTFOUND {
 				return "", &baton.Error{Code: baton.EINVALID, Field: "bot_id", Message: fmt.Sprintf("no bot %q in this workspace", k.BotID), Err: err}
 			} else if err != nil {
 				return "", err

@@ -43,6 +43,11 @@ func checkAgent(tx baton.Tx, a baton.InboxAgent) error {
 	if a.DeskID == "" {
 		return baton.FieldErrorf("desk_id", "is required: the inbox desk the agent answers")
 	}
+	if err := tx.Pin(baton.Pin{WorkspaceID: a.WorkspaceID, DeskID: a.DeskID}); baton.ErrorCode(err) == baton.ENOTFOUND {
+		return &baton.Error{Code: baton.EINVALID, Field: "desk_id", Message: fmt.Sprintf("no desk %q in this workspace", a.DeskID), Err: err}
+	} else if err != nil {
+		return err
+	}
 	d, err := tx.Desk(a.WorkspaceID, a.DeskID)
 	if baton.ErrorCode(err) == baton.ENOTFOUND {
 		return &baton.Error{Code: baton.EINVALID, Field: "desk_id", Message: fmt.Sprintf("no desk %q in this workspace", a.DeskID), Err: err}

@@ -63,7 +63,7 @@ func checkBot(tx baton.Tx, b baton.Bot) error {
 		return err
 	}
 	if b.DeskID != "" {
-		if _, err := tx.Desk(b.WorkspaceID, b.DeskID); baton.ErrorCode(err) == baton.ENOTFOUND {
+		if err := tx.Pin(baton.Pin{WorkspaceID: b.WorkspaceID, DeskID: b.DeskID}); baton.ErrorCode(err) == baton.ENOTFOUND {
 			return &baton.Error{Code: baton.EINVALID, Field: "desk_id", Message: fmt.Sprintf("no desk %q in this workspace", b.DeskID), Err: err}
 		} else if err != nil {
 			return err
@@ -233,6 +233,11 @@ func (e *Engine) DeleteBot(ctx context.Context, ws, id string) error {
 		if err != nil {
 			return "", err
 		}
+		// Deleted first, so that what is being made for it commits before
+		// the checks below, which then see it, or finds it gone.
+		if err := tx.DeleteBot(ws, id); err != nil {
+			return "", err
+		}
 		if open, err := tx.OpenHandoffs(baton.OpenQuery{WorkspaceID: ws, BotID: id, Limit: 1}); err != nil {
 			return "", err
 		} else if len(open) > 0 {
@@ -246,9 +251,6 @@ func (e *Engine) DeleteBot(ctx context.Context, ws, id string) error {
 			if k.BotID == id {
 				return "", baton.Errorf(baton.ECONFLICT, "API key %s (%s) is scoped to bot %s: revoke it first", k.ID, k.Name, id)
 			}
-		}
-		if err := tx.DeleteBot(ws, id); err != nil {
-			return "", err
 		}
 		return id, audit(ctx, tx, ws, "delete", "bot", id, ViewBot(b), nil)
 	})
@@ -429,6 +431,11 @@ func (e *Engine) DeleteDesk(ctx context.Context, ws, id string) error {
 		if err != nil {
 			return "", err
 		}
+		// Deleted first, so that what is being made for it commits before
+		// the checks below, which then see it, or finds it gone.
+		if err := tx.DeleteDesk(ws, id); err != nil {
+			return "", err
+		}
 		bots, err := tx.Bots(ws)
 		if err != nil {
 			return "", err
@@ -451,9 +458,6 @@ func (e *Engine) DeleteDesk(ctx context.Context, ws, id string) error {
 			return "", err
 		} else if len(open) > 0 {
 			return "", baton.Errorf(baton.ECONFLICT, "desk %s has open handoffs (%s): end them first", id, open[0].ID)
-		}
-		if err := tx.DeleteDesk(ws, id); err != nil {
-			return "", err
 		}
 		return id, audit(ctx, tx, ws, "delete", "desk", id, e.viewDesk(d), nil)
 	})

@@ -152,6 +152,9 @@ func (e *Engine) CreateHandoff(ctx context.Context, ws string, r baton.CreateReq
 		if err != nil {
 			return "", err
 		}
+		if err := tx.Pin(baton.Pin{WorkspaceID: ws, BotID: bot.ID, DeskID: dc.ID}); err != nil {
+			return "", baton.Errorf(baton.ENOTFOUND, "the workspace, bot or desk of this handoff was just deleted: %w", err)
+		}
 		desk, err := e.adapter(dc)
 		if err != nil {
 			return "", err

@@ -253,6 +253,9 @@ func (e *Engine) Transfer(ctx context.Context, ws string, r TransferRequest) (ba
 		if err != nil {
 			return "", err
 		}
+		if err := tx.Pin(baton.Pin{WorkspaceID: ws, BotID: bot.ID, DeskID: dc.ID}); err != nil {
+			return "", baton.Errorf(baton.ENOTFOUND, "the workspace, bot or desk of this transfer was just deleted: %w", err)
+		}
 		if !seat {
 			return "", baton.Errorf(baton.ECONFLICT, "the bot's desk %s is not a seat desk: ask for a handoff instead", dc.ID)
 		}

@@ -35,6 +35,7 @@ var Dialect = sqlstore.Dialect{
 	Code:       code,
 	LockLane:   `SELECT pg_advisory_xact_lock(hashtext(?))`,
 	ForUpdate:  ` FOR UPDATE`,
+	ForShare:   ` FOR SHARE`,
 }
 
 // Open connects to the database at url (postgres://...), applies pending

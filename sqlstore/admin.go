@@ -27,6 +27,32 @@ func (t *tx) OpenHandoffs(q baton.OpenQuery) ([]baton.Handoff, error) {
 	return all(t, t.s.scanHandoff, query, args...)
 }
 
+// Pin reads the workspace, bot and desk with the dialect's share lock.
+func (t *tx) Pin(p baton.Pin) error {
+	for _, c := range []struct {
+		what, query string
+		args        []any
+	}{
+		{"workspace " + p.WorkspaceID, `SELECT id FROM workspaces WHERE id = ? AND deleted_at = 0`, []any{p.WorkspaceID}},
+		{"bot " + p.BotID, `SELECT id FROM bots WHERE id = ? AND workspace_id = ?`, []any{p.BotID, p.WorkspaceID}},
+		{"desk " + p.DeskID, `SELECT id FROM desks WHERE id = ? AND workspace_id = ?`, []any{p.DeskID, p.WorkspaceID}},
+	} {
+		if c.args[0] == "" {
+			continue
+		}
+		if _, err := one(t, scanID, c.what, c.query+t.forShare(), c.args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func scanID(r scanner) (string, error) {
+	var id string
+	err := r.Scan(&id)
+	return id, err
+}
+
 const adminKeyColumns = `hash, id, name, prefix, managed, created_at, last_used_at`
 
 // PutAdminKey inserts k or replaces the admin key with its hash, keeping

@@ -47,6 +47,9 @@ type Dialect struct {
 	// it until commit and concurrent changes cannot overwrite each other.
 	// Not needed where writers are serialised (SQLite).
 	ForUpdate string
+	// ForShare is appended to the reads that pin rows a new row depends on
+	// (" FOR SHARE"): a delete of them waits for the reading transaction.
+	ForShare string
 	// LockLane, when set, is a statement taking a transaction-scoped lock on a
 	// lane name (its one argument), so that concurrent transactions agree on
 	// which job heads a lane. Not needed where writers are serialised (SQLite).

@@ -40,6 +40,16 @@ func (t *tx) forUpdate() string {
 	return t.s.d.ForUpdate
 }
 
+// forShare is the dialect's shared row-lock clause, for reads that keep a
+// row from being changed or deleted until the transaction ends; empty in
+// read-only transactions.
+func (t *tx) forShare() string {
+	if t.view {
+		return ""
+	}
+	return t.s.d.ForShare
+}
+
 var _ baton.Tx = (*tx)(nil)
 
 // scanner is a *sql.Row or *sql.Rows.
@@ -305,7 +315,8 @@ func scanAPIKey(r scanner) (baton.APIKey, error) {
 // APIKey returns the key with this hash.
 func (t *tx) APIKey(hash string) (baton.APIKey, error) {
 	return one(t, scanAPIKey, "api key",
-		`SELECT `+keyColumns+` FROM api_keys WHERE hash = ? AND hash <> ''`, hash)
+		`SELECT `+keyColumns+` FROM api_keys WHERE hash = ? AND hash <> ''
+		AND workspace_id IN (SELECT id FROM workspaces WHERE deleted_at = 0)`, hash)
 }
 
 // APIKeys lists the workspace's keys, oldest first.
