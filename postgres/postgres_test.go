@@ -109,8 +109,10 @@ func TestTxRetry(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := calls.Load(); n != 3 {
-		t.Errorf("fn ran %d times, want 3 (one deadlock victim retried)", n)
+	// At least one deadlock victim was retried; under load the retry can
+	// meet the other transaction again and be retried once more.
+	if n := calls.Load(); n < 3 {
+		t.Errorf("fn ran %d times, want at least 3 (a deadlock victim retried)", n)
 	}
 	err = s.Tx(t.Context(), func(tx baton.Tx) error {
 		for _, ws := range []string{"w1", "w2"} {
