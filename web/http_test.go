@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -69,7 +70,7 @@ func TestSignInAndOut(t *testing.T) {
 		t.Errorf("the sign-in page when signed in: %d %s", p.status, p.header.Get("Location"))
 	}
 	// Off-site next is ignored.
-	for _, next := range []string{"//evil.example/", "https://evil.example/", "/inbox/\\evil"} {
+	for _, next := range []string{"//evil.example/", "https://evil.example/", "/inbox/\\evil", "/inbox/../v1/events"} {
 		if p := f.get(c, "/inbox/signin?next="+url.QueryEscape(next)); p.header.Get("Location") != "/inbox/" {
 			t.Errorf("next=%q sends to %q", next, p.header.Get("Location"))
 		}
@@ -80,6 +81,37 @@ func TestSignInAndOut(t *testing.T) {
 	}
 	if p := f.get(c, "/inbox/"); p.status != http.StatusSeeOther || p.header.Get("Location") != "/inbox/signin" {
 		t.Fatalf("the queue after signing out: %d %s", p.status, p.header.Get("Location"))
+	}
+}
+
+// TestSecureCookie checks that a sign-in over TLS gets a Secure cookie.
+func TestSecureCookie(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	form := f.get(f.client(), "/inbox/signin")
+	nonce := cookieOf(t, form.header, "baton_signin")
+	req := httptest.NewRequest("POST", "https://baton.example/inbox/signin", strings.NewReader(url.Values{
+		"csrf": {hidden(form.body, "csrf")}, "email": {agents[ada].Email}, "password": {secret}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(nonce)
+	rec := httptest.NewRecorder()
+	f.app.Handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("sign-in over TLS: %d %s", rec.Code, rec.Body)
+	}
+	if ck := cookieOf(t, rec.Header(), "baton_session"); !ck.Secure || !ck.HttpOnly {
+		t.Errorf("the session cookie over TLS is %+v, want Secure and HttpOnly", ck)
+	}
+}
+
+// TestFormSignedOut checks that a form sent without a session goes to the
+// sign-in page, which does not come back to the form's action.
+func TestFormSignedOut(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	p := f.post(f.client(), "/inbox/handoffs/ho_x/claim", url.Values{"csrf": {"x"}})
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/inbox/signin" {
+		t.Fatalf("a form, signed out: %d %s", p.status, p.header.Get("Location"))
 	}
 }
 

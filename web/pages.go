@@ -79,7 +79,11 @@ func (s *Server) page(h handler) http.Handler {
 			return
 		}
 		if c == nil {
-			s.toSignIn(w, r, had, r.URL.Path)
+			next := ""
+			if r.Method == http.MethodGet {
+				next = r.URL.Path // a form's action is no page to come back to
+			}
+			s.toSignIn(w, r, had, next)
 			return
 		}
 		h(w, r, c)
@@ -108,7 +112,7 @@ func (s *Server) toSignIn(w http.ResponseWriter, r *http.Request, ended bool, ne
 // signing in (never another site, nor a path that names one).
 func safeNext(next string) bool {
 	return strings.HasPrefix(next, "/inbox/") && !strings.ContainsAny(next, "\\\r\n") &&
-		!strings.Contains(next, "//") && next != "/inbox/signin" && len(next) < 512
+		!strings.Contains(next, "//") && !strings.Contains(next, "..") && next != "/inbox/signin" && len(next) < 512
 }
 
 // live serves what the page's script fetches: without a live session, 401,
