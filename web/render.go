@@ -68,9 +68,8 @@ func (c *caseData) CanReply() bool {
 
 // parsePages parses every page: each is the layout with the page's file.
 func parsePages(static map[string]asset) map[string]*template.Template {
-	s := &Server{static: static}
 	funcs := template.FuncMap{
-		"asset":    s.url,
+		"asset":    func(name string) string { return assetURL(static, name) },
 		"idem":     randomToken,
 		"customer": customerName,
 		"author":   authorName,

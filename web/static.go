@@ -49,9 +49,9 @@ func loadStatic() map[string]asset {
 	return out
 }
 
-// url is the versioned URL of a static file.
-func (s *Server) url(name string) string {
-	a, ok := s.static[name]
+// assetURL is the versioned URL of a static file.
+func assetURL(static map[string]asset, name string) string {
+	a, ok := static[name]
 	if !ok {
 		panic("web: no static file " + name)
 	}
