@@ -13,9 +13,9 @@ import (
 // Layout section, from `go list`: the root imports nothing of ours; no
 // desk imports the engine, the outbox or a store; the engine and the outbox
 // import no desk and no store; only the composition root (app) puts the
-// engine, the outbox and the HTTP API together; desk kinds are imported by
-// the registry, and outside it only by commands and tests that serve one
-// kind on purpose.
+// engine, the outbox, the HTTP API and the web inbox together; desk kinds
+// are imported by the registry, and outside it only by commands and tests
+// that serve one kind on purpose.
 func TestLayout(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "./...").Output()
@@ -53,7 +53,7 @@ func TestLayout(t *testing.T) {
 		t.Fatalf("the registry imports only %v: where are the desks?", desks)
 	}
 	stores := []string{"sqlstore", "sqlite", "postgres"}
-	runtime := []string{"engine", "outbox", "app", "httpapi", "registry"}
+	runtime := []string{"engine", "outbox", "app", "httpapi", "registry", "web"}
 	rules := []struct {
 		rule     string
 		applies  func(pkg string) bool
@@ -64,6 +64,7 @@ func TestLayout(t *testing.T) {
 		{"a desk imports no engine, outbox, registry or store", in(desks), append(slices.Clone(runtime), stores...), nil},
 		{"the engine and the outbox import no desk and no store", in([]string{"engine", "outbox"}), append(append(slices.Clone(desks), stores...), "app", "httpapi", "registry"), nil},
 		{"the HTTP API imports no desk, no store, no outbox", is("httpapi"), append(append(slices.Clone(desks), stores...), "outbox", "app", "registry"), nil},
+		{"the web inbox imports no desk, no store, no outbox, no HTTP API", is("web"), append(append(slices.Clone(desks), stores...), "outbox", "app", "registry", "httpapi"), nil},
 	}
 	for _, r := range rules {
 		for pkg, deps := range imports {
@@ -83,6 +84,7 @@ func TestLayout(t *testing.T) {
 		allowed []string
 	}{
 		{"wiring exists once: only app builds Baton from the engine, the outbox and the HTTP API", []string{"outbox", "httpapi"}, []string{"app", "cmd/baton", "desktest", "relaybench"}},
+		{"wiring exists once: only app builds the web inbox", []string{"web"}, []string{"app"}},
 		{"desk kinds are registered in one place", desks, []string{"registry", "cmd/baton", "relaybench"}},
 	}
 	for _, o := range only {
@@ -96,7 +98,7 @@ func TestLayout(t *testing.T) {
 	}
 	// cmd/baton, desktest and relaybench may name outbox.Config, the
 	// worker's settings, but only app may call the constructors.
-	constructors(t, []string{"engine.New(", "outbox.New(", "httpapi.NewServer("}, "app")
+	constructors(t, []string{"engine.New(", "outbox.New(", "httpapi.NewServer(", "web.New("}, "app")
 }
 
 func is(name string) func(string) bool { return func(p string) bool { return p == name } }

@@ -101,6 +101,11 @@ type Tx interface {
 	InboxAgents(workspaceID string) ([]InboxAgent, error)
 	// DeleteInboxAgent removes an inbox agent of the workspace.
 	DeleteInboxAgent(workspaceID, id string) error
+	// InboxAgentsByEmail lists the inbox agents, of every workspace that
+	// is not deleted, whose email is email (ASCII letters compared without
+	// case), oldest first: the web inbox signs agents in by email, and an
+	// email is unique only within a workspace.
+	InboxAgentsByEmail(email string) ([]InboxAgent, error)
 
 	// PutConversation inserts or replaces a conversation by ID.
 	PutConversation(c Conversation) error

@@ -1,15 +1,17 @@
 // Package app is Baton's composition root: the one place where the store,
 // the desk registry, the engine, the outbox worker, the event hub, the
-// metrics and the HTTP API are put together. The binary, the desk
-// conformance suite, the benchmarks and the HTTP tests all build Baton
+// metrics, the HTTP API and the web inbox are put together. The binary, the
+// desk conformance suite, the benchmarks and the HTTP tests all build Baton
 // through New.
 package app
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/batonhq/baton/metrics"
 	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/registry"
+	"github.com/batonhq/baton/web"
 )
 
 // Params build an App. Only Store is required.
@@ -43,6 +46,14 @@ type Params struct {
 	// CheckEvery is how often Run checks every desk in the store again
 	// (default DefaultCheckEvery; negative: never).
 	CheckEvery time.Duration
+	// SessionKey signs the web inbox's sessions and CSRF tokens: at least
+	// web.MinKeyLen bytes, the same on every instance (cmd/baton derives it
+	// from the store's secrets key). Nil makes a random one: sessions then
+	// hold on this instance only and end when it stops.
+	SessionKey []byte
+	// SecureCookies marks the web inbox's cookies Secure even on plain
+	// HTTP requests: for Baton behind a proxy that terminates TLS.
+	SecureCookies bool
 }
 
 // DefaultCheckEvery is how often a running Baton checks its desks. Each
@@ -58,7 +69,8 @@ type App struct {
 	Worker  *outbox.Worker
 	Hub     *hub.Hub
 	Metrics *metrics.Metrics
-	Handler http.Handler // the HTTP API
+	Handler http.Handler // the HTTP API and the web inbox
+	Web     *web.Server  // the web inbox, served by Handler
 	log     *slog.Logger
 	every   time.Duration
 }
@@ -74,9 +86,23 @@ func New(p Params) *App {
 	if p.CheckEvery == 0 {
 		p.CheckEvery = DefaultCheckEvery
 	}
+	if p.SessionKey == nil {
+		p.SessionKey = make([]byte, web.MinKeyLen)
+		rand.Read(p.SessionKey)
+	}
 	a := &App{Store: p.Store, Desks: p.Desks, Hub: new(hub.Hub), Metrics: metrics.New(prometheus.NewRegistry(), p.Store), log: p.Log, every: p.CheckEvery}
+	// The web inbox's pages follow every change to a workspace (a customer
+	// message writes no bot event), the bot streams only new events. An
+	// admin change is committed under its admin scope ("admin:…"), not a
+	// workspace: it wakes every page (a disabled agent's ends at once).
+	pages := new(hub.Hub)
 	var worker *outbox.Worker // set below; commits happen only once the App is built
 	a.Engine = engine.New(engine.Params{Store: p.Store, Desks: p.Desks, Log: p.Log, Ignored: a.Metrics.Ignored, Secrets: registry.Secrets, Committed: func(c engine.Commit) {
+		if strings.HasPrefix(c.Workspace, "admin:") {
+			pages.PublishAll()
+		} else {
+			pages.Publish(c.Workspace)
+		}
 		if c.Events {
 			a.Hub.Publish(c.Workspace)
 		}
@@ -95,7 +121,8 @@ func New(p Params) *App {
 	if p.Ready == nil {
 		p.Ready = a.ready
 	}
-	a.Handler = httpapi.NewServer(httpapi.Params{Log: p.Log, Engine: a.Engine, Hub: a.Hub, Metrics: a.Metrics.Handler(), Ready: p.Ready, BodyTimeout: p.BodyTimeout,
+	a.Web = web.New(web.Params{Log: p.Log, Engine: a.Engine, Hub: pages, SessionKey: p.SessionKey, Secure: p.SecureCookies})
+	a.Handler = httpapi.NewServer(httpapi.Params{Log: p.Log, Engine: a.Engine, Hub: a.Hub, Metrics: a.Metrics.Handler(), Ready: p.Ready, BodyTimeout: p.BodyTimeout, Web: a.Web,
 		CheckDesk: func(ctx context.Context, dc baton.DeskConfig) (baton.DeskStatus, string) {
 			return registry.Check(ctx, a.Desks, dc, a.Metrics)
 		}})

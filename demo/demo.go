@@ -26,8 +26,10 @@ import (
 
 // The demo's fixed credentials, printed for people to use.
 const (
-	APIKey   = "demo-bot-key-0123456789"
-	AgentKey = "demo-agent-key-0123456789"
+	APIKey        = "demo-bot-key-0123456789"
+	AgentKey      = "demo-agent-key-0123456789"
+	AgentEmail    = "ana@demo.example"
+	AgentPassword = "demo-password-0123"
 )
 
 // wait bounds how long the walk waits for the bot to hear of each step.
@@ -59,7 +61,8 @@ func Start() (*Bot, error) {
 func (b *Bot) Close() error { return b.srv.Close() }
 
 // File is the demo's configuration: workspace demo with API key APIKey, an
-// inbox desk, this bot and the inbox agent Ana with key AgentKey.
+// inbox desk, this bot and the inbox agent Ana with key AgentKey, who signs
+// in to the web inbox with AgentEmail and AgentPassword.
 func (b *Bot) File() *config.File {
 	return &config.File{Workspaces: []config.Workspace{{
 		ID: "demo", Name: "Demo",
@@ -67,7 +70,7 @@ func (b *Bot) File() *config.File {
 		Desks:   []config.Desk{{ID: "inbox", Name: "Inbox", Kind: baton.KindInbox, Policy: Policy()}},
 		Bots: []config.Bot{{ID: "demo-bot", Name: "Demo bot", Desk: "inbox",
 			WebhookURL: b.URL, WebhookSecret: b.secret}},
-		InboxAgents: []config.Agent{{ID: "ana", Name: "Ana", Email: "ana@demo.example", Desk: "inbox", Key: AgentKey}},
+		InboxAgents: []config.Agent{{ID: "ana", Name: "Ana", Email: AgentEmail, Desk: "inbox", Key: AgentKey, Password: AgentPassword}},
 	}}}
 }
 
@@ -92,7 +95,9 @@ func (b *Bot) intro(out io.Writer) {
 func (b *Bot) Guide(ctx context.Context, base string, out io.Writer) {
 	b.base.Store(&base)
 	b.intro(out)
-	fmt.Fprintln(out, "Walk a handoff through queued → active → ended from another terminal:")
+	fmt.Fprintf(out, "Ana's web inbox: %s/inbox/ (sign in as %s, password %q).\n", base, AgentEmail, AgentPassword)
+	fmt.Fprintln(out, "Walk a handoff through queued → active → ended from another terminal (or claim,")
+	fmt.Fprintln(out, "answer and end it in the web inbox after step 1):")
 	for i, s := range steps {
 		fmt.Fprintf(out, "\n  # %d. %s\n  %s\n", i+1, s.say, s.curl(base))
 	}

@@ -87,4 +87,13 @@ func addRoutes(mux mux, p Params) {
 		mux.Handle("GET /metrics", p.Metrics)
 	}
 	mux.Handle("GET /openapi.yaml", handleOpenAPI())
+
+	// The web pages (package web), apart from the API: their own sessions,
+	// CSRF tokens and HTML answers.
+	if p.Web != nil {
+		mux.Handle("GET /{$}", p.Web)
+		mux.Handle("GET /inbox/", p.Web)
+		mux.Handle("POST /inbox/", p.Web)
+		mux.Handle("GET /static/", p.Web)
+	}
 }

@@ -27,11 +27,14 @@ type Params struct {
 	CheckDesk func(context.Context, baton.DeskConfig) (baton.DeskStatus, string)
 	// BodyTimeout is how long a request body may take to arrive (default BodyTimeout).
 	BodyTimeout time.Duration
+	// Web serves the browser pages when not nil: GET / (a redirect),
+	// /inbox/… (GET and POST) and GET /static/… (package web).
+	Web http.Handler
 }
 
 // NewServer returns Baton's HTTP API: the v1 bot API, the inbound desk
 // URL, the inbox agent API, and /healthz, /readyz, /metrics and
-// /openapi.yaml. Every request is logged (never its headers or body), a
+// /openapi.yaml, with the web pages beside them when Params.Web is set. Every request is logged (never its headers or body), a
 // panic becomes a 500 problem, bodies are limited to 1 MiB and must arrive
 // within the body timeout, and a path or query holding a control character
 // is refused before routing.

@@ -46,3 +46,18 @@ func (h *Hub) Publish(ws string) {
 		}
 	}
 }
+
+// PublishAll signals the subscribers of every workspace: for a change
+// whose workspaces are not known, such as one the admin API made.
+func (h *Hub) PublishAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, subs := range h.subs {
+		for ch := range subs {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	}
+}

@@ -35,3 +35,21 @@ func TestPublish(t *testing.T) {
 		t.Fatalf("subscribers left: %v", h.subs)
 	}
 }
+
+// TestPublishAll: every workspace's subscribers get a signal.
+func TestPublishAll(t *testing.T) {
+	t.Parallel()
+	var h Hub
+	a, stopA := h.Subscribe("ws1")
+	defer stopA()
+	b, stopB := h.Subscribe("ws2")
+	defer stopB()
+	h.PublishAll()
+	for name, ch := range map[string]<-chan struct{}{"ws1": a, "ws2": b} {
+		select {
+		case <-ch:
+		default:
+			t.Errorf("no signal for %s", name)
+		}
+	}
+}

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) baton.Store) {
 		{"Bot", testBot},
 		{"Desk", testDesk},
 		{"InboxAgent", testInboxAgent},
+		{"InboxAgentsByEmail", testInboxAgentsByEmail},
 		{"WorkspaceLifecycle", testWorkspaceLifecycle},
 		{"KeyLifecycle", testKeyLifecycle},
 		{"AdminKey", testAdminKey},

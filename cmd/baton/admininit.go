@@ -21,7 +21,7 @@ func adminInit(ctx context.Context, e env, o fileOpts, log *slog.Logger, stdout 
 	if name == "" {
 		return fmt.Errorf("admin init: --name must not be empty; try: baton admin init --help")
 	}
-	store, err := openStore(ctx, e, log)
+	store, _, err := openStore(ctx, e, log)
 	if err != nil {
 		return err
 	}

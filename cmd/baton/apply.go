@@ -88,7 +88,7 @@ func applyConfig(ctx context.Context, o fileOpts, e env, getenv func(string) str
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, e, log)
+	store, _, err := openStore(ctx, e, log)
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func view(t *testing.T, env map[string]string, fn func(tx baton.Tx) error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := openStore(t.Context(), e, discard())
+	store, _, err := openStore(t.Context(), e, discard())
 	if err != nil {
 		t.Fatal(err)
 	}

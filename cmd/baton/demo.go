@@ -13,7 +13,6 @@ import (
 	"sync"
 
 	demobot "github.com/batonhq/baton/demo"
-	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/registry"
 	"github.com/batonhq/baton/sqlite"
 )
@@ -83,7 +82,7 @@ func demo(ctx context.Context, e env, walk bool, log *slog.Logger, stdout io.Wri
 		}
 		wg.Go(func() { bot.Guide(ctx, base, out) })
 	}
-	err = serveOn(ctx, log, out, addr, store, desks, cfg, outbox.Config{}, started)
+	err = serveOn(ctx, log, out, served{addr: addr, store: store, desks: desks, cfg: cfg, sessionKey: sessionKey(key), started: started})
 	stop()
 	wg.Wait()
 	return errors.Join(err, walked)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -49,6 +51,7 @@ type env struct {
 	config   string
 	logLevel string
 	worker   outbox.Config
+	secure   bool // BATON_SECURE_COOKIES: the web inbox's cookies are always Secure
 }
 
 func readEnv(getenv func(string) string) (env, error) {
@@ -70,6 +73,13 @@ func readEnv(getenv func(string) string) (env, error) {
 			return e, fmt.Errorf("BATON_JOB_LEASE: %q is not a duration of at least 100ms (like 5s)", v)
 		}
 		e.worker.Lease = d
+	}
+	if v := getenv("BATON_SECURE_COOKIES"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return e, fmt.Errorf("BATON_SECURE_COOKIES: %q is not true or false", v)
+		}
+		e.secure = b
 	}
 	return e, nil
 }
@@ -225,31 +235,43 @@ func (e env) where() string {
 	return "postgres " + u.Host + u.Path
 }
 
-// openStore opens and migrates the configured database.
-func openStore(ctx context.Context, e env, log *slog.Logger) (*sqlstore.Store, error) {
+// openStore opens and migrates the configured database. It returns the
+// store's secrets key too, from which the web inbox's session key is derived.
+func openStore(ctx context.Context, e env, log *slog.Logger) (*sqlstore.Store, []byte, error) {
 	if e.dbURL != "" {
 		if !postgresURL(e.dbURL) {
-			return nil, errors.New("BATON_DATABASE_URL: only postgres:// URLs are supported; unset it to use SQLite (BATON_DB)")
+			return nil, nil, errors.New("BATON_DATABASE_URL: only postgres:// URLs are supported; unset it to use SQLite (BATON_DB)")
 		}
 		if e.key == "" {
-			return nil, errors.New("BATON_SECRET_KEY is required with PostgreSQL: every instance needs the same key (make one with: openssl rand -base64 32)")
+			return nil, nil, errors.New("BATON_SECRET_KEY is required with PostgreSQL: every instance needs the same key (make one with: openssl rand -base64 32)")
 		}
 		key, err := decodeKey(e.key)
 		if err != nil {
-			return nil, fmt.Errorf("BATON_SECRET_KEY: %w", err)
+			return nil, nil, fmt.Errorf("BATON_SECRET_KEY: %w", err)
 		}
-		return postgres.Open(ctx, e.dbURL, key)
+		s, err := postgres.Open(ctx, e.dbURL, key)
+		return s, key, err
 	}
 	var key []byte
 	var err error
 	if e.key != "" {
 		if key, err = decodeKey(e.key); err != nil {
-			return nil, fmt.Errorf("BATON_SECRET_KEY: %w", err)
+			return nil, nil, fmt.Errorf("BATON_SECRET_KEY: %w", err)
 		}
 	} else if key, err = keyFile(e.dbPath+".key", log); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return sqlite.Open(ctx, e.dbPath, key)
+	s, err := sqlite.Open(ctx, e.dbPath, key)
+	return s, key, err
+}
+
+// sessionKey derives the web inbox's session key from the store's secrets
+// key, HMAC-SHA256(key, "baton web sessions"): the same on every instance,
+// and not the key that seals the secrets.
+func sessionKey(secret []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("baton web sessions"))
+	return m.Sum(nil)
 }
 
 // decodeKey reads a base64 key of 32 bytes (standard or URL alphabet, padded or not).
@@ -340,7 +362,7 @@ func serve(ctx context.Context, e env, getenv func(string) string, log *slog.Log
 			return err
 		}
 	}
-	store, err := openStore(ctx, e, log)
+	store, key, err := openStore(ctx, e, log)
 	if err != nil {
 		return err
 	}
@@ -350,18 +372,32 @@ func serve(ctx context.Context, e env, getenv func(string) string, log *slog.Log
 	if addr == "" {
 		addr = ":8080"
 	}
-	return serveOn(ctx, log, stdout, addr, store, desks, cfg, e.worker, nil)
+	return serveOn(ctx, log, stdout, served{addr: addr, store: store, desks: desks, cfg: cfg, worker: e.worker,
+		sessionKey: sessionKey(key), secure: e.secure})
 }
 
-// serveOn runs Baton over an open store until ctx ends: it applies cfg
-// (printing the plan), checks the desks, warns when there is no workspace,
-// starts the job worker and serves HTTP on addr. started, when not nil, is
-// called with the bound address once requests are accepted.
+// served is what serveOn runs.
+type served struct {
+	addr       string
+	store      baton.Store
+	desks      baton.Desks
+	cfg        *config.File // applied at the start when not nil
+	worker     outbox.Config
+	sessionKey []byte // the web inbox's (see sessionKey)
+	secure     bool   // the web inbox's cookies are always Secure
+	// started, when not nil, is called with the bound address once
+	// requests are accepted.
+	started func(addr string)
+}
+
+// serveOn runs Baton over an open store until ctx ends: it applies the
+// config file (printing the plan), checks the desks, warns when there is no
+// workspace, starts the job worker and serves HTTP on the address.
 // On the way out it stops accepting, lets requests finish (up to 10 s) and
 // stops the worker, which finishes its running jobs; the caller closes the store.
-func serveOn(ctx context.Context, log *slog.Logger, stdout io.Writer, addr string, store baton.Store,
-	desks baton.Desks, cfg *config.File, wc outbox.Config, started func(addr string)) error {
-	a := app.New(app.Params{Store: store, Log: log, Desks: desks, Worker: wc})
+func serveOn(ctx context.Context, log *slog.Logger, stdout io.Writer, p served) error {
+	store, cfg, started := p.store, p.cfg, p.started
+	a := app.New(app.Params{Store: store, Log: log, Desks: p.desks, Worker: p.worker, SessionKey: p.sessionKey, SecureCookies: p.secure})
 	if cfg != nil {
 		plan, err := cfg.Apply(ctx, store, config.ApplyParams{Secrets: registry.Secrets})
 		if err != nil {
@@ -385,7 +421,7 @@ func serveOn(ctx context.Context, log *slog.Logger, stdout io.Writer, addr strin
 	}
 	srv.RegisterOnShutdown(endStreams)
 
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", p.addr)
 	if err != nil {
 		return err
 	}
@@ -423,11 +459,12 @@ func serveOn(ctx context.Context, log *slog.Logger, stdout io.Writer, addr strin
 	return err
 }
 
-// closeStreams ends event streams (long-lived GETs) when ctx ends, that is
-// when shutdown begins, instead of letting them hold it to its timeout.
+// closeStreams ends event streams (long-lived GETs: the bots' and the web
+// inbox's) when ctx ends, that is when shutdown begins, instead of letting
+// them hold it to its timeout.
 func closeStreams(ctx context.Context, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/stream") {
+		if strings.HasSuffix(r.URL.Path, "/stream") || r.URL.Path == "/inbox/events" {
 			rctx, cancel := context.WithCancel(r.Context())
 			defer cancel()
 			defer context.AfterFunc(ctx, cancel)()

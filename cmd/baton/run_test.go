@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/batonhq/baton/outbox"
 	"github.com/batonhq/baton/registry"
 	"github.com/batonhq/baton/sqlite"
 	"github.com/batonhq/baton/stdwebhook"
@@ -399,8 +398,8 @@ func TestReadyzFollowsTheStore(t *testing.T) {
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serveOn(ctx, discard(), io.Discard, "127.0.0.1:0", store, registry.New(registry.Params{}), nil, outbox.Config{},
-			func(a string) { addr <- a })
+		done <- serveOn(ctx, discard(), io.Discard, served{addr: "127.0.0.1:0", store: store, desks: registry.New(registry.Params{}),
+			started: func(a string) { addr <- a }})
 	}()
 	in := &instance{base: "http://" + <-addr}
 	if code, body := in.get(t, "/readyz", ""); code != 200 {
