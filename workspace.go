@@ -85,6 +85,9 @@ type InboxAgent struct {
 	KeyHash      string
 	PasswordHash string
 	Disabled     bool // a disabled agent's key and password are refused
+	// SessionGen is carried by the agent's web sessions: moving it on
+	// (signing out, disabling, a new password) ends every session made before.
+	SessionGen int64
 	Managed      bool // declared in a configuration file (see APIKey.Managed)
 	CreatedAt    time.Time
 }

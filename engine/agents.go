@@ -193,12 +193,16 @@ func (e *Engine) UpdateAgent(ctx context.Context, ws, id string, u AgentUpdate) 
 		hash = h
 	}
 	a, _, err := e.changeAgent(ctx, ws, id, "update", func(a *baton.InboxAgent) error {
+		was := a.Disabled
 		u.Name.apply(&a.Name)
 		u.Email.apply(&a.Email)
 		u.DeskID.apply(&a.DeskID)
 		u.Disabled.apply(&a.Disabled)
 		if u.Password.Set {
 			a.PasswordHash = hash
+		}
+		if u.Password.Set || a.Disabled && !was {
+			a.SessionGen++ // the web sessions made before end for good
 		}
 		return nil
 	})

@@ -159,3 +159,17 @@ func (e *Engine) InboxCase(ctx context.Context, a baton.InboxAgent, id string) (
 	v.History = max(v.History-1, 0)
 	return v, nil
 }
+
+// EndSessions ends every web session of the agent: the sign-out of the
+// web inbox (a session cookie is signed, not stored, so this is what makes
+// a copied one stop working).
+func (e *Engine) EndSessions(ctx context.Context, a baton.InboxAgent) error {
+	return e.store.Tx(ctx, func(tx baton.Tx) error {
+		cur, err := tx.InboxAgent(a.WorkspaceID, a.ID)
+		if err != nil {
+			return err
+		}
+		cur.SessionGen++
+		return tx.PutInboxAgent(cur)
+	})
+}

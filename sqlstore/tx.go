@@ -508,23 +508,24 @@ func (t *tx) SetDeskStatus(s baton.DeskState) error {
 	return nil
 }
 
-const agentColumns = `id, workspace_id, desk_id, name, email, key_hash, password_hash, disabled, managed, created_at`
+const agentColumns = `id, workspace_id, desk_id, name, email, key_hash, password_hash, disabled, managed, created_at, session_gen`
 
 // PutInboxAgent inserts or replaces a.
 func (t *tx) PutInboxAgent(a baton.InboxAgent) error {
 	return t.upsert("put inbox agent "+a.ID,
-		`INSERT INTO inbox_agents (`+agentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		`INSERT INTO inbox_agents (`+agentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET desk_id = excluded.desk_id, name = excluded.name,
 			email = excluded.email, key_hash = excluded.key_hash, password_hash = excluded.password_hash,
-			disabled = excluded.disabled, managed = excluded.managed, created_at = excluded.created_at
+			disabled = excluded.disabled, managed = excluded.managed, created_at = excluded.created_at,
+			session_gen = excluded.session_gen
 		WHERE inbox_agents.workspace_id = excluded.workspace_id`,
-		a.ID, a.WorkspaceID, a.DeskID, a.Name, a.Email, a.KeyHash, a.PasswordHash, a.Disabled, a.Managed, micro(a.CreatedAt))
+		a.ID, a.WorkspaceID, a.DeskID, a.Name, a.Email, a.KeyHash, a.PasswordHash, a.Disabled, a.Managed, micro(a.CreatedAt), a.SessionGen)
 }
 
 func scanAgent(r scanner) (baton.InboxAgent, error) {
 	var a baton.InboxAgent
 	var at int64
-	err := r.Scan(&a.ID, &a.WorkspaceID, &a.DeskID, &a.Name, &a.Email, &a.KeyHash, &a.PasswordHash, &a.Disabled, &a.Managed, &at)
+	err := r.Scan(&a.ID, &a.WorkspaceID, &a.DeskID, &a.Name, &a.Email, &a.KeyHash, &a.PasswordHash, &a.Disabled, &a.Managed, &at, &a.SessionGen)
 	a.CreatedAt = fromMicro(at)
 	return a, err
 }

@@ -556,3 +556,43 @@ func TestStatic(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionsEndForGood: signing out ends a copy of the cookie too, and a
+// disabled agent's old sessions stay ended when the agent is enabled again.
+func TestSessionsEndForGood(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	ctx := context.Background()
+	copyOf := func(c *http.Client) *http.Client {
+		cp := f.client()
+		u, _ := url.Parse(f.srv.URL + "/inbox/")
+		cp.Jar.SetCookies(u, c.Jar.Cookies(u))
+		return cp
+	}
+	signedOut := func(what string, c *http.Client) {
+		t.Helper()
+		if p := f.get(c, "/inbox/"); p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/inbox/signin") {
+			t.Errorf("%s: the queue answers %d %s", what, p.status, p.header.Get("Location"))
+		}
+	}
+	c := f.client()
+	f.signIn(c, ada)
+	stolen := copyOf(c)
+	q := f.get(c, "/inbox/")
+	if out := f.post(c, "/inbox/signout", url.Values{"csrf": {hidden(q.body, "csrf")}}); out.status != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", out.status)
+	}
+	signedOut("a copy of a signed-out cookie", stolen)
+	f.signIn(c, ada) // signing in again works at once
+
+	b := f.client()
+	f.signIn(b, bob)
+	old := copyOf(b)
+	for _, off := range []bool{true, false} {
+		if _, err := f.app.Engine.UpdateAgent(ctx, ws1, bob, engine.AgentUpdate{Disabled: engine.To(off)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signedOut("a session from before the agent was disabled and enabled again", old)
+	f.signIn(b, bob)
+}

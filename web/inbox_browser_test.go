@@ -79,7 +79,8 @@ func TestBrowserTwoAgents(t *testing.T) {
 
 	adaTab.do("end", chromedp.Click(chromedp.CSS("#end")))
 	adaTab.untilText("#status", "Ended: an agent ended it")
-	adaTab.until("the reply form hidden", `document.getElementById('reply').hidden`)
+	// Hidden and not shown: a stylesheet must not undo the attribute.
+	adaTab.until("the reply form hidden", `(function(){var f=document.getElementById('reply');return f.hidden && getComputedStyle(f).display==='none' && f.offsetHeight===0})()`)
 	f.until("handoff.ended in the bot's events", func() bool {
 		return slices.Contains(f.events(), "handoff.ended")
 	})

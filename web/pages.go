@@ -58,7 +58,7 @@ func (s *Server) agentOf(ctx context.Context, sess session) (baton.InboxAgent, e
 		return a, errSession
 	case err != nil:
 		return a, fmt.Errorf("reading the session's agent: %w", err)
-	case a.Disabled || a.PasswordHash == "" || !validToken(sess.Password, passwordPrint(s.p.SessionKey, a)):
+	case a.Disabled || a.PasswordHash == "" || sess.Gen != a.SessionGen || !validToken(sess.Password, passwordPrint(s.p.SessionKey, a)):
 		return a, errSession
 	}
 	return a, nil
@@ -325,9 +325,14 @@ func waitText(secs int) string {
 	return "an hour"
 }
 
-// handleSignOut ends the session in this browser.
+// handleSignOut ends the agent's sessions, this browser's and any copy of
+// its cookie (every other browser of the agent's too).
 func (s *Server) handleSignOut() handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) {
+		if err := s.p.Engine.EndSessions(r.Context(), c.agent); err != nil {
+			s.fail(w, r, c, err)
+			return
+		}
 		s.endSession(w, r)
 		http.Redirect(w, r, "/inbox/signin", http.StatusSeeOther)
 	}

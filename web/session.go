@@ -23,14 +23,17 @@ const (
 )
 
 // session is what the session cookie carries, signed: who, in which
-// workspace, from when and until when, and a fingerprint of the agent's
-// password hash, so that a new password ends the sessions made with the old.
+// workspace, from when and until when, a fingerprint of the agent's
+// password hash, so that a new password ends the sessions made with the
+// old, and the agent's session generation, so that signing out (or being
+// disabled) ends every session made before.
 type session struct {
 	Agent     string `json:"a"`
 	Workspace string `json:"w"`
 	Issued    int64  `json:"iat"` // Unix seconds
 	Expires   int64  `json:"exp"` // Unix seconds
 	Password  string `json:"p"`
+	Gen       int64  `json:"g"` // the agent's SessionGen when it was made
 }
 
 var b64 = base64.RawURLEncoding
@@ -57,7 +60,7 @@ func passwordPrint(key []byte, a baton.InboxAgent) string {
 
 // newSession is a session for the agent from now for ttl.
 func newSession(key []byte, a baton.InboxAgent, now time.Time, ttl time.Duration) session {
-	return session{Agent: a.ID, Workspace: a.WorkspaceID, Issued: now.Unix(), Expires: now.Add(ttl).Unix(), Password: passwordPrint(key, a)}
+	return session{Agent: a.ID, Workspace: a.WorkspaceID, Issued: now.Unix(), Expires: now.Add(ttl).Unix(), Password: passwordPrint(key, a), Gen: a.SessionGen}
 }
 
 // encode signs s as a cookie value: base64url(JSON) "." base64url(HMAC).
