@@ -151,9 +151,9 @@ type wtx struct {
 	e *Engine
 	c Commit
 
-	queues  map[string]map[string]int // desk → handoff → position, as the write found the front of each queue it moves (watchQueue)
-	watched []string                  // those desks, in the order the write moved them
-	lanes   []baton.Job               // jobs of lanes, written at the end (putLaneJobs)
+	queues  map[string]*queueMoves // by desk: the handoffs the write moved into or out of its queue (moveQueue)
+	watched []string               // those desks, in the order the write moved them
+	lanes   []baton.Job            // jobs of lanes, written at the end (putLaneJobs)
 }
 
 func (t *wtx) AddEvent(ev *baton.Event) error {

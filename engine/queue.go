@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -12,22 +13,25 @@ import (
 // the bots of the handoffs whose position moved, in the transaction that
 // moved them, with handoff.queue_updated:
 //
-//   - a write whose transition moves a desk's queue (Effects.Queue: a
-//     handoff entered it, or left it: taken, ended, transferred) first
-//     locks that queue (Tx.LockQueue, so that two such writes at one desk
-//     run one after the other and each sees the other's change) and notes
-//     the positions of its first baton.QueueUpdates+1 handoffs; once the
-//     write's work is done, the first baton.QueueUpdates handoffs of the
-//     queue whose position differs from the noted one are told it. A
-//     handoff that entered in this write is not told (its bot has
-//     handoff.queued, and reads its place with the handoff), nor is one
+//   - save notes each handoff whose transition moves its desk's queue
+//     (Effects.Queue: it entered the queue, or left it: taken, ended,
+//     transferred). Once the write's work is done, tellQueues locks each
+//     queue the write moved (Tx.LockQueue, so that two writes at one desk
+//     tell one after the other and each sees the other's change), reads
+//     its front, works out where the front stood before this write's
+//     changes (the handoffs that left put back, those that entered taken
+//     out) and tells the first baton.QueueUpdates handoffs whose position
+//     differs. A handoff that entered in this write is not told (its bot
+//     has handoff.queued, and reads its place with the handoff), nor is one
 //     whose place is the desk's own figure, which others do not move.
 //   - a desk's new figure for a handoff (Effects.Placed) is told to its bot
 //     at once.
 //
 // The estimate an event carries is the one of that moment; a change of
 // the estimate alone (a new wait at the desk, with no position moving) is
-// not told.
+// not told. The queue is locked at the end of the write, when the write
+// has written its own events (and so holds its workspace's event counter):
+// a transaction never holds a queue while it waits for a workspace.
 
 // maxPlaced is how many of a desk's queue one read ranks at once; a
 // handoff further back is counted on its own.
@@ -87,47 +91,72 @@ func placeOne(tx baton.Tx, h *baton.Handoff) error {
 	return nil
 }
 
-// watchQueue locks the queue of desk for this write and notes where its
-// front stands, before the write's first change there; later calls for the
-// same desk do nothing.
-func (t *wtx) watchQueue(desk string) error {
-	if _, ok := t.queues[desk]; ok {
-		return nil
+// queueMoves are the handoffs a write moved into or out of one desk's queue.
+type queueMoves struct {
+	entered map[string]bool          // by id
+	left    map[string]baton.Handoff // by id, as saved: their place in the queue (QueuedAt, ID) is the one they left
+}
+
+// moveQueue notes that h, just saved, entered or left its desk's queue.
+func (t *wtx) moveQueue(h baton.Handoff) {
+	m, ok := t.queues[h.DeskID]
+	if !ok {
+		if t.queues == nil {
+			t.queues = map[string]*queueMoves{}
+		}
+		m = &queueMoves{entered: map[string]bool{}, left: map[string]baton.Handoff{}}
+		t.queues[h.DeskID] = m
+		t.watched = append(t.watched, h.DeskID)
 	}
-	if err := t.LockQueue(desk); err != nil {
-		return err
+	switch {
+	case h.InQueue():
+		m.entered[h.ID] = true
+	case m.entered[h.ID]:
+		delete(m.entered, h.ID) // in and out within this write: nobody moved
+	default:
+		m.left[h.ID] = h
 	}
-	q, err := t.QueuedHandoffs(desk, baton.QueueUpdates+1)
-	if err != nil {
-		return err
-	}
-	before := make(map[string]int, len(q))
-	for i, h := range q {
-		p, _ := h.QueuePlace(i+1, nil)
-		before[h.ID] = p.Position
-	}
-	if t.queues == nil {
-		t.queues = map[string]map[string]int{}
-	}
-	t.queues[desk] = before
-	t.watched = append(t.watched, desk)
-	return nil
 }
 
 // tellQueues tells the bots of the handoffs at the front of each queue the
 // write moved whose position changed (see the top of this file).
 func (e *Engine) tellQueues(t *wtx) error {
 	for _, desk := range t.watched {
-		before := t.queues[desk]
-		q, err := t.QueuedHandoffs(desk, baton.QueueUpdates)
+		m := t.queues[desk]
+		if err := t.LockQueue(desk); err != nil {
+			return err
+		}
+		q, err := t.QueuedHandoffs(desk, baton.QueueUpdates+1)
 		if err != nil {
 			return err
 		}
+		// The front as it was: without those that entered, with those that
+		// left. One that left from further back than q reaches does not
+		// move any handoff of q.
+		var before []baton.Handoff
+		for _, h := range q {
+			if !m.entered[h.ID] {
+				before = append(before, h)
+			}
+		}
+		for _, h := range m.left {
+			before = append(before, h)
+		}
+		slices.SortFunc(before, func(a, b baton.Handoff) int {
+			if baton.QueueBefore(a, b) {
+				return -1
+			}
+			return 1
+		})
+		was := make(map[string]int, len(before))
+		for i, h := range before {
+			p, _ := h.QueuePlace(i+1, nil)
+			was[h.ID] = p.Position
+		}
 		var waits []time.Duration
 		read := false
-		for i, h := range q {
-			was, ok := before[h.ID]
-			if p, _ := h.QueuePlace(i+1, nil); !ok || p.Position == was {
+		for i, h := range q[:min(len(q), baton.QueueUpdates)] {
+			if p, _ := h.QueuePlace(i+1, nil); m.entered[h.ID] || p.Position == was[h.ID] {
 				continue
 			}
 			if !read {
@@ -155,11 +184,6 @@ func (e *Engine) tellPlace(t *wtx, h baton.Handoff) error {
 	p, ok := h.QueuePlace(0, waits)
 	if !ok {
 		return nil
-	}
-	if before, watched := t.queues[h.DeskID]; watched {
-		if _, ok := before[h.ID]; ok {
-			before[h.ID] = p.Position // told now: not again at the end of the write
-		}
 	}
 	return e.tell(t, h.WorkspaceID, h.BotID, h.ConversationID, h.QueueUpdate(p))
 }
