@@ -179,6 +179,10 @@ type DeskEvent struct {
 	Text        string
 	Attachments []Attachment
 	At          time.Time
+	// Position is the desk's own figure for the handoff's place in its
+	// queue (1 is next), when the event gives one (LiveChat's queue on a
+	// chat it transferred and queued); 0 otherwise.
+	Position int
 }
 
 // DeskError classifies a failed desk call so the worker knows what to do next.

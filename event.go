@@ -12,6 +12,7 @@ const (
 	EventAgentMessage = "handoff.agent_message"
 	EventWaitTimeout  = "handoff.wait_timeout"
 	EventOpeningRetry = "handoff.opening_retry"
+	EventQueueUpdated = "handoff.queue_updated"
 	EventEnded        = "handoff.ended"
 
 	// Seat desks, where the desk is the bot's channel.
@@ -138,6 +139,17 @@ type OpeningRetryData struct {
 	LastError   string    `json:"last_error"`    // what the desk answered (or that it did not)
 }
 
+// QueueUpdatedData is the data of handoff.queue_updated: the handoff's
+// position in its desk's queue moved (a handoff ahead of it left the queue,
+// or the desk reported a new figure). EstimatedWaitSeconds is null when the
+// desk has no recent wait to estimate from.
+type QueueUpdatedData struct {
+	Subject
+	DeskID               string `json:"desk_id"`
+	Position             int    `json:"position"` // 1 is next
+	EstimatedWaitSeconds *int64 `json:"estimated_wait_seconds"`
+}
+
 // EndedData is the data of handoff.ended: the bot owns the conversation again.
 type EndedData struct {
 	Subject
@@ -166,6 +178,7 @@ func (AgentJoinedData) EventType() string     { return EventAgentJoined }
 func (AgentMessageData) EventType() string    { return EventAgentMessage }
 func (WaitTimeoutData) EventType() string     { return EventWaitTimeout }
 func (OpeningRetryData) EventType() string    { return EventOpeningRetry }
+func (QueueUpdatedData) EventType() string    { return EventQueueUpdated }
 func (EndedData) EventType() string           { return EventEnded }
 func (CustomerMessageData) EventType() string { return EventCustomerMessage }
 func (ClosedData) EventType() string          { return EventClosed }
@@ -175,6 +188,7 @@ func (d AgentJoinedData) about(s Subject) EventData     { d.Subject = s; return 
 func (d AgentMessageData) about(s Subject) EventData    { d.Subject = s; return d }
 func (d WaitTimeoutData) about(s Subject) EventData     { d.Subject = s; return d }
 func (d OpeningRetryData) about(s Subject) EventData    { d.Subject = s; return d }
+func (d QueueUpdatedData) about(s Subject) EventData    { d.Subject = s; return d }
 func (d EndedData) about(s Subject) EventData           { d.Subject = s; return d }
 func (d CustomerMessageData) about(s Subject) EventData { d.Subject = s; return d }
 func (d ClosedData) about(s Subject) EventData          { d.Subject = s; return d }

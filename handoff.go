@@ -96,9 +96,17 @@ type Handoff struct {
 	WaitingSince   time.Time // start of the current wait (queue time or last keep-waiting)
 	WaitNotifiedAt time.Time // when the wait-timeout event was written; zero if it has not been
 	WaitToldAt     time.Time // when the bot got it (its webhook took it, or it reads the stream): the grace counts from here
+	TakenAt        time.Time // when an agent first took it (joined or answered): the end of its wait in the queue
 	LastCustomerAt time.Time
 	LastAgentAt    time.Time // the agent's last message, or its first join
 	LastMessageAt  time.Time
+	// DeskPosition is the desk's own figure for the handoff's place in its
+	// queue (1 is next), as the desk last reported it; 0 when it gave none.
+	DeskPosition int
+	// Place is where the handoff stands in its desk's queue, nil when it is
+	// not in the queue. The engine's reads set it; stores neither keep nor
+	// return it.
+	Place *QueuePlace
 }
 
 // Open reports whether h has not ended.

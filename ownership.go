@@ -21,6 +21,12 @@ type Effects struct {
 	Timer    bool        // the handoff's timer moves to its next deadline (or goes)
 	Ended    EndReason   // the handoff ended, with this reason
 	Accepted bool        // the first agent reply made the handoff active
+	// Queue says the handoff entered or left its desk's queue: the places
+	// of the handoffs behind it move, and their bots are told.
+	Queue bool
+	// Placed says the desk reported a new place for the handoff in its
+	// queue: its bot is told.
+	Placed bool
 }
 
 func (e *Effects) add(o Effects) {
@@ -28,6 +34,8 @@ func (e *Effects) add(o Effects) {
 	e.Jobs = append(e.Jobs, o.Jobs...)
 	e.Timer = e.Timer || o.Timer
 	e.Accepted = e.Accepted || o.Accepted
+	e.Queue = e.Queue || o.Queue
+	e.Placed = e.Placed || o.Placed
 	if o.Ended != "" {
 		e.Ended = o.Ended
 	}
@@ -111,7 +119,7 @@ func (h *Handoff) Queue(ref string, pol Policy, at time.Time) (Effects, error) {
 		s := int64(pol.WaitTimeout.D().Seconds())
 		q.WaitTimeoutSeconds = &s
 	}
-	return Effects{Events: []EventData{h.event(q)}, Timer: true}, nil
+	return Effects{Events: []EventData{h.event(q)}, Timer: true, Queue: true}, nil
 }
 
 // OpenRetrying tells the bot that attempt (of attempts) to bring h to its
@@ -138,7 +146,8 @@ func (h Handoff) Holds(a Agent) error {
 // Join records a as the agent holding h, at at. An agent who took the
 // handoff is not "nobody came": from the first join the wait timeout no
 // longer applies (a wait-timeout event already sent loses its grace), and
-// the session timer runs from the join as from an agent message.
+// the session timer runs from the join as from an agent message. The first
+// join takes h out of its desk's queue.
 func (h *Handoff) Join(a Agent, at time.Time) Effects {
 	if a == (Agent{}) || a == h.Agent || !h.Open() || h.NeedsEmail {
 		return Effects{}
@@ -148,7 +157,18 @@ func (h *Handoff) Join(a Agent, at time.Time) Effects {
 	if first && h.LastAgentAt.Before(at) {
 		h.LastAgentAt = at
 	}
-	return Effects{Events: []EventData{h.event(AgentJoinedData{Agent: a, Name: a.Name})}, Timer: first}
+	return Effects{Events: []EventData{h.event(AgentJoinedData{Agent: a, Name: a.Name})}, Timer: first, Queue: h.take(at)}
+}
+
+// take records that an agent took h at at, ending its wait in the queue,
+// and reports whether that took h out of its desk's queue.
+func (h *Handoff) take(at time.Time) bool {
+	if !h.TakenAt.IsZero() {
+		return false
+	}
+	left := h.InQueue()
+	h.TakenAt = at
+	return left
 }
 
 // Joined reports whether an agent has taken h (joined or answered).
@@ -179,6 +199,7 @@ func (h *Handoff) AgentReply(c *Conversation, m Message, a Agent, at time.Time) 
 		return Effects{}, err
 	}
 	eff := h.Join(a, at)
+	eff.Queue = h.take(at) || eff.Queue // an agent the desk did not name takes it too
 	if h.State == Queued {
 		c.advance(OwnerHuman, h, at)
 		h.State, h.ActiveAt = Active, at
@@ -253,6 +274,7 @@ func (h *Handoff) End(c *Conversation, reason EndReason, msgs []Message, closeDe
 	if err := h.holding(c); err != nil {
 		return Effects{}, err
 	}
+	left := h.InQueue()
 	h.State, h.EndReason, h.EndedAt = Ended, reason, at
 	if c.Owner == OwnerHuman {
 		c.advance(OwnerBot, h, at)
@@ -261,7 +283,7 @@ func (h *Handoff) End(c *Conversation, reason EndReason, msgs []Message, closeDe
 	}
 	sum := Summarize(*h, msgs)
 	h.Summary, _ = json.Marshal(sum) // plain values only: it cannot fail
-	eff := Effects{Events: []EventData{h.event(EndedData{Reason: reason, Summary: sum})}, Timer: true, Ended: reason}
+	eff := Effects{Events: []EventData{h.event(EndedData{Reason: reason, Summary: sum})}, Timer: true, Ended: reason, Queue: left}
 	if closeDesk && h.DeskRef != "" {
 		// A handoff the desk has not opened yet has nothing to close: an
 		// open under way closes it when it finds the handoff ended.

@@ -130,6 +130,22 @@ type Tx interface {
 	// same time waits for this one and then finds its handoff (PostgreSQL:
 	// FOR SHARE; SQLite has one writer). ENOTFOUND when one is gone.
 	Pin(p Pin) error
+	// QueuedHandoffs lists a desk's queue: its handoffs in state queued that
+	// no agent has taken (TakenAt zero), in queue order (QueuedAt, then ID;
+	// see QueueBefore), at most limit (0 = all).
+	QueuedHandoffs(deskID string, limit int) ([]Handoff, error)
+	// QueuePosition is 1 + how many of the queue of h's desk come before h
+	// in queue order, whether or not h is in it: h's rank there.
+	QueuePosition(h Handoff) (int, error)
+	// RecentWaits lists how long the desk's handoffs that an agent took at
+	// or after since had waited, from QueuedAt to TakenAt, the latest taken
+	// first, at most limit.
+	RecentWaits(deskID string, since time.Time, limit int) ([]time.Duration, error)
+	// LockQueue holds a desk's queue until the transaction ends: a
+	// transaction that changes who is in the queue takes it before it reads
+	// the queue, so that two changes at one desk see each other, one after
+	// the other (PostgreSQL: an advisory lock; SQLite has one writer).
+	LockQueue(deskID string) error
 	// OpenHandoffs lists the open handoffs (not ended) a query asks for,
 	// oldest first.
 	OpenHandoffs(q OpenQuery) ([]Handoff, error)

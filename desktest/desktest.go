@@ -364,6 +364,14 @@ func testWaitTimeout(t *testing.T, s *stack) {
 	h := s.checkEnded(t, id, ended, baton.WaitTimeout)
 	var types []string
 	for _, ev := range s.delivered(id) {
+		if ev.Type == baton.EventQueueUpdated {
+			// A desk that reports its own queue position (LiveChat) has its
+			// figure told as it reports it, before or after the notice.
+			if ev.Data.State != baton.Queued {
+				t.Errorf("handoff.queue_updated in state %q, want queued", ev.Data.State)
+			}
+			continue
+		}
 		types = append(types, ev.Type)
 	}
 	if want := []string{baton.EventQueued, baton.EventWaitTimeout, baton.EventEnded}; !slices.Equal(types, want) {

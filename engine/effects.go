@@ -7,7 +7,9 @@ import (
 
 // save writes what a transition changed and caused: the conversation (when
 // not nil), the handoff, its desk jobs, its events for the bot and its
-// timer, in the transaction tx.
+// timer, in the transaction tx. A transition that moves the desk's queue
+// is noted, so that the write ends by telling the handoffs whose position
+// it moved (tellQueues); a new figure from the desk is told at once.
 func (e *Engine) save(tx *wtx, c *baton.Conversation, h *baton.Handoff, pol baton.Policy, eff baton.Effects) error {
 	if c != nil {
 		if err := tx.PutConversation(*c); err != nil {
@@ -24,6 +26,14 @@ func (e *Engine) save(tx *wtx, c *baton.Conversation, h *baton.Handoff, pol bato
 	}
 	for _, d := range eff.Events {
 		if err := e.tell(tx, h.WorkspaceID, h.BotID, h.ConversationID, d); err != nil {
+			return err
+		}
+	}
+	if eff.Queue {
+		tx.moveQueue(*h)
+	}
+	if eff.Placed && h.InQueue() {
+		if err := e.tellPlace(tx, *h); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -121,6 +123,12 @@ func (e *Engine) write(ctx context.Context, ws string, fn func(tx *wtx) (result 
 			}
 		}
 		r, err := fn(w)
+		if err == nil {
+			err = e.tellQueues(w)
+		}
+		if err == nil {
+			err = w.putLaneJobs()
+		}
 		if err != nil {
 			return err
 		}
@@ -142,6 +150,10 @@ type wtx struct {
 	baton.Tx
 	e *Engine
 	c Commit
+
+	queues  map[string]*queueMoves // by desk: the handoffs the write moved into or out of its queue (moveQueue)
+	watched []string               // those desks, in the order the write moved them
+	lanes   []baton.Job            // jobs of lanes, written at the end (putLaneJobs)
 }
 
 func (t *wtx) AddEvent(ev *baton.Event) error {
@@ -149,9 +161,33 @@ func (t *wtx) AddEvent(ev *baton.Event) error {
 	return t.Tx.AddEvent(ev)
 }
 
+// PutJob writes a job with no lane at once, and keeps one of a lane for the
+// end of the write (putLaneJobs).
 func (t *wtx) PutJob(j baton.Job) error {
 	t.c.Jobs = true
+	if j.Lane != "" {
+		t.lanes = append(t.lanes, j)
+		return nil
+	}
 	return t.Tx.PutJob(j)
+}
+
+// putLaneJobs writes the write's jobs of lanes, ordered by lane and, within
+// a lane, as they were put. Writing a job locks its lane until the
+// transaction ends (on PostgreSQL), and so does the outbox finishing one,
+// which records its jobs in the same order: a write that tells the bots of
+// many conversations at once (a desk's queue moving) and a worker finishing
+// some of their deliveries take the lanes they share in one order, and
+// never wait for each other in a circle.
+func (t *wtx) putLaneJobs() error {
+	slices.SortStableFunc(t.lanes, func(a, b baton.Job) int { return strings.Compare(a.Lane, b.Lane) })
+	for _, j := range t.lanes {
+		if err := t.Tx.PutJob(j); err != nil {
+			return err
+		}
+	}
+	t.lanes = nil
+	return nil
 }
 
 // configTTL is how long the engine reuses a desk's or a bot's configuration

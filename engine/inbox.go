@@ -12,8 +12,8 @@ import (
 // reply to or end a handoff another agent holds.
 
 // InboxQueue lists the handoffs waiting in the agent's desk for someone to
-// take them, and those the agent holds: claimed, or answered. A claimed
-// handoff leaves every other agent's list.
+// take them, with their places in its queue, and those the agent holds:
+// claimed, or answered. A claimed handoff leaves every other agent's list.
 func (e *Engine) InboxQueue(ctx context.Context, a baton.InboxAgent) (waiting, mine []baton.Handoff, err error) {
 	err = e.store.View(ctx, func(tx baton.Tx) error {
 		queued, err := tx.HandoffsInState(a.DeskID, baton.Queued, 1000)
@@ -29,7 +29,10 @@ func (e *Engine) InboxQueue(ctx context.Context, a baton.InboxAgent) (waiting, m
 				waiting = append(waiting, h)
 			}
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return place(tx, waiting)
 	})
 	return waiting, mine, err
 }
@@ -98,9 +101,11 @@ func (e *Engine) act(ctx context.Context, a baton.InboxAgent, id string, what fu
 			return "", err
 		}
 		ev.Ref, ev.Agent = l.h.DeskRef, agent
-		err = e.apply(tx, &l, ev)
+		if err := e.apply(tx, &l, ev); err != nil {
+			return "", err
+		}
 		h = l.h
-		return h.ID, err
+		return h.ID, placeOne(tx, &h)
 	})
 	if err == nil && replay {
 		h, err = e.Handoff(ctx, a.WorkspaceID, id)

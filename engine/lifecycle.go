@@ -236,7 +236,9 @@ func (e *Engine) apply(tx *wtx, l *loaded, ev baton.DeskEvent) error {
 		}
 		return e.save(tx, c, &l.h, l.pol, eff)
 	case baton.DeskAgentJoined, baton.DeskTransferred:
-		return e.save(tx, nil, &l.h, l.pol, l.h.Join(ev.Agent, now()))
+		eff := l.h.Join(ev.Agent, now())
+		eff.Placed = l.h.DeskPlaced(ev.Position).Placed // a transfer may queue it, with the desk's figure
+		return e.save(tx, nil, &l.h, l.pol, eff)
 	case baton.DeskAgentClosed, baton.DeskCustomerClosed:
 		if !l.h.Open() {
 			return nil

@@ -400,9 +400,11 @@ func (e *Engine) change(ctx context.Context, ws, id string, fn func(*wtx, *loade
 		if err != nil {
 			return "", err
 		}
-		err = fn(tx, &l)
+		if err := fn(tx, &l); err != nil {
+			return "", err
+		}
 		h = l.h
-		return h.ID, err
+		return h.ID, placeOne(tx, &h)
 	})
 	if err == nil && replay {
 		h, err = e.Handoff(ctx, ws, id)

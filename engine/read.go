@@ -10,19 +10,23 @@ import (
 
 // Reads run in read-only transactions.
 
-// Handoff reads one handoff.
+// Handoff reads one handoff, with its place in its desk's queue.
 func (e *Engine) Handoff(ctx context.Context, ws, id string) (baton.Handoff, error) {
 	var h baton.Handoff
 	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
 		if h, err = tx.Handoff(ws, id); err == nil {
 			err = inScope(ctx, h)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return placeOne(tx, &h)
 	})
 	return h, err
 }
 
-// Conversation reads a conversation by the bot's id for it, and its handoffs, newest first.
+// Conversation reads a conversation by the bot's id for it, and its
+// handoffs, newest first, with their places in their desks' queues.
 func (e *Engine) Conversation(ctx context.Context, ws, botID, externalID string) (baton.Conversation, []baton.Handoff, error) {
 	var c baton.Conversation
 	var hs []baton.Handoff
@@ -34,18 +38,24 @@ func (e *Engine) Conversation(ctx context.Context, ws, botID, externalID string)
 		if c, err = tx.Conversation(baton.ConversationKey{WorkspaceID: ws, BotID: bot.ID, ExternalID: externalID}); err != nil {
 			return err
 		}
-		hs, err = tx.Handoffs(c.ID)
-		return err
+		if hs, err = tx.Handoffs(c.ID); err != nil {
+			return err
+		}
+		return place(tx, hs)
 	})
 	return c, hs, err
 }
 
-// Transcript lists a handoff's conversation messages in order.
+// Transcript reads a handoff, with its place in its desk's queue, and
+// lists its messages in order.
 func (e *Engine) Transcript(ctx context.Context, ws, id string) (baton.Handoff, []baton.Message, error) {
 	var h baton.Handoff
 	var ms []baton.Message
 	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
 		if h, err = tx.Handoff(ws, id); err != nil {
+			return err
+		}
+		if err := placeOne(tx, &h); err != nil {
 			return err
 		}
 		ms, err = tx.HandoffMessages(h.ID)

@@ -336,7 +336,12 @@ type (
 		QueuedAt       *time.Time      `json:"queued_at"`
 		ActiveAt       *time.Time      `json:"active_at"`
 		EndedAt        *time.Time      `json:"ended_at"`
+		Queue          *wirePlace      `json:"queue"`
 		Summary        json.RawMessage `json:"summary"`
+	}
+	wirePlace struct {
+		Position             int    `json:"position"`
+		EstimatedWaitSeconds *int64 `json:"estimated_wait_seconds"`
 	}
 	wireMessage struct {
 		ID             string             `json:"id"`

@@ -29,17 +29,28 @@ type handoffJSON struct {
 	QueuedAt       time.Time       `json:"queued_at,omitzero"`
 	ActiveAt       time.Time       `json:"active_at,omitzero"`
 	EndedAt        time.Time       `json:"ended_at,omitzero"`
+	Queue          *queueJSON      `json:"queue,omitempty"`
 	Summary        json.RawMessage `json:"summary,omitempty"`
 }
 
+// queueJSON is where a handoff waiting in its desk's queue stands.
+type queueJSON struct {
+	Position             int    `json:"position"`
+	EstimatedWaitSeconds *int64 `json:"estimated_wait_seconds"`
+}
+
 func newHandoff(h baton.Handoff) handoffJSON {
-	return handoffJSON{
+	out := handoffJSON{
 		ID: h.ID, ConversationID: h.ExternalID, BotID: h.BotID, DeskID: h.DeskID,
 		State: h.State, EndReason: h.EndReason, Epoch: h.Epoch, NeedsEmail: h.NeedsEmail,
 		Reply: h.Reply, Agent: h.Agent, Routing: h.Routing, Decision: h.Decision, Question: h.Question,
 		CreatedAt: utc(h.CreatedAt), QueuedAt: utc(h.QueuedAt), ActiveAt: utc(h.ActiveAt), EndedAt: utc(h.EndedAt),
 		Summary: h.Summary,
 	}
+	if p := h.Place; p != nil {
+		out.Queue = &queueJSON{Position: p.Position, EstimatedWaitSeconds: p.WaitSeconds()}
+	}
+	return out
 }
 
 func newHandoffs(hs []baton.Handoff) []handoffJSON {

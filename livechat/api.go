@@ -57,7 +57,8 @@ type Access struct {
 	GroupIDs []int `json:"group_ids"`
 }
 
-// Queue is where a queued thread waits.
+// Queue is where a queued thread waits: its place (1 is next) and
+// LiveChat's approximation of the wait for an agent, in seconds.
 type Queue struct {
 	Position int       `json:"position"`
 	WaitTime int       `json:"wait_time"`

@@ -122,6 +122,17 @@
 //	chat_deactivated      DeskAgentClosed (DeskCustomerClosed when user_id is a customer)
 //	user_added_to_chat    DeskAgentJoined for an agent other than Baton's
 //
+// A chat_transferred that queued the chat carries LiveChat's place for it
+// (payload.queue.position, in the group's queue, which holds chats Baton
+// did not start too): it becomes the DeskTransferred event's Position, the
+// handoff's position from then on, until another transfer reports a new
+// one. LiveChat reports later moves of its queue only as RTM pushes
+// (Agent Chat API queue_positions_updated, Customer Chat API
+// queue_position_updated), which no webhook carries and Baton, on the Web
+// API, does not receive; the wait_time beside the position (LiveChat's own
+// approximation) is not read: Baton estimates every desk's wait the same
+// way, from the waits it saw there.
+//
 // Echoes are dropped by author id (the PAT's agent, or the seat), never by
 // author type: a bot is an agent too. Whether an author is an agent, and
 // its name, comes from get_agent (cached); an id LiveChat does not know as

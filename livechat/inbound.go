@@ -202,7 +202,8 @@ func content(ev Event) (string, []baton.Attachment, bool) {
 func eventID(chatID, id string) string { return "event:" + chatID + "/" + id }
 
 // transferred maps chat_transferred: back to the seat (seat mode), else a
-// transfer to the first agent it names, if any.
+// transfer to the first agent it names, if any, with LiveChat's place for
+// the chat when the transfer queued it (payload.queue.position).
 func (c *core) transferred(ctx context.Context, wh *Webhook, self, seat string) ([]baton.DeskEvent, error) {
 	var p ChatTransferred
 	if err := payload(wh, &p); err != nil {
@@ -226,6 +227,9 @@ func (c *core) transferred(ctx context.Context, wh *Webhook, self, seat string) 
 		return []baton.DeskEvent{{ID: id, Ref: p.ChatID, Type: baton.DeskSeatReturned}}, nil
 	}
 	ev := baton.DeskEvent{ID: id, Ref: p.ChatID, Type: baton.DeskTransferred}
+	if p.Queue != nil && p.Queue.Position > 0 {
+		ev.Position = p.Queue.Position
+	}
 	for _, a := range p.TransferredTo.AgentIDs {
 		if a != "" && a != self {
 			ev.Agent = c.agent(ctx, a)

@@ -389,6 +389,48 @@ func TestRelayAttachments(t *testing.T) {
 	}
 }
 
+// TestRelayQueuePosition: a chat that Open's transfer queues comes back as
+// a transfer naming nobody with LiveChat's place for it in the group's
+// queue; one an agent takes names the agent and no place.
+func TestRelayQueuePosition(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newWorld(t, ModeRelay)
+	if err := w.sim.SetStatus(maria, livechatsim.NotAccepting); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"ho_1", "ho_2"} {
+		h, err := w.desk.Open(ctx, openRequest(id, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := only(t, w.takeOK(), baton.DeskTransferred)
+		if q := w.chat(h.Ref).Last().Queue; q == nil || q.Position != i+1 {
+			t.Fatalf("chat of %s: queue %+v, want position %d", id, q, i+1)
+		}
+		if tr.Ref != h.Ref || tr.Agent != (baton.Agent{}) || tr.Position != i+1 {
+			t.Errorf("transfer event of %s: %+v, want nobody at position %d", id, tr, i+1)
+		}
+	}
+	// Maria accepts chats again and takes the queued ones.
+	if err := w.sim.SetStatus(maria, livechatsim.Accepting); err != nil {
+		t.Fatal(err)
+	}
+	taken := 0
+	for _, tr := range w.takeOK() {
+		if tr.Type != baton.DeskTransferred {
+			continue
+		}
+		if tr.Agent.ID != maria || tr.Position != 0 {
+			t.Errorf("a queued chat assigned: %+v, want Maria and no position", tr)
+		}
+		taken++
+	}
+	if taken == 0 {
+		t.Error("Maria took none of the queued chats")
+	}
+}
+
 // TestRelayInbound: agents' messages and files reach Baton with the agent's
 // name; the customer's own messages (Baton's sends) are dropped; transfers,
 // joins and closes map; a repeated delivery has the same event id.

@@ -120,8 +120,8 @@ func TestSeat(t *testing.T) {
 	if u, _ := user(c, batonAgent); u.Present || c.Last().Queue == nil || !slices.Equal(c.Access, []int{2}) {
 		t.Errorf("after the transfer to Billing: queue %v, groups %v, users %+v", c.Last().Queue, c.Access, c.Users)
 	}
-	if tr := only(t, w.takeOK(), baton.DeskTransferred); tr.Agent != (baton.Agent{}) {
-		t.Errorf("a queued transfer names agent %+v", tr.Agent)
+	if tr := only(t, w.takeOK(), baton.DeskTransferred); tr.Agent != (baton.Agent{}) || tr.Position != c.Last().Queue.Position {
+		t.Errorf("a queued transfer names agent %+v, position %d; want nobody, LiveChat's position %d", tr.Agent, tr.Position, c.Last().Queue.Position)
 	}
 	if err := seat.Transfer(ctx, chatID, "x"); !permanent(err) {
 		t.Errorf("Transfer to group x: %v, want a permanent error", err)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -354,8 +356,14 @@ type outcome struct {
 func (w *Worker) round(ctx context.Context, done []outcome, n int, held *leases) ([]task, time.Time, error) {
 	var claimed []baton.Job
 	next := time.Now().Add(w.cfg.Poll)
+	// Outcomes are recorded in lane order: finishing a job locks its lane
+	// until the round commits (on PostgreSQL), and an engine write that puts
+	// jobs in several lanes locks them in the same order, so neither waits
+	// for the other in a circle.
+	byLane := slices.Clone(done)
+	slices.SortStableFunc(byLane, func(a, b outcome) int { return strings.Compare(a.job.Lane, b.job.Lane) })
 	err := w.store.Tx(ctx, func(tx baton.Tx) error {
-		for _, o := range done {
+		for _, o := range byLane {
 			if err := w.record(tx, o); err != nil {
 				return err
 			}

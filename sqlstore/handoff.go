@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/batonhq/baton"
 )
@@ -56,7 +57,7 @@ func (t *tx) ConversationByID(id string) (baton.Conversation, error) {
 const handoffColumns = `id, workspace_id, conversation_id, external_id, bot_id, desk_id, state, end_reason,
 	epoch, desk_ref, desk_data, agent, routing, decision, question, needs_email, reply, summary,
 	created_at, queued_at, active_at, ended_at, waiting_since, wait_notified_at,
-	last_customer_at, last_agent_at, last_message_at, wait_told_at`
+	last_customer_at, last_agent_at, last_message_at, wait_told_at, taken_at, desk_position`
 
 // PutHandoff inserts or replaces h.
 func (t *tx) PutHandoff(h baton.Handoff) error {
@@ -76,7 +77,7 @@ func (t *tx) PutHandoff(h baton.Handoff) error {
 	}
 	return t.upsert("put handoff "+h.ID,
 		`INSERT INTO handoffs (`+handoffColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET conversation_id = excluded.conversation_id,
 			external_id = excluded.external_id, bot_id = excluded.bot_id, desk_id = excluded.desk_id,
 			state = excluded.state, end_reason = excluded.end_reason, epoch = excluded.epoch,
@@ -86,29 +87,31 @@ func (t *tx) PutHandoff(h baton.Handoff) error {
 			active_at = excluded.active_at, ended_at = excluded.ended_at,
 			waiting_since = excluded.waiting_since, wait_notified_at = excluded.wait_notified_at,
 			last_customer_at = excluded.last_customer_at, last_agent_at = excluded.last_agent_at,
-			last_message_at = excluded.last_message_at, wait_told_at = excluded.wait_told_at
+			last_message_at = excluded.last_message_at, wait_told_at = excluded.wait_told_at,
+			taken_at = excluded.taken_at, desk_position = excluded.desk_position
 		WHERE handoffs.workspace_id = excluded.workspace_id`,
 		h.ID, h.WorkspaceID, h.ConversationID, h.ExternalID, h.BotID, h.DeskID, string(h.State), string(h.EndReason),
 		h.Epoch, h.DeskRef, deskData, agent, h.Routing, decision, h.Question, h.NeedsEmail, h.Reply, rawText(h.Summary),
 		micro(h.CreatedAt), micro(h.QueuedAt), micro(h.ActiveAt), micro(h.EndedAt), micro(h.WaitingSince),
-		micro(h.WaitNotifiedAt), micro(h.LastCustomerAt), micro(h.LastAgentAt), micro(h.LastMessageAt), micro(h.WaitToldAt))
+		micro(h.WaitNotifiedAt), micro(h.LastCustomerAt), micro(h.LastAgentAt), micro(h.LastMessageAt), micro(h.WaitToldAt),
+		micro(h.TakenAt), h.DeskPosition)
 }
 
 func (s *Store) scanHandoff(r scanner) (baton.Handoff, error) {
 	var h baton.Handoff
 	var agent, summary, decision string
 	var deskData []byte
-	var at [10]int64
+	var at [11]int64
 	err := r.Scan(&h.ID, &h.WorkspaceID, &h.ConversationID, &h.ExternalID, &h.BotID, &h.DeskID, &h.State, &h.EndReason,
 		&h.Epoch, &h.DeskRef, &deskData, &agent, &h.Routing, &decision, &h.Question, &h.NeedsEmail, &h.Reply, &summary,
-		&at[0], &at[1], &at[2], &at[3], &at[4], &at[5], &at[6], &at[7], &at[8], &at[9])
+		&at[0], &at[1], &at[2], &at[3], &at[4], &at[5], &at[6], &at[7], &at[8], &at[9], &at[10], &h.DeskPosition)
 	if err != nil {
 		return h, err
 	}
 	h.CreatedAt, h.QueuedAt, h.ActiveAt = fromMicro(at[0]), fromMicro(at[1]), fromMicro(at[2])
 	h.EndedAt, h.WaitingSince, h.WaitNotifiedAt = fromMicro(at[3]), fromMicro(at[4]), fromMicro(at[5])
 	h.LastCustomerAt, h.LastAgentAt, h.LastMessageAt = fromMicro(at[6]), fromMicro(at[7]), fromMicro(at[8])
-	h.WaitToldAt = fromMicro(at[9])
+	h.WaitToldAt, h.TakenAt = fromMicro(at[9]), fromMicro(at[10])
 	h.Summary = readRaw(summary)
 	plain, err := s.open(deskData, "handoffs.desk_data:"+h.ID)
 	if err != nil {
@@ -156,6 +159,56 @@ func (t *tx) HandoffsInState(deskID string, s baton.State, limit int) ([]baton.H
 		args = append(args, limit)
 	}
 	return all(t, t.s.scanHandoff, q, args...)
+}
+
+// inQueue is the condition of a handoff in its desk's queue, written out
+// so that the queries using it can use the partial index handoffs_queue.
+const inQueue = `state = 'queued' AND taken_at = 0`
+
+// QueuedHandoffs lists a desk's queue in queue order, at most limit (0 = all).
+func (t *tx) QueuedHandoffs(deskID string, limit int) ([]baton.Handoff, error) {
+	q := `SELECT ` + handoffColumns + ` FROM handoffs WHERE desk_id = ? AND ` + inQueue + ` ORDER BY queued_at, id`
+	args := []any{deskID}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	return all(t, t.s.scanHandoff, q, args...)
+}
+
+// QueuePosition is h's rank in its desk's queue: 1 + the handoffs before it.
+func (t *tx) QueuePosition(h baton.Handoff) (int, error) {
+	var n int
+	at := micro(h.QueuedAt)
+	err := t.scalar(`SELECT count(*) FROM handoffs WHERE desk_id = ? AND `+inQueue+`
+		AND (queued_at < ? OR (queued_at = ? AND id < ?))`, []any{h.DeskID, at, at, h.ID}, &n)
+	if err != nil {
+		return 0, t.fail("queue position of "+h.ID, err)
+	}
+	return n + 1, nil
+}
+
+// RecentWaits lists the waits of the desk's handoffs taken at or after
+// since, the latest taken first, at most limit.
+func (t *tx) RecentWaits(deskID string, since time.Time, limit int) ([]time.Duration, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return all(t, func(r scanner) (time.Duration, error) {
+		var queued, taken int64
+		err := r.Scan(&queued, &taken)
+		return max(fromMicro(taken).Sub(fromMicro(queued)), 0), err
+	}, `SELECT queued_at, taken_at FROM handoffs WHERE desk_id = ? AND taken_at > 0 AND taken_at >= ? AND queued_at > 0
+	ORDER BY taken_at DESC, id DESC LIMIT ?`, deskID, micro(since), limit)
+}
+
+// LockQueue holds the desk's queue until the transaction ends, with the
+// dialect's lane lock under a name no lane has.
+func (t *tx) LockQueue(deskID string) error {
+	if err := t.lockLane("queue:" + deskID); err != nil {
+		return t.fail("lock the queue of desk "+deskID, err)
+	}
+	return nil
 }
 
 // CountHandoffs counts handoffs by state and end reason.

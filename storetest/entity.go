@@ -322,7 +322,7 @@ func handoff(id, ws, desk, ref string, created time.Time) baton.Handoff {
 		QueuedAt: created.Add(time.Second), ActiveAt: created.Add(2 * time.Second),
 		WaitingSince: created.Add(time.Second), WaitNotifiedAt: created.Add(3 * time.Second),
 		LastCustomerAt: created.Add(4 * time.Second), LastAgentAt: created.Add(5 * time.Second),
-		LastMessageAt: created.Add(5 * time.Second)}
+		LastMessageAt: created.Add(5 * time.Second), TakenAt: created.Add(2 * time.Second), DeskPosition: 3}
 }
 
 func testHandoff(t *testing.T, s baton.Store) {
@@ -332,7 +332,7 @@ func testHandoff(t *testing.T, s baton.Store) {
 	h2 := handoff("h2", "w1", "d1", "chat-2", at(time.Minute))
 	h3 := handoff("h3", "w1", "d1", "chat-3", at(2*time.Minute))
 	h3.State, h3.Summary, h3.Agent, h3.NeedsEmail = baton.Queued, nil, baton.Agent{}, false
-	h3.ActiveAt, h3.WaitNotifiedAt, h3.LastAgentAt = time.Time{}, time.Time{}, time.Time{}
+	h3.ActiveAt, h3.WaitNotifiedAt, h3.LastAgentAt, h3.TakenAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	h4 := baton.Handoff{ID: "h4", WorkspaceID: "w2", ConversationID: "c2", DeskID: "d1", State: baton.Requested}
 	do(t, s, func(tx baton.Tx) error {
 		for _, h := range []baton.Handoff{h1, h2, h3, h4} {

@@ -827,6 +827,8 @@ type streamData struct {
 	ConversationID     string `json:"conversation_id"`
 	DeskID             string `json:"desk_id"`
 	WaitTimeoutSeconds *int64 `json:"wait_timeout_seconds"`
+	Position           int    `json:"position"`
+	EstimatedWait      *int64 `json:"estimated_wait_seconds"`
 	Decision           *struct {
 		GroupID   string `json:"group_id"`
 		GroupName string `json:"group_name"`
@@ -891,6 +893,13 @@ func summarizeEvent(typ string, d streamData) string {
 		}
 		if d.Decision != nil {
 			s += fmt.Sprintf(", group %s: %s", firstOf(d.Decision.GroupName, d.Decision.GroupID), d.Decision.Reason)
+		}
+	case "handoff.queue_updated":
+		s = fmt.Sprintf("position %d in desk %s, ", d.Position, dash(d.DeskID))
+		if d.EstimatedWait != nil {
+			s += fmt.Sprintf("about %s to wait", time.Duration(*d.EstimatedWait)*time.Second)
+		} else {
+			s += "no estimate yet"
 		}
 	case "handoff.agent_joined":
 		s = who + " joined"

@@ -187,9 +187,18 @@ func TestEventsTail(t *testing.T) {
 		return regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  ` + regexp.QuoteMeta(fmt.Sprintf("%-29s  %-27s  %s", typ, h.ID, summary)) + `$`)
 	}
 	shows(pretty, "the queued line", line("handoff.queued", "queued in desk inbox, wait timeout 60s"))
+	// A second customer waits behind the first.
+	var h2 apiHandoff
+	api.must(t, 201, "POST", "/v1/handoffs", map[string]any{"bot_id": "inboxbot", "conversation_id": "conv-tail-2",
+		"customer": walkCustomer, "question": "Me too, please."}, &h2)
+	lineOf := func(typ, id, summary string) *regexp.Regexp { // summary: a regular expression
+		return regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  ` + regexp.QuoteMeta(fmt.Sprintf("%-29s  %-27s  ", typ, id)) + summary + `$`)
+	}
+	shows(pretty, "the second queued line", lineOf("handoff.queued", h2.ID, `queued in desk inbox, wait timeout 60s`))
 	ana.opened(t, h.ID)
 	ana.reply(t, h.ID, "Hello, I am Ana.\nHow can I help?")
 	shows(pretty, "Ana's message", line("handoff.agent_message", `Ana: "Hello, I am Ana. How can I help?"`))
+	shows(pretty, "the second moving up", lineOf("handoff.queue_updated", h2.ID, `position 1 in desk inbox, about \d+s to wait`))
 	shows(raw, "Ana's message as JSON", regexp.MustCompile(`"type":"handoff.agent_message"`))
 
 	// The connection drops; the handoff ends meanwhile. Both tails resume

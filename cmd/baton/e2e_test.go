@@ -200,6 +200,7 @@ type eventData struct {
 	Text               string          `json:"text"`
 	Reason             string          `json:"reason"`
 	Summary            json.RawMessage `json:"summary"`
+	Position           *int            `json:"position"` // handoff.queue_updated
 }
 
 type summary struct {

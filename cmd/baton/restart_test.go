@@ -351,6 +351,9 @@ func restart(t *testing.T, store string) {
 			if e.Type == "handoff.opening_retry" {
 				continue // the desk was down: how many opens failed depends on timing
 			}
+			if e.Type == "handoff.queue_updated" {
+				continue // the desk's queue moved as the others ended: in which order depends on timing
+			}
 			types = append(types, e.Type)
 			switch e.Type {
 			case "handoff.queued":
