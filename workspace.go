@@ -88,8 +88,8 @@ type InboxAgent struct {
 	// SessionGen is carried by the agent's web sessions: moving it on
 	// (signing out, disabling, a new password) ends every session made before.
 	SessionGen int64
-	Managed      bool // declared in a configuration file (see APIKey.Managed)
-	CreatedAt    time.Time
+	Managed    bool // declared in a configuration file (see APIKey.Managed)
+	CreatedAt  time.Time
 }
 
 // AuditEntry records one change to the configuration: who made it, when,
