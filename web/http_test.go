@@ -596,3 +596,18 @@ func TestSessionsEndForGood(t *testing.T) {
 	signedOut("a session from before the agent was disabled and enabled again", old)
 	f.signIn(b, bob)
 }
+
+// TestQueueShowsPlace: the queue shows each waiting handoff's place in line.
+func TestQueueShowsPlace(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	first := f.ask(apiKey1, "c1", "Cleo", "First")
+	second := f.ask(apiKey1, "c2", "Dora", "Second")
+	c := f.client()
+	f.signIn(c, ada)
+	f.until("both handoffs in line", func() bool {
+		body := f.get(c, "/inbox/").body
+		i, j := strings.Index(body, `data-handoff="`+first+`"`), strings.Index(body, `data-handoff="`+second+`"`)
+		return i >= 0 && j > i && strings.Contains(body[i:j], "#1 in line") && strings.Contains(body[j:], "#2 in line")
+	})
+}
