@@ -45,7 +45,7 @@ func TestBot(t *testing.T) {
 	}
 	lines := make(chan string, 8)
 	kept := make(chan string, 1)
-	h := handler(secret, lines, func(id string) error { kept <- id; return nil })
+	h := handler(secret, lines, func(id string) error { kept <- id; return nil }, nil)
 	now := time.Now()
 	for _, c := range []struct {
 		name   string

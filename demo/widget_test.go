@@ -1,0 +1,300 @@
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/batonhq/baton/app"
+	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/registry"
+	"github.com/batonhq/baton/sqlite"
+)
+
+// The widget's browser test drives headless Chromium as web/browser_test.go
+// does: it runs when chromium is on PATH or BATON_TEST_CHROMIUM is set (to
+// "1" or the browser's path), and with the variable set a missing browser
+// fails it instead of skipping it. Screenshots go to t.ArtifactDir().
+
+// running is a Baton serving the demo's workspace (its desk requiring the
+// customer's email) and the demo bot, with Baton's address known to it.
+func running(t *testing.T) (*Bot, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	b, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := b.File()
+	f.Workspaces[0].Desks[0].Policy.RequireEmail = true
+	key := make([]byte, 32)
+	rand.Read(key)
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Apply(ctx, store, config.ApplyParams{Secrets: registry.Secrets}); err != nil {
+		t.Fatal(err)
+	}
+	a := app.New(app.Params{Store: store, CheckEvery: -1})
+	done := make(chan struct{})
+	go func() { defer close(done); a.Run(ctx) }()
+	go func() { // nobody prints the bot's lines here
+		for {
+			select {
+			case <-b.lines:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	srv := httptest.NewServer(a.Handler)
+	base := srv.URL
+	b.base.Store(&base)
+	t.Cleanup(func() {
+		b.Close()
+		srv.CloseClientConnections()
+		srv.Close()
+		cancel()
+		<-done
+		store.Close()
+	})
+	return b, base
+}
+
+// agent calls Baton's inbox API as the demo agent Ana.
+func agent(t *testing.T, base, method, path, body string) []byte {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, base+path, rd)
+	req.Header.Set("Authorization", "Bearer "+AgentKey)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	got, _ := io.ReadAll(res.Body)
+	if res.StatusCode/100 != 2 {
+		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, got)
+	}
+	return got
+}
+
+func chromiumPath() (string, error) {
+	if v := os.Getenv("BATON_TEST_CHROMIUM"); strings.Contains(v, "/") {
+		if _, err := os.Stat(v); err != nil {
+			return "", fmt.Errorf("BATON_TEST_CHROMIUM=%s: %w", v, err)
+		}
+		return v, nil
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("no chromium on PATH (apt-get install chromium)")
+}
+
+// customer is a browser tab on the customer page, failing the test on
+// any console message (a call of the console API, an uncaught exception,
+// a refused resource or CSP violation).
+type customer struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func newCustomer(t *testing.T) *customer {
+	t.Helper()
+	path, err := chromiumPath()
+	switch {
+	case err != nil && os.Getenv("BATON_TEST_CHROMIUM") != "":
+		t.Fatalf("BATON_TEST_CHROMIUM is set but there is no browser: %v", err)
+	case err != nil:
+		t.Skipf("browser test skipped: %v; set BATON_TEST_CHROMIUM to make it fail instead", err)
+	}
+	dir := t.TempDir()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Headless,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(dir), chromedp.WindowSize(1024, 800))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	if err := chromedp.Do(ctx); err != nil {
+		cancel()
+		cancelAlloc()
+		t.Fatalf("starting %s: %v", path, err)
+	}
+	var mu sync.Mutex
+	var console []chromedp.ConsoleMessage
+	msgs := chromedp.Console(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			console = append(console, m)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range console {
+			t.Errorf("customer's console: %s (%s:%d)", m, m.URL, m.Line+1)
+		}
+	})
+	return &customer{t: t, ctx: ctx}
+}
+
+const browserStep = 5 * time.Second
+
+func (c *customer) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	for _, a := range actions {
+		ctx, cancel := context.WithTimeout(c.ctx, browserStep)
+		err := chromedp.Do(ctx, a)
+		cancel()
+		if err != nil {
+			c.shot("failed-" + what)
+			c.t.Fatalf("%s: %v", what, err)
+		}
+	}
+}
+
+func (c *customer) until(what, cond string) {
+	c.t.Helper()
+	deadline := time.Now().Add(browserStep)
+	for {
+		ctx, cancel := context.WithTimeout(c.ctx, time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.shot("failed-" + what)
+			ctx, cancel := context.WithTimeout(c.ctx, time.Second)
+			body, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body.innerText"))
+			cancel()
+			c.t.Fatalf("still not %s after %v (%v)\npage: %s", what, browserStep, err, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func jsString(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// untilText waits for the element sel to hold text.
+func (c *customer) untilText(sel, text string) {
+	c.t.Helper()
+	c.until(fmt.Sprintf("%s showing %q", sel, text),
+		fmt.Sprintf(`(function(){var e=document.querySelector(%s);return !!e && e.textContent.includes(%s)})()`, jsString(sel), jsString(text)))
+}
+
+// focused waits for the element sel to have the focus.
+func (c *customer) focused(sel string) {
+	c.t.Helper()
+	c.until(sel+" focused", fmt.Sprintf(`document.activeElement === document.querySelector(%s)`, jsString(sel)))
+}
+
+func (c *customer) shot(name string) {
+	ctx, cancel := context.WithTimeout(c.ctx, browserStep)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err == nil {
+		err = os.WriteFile(filepath.Join(c.t.ArtifactDir(), "customer-"+name+".png"), png, 0o644)
+	}
+	if err != nil {
+		c.t.Logf("screenshot %s: %v", name, err)
+	}
+}
+
+// TestBrowserWidget walks the customer's side of a handoff in the widget,
+// with the keyboard alone at phone width: the customer opens the chat,
+// writes, asks for a person, is asked for an email (the desk requires one)
+// and gives it, sees the queue position; Ana claims and answers through
+// the inbox API; the customer sees her name and message, answers (Ana gets
+// it), and sees Ana's end.
+func TestBrowserWidget(t *testing.T) {
+	b, base := running(t)
+	c := newCustomer(t)
+	c.do("open the customer page", chromedp.EmulateViewport(375, 740), chromedp.Navigate(b.CustomerPage()),
+		chromedp.WaitVisible(chromedp.CSS(".baton-chat-open")))
+	c.do("open the chat with the keyboard", chromedp.Focus(chromedp.CSS(".baton-chat-open")), chromedp.KeyEvent("\r"))
+	c.focused("#baton-chat-input")
+	if got, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](`document.querySelector('label[for="baton-chat-input"]').textContent`)); err != nil || got != "Message" {
+		t.Errorf("the message input's label is %q (%v)", got, err)
+	}
+	c.do("write", chromedp.SendKeys(chromedp.CSS("#baton-chat-input"), "Where is my order 1042?\r"))
+	c.untilText(".baton-chat-log", "You")
+	c.untilText(".baton-chat-log", "demo bot")
+	c.do("ask for a person", chromedp.Focus(chromedp.CSS(".baton-chat-human")), chromedp.KeyEvent("\r"))
+	c.focused("#baton-chat-email-input")
+	c.shot("asked-for-email")
+	c.do("give the email", chromedp.SendKeys(chromedp.CSS("#baton-chat-email-input"), "sam@example.com\r"))
+	c.untilText(".baton-chat-status", "Connecting you to a person… you are number 1.")
+	c.shot("queued")
+
+	var inbox struct {
+		Waiting []struct {
+			ID       string `json:"id"`
+			Question string `json:"question"`
+		} `json:"waiting"`
+	}
+	json.Unmarshal(agent(t, base, "GET", "/v1/inbox/handoffs", ""), &inbox)
+	if len(inbox.Waiting) != 1 || inbox.Waiting[0].Question != "Where is my order 1042?" {
+		t.Fatalf("Ana's inbox: %+v", inbox)
+	}
+	h := "/v1/inbox/handoffs/" + inbox.Waiting[0].ID
+	agent(t, base, "POST", h+"/claim", "")
+	c.untilText(".baton-chat-status", "Ana has joined the chat.")
+	agent(t, base, "POST", h+"/messages", `{"text":"Hello, this is Ana. It ships <b>today</b>."}`)
+	c.untilText(".baton-chat-agent", "Hello, this is Ana. It ships <b>today</b>.")
+	c.untilText(".baton-chat-agent .baton-chat-who", "Ana")
+	c.do("answer", chromedp.Focus(chromedp.CSS("#baton-chat-input")), chromedp.SendKeys(chromedp.CSS("#baton-chat-input"), "Thank you!\r"))
+	deadline := time.Now().Add(browserStep)
+	for !strings.Contains(string(agent(t, base, "GET", h+"/messages", "")), "Thank you!") {
+		if time.Now().After(deadline) {
+			t.Fatalf("Ana never got the customer's answer: %s", agent(t, base, "GET", h+"/messages", ""))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.shot("talking")
+	agent(t, base, "POST", h+"/end", "")
+	c.untilText(".baton-chat-ended", "The chat with a person has ended.")
+	c.until("the person button back", `!document.querySelector(".baton-chat-human").hidden`)
+	if n, err := chromedp.Run(c.ctx, chromedp.Evaluate[int](`document.querySelectorAll(".baton-chat b").length`)); err != nil || n != 0 {
+		t.Errorf("the agent's text was rendered as HTML: %d <b> (%v)", n, err)
+	}
+	if w, err := chromedp.Run(c.ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); err != nil || w > 375 {
+		t.Errorf("the page scrolls sideways at phone width: %d px (%v)", w, err)
+	}
+	c.shot("ended")
+}
