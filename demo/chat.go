@@ -540,7 +540,8 @@ func (b *Bot) observe(ev baton.Envelope) bool {
 			}
 		}()
 	case baton.EventQueueUpdated:
-		if v.phase == "queued" {
+		if v.phase == "queued" || v.phase == "requested" {
+			v.phase = "queued"
 			v.add(chatEvent{Type: "queued", Position: d.Position, Wait: d.EstimatedWaitSeconds})
 		}
 	case baton.EventAgentJoined:

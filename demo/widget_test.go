@@ -19,6 +19,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/config"
 	"github.com/batonhq/baton/registry"
@@ -32,7 +33,7 @@ import (
 
 // running is a Baton serving the demo's workspace (its desk requiring the
 // customer's email) and the demo bot, with Baton's address known to it.
-func running(t *testing.T) (*Bot, string) {
+func running(t *testing.T, policy ...func(*baton.Policy)) (*Bot, string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	b, err := Start()
@@ -41,6 +42,9 @@ func running(t *testing.T) (*Bot, string) {
 	}
 	f := b.File()
 	f.Workspaces[0].Desks[0].Policy.RequireEmail = true
+	for _, p := range policy {
+		p(f.Workspaces[0].Desks[0].Policy)
+	}
 	key := make([]byte, 32)
 	rand.Read(key)
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"), key)
@@ -297,4 +301,47 @@ func TestBrowserWidget(t *testing.T) {
 		t.Errorf("the page scrolls sideways at phone width: %d px (%v)", w, err)
 	}
 	c.shot("ended")
+}
+
+// TestBrowserWidgetWaitTimeout: with the email given by
+// window.ChatBot.setEmail the widget does not ask for it; a wait timeout
+// offers keep waiting (focused) and end; keeping waiting shows the queue
+// again, ending shows the end.
+func TestBrowserWidgetWaitTimeout(t *testing.T) {
+	b, _ := running(t, func(p *baton.Policy) { p.WaitTimeout = baton.Duration(time.Second) })
+	c := newCustomer(t)
+	c.do("open the customer page", chromedp.Navigate(b.CustomerPage()), chromedp.WaitVisible(chromedp.CSS(".baton-chat-open")))
+	c.do("give the email", chromedp.Evaluate[chromedp.Void](`ChatBot.setEmail("sam@example.com")`))
+	c.do("open the chat and ask for a person", chromedp.Click(chromedp.CSS(".baton-chat-open")), chromedp.Click(chromedp.CSS(".baton-chat-human")))
+	c.untilText(".baton-chat-status", "you are number 1")
+	c.untilText(".baton-chat-status", "Nobody is free yet. Keep waiting, or end the chat?")
+	c.focused(".baton-chat-keep")
+	c.shot("wait-timeout")
+	c.until("the end button shown", `!document.querySelector(".baton-chat-end").hidden`)
+	c.do("keep waiting", chromedp.KeyEvent("\r"))
+	c.untilText(".baton-chat-status", "you are number 1")
+	c.untilText(".baton-chat-status", "Nobody is free yet.")
+	c.do("end", chromedp.Click(chromedp.CSS(".baton-chat-end")))
+	c.untilText(".baton-chat-ended", "The chat with a person has ended.")
+	if shown, err := chromedp.Run(c.ctx, chromedp.Evaluate[bool](`!document.querySelector(".baton-chat-email").hidden`)); err != nil || shown {
+		t.Errorf("the email was asked for although setEmail gave it (%v)", err)
+	}
+}
+
+// TestBrowserWidgetOutOfHours: out of hours the customer sees the desk's
+// reply, and may ask again later; ?email= gives the email.
+func TestBrowserWidgetOutOfHours(t *testing.T) {
+	now := time.Now().UTC()
+	b, _ := running(t, func(p *baton.Policy) {
+		p.OutOfHoursReply = "We are away today: back tomorrow at 9."
+		for _, d := range []time.Time{now.AddDate(0, 0, -1), now, now.AddDate(0, 0, 1)} {
+			p.Periods = append(p.Periods, baton.Period{Kind: baton.Custom, Date: d.Format(time.DateOnly), Closed: true})
+		}
+	})
+	c := newCustomer(t)
+	c.do("open the customer page", chromedp.Navigate(b.CustomerPage()+"?email=sam@example.com"), chromedp.WaitVisible(chromedp.CSS(".baton-chat-open")))
+	c.do("open the chat and ask for a person", chromedp.Click(chromedp.CSS(".baton-chat-open")), chromedp.Click(chromedp.CSS(".baton-chat-human")))
+	c.untilText(".baton-chat-away", "We are away today: back tomorrow at 9.")
+	c.until("the person button back", `!document.querySelector(".baton-chat-human").hidden`)
+	c.shot("out-of-hours")
 }
