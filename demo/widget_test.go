@@ -127,27 +127,65 @@ type customer struct {
 	ctx context.Context
 }
 
+// browser is the test binary's one Chromium, started by the first test
+// that needs it and stopped by TestMain; each customer is a browser
+// context of its own.
+var browser struct {
+	once sync.Once
+	ctx  context.Context
+	stop func()
+	err  error
+	path string
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if browser.stop != nil {
+		browser.stop()
+	}
+	os.Exit(code)
+}
+
 func newCustomer(t *testing.T) *customer {
 	t.Helper()
-	path, err := chromiumPath()
+	browser.once.Do(func() {
+		path, err := chromiumPath()
+		if err != nil {
+			browser.err = err
+			return
+		}
+		browser.path = path
+		dir, err := os.MkdirTemp("", "baton-chromium-")
+		if err != nil {
+			browser.err = err
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Headless,
+			chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
+			chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true), chromedp.UserDataDir(dir), chromedp.WindowSize(1024, 800))
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		bctx, cancelBrowser := chromedp.NewContext(actx)
+		browser.stop = func() { cancelBrowser(); cancelAlloc(); os.RemoveAll(dir) }
+		if err := chromedp.Do(bctx); err != nil {
+			browser.err = fmt.Errorf("starting %s: %w", path, err)
+			return
+		}
+		browser.ctx = bctx
+	})
 	switch {
-	case err != nil && os.Getenv("BATON_TEST_CHROMIUM") != "":
-		t.Fatalf("BATON_TEST_CHROMIUM is set but there is no browser: %v", err)
-	case err != nil:
-		t.Skipf("browser test skipped: %v; set BATON_TEST_CHROMIUM to make it fail instead", err)
+	case browser.path == "" && os.Getenv("BATON_TEST_CHROMIUM") != "":
+		t.Fatalf("BATON_TEST_CHROMIUM is set but there is no browser: %v", browser.err)
+	case browser.path == "":
+		t.Skipf("browser test skipped: %v; set BATON_TEST_CHROMIUM to make it fail instead", browser.err)
+	case browser.err != nil:
+		t.Fatal(browser.err)
 	}
-	dir := t.TempDir()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Headless,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(dir), chromedp.WindowSize(1024, 800))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
 	if err := chromedp.Do(ctx); err != nil {
 		cancel()
-		cancelAlloc()
-		t.Fatalf("starting %s: %v", path, err)
+		t.Fatalf("opening a tab: %v", err)
 	}
 	var mu sync.Mutex
 	var console []chromedp.ConsoleMessage
@@ -166,7 +204,6 @@ func newCustomer(t *testing.T) *customer {
 	}()
 	t.Cleanup(func() {
 		cancel()
-		cancelAlloc()
 		<-done
 		mu.Lock()
 		defer mu.Unlock()
@@ -247,6 +284,7 @@ func (c *customer) shot(name string) {
 // the inbox API; the customer sees her name and message, answers (Ana gets
 // it), and sees Ana's end.
 func TestBrowserWidget(t *testing.T) {
+	t.Parallel()
 	b, base := running(t)
 	c := newCustomer(t)
 	c.do("open the customer page", chromedp.EmulateViewport(375, 740), chromedp.Navigate(b.CustomerPage()),
@@ -308,12 +346,25 @@ func TestBrowserWidget(t *testing.T) {
 // offers keep waiting (focused) and end; keeping waiting shows the queue
 // again, ending shows the end.
 func TestBrowserWidgetWaitTimeout(t *testing.T) {
+	t.Parallel()
 	b, _ := running(t, func(p *baton.Policy) { p.WaitTimeout = baton.Duration(time.Second) })
 	c := newCustomer(t)
 	c.do("open the customer page", chromedp.Navigate(b.CustomerPage()), chromedp.WaitVisible(chromedp.CSS(".baton-chat-open")))
 	c.do("give the email", chromedp.Evaluate[chromedp.Void](`ChatBot.setEmail("sam@example.com")`))
 	c.do("open the chat and ask for a person", chromedp.Click(chromedp.CSS(".baton-chat-open")), chromedp.Click(chromedp.CSS(".baton-chat-human")))
 	c.untilText(".baton-chat-status", "you are number 1")
+	// A queue_updated with an estimate (no handoff was taken here to make
+	// one from): the place and the minutes, rounded up.
+	id, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](`sessionStorage.getItem("baton-chat-id")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.chats.mu.Lock()
+	h := b.chats.convs[id].handoff
+	b.chats.mu.Unlock()
+	b.observe(baton.Envelope{Type: baton.EventQueueUpdated,
+		Data: []byte(`{"conversation_id":"web-` + id + `","handoff_id":"` + h + `","position":2,"estimated_wait_seconds":130}`)})
+	c.untilText(".baton-chat-status", "Connecting you to a person… you are number 2, about 3 minutes.")
 	c.untilText(".baton-chat-status", "Nobody is free yet. Keep waiting, or end the chat?")
 	c.focused(".baton-chat-keep")
 	c.shot("wait-timeout")
@@ -331,6 +382,7 @@ func TestBrowserWidgetWaitTimeout(t *testing.T) {
 // TestBrowserWidgetOutOfHours: out of hours the customer sees the desk's
 // reply, and may ask again later; ?email= gives the email.
 func TestBrowserWidgetOutOfHours(t *testing.T) {
+	t.Parallel()
 	now := time.Now().UTC()
 	b, _ := running(t, func(p *baton.Policy) {
 		p.OutOfHoursReply = "We are away today: back tomorrow at 9."
