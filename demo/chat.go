@@ -45,8 +45,12 @@ import (
 // the bot's own keep-waiting.
 const chatPrefix = "web-"
 
-// maxChats bounds the conversations the demo bot keeps in memory.
-const maxChats = 1000
+// maxChats bounds the conversations the demo bot keeps in memory, and
+// maxLog the customer's messages in one.
+const (
+	maxChats = 1000
+	maxLog   = 1000
+)
 
 // chatEvent is one line of what the customer sees.
 type chatEvent struct {
@@ -197,11 +201,16 @@ func (b *Bot) chatMessage(w http.ResponseWriter, r *http.Request) {
 		chatError(w, http.StatusUnprocessableEntity, fmt.Sprintf("text: 1 to %d characters", maxText))
 		return
 	}
-	id, v := b.conv(w, r)
+	_, v := b.conv(w, r)
 	if v == nil {
 		return
 	}
 	b.chats.mu.Lock()
+	if len(v.log) >= maxLog {
+		b.chats.mu.Unlock()
+		chatError(w, http.StatusTooManyRequests, fmt.Sprintf("this conversation holds %d lines already: start another", maxLog))
+		return
+	}
 	v.add(chatEvent{Type: "customer", Text: req.Text})
 	h, phase := v.handoff, v.phase
 	if h == "" {
@@ -210,7 +219,7 @@ func (b *Bot) chatMessage(w http.ResponseWriter, r *http.Request) {
 	b.chats.mu.Unlock()
 	if h != "" && phase != "needs_email" {
 		if _, err := b.api(r.Context(), "/v1/handoffs/"+url.PathEscape(h)+"/messages", map[string]string{"text": req.Text}); err != nil {
-			b.failed(id, v, "Your message could not be passed on: "+err.Error())
+			b.failed(v, "Your message could not be passed on: "+err.Error())
 		}
 	}
 	w.WriteHeader(http.StatusAccepted)
@@ -289,7 +298,7 @@ func (b *Bot) api(ctx context.Context, path string, in any) (apiHandoff, error) 
 }
 
 // failed tells the customer a call to Baton failed.
-func (b *Bot) failed(_ string, v *conv, msg string) {
+func (b *Bot) failed(v *conv, msg string) {
 	b.chats.mu.Lock()
 	v.add(chatEvent{Type: "error", Text: msg})
 	b.chats.mu.Unlock()
