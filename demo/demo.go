@@ -43,6 +43,7 @@ type Bot struct {
 	lines  chan string
 	srv    *http.Server
 	base   atomic.Pointer[string] // Baton's address, once Guide or Walk knows it
+	chats  chats                  // the chat widget's conversations
 }
 
 // Start starts a bot on a free loopback port; Close stops it.
@@ -52,7 +53,11 @@ func Start() (*Bot, error) {
 		return nil, fmt.Errorf("demo bot: %w", err)
 	}
 	b := &Bot{URL: "http://" + ln.Addr().String() + "/webhook", secret: stdwebhook.NewSecret(), lines: make(chan string, 64)}
-	b.srv = &http.Server{Handler: handler(b.secret, b.lines, b.keepWaiting), ReadHeaderTimeout: 5 * time.Second}
+	m := http.NewServeMux()
+	m.Handle("/webhook", handler(b.secret, b.lines, b.keepWaiting, b.observe))
+	m.Handle("/chat/", b.chatHandler())
+	m.HandleFunc("GET /{$}", b.page)
+	b.srv = &http.Server{Handler: m, ReadHeaderTimeout: 5 * time.Second}
 	go b.srv.Serve(ln)
 	return b, nil
 }
@@ -95,6 +100,7 @@ func (b *Bot) intro(out io.Writer) {
 func (b *Bot) Guide(ctx context.Context, base string, out io.Writer) {
 	b.base.Store(&base)
 	b.intro(out)
+	fmt.Fprintf(out, "Customer page: %s (the chat widget: ask for a person there)\n", b.CustomerPage())
 	fmt.Fprintf(out, "Ana's web inbox: %s/inbox/ (sign in as %s, password %q).\n", base, AgentEmail, AgentPassword)
 	fmt.Fprintln(out, "Walk a handoff through queued → active → ended from another terminal (or claim,")
 	fmt.Fprintln(out, "answer and end it in the web inbox after step 1):")
@@ -266,8 +272,10 @@ func (b *Bot) keepWaiting(handoffID string) error {
 
 // handler is the bot's webhook: it verifies each delivery's Standard
 // Webhooks signature, ignores repeated deliveries of one event, sends one
-// line per event to lines, and answers a wait timeout with keepWaiting.
-func handler(secret string, lines chan<- string, keepWaiting func(handoffID string) error) http.Handler {
+// line per event to lines, gives it to observe (nil: none), and answers a
+// wait timeout with keepWaiting unless observe took the event (a chat
+// widget's customer chooses).
+func handler(secret string, lines chan<- string, keepWaiting func(handoffID string) error, observe func(baton.Envelope) bool) http.Handler {
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -295,8 +303,9 @@ func handler(secret string, lines chan<- string, keepWaiting func(handoffID stri
 			return
 		}
 		send(r.Context(), lines, describe(ev))
+		mine := observe != nil && observe(ev)
 		w.WriteHeader(http.StatusNoContent)
-		if ev.Type == baton.EventWaitTimeout {
+		if ev.Type == baton.EventWaitTimeout && !mine {
 			var d struct {
 				HandoffID string `json:"handoff_id"`
 			}

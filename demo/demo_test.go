@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -45,7 +46,7 @@ func TestBot(t *testing.T) {
 	}
 	lines := make(chan string, 8)
 	kept := make(chan string, 1)
-	h := handler(secret, lines, func(id string) error { kept <- id; return nil })
+	h := handler(secret, lines, func(id string) error { kept <- id; return nil }, nil)
 	now := time.Now()
 	for _, c := range []struct {
 		name   string
@@ -138,5 +139,32 @@ func TestKeepWaiting(t *testing.T) {
 	b.base.Store(&base)
 	if err := b.keepWaiting("ho_1"); err != nil || got != "POST /v1/handoffs/ho_1/keep-waiting Bearer "+APIKey {
 		t.Errorf("keepWaiting: %v; Baton got %q", err, got)
+	}
+}
+
+// TestGuide: the guide prints the customer page's address, and the page
+// answers once the guide has told the bot Baton's address.
+func TestGuide(t *testing.T) {
+	t.Parallel()
+	b, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel() // print, and return
+	var out strings.Builder
+	b.Guide(ctx, "http://127.0.0.1:7", &out)
+	want := "Customer page: " + b.CustomerPage() + " "
+	if !strings.Contains(out.String(), want) || !strings.HasPrefix(b.CustomerPage(), "http://127.0.0.1:") {
+		t.Errorf("the guide lacks %q:\n%s", want, out.String())
+	}
+	res, err := http.Get(b.CustomerPage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("the customer page: %d", res.StatusCode)
 	}
 }
