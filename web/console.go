@@ -75,22 +75,25 @@ type settingRow struct {
 	Value string
 }
 
-// consoleFields are the settings forms per kind, in the order the desk's console shows them.
+// consoleFields are the settings forms per kind, labelled as the desk's own console labels them.
 var consoleFields = map[baton.DeskKind][]settingField{
 	baton.KindLiveChat: {
-		{livechat.SettingAccountID, "Account ID", false},
-		{livechat.SettingToken, "Token", true},
-		{livechat.SettingClientID, "Client Id", false},
-		{livechat.SettingClientSecret, "Client Secret", true},
-		{livechat.SettingSecretKey, "Secret key", true},
+		// The secrets come last and together: Chromium's password-form
+		// analyser takes password inputs split by text inputs for several
+		// forms in one, and says so on the console.
 		{livechat.SettingOrganizationID, "Organization ID", false},
 		{livechat.SettingGroupID, "Group", false},
+		{livechat.SettingAccountID, "Account ID", false},
+		{livechat.SettingClientID, "Client Id", false},
+		{livechat.SettingToken, "Token", true},
+		{livechat.SettingClientSecret, "Client Secret", true},
+		{livechat.SettingSecretKey, "Secret key", true},
 	},
 	baton.KindWebhook: {
 		{webhookdesk.SettingURL, "URL", false},
-		{webhookdesk.SettingSecret, "Secret", true},
 		{webhookdesk.SettingUsername, "Username", false},
 		{webhookdesk.SettingPassword, "Password", true},
+		{webhookdesk.SettingSecret, "Secret", true},
 	},
 	baton.KindInbox: nil,
 }
@@ -697,7 +700,7 @@ func weekSVG(cal *hours.Calendar, now time.Time) template.HTML {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="week" id="week" role="img" aria-labelledby="week-title" viewBox="0 0 %d %d" width="%d" height="%d">`, width+2, top+7*row+2, width+2, top+7*row+2)
 	fmt.Fprintf(&b, `<title id="week-title">Open hours, the next 7 days (%s)</title>`, template.HTMLEscapeString(cal.Location().String()))
-	for h := 0; h <= 24; h += 3 {
+	for h := 0; h < 24; h += 3 {
 		fmt.Fprintf(&b, `<text class="hour" x="%d" y="14">%02d</text>`, label+h*cell, h)
 	}
 	for i := range 7 {
