@@ -17,8 +17,6 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/hours"
-	"github.com/batonhq/baton/livechat"
-	"github.com/batonhq/baton/webhookdesk"
 )
 
 // The admin console: server-rendered pages on the engine's admin methods
@@ -75,25 +73,28 @@ type settingRow struct {
 	Value string
 }
 
-// consoleFields are the settings forms per kind, labelled as the desk's own console labels them.
+// consoleFields are the settings forms per kind, labelled as the desk's own
+// console labels them. The names are the settings' (package web imports no
+// desk: a test holds them to livechat.Fields and webhookdesk.Fields), and
+// which are secret is the registry's word, through engine.ViewDesk.
 var consoleFields = map[baton.DeskKind][]settingField{
 	baton.KindLiveChat: {
 		// The secrets come last and together: Chromium's password-form
 		// analyser takes password inputs split by text inputs for several
 		// forms in one, and says so on the console.
-		{livechat.SettingOrganizationID, "Organization ID", false},
-		{livechat.SettingGroupID, "Group", false},
-		{livechat.SettingAccountID, "Account ID", false},
-		{livechat.SettingClientID, "Client Id", false},
-		{livechat.SettingToken, "Token", true},
-		{livechat.SettingClientSecret, "Client Secret", true},
-		{livechat.SettingSecretKey, "Secret key", true},
+		{"organization_id", "Organization ID", false},
+		{"group_id", "Group", false},
+		{"account_id", "Account ID", false},
+		{"client_id", "Client Id", false},
+		{"token", "Token", true},
+		{"client_secret", "Client Secret", true},
+		{"secret_key", "Secret key", true},
 	},
 	baton.KindWebhook: {
-		{webhookdesk.SettingURL, "URL", false},
-		{webhookdesk.SettingUsername, "Username", false},
-		{webhookdesk.SettingPassword, "Password", true},
-		{webhookdesk.SettingSecret, "Secret", true},
+		{"url", "URL", false},
+		{"username", "Username", false},
+		{"password", "Password", true},
+		{"secret", "Secret", true},
 	},
 	baton.KindInbox: nil,
 }
@@ -511,6 +512,7 @@ type policyData struct {
 	OpenNow  bool
 	NextOpen string // "" when open now or never again
 	Preview  bool
+	Own      bool // the desk has a policy of its own (else each bot's applies)
 }
 
 // maxRows bounds the rows a posted editor is read for.
@@ -599,6 +601,7 @@ func (s *Server) consolePolicy(w http.ResponseWriter, r *http.Request, c *consol
 	d.WS = ws
 	p := &policyData{Desk: deskRow{DeskView: s.p.Engine.ViewDesk(dc)}, Weekdays: weekdays}
 	p.Zone, p.Weekly, p.Custom = rowsOf(dc.Policy)
+	p.Own = dc.Policy != nil
 	s.drawPolicy(p, policyOr(dc.Policy))
 	d.Policy = p
 	if r.URL.Query().Get("done") == "saved" {
@@ -645,7 +648,7 @@ func (s *Server) consoleSavePolicy(w http.ResponseWriter, r *http.Request, c *co
 	}
 	d := s.consoleData(c, "Service periods of "+dc.Name)
 	d.WS = ws
-	p := &policyData{Desk: deskRow{DeskView: s.p.Engine.ViewDesk(dc)}, Weekdays: weekdays, Zone: zone, Weekly: weekly, Custom: custom, Preview: preview}
+	p := &policyData{Desk: deskRow{DeskView: s.p.Engine.ViewDesk(dc)}, Weekdays: weekdays, Zone: zone, Weekly: weekly, Custom: custom, Preview: preview, Own: true}
 	// One more blank row of each, to add a rule.
 	p.Weekly = append(p.Weekly, periodRow{Key: fmt.Sprintf("w%d", len(weekly)), Days: map[string]bool{}})
 	p.Custom = append(p.Custom, periodRow{Key: fmt.Sprintf("c%d", len(custom)), Days: map[string]bool{}})

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/livechat"
+	"github.com/batonhq/baton/web"
+	"github.com/batonhq/baton/webhookdesk"
 )
 
 // The admin console over plain HTTP.
@@ -159,5 +162,29 @@ func TestConsoleCSRFAndEscaping(t *testing.T) {
 	p = f.post(c, "/console/ws/ws_one/desks/dk_xss/policy", url.Values{"csrf": {csrf}, "zone": {"Mars/Olympus"}, "w0.start": {""}, "w0.end": {""}, "action": {"save"}})
 	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="err-zone"`) {
 		t.Fatalf("a bad zone: %d %s", p.status, p.body)
+	}
+}
+
+// TestConsoleFieldsMatchTheDesks holds the console's settings forms to the
+// desk kinds' own lists of settings: every name is one of the kind's
+// settings, secret exactly when the kind says so.
+func TestConsoleFieldsMatchTheDesks(t *testing.T) {
+	kinds := map[baton.DeskKind]map[string]bool{baton.KindLiveChat: {}, baton.KindWebhook: {}}
+	for _, f := range livechat.Fields() {
+		kinds[baton.KindLiveChat][f.Name] = f.Secret
+	}
+	for _, f := range webhookdesk.Fields() {
+		kinds[baton.KindWebhook][f.Name] = f.Secret
+	}
+	for kind, fields := range web.ConsoleFields() {
+		for name, secret := range fields {
+			want, ok := kinds[kind][name]
+			if !ok || want != secret {
+				t.Errorf("%s setting %s (secret %v): the desk has it %v, secret %v", kind, name, secret, ok, want)
+			}
+		}
+	}
+	if len(web.ConsoleFields()[baton.KindWebhook]) != len(kinds[baton.KindWebhook]) {
+		t.Errorf("the webhook form does not show every setting")
 	}
 }
