@@ -188,3 +188,34 @@ func TestConsoleFieldsMatchTheDesks(t *testing.T) {
 		t.Errorf("the webhook form does not show every setting")
 	}
 }
+
+// TestConsolePolicyPreview previews a week with a holiday: the picture
+// leaves the holiday's date empty, and nothing is saved.
+func TestConsolePolicyPreview(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	f.addAdmin("adm_one", adminKey1, "ops")
+	c := f.client()
+	f.consoleSignIn(c, adminKey1)
+	pol := f.get(c, "/console/ws/ws_one/desks/dk_other/policy")
+	if pol.status != 200 || strings.Count(pol.body, `class="open"`) != 7 || !strings.Contains(pol.body, `id="no-policy"`) {
+		t.Fatalf("the policy page: %d %s", pol.status, pol.body)
+	}
+	tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)
+	p := f.post(c, "/console/ws/ws_one/desks/dk_other/policy", url.Values{"csrf": {hidden(pol.body, "csrf")}, "zone": {"UTC"},
+		"w0.days": {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}, "w0.start": {"00:00"}, "w0.end": {"24:00"},
+		"c0.date": {tomorrow}, "c0.start": {""}, "c0.end": {""}, "c0.closed": {"1"}, "action": {"preview"}})
+	if p.status != 200 || !strings.Contains(p.body, "Preview: not saved yet.") {
+		t.Fatalf("preview: %d %s", p.status, p.body)
+	}
+	if n := strings.Count(p.body, `class="open"`); n != 6 {
+		t.Errorf("the preview has %d open windows, want 6 (tomorrow is a holiday)", n)
+	}
+	_, row, _ := strings.Cut(p.body, `data-date="`+tomorrow+`"`)
+	if row, _, _ = strings.Cut(row, "</g>"); row == "" || strings.Contains(row, `class="open"`) {
+		t.Errorf("the row of %s: %q", tomorrow, row)
+	}
+	if d, _ := f.app.Engine.Desk(context.Background(), ws1, "dk_other"); d.Policy != nil {
+		t.Errorf("the preview saved: %+v", d.Policy)
+	}
+}
