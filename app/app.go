@@ -121,11 +121,12 @@ func New(p Params) *App {
 	if p.Ready == nil {
 		p.Ready = a.ready
 	}
-	a.Web = web.New(web.Params{Log: p.Log, Engine: a.Engine, Hub: pages, SessionKey: p.SessionKey, Secure: p.SecureCookies})
+	checkDesk := func(ctx context.Context, dc baton.DeskConfig) (baton.DeskStatus, string) {
+		return registry.Check(ctx, a.Desks, dc, a.Metrics)
+	}
+	a.Web = web.New(web.Params{Log: p.Log, Engine: a.Engine, Hub: pages, SessionKey: p.SessionKey, Secure: p.SecureCookies, CheckDesk: checkDesk})
 	a.Handler = httpapi.NewServer(httpapi.Params{Log: p.Log, Engine: a.Engine, Hub: a.Hub, Metrics: a.Metrics.Handler(), Ready: p.Ready, BodyTimeout: p.BodyTimeout, Web: a.Web,
-		CheckDesk: func(ctx context.Context, dc baton.DeskConfig) (baton.DeskStatus, string) {
-			return registry.Check(ctx, a.Desks, dc, a.Metrics)
-		}})
+		CheckDesk: checkDesk})
 	return a
 }
 

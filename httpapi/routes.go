@@ -94,6 +94,8 @@ func addRoutes(mux mux, p Params) {
 		mux.Handle("GET /{$}", p.Web)
 		mux.Handle("GET /inbox/", p.Web)
 		mux.Handle("POST /inbox/", p.Web)
+		mux.Handle("GET /console/", p.Web)
+		mux.Handle("POST /console/", p.Web)
 		mux.Handle("GET /static/", p.Web)
 	}
 }

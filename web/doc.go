@@ -1,7 +1,11 @@
 // Package web is Baton's web inbox: the built-in inbox desk's agents sign in
 // with their email and password and see, claim, answer and end handoffs in a
 // browser, with the same rules as the /v1/inbox API (the engine's InboxQueue,
-// Claim, Reply and EndByAgent).
+// Claim, Reply and EndByAgent). It is also the admin console under
+// /console/ (console.go): admin-key holders see workspaces and desks, check
+// desks, make desks and edit service periods through the engine's admin
+// calls, with a session cookie of their own (baton_console, 8 hours, the
+// admin key read again on every request; console_session.go).
 //
 // The pages are html/template files rendered on the server, and one small
 // script (static/inbox.js) keeps them live; all are embedded in the binary,

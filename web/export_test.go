@@ -14,3 +14,15 @@ func SessionCookie(key []byte, a baton.InboxAgent, issued time.Time, ttl time.Du
 
 // CSRFToken is the CSRF token of a session cookie's forms.
 func CSRFToken(key []byte, cookie string) string { return csrfToken(key, cookie) }
+
+// ConsoleFields are the console's settings forms: kind → setting names and secrecy.
+func ConsoleFields() map[baton.DeskKind]map[string]bool {
+	out := map[baton.DeskKind]map[string]bool{}
+	for k, fs := range consoleFields {
+		out[k] = map[string]bool{}
+		for _, f := range fs {
+			out[k][f.Name] = f.Secret
+		}
+	}
+	return out
+}

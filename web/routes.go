@@ -25,4 +25,8 @@ func (s *Server) routes() {
 	m.Handle("GET /inbox/events", s.live(s.handleEvents()))
 
 	m.Handle("/inbox/", s.page(s.handleNotFound()))
+
+	console := s.consoleHandler() // the admin console: its own session, mux and pages (console.go)
+	m.Handle("GET /console/", console)
+	m.Handle("POST /console/", console)
 }

@@ -1,12 +1,14 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/hub"
 )
@@ -31,6 +33,9 @@ type Params struct {
 	// Poll is how often a live page looks for changes other instances made
 	// (default 2s).
 	Poll time.Duration
+	// CheckDesk runs a desk's credential check for the console's "Check
+	// now" (the admin API's POST …/desks/{id}/check); nil: this build cannot.
+	CheckDesk func(context.Context, baton.DeskConfig) (baton.DeskStatus, string)
 }
 
 // Limits bound failed sign-ins per email and per client address within a
