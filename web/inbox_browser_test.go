@@ -217,9 +217,12 @@ func TestBrowserClaimRacePostgres(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, b := range tabs {
 		wg.Go(func() {
+			// Pressed in the page in one step: the other agent's claim may
+			// re-render the page at any moment, and a node found first
+			// and clicked after may be gone by then.
 			ctx, cancel := context.WithTimeout(b.ctx, step)
 			defer cancel()
-			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#claim"))); err != nil {
+			if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function(){var c=document.getElementById('claim');if(c){c.click()}return !!c})()`)); err != nil {
 				t.Errorf("%s: claim: %v", b.name, err)
 			}
 		})
