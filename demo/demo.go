@@ -30,6 +30,7 @@ const (
 	AgentKey      = "demo-agent-key-0123456789"
 	AgentEmail    = "ana@demo.example"
 	AgentPassword = "demo-password-0123"
+	AdminKey      = "badm_demo-admin-key-0123456789"
 )
 
 // wait bounds how long the walk waits for the bot to hear of each step.
@@ -67,9 +68,10 @@ func (b *Bot) Close() error { return b.srv.Close() }
 
 // File is the demo's configuration: workspace demo with API key APIKey, an
 // inbox desk, this bot and the inbox agent Ana with key AgentKey, who signs
-// in to the web inbox with AgentEmail and AgentPassword.
+// in to the web inbox with AgentEmail and AgentPassword; the admin key
+// AdminKey opens the console and the admin API.
 func (b *Bot) File() *config.File {
-	return &config.File{Workspaces: []config.Workspace{{
+	return &config.File{AdminKeys: []config.AdminKey{{Name: "demo", Key: AdminKey}}, Workspaces: []config.Workspace{{
 		ID: "demo", Name: "Demo",
 		APIKeys: []config.APIKey{{Name: "demo", Key: APIKey}},
 		Desks:   []config.Desk{{ID: "inbox", Name: "Inbox", Kind: baton.KindInbox, Policy: Policy()}},
@@ -102,6 +104,7 @@ func (b *Bot) Guide(ctx context.Context, base string, out io.Writer) {
 	b.intro(out)
 	fmt.Fprintf(out, "Customer page: %s (the chat widget: ask for a person there)\n", b.CustomerPage())
 	fmt.Fprintf(out, "Ana's web inbox: %s/inbox/ (sign in as %s, password %q).\n", base, AgentEmail, AgentPassword)
+	fmt.Fprintf(out, "Console: %s/console/ (sign in with the admin key %q).\n", base, AdminKey)
 	fmt.Fprintln(out, "Walk a handoff through queued → active → ended from another terminal (or claim,")
 	fmt.Fprintln(out, "answer and end it in the web inbox after step 1):")
 	for i, s := range steps {
