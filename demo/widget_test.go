@@ -4,13 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,14 +20,14 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/config"
+	"github.com/batonhq/baton/internal/browsertest"
 	"github.com/batonhq/baton/registry"
 	"github.com/batonhq/baton/sqlite"
 )
 
-// The widget's browser test drives headless Chromium as web/browser_test.go
-// does: it runs when chromium is on PATH or BATON_TEST_CHROMIUM is set (to
-// "1" or the browser's path), and with the variable set a missing browser
-// fails it instead of skipping it. Screenshots go to t.ArtifactDir().
+// The widget's browser tests drive the headless Chromium of package
+// browsertest (which skips or fails them without one). Screenshots go to
+// t.ArtifactDir().
 
 // running is a Baton serving the demo's workspace (its desk requiring the
 // customer's email) and the demo bot, with Baton's address known to it.
@@ -104,85 +102,24 @@ func agent(t *testing.T, base, method, path, body string) []byte {
 	return got
 }
 
-func chromiumPath() (string, error) {
-	if v := os.Getenv("BATON_TEST_CHROMIUM"); strings.Contains(v, "/") {
-		if _, err := os.Stat(v); err != nil {
-			return "", fmt.Errorf("BATON_TEST_CHROMIUM=%s: %w", v, err)
-		}
-		return v, nil
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("no chromium on PATH (apt-get install chromium)")
-}
-
-// customer is a browser tab on the customer page, failing the test on
-// any console message (a call of the console API, an uncaught exception,
-// a refused resource or CSP violation).
+// customer is a browser tab on the customer page, in a browser context of
+// its own, failing the test on any console message (a call of the console
+// API, an uncaught exception, a refused resource or CSP violation).
 type customer struct {
 	t   *testing.T
 	ctx context.Context
 }
 
-// browser is the test binary's one Chromium, started by the first test
-// that needs it and stopped by TestMain; each customer is a browser
-// context of its own.
-var browser struct {
-	once sync.Once
-	ctx  context.Context
-	stop func()
-	err  error
-	path string
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if browser.stop != nil {
-		browser.stop()
-	}
+	browsertest.Stop()
 	os.Exit(code)
 }
 
 func newCustomer(t *testing.T) *customer {
 	t.Helper()
-	browser.once.Do(func() {
-		path, err := chromiumPath()
-		if err != nil {
-			browser.err = err
-			return
-		}
-		browser.path = path
-		dir, err := os.MkdirTemp("", "baton-chromium-")
-		if err != nil {
-			browser.err = err
-			return
-		}
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Headless,
-			chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
-			chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("disable-sync", true), chromedp.UserDataDir(dir), chromedp.WindowSize(1024, 800))
-		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-		bctx, cancelBrowser := chromedp.NewContext(actx)
-		browser.stop = func() { cancelBrowser(); cancelAlloc(); os.RemoveAll(dir) }
-		if err := chromedp.Do(bctx); err != nil {
-			browser.err = fmt.Errorf("starting %s: %w", path, err)
-			return
-		}
-		browser.ctx = bctx
-	})
-	switch {
-	case browser.path == "" && os.Getenv("BATON_TEST_CHROMIUM") != "":
-		t.Fatalf("BATON_TEST_CHROMIUM is set but there is no browser: %v", browser.err)
-	case browser.path == "":
-		t.Skipf("browser test skipped: %v; set BATON_TEST_CHROMIUM to make it fail instead", browser.err)
-	case browser.err != nil:
-		t.Fatal(browser.err)
-	}
-	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
+	bctx := browsertest.Start(t)
+	ctx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
 	if err := chromedp.Do(ctx); err != nil {
 		cancel()
 		t.Fatalf("opening a tab: %v", err)

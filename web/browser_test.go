@@ -3,108 +3,33 @@ package web_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/browsertest"
 	"github.com/chromedp/chromedp"
 )
 
-// The browser tests drive Debian's headless Chromium with chromedp. They run
-// when chromium is on PATH, or when BATON_TEST_CHROMIUM is set (to "1", or
-// to the browser's path); with the variable set a missing browser fails
-// them instead of skipping them, as BATON_TEST_POSTGRES_URL does for
-// PostgreSQL. One browser serves the whole test binary; each tab is a
+// The browser tests drive Debian's headless Chromium with chromedp, as
+// package browsertest starts it (and skips or fails without it). One
+// browser serves the whole test binary; each tab is a
 // browser context of its own (its own cookies), so two tabs are two agents.
 // Screenshots go to t.ArtifactDir(): kept with `go test -artifacts
 // -outputdir DIR`, removed after the test otherwise.
 
-// browser is the test binary's one browser, started by the first test that
-// needs it and stopped by TestMain.
-var browser struct {
-	once   sync.Once
-	ctx    context.Context
-	err    error
-	stop   func()
-	path   string
-	reason string // why there is none, when path is ""
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if browser.stop != nil {
-		browser.stop()
-	}
+	browsertest.Stop()
 	os.Exit(code)
 }
 
-// chromiumPath finds the browser: BATON_TEST_CHROMIUM when it names a file,
-// chromium (or chromium-browser) on PATH otherwise.
-func chromiumPath() (string, error) {
-	if v := os.Getenv("BATON_TEST_CHROMIUM"); strings.Contains(v, "/") {
-		if _, err := os.Stat(v); err != nil {
-			return "", fmt.Errorf("BATON_TEST_CHROMIUM=%s: %w", v, err)
-		}
-		return v, nil
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("no chromium on PATH (apt-get install chromium)")
-}
-
-// startBrowser returns the shared browser's context, skipping the test when
-// there is no browser and BATON_TEST_CHROMIUM does not ask for one.
-func startBrowser(t *testing.T) context.Context {
-	t.Helper()
-	browser.once.Do(func() {
-		path, err := chromiumPath()
-		if err != nil {
-			browser.reason = err.Error()
-			return
-		}
-		browser.path = path
-		dir, err := os.MkdirTemp("", "baton-chromium-")
-		if err != nil {
-			browser.err = err
-			return
-		}
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Headless,
-			chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
-			chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("disable-sync", true), chromedp.UserDataDir(dir), chromedp.WindowSize(1024, 800))
-		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-		bctx, cancelBrowser := chromedp.NewContext(actx)
-		browser.stop = func() {
-			cancelBrowser()
-			cancelAlloc()
-			os.RemoveAll(dir)
-		}
-		if err := chromedp.Do(bctx); err != nil { // starts the browser, with no deadline on its life
-			browser.err = fmt.Errorf("starting %s: %w", path, err)
-			return
-		}
-		browser.ctx = bctx
-	})
-	switch {
-	case browser.path == "" && os.Getenv("BATON_TEST_CHROMIUM") != "":
-		t.Fatalf("BATON_TEST_CHROMIUM is set but there is no browser: %s", browser.reason)
-	case browser.path == "":
-		t.Skipf("browser tests skipped: %s; set BATON_TEST_CHROMIUM to make them fail instead", browser.reason)
-	case browser.err != nil:
-		t.Fatal(browser.err)
-	}
-	return browser.ctx
-}
+// startBrowser returns the shared browser's context (see package browsertest).
+func startBrowser(t *testing.T) context.Context { return browsertest.Start(t) }
 
 // tab is one browser tab in a browser context of its own: one person.
 type tab struct {
