@@ -109,6 +109,24 @@ func accept[Req, T any](log *slog.Logger, status int, empty bool, fn func(r *htt
 	})
 }
 
+// patch serves an update whose body is a Req, as accept does, telling fn
+// which top-level fields were given (see decodePatch).
+func patch[Req, T any](log *slog.Logger, fn func(r *http.Request, ws string, req Req, given map[string]bool) (T, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, given, err := decodePatch[Req](r)
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		v, err := fn(r, workspace(r.Context()), req, given)
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		encode(w, http.StatusOK, v)
+	})
+}
+
 // remove serves a delete: fn, then 204.
 func remove(log *slog.Logger, fn func(r *http.Request, ws string) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -285,23 +303,14 @@ func handleAdminUpdateBot(log *slog.Logger, eng *engine.Engine) http.Handler {
 		DeskID     *string       `json:"desk_id"`
 		Policy     *baton.Policy `json:"policy"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, given, err := decodePatch[request](r)
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
+	return patch(log, func(r *http.Request, ws string, req request, given map[string]bool) (engine.BotView, error) {
 		u := engine.BotUpdate{Name: change(given, "name", req.Name), WebhookURL: change(given, "webhook_url", req.WebhookURL),
 			DeskID: change(given, "desk_id", req.DeskID)}
 		if given["policy"] {
 			u.Policy = engine.To(req.Policy)
 		}
-		b, err := eng.UpdateBot(r.Context(), workspace(r.Context()), r.PathValue("id"), u)
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		encode(w, http.StatusOK, engine.ViewBot(b))
+		b, err := eng.UpdateBot(r.Context(), ws, r.PathValue("id"), u)
+		return engine.ViewBot(b), err
 	})
 }
 
@@ -490,22 +499,13 @@ func handleAdminUpdateDesk(log *slog.Logger, eng *engine.Engine) http.Handler {
 		Settings map[string]string `json:"settings"`
 		Policy   *baton.Policy     `json:"policy"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, given, err := decodePatch[request](r)
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
+	return patch(log, func(r *http.Request, ws string, req request, given map[string]bool) (engine.DeskView, error) {
 		u := engine.DeskUpdate{Name: change(given, "name", req.Name), Settings: req.Settings}
 		if given["policy"] {
 			u.Policy = engine.To(req.Policy)
 		}
-		d, err := eng.UpdateDesk(r.Context(), workspace(r.Context()), r.PathValue("id"), u)
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		encode(w, http.StatusOK, eng.ViewDesk(d))
+		d, err := eng.UpdateDesk(r.Context(), ws, r.PathValue("id"), u)
+		return eng.ViewDesk(d), err
 	})
 }
 
@@ -582,20 +582,11 @@ func handleAdminUpdateAgent(log *slog.Logger, eng *engine.Engine) http.Handler {
 		Password *string `json:"password"`
 		Disabled *bool   `json:"disabled"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, given, err := decodePatch[request](r)
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		a, err := eng.UpdateAgent(r.Context(), workspace(r.Context()), r.PathValue("id"), engine.AgentUpdate{
+	return patch(log, func(r *http.Request, ws string, req request, given map[string]bool) (engine.AgentView, error) {
+		a, err := eng.UpdateAgent(r.Context(), ws, r.PathValue("id"), engine.AgentUpdate{
 			Name: change(given, "name", req.Name), Email: change(given, "email", req.Email), DeskID: change(given, "desk_id", req.DeskID),
 			Password: change(given, "password", req.Password), Disabled: change(given, "disabled", req.Disabled)})
-		if err != nil {
-			encodeError(w, r, log, err)
-			return
-		}
-		encode(w, http.StatusOK, engine.ViewAgent(a))
+		return engine.ViewAgent(a), err
 	})
 }
 
