@@ -14,14 +14,32 @@ import (
 func (e *Engine) Handoff(ctx context.Context, ws, id string) (baton.Handoff, error) {
 	var h baton.Handoff
 	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
-		if h, err = tx.Handoff(ws, id); err == nil {
-			err = inScope(ctx, h)
-		}
-		if err != nil {
+		if h, err = readHandoff(ctx, tx, ws, id); err != nil {
 			return err
 		}
 		return placeOne(tx, &h)
 	})
+	return h, err
+}
+
+// ExternalID reads the bot's id for a handoff's conversation: what a
+// message's answer names, without the queue reads a whole handoff takes
+// (a customer message, Baton's hot path, needs no more).
+func (e *Engine) ExternalID(ctx context.Context, ws, id string) (string, error) {
+	var h baton.Handoff
+	err := e.store.View(ctx, func(tx baton.Tx) (err error) {
+		h, err = readHandoff(ctx, tx, ws, id)
+		return err
+	})
+	return h.ExternalID, err
+}
+
+// readHandoff reads a handoff the request's key may reach.
+func readHandoff(ctx context.Context, tx baton.Tx, ws, id string) (baton.Handoff, error) {
+	h, err := tx.Handoff(ws, id)
+	if err == nil {
+		err = inScope(ctx, h)
+	}
 	return h, err
 }
 

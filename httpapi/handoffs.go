@@ -68,12 +68,12 @@ func handleCustomerMessage(log *slog.Logger, eng *engine.Engine) http.Handler {
 			encodeError(w, r, log, err)
 			return
 		}
-		h, err := eng.Handoff(r.Context(), ws, id)
+		ext, err := eng.ExternalID(r.Context(), ws, id)
 		if err != nil {
 			encodeError(w, r, log, err)
 			return
 		}
-		encode(w, http.StatusCreated, newMessage(m, h.ExternalID))
+		encode(w, http.StatusCreated, newMessage(m, ext))
 	})
 }
 
