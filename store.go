@@ -107,6 +107,12 @@ type Tx interface {
 	// email is unique only within a workspace.
 	InboxAgentsByEmail(email string) ([]InboxAgent, error)
 
+	// AddFile stores a new file (its Size is len(Data)); its id must be
+	// new (ECONFLICT).
+	AddFile(f File) error
+	// File reads a file of a workspace that is not deleted.
+	File(workspaceID, id string) (File, error)
+
 	// PutConversation inserts or replaces a conversation by ID.
 	PutConversation(c Conversation) error
 	// Conversation finds a conversation by the bot's id for it.

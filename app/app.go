@@ -7,7 +7,9 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -54,6 +56,10 @@ type Params struct {
 	// SecureCookies marks the web inbox's cookies Secure even on plain
 	// HTTP requests: for Baton behind a proxy that terminates TLS.
 	SecureCookies bool
+	// PublicURL is Baton's address as customers, agents and desks reach it,
+	// which uploaded files' links begin with; empty: the address each upload
+	// came to.
+	PublicURL string
 }
 
 // DefaultCheckEvery is how often a running Baton checks its desks. Each
@@ -97,25 +103,26 @@ func New(p Params) *App {
 	// workspace: it wakes every page (a disabled agent's ends at once).
 	pages := new(hub.Hub)
 	var worker *outbox.Worker // set below; commits happen only once the App is built
-	a.Engine = engine.New(engine.Params{Store: p.Store, Desks: p.Desks, Log: p.Log, Ignored: a.Metrics.Ignored, Secrets: registry.Secrets, Committed: func(c engine.Commit) {
-		if strings.HasPrefix(c.Workspace, "admin:") {
-			pages.PublishAll()
-		} else {
-			pages.Publish(c.Workspace)
-		}
-		if c.Events {
-			a.Hub.Publish(c.Workspace)
-		}
-		for _, r := range c.Ended {
-			a.Metrics.Ended(r)
-		}
-		for _, d := range c.Waited {
-			a.Metrics.Waited(d)
-		}
-		if c.Jobs {
-			worker.Wake()
-		}
-	}})
+	a.Engine = engine.New(engine.Params{Store: p.Store, Desks: p.Desks, Log: p.Log, Ignored: a.Metrics.Ignored, Secrets: registry.Secrets,
+		Files: engine.FileParams{Key: derive(p.SessionKey, "baton file links"), URL: p.PublicURL}, Committed: func(c engine.Commit) {
+			if strings.HasPrefix(c.Workspace, "admin:") {
+				pages.PublishAll()
+			} else {
+				pages.Publish(c.Workspace)
+			}
+			if c.Events {
+				a.Hub.Publish(c.Workspace)
+			}
+			for _, r := range c.Ended {
+				a.Metrics.Ended(r)
+			}
+			for _, d := range c.Waited {
+				a.Metrics.Waited(d)
+			}
+			if c.Jobs {
+				worker.Wake()
+			}
+		}})
 	worker = outbox.New(outbox.Params{Store: p.Store, Engine: a.Engine, Desks: p.Desks, Log: p.Log, Obs: a.Metrics, Config: p.Worker, Recorded: p.Recorded})
 	a.Worker = worker
 	if p.Ready == nil {
@@ -246,4 +253,11 @@ func (a *App) check(ctx context.Context, desks []baton.DeskConfig, always bool) 
 		})
 	}
 	wg.Wait()
+}
+
+// derive is a key for one use made from key: HMAC-SHA256(key, use).
+func derive(key []byte, use string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(use))
+	return m.Sum(nil)
 }

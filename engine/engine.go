@@ -29,6 +29,8 @@ type Params struct {
 	// never shows (settings whose names say secret, token, password or key
 	// are masked anyway). Nil means only those.
 	Secrets SecretSettings
+	// Files say how uploaded files are linked (see KeepFile).
+	Files FileParams
 }
 
 // Commit is what a committed write did that matters outside the engine.
@@ -51,6 +53,7 @@ type Engine struct {
 	committed func(Commit)
 	ignored   func(baton.DeskKind, string)
 	secrets   SecretSettings
+	files     FileParams
 
 	keys    configs[baton.APIKey]     // by key hash, for keyTTL
 	admins  configs[baton.AdminKey]   // by key hash, for keyTTL
@@ -69,7 +72,7 @@ func New(p Params) *Engine {
 	if p.Ignored == nil {
 		p.Ignored = func(baton.DeskKind, string) {}
 	}
-	return &Engine{store: p.Store, desks: p.Desks, log: p.Log, committed: p.Committed, ignored: p.Ignored, secrets: p.Secrets,
+	return &Engine{store: p.Store, desks: p.Desks, log: p.Log, committed: p.Committed, ignored: p.Ignored, secrets: p.Secrets, files: p.Files,
 		keys: configs[baton.APIKey]{ttl: keyTTL}, admins: configs[baton.AdminKey]{ttl: keyTTL}}
 }
 

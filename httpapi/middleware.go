@@ -91,22 +91,33 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// limitBody caps every request body at maxBody, but a desk's inbound
-// request, whose limit the desk sets (handleInbound applies it). A declared
+// limitBody caps every request body at maxBody, an upload's at maxUpload,
+// but not a desk's inbound request, whose limit the desk sets (handleInbound
+// applies it), nor the web pages', which set their own. A declared
 // length over the limit is refused before anything is read.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if inbound(r.URL.Path) {
+		if inbound(r.URL.Path) || webRoute(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if r.ContentLength > maxBody {
-			writeProblem(w, problem{Status: http.StatusRequestEntityTooLarge, Code: baton.ETOOLARGE, Detail: errTooLarge.Message})
+		limit, problemText := int64(maxBody), errTooLarge.Message
+		if uploadRoute(r.URL.Path) {
+			limit, problemText = maxUpload, "the request body is larger than the limit of a 10 MiB file and its multipart framing"
+		}
+		if r.ContentLength > limit {
+			writeProblem(w, problem{Status: http.StatusRequestEntityTooLarge, Code: baton.ETOOLARGE, Detail: problemText})
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// webRoute reports whether path is the web pages' (package web), which
+// limit their own bodies.
+func webRoute(path string) bool {
+	return strings.HasPrefix(path, "/inbox/") || strings.HasPrefix(path, "/console/")
 }
 
 // inbound reports whether path is a desk's inbound route,

@@ -28,6 +28,7 @@ func addRoutes(mux mux, p Params) {
 	mux.Handle("GET /v1/calendar", bot(handleCalendar(log, eng)))
 	mux.Handle("GET /v1/events", bot(handleEvents(log, eng)))
 	mux.Handle("GET /v1/events/stream", bot(handleEventStream(log, eng, p.Hub)))
+	mux.Handle("POST /v1/files", bot(handleUpload(log, eng)))
 
 	// Desks calling in: no API key, the desk adapter verifies the request.
 	mux.Handle("POST /v1/desks/{desk}/inbound/{path...}", handleInbound(log, eng))
@@ -40,6 +41,11 @@ func addRoutes(mux mux, p Params) {
 	mux.Handle("GET /v1/inbox/handoffs/{id}/messages", agent(handleInboxTranscript(log, eng)))
 	mux.Handle("POST /v1/inbox/handoffs/{id}/messages", agentPost(handleInboxReply(log, eng)))
 	mux.Handle("POST /v1/inbox/handoffs/{id}/end", agentPost(handleInboxEnd(log, eng)))
+	mux.Handle("POST /v1/inbox/files", agent(handleUpload(log, eng)))
+
+	// Files, by the signed links uploads answer: no key, the link is the
+	// permission.
+	mux.Handle("GET /files/{ws}/{id}/{name}", handleFile(log, eng))
 
 	// Admin API: an admin key; changes take an Idempotency-Key, scoped to the key.
 	adm := func(h http.Handler) http.Handler { return requireAdmin(log, eng, h) }

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) baton.Store) {
 		{"Desk", testDesk},
 		{"InboxAgent", testInboxAgent},
 		{"InboxAgentsByEmail", testInboxAgentsByEmail},
+		{"File", testFile},
 		{"WorkspaceLifecycle", testWorkspaceLifecycle},
 		{"KeyLifecycle", testKeyLifecycle},
 		{"AdminKey", testAdminKey},

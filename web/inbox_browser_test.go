@@ -96,7 +96,8 @@ func TestBrowserTwoAgents(t *testing.T) {
 }
 
 // TestBrowserKeyboard signs in, claims and replies with the keyboard alone:
-// Tab moves the focus, visibly, to the claim button, and Enter presses it.
+// Tab moves the focus, visibly, to the claim button, and Enter presses it;
+// past the reply and the file field, Tab reaches Send.
 func TestBrowserKeyboard(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
@@ -122,7 +123,7 @@ func TestBrowserKeyboard(t *testing.T) {
 	b.do("press Enter", chromedp.KeyEvent(kb.Enter))
 	b.untilText("#status", "Yours")
 	b.until("the reply field focused", `document.activeElement && document.activeElement.id === 'reply-text'`)
-	b.do("reply by keyboard", chromedp.KeyEvent("Hello Kim, I am here."), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Enter))
+	b.do("reply by keyboard", chromedp.KeyEvent("Hello Kim, I am here."), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Enter))
 	b.untilText("#transcript .by-agent", "Hello Kim, I am here.")
 	// Every form control has a label.
 	if n := eval[int](b, `Array.from(document.querySelectorAll('input:not([type=hidden]), textarea, select')).filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).length`); n != 0 {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -151,8 +152,8 @@ func (s *Server) origin(next http.Handler) http.Handler {
 // the session's CSRF token in the form's csrf field (403 otherwise).
 func (s *Server) form(h handler) http.Handler {
 	return s.origin(s.page(func(w http.ResponseWriter, r *http.Request, c *call) {
-		if err := r.ParseForm(); err != nil {
-			s.fail(w, r, c, baton.Errorf(baton.EBADREQUEST, "the form could not be read"))
+		if err := parseForm(r); err != nil {
+			s.fail(w, r, c, err)
 			return
 		}
 		if !validToken(r.PostForm.Get("csrf"), c.csrf) {
@@ -457,8 +458,11 @@ func (s *Server) acted(w http.ResponseWriter, r *http.Request, c *call, err erro
 			status = http.StatusUnprocessableEntity
 		}
 		msg := baton.ErrorMessage(err)
-		if baton.ErrorField(err) == "text" {
+		switch baton.ErrorField(err) {
+		case "text":
 			msg = "The reply " + msg + "."
+		case "file":
+			msg = "The file " + msg + ". Nothing was sent."
 		}
 		if code == baton.EIDEMPOTENCY {
 			msg = "This form was already sent with other content: nothing more was done."
@@ -478,14 +482,60 @@ func (s *Server) handleClaim() handler {
 	}
 }
 
-// handleReply sends the agent's message to the customer.
+// handleReply sends the agent's message to the customer, with the file
+// the form holds, which Baton keeps and links.
 func (s *Server) handleReply() handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) {
 		id := r.PathValue("id")
 		text := strings.ReplaceAll(r.PostForm.Get("text"), "\r\n", "\n")
-		_, err := s.p.Engine.Reply(once(r.Context(), r, c, text), c.agent, id, text, nil)
+		atts, sum, err := s.keepFile(r, c)
+		if err != nil {
+			s.acted(w, r, c, err, text)
+			return
+		}
+		_, err = s.p.Engine.Reply(once(r.Context(), r, c, text, sum), c.agent, id, text, atts)
 		s.acted(w, r, c, err, text)
 	}
+}
+
+// keepFile keeps the file of the form's file field, if one was chosen, and
+// returns it as the reply's attachments with a digest of its bytes (so
+// that the form sent again with another file is not taken for the same).
+func (s *Server) keepFile(r *http.Request, c *call) ([]baton.Attachment, string, error) {
+	if r.MultipartForm == nil || len(r.MultipartForm.File["file"]) == 0 {
+		return nil, "", nil
+	}
+	fh := r.MultipartForm.File["file"][0]
+	if fh.Filename == "" && fh.Size == 0 {
+		return nil, "", nil // the browser's part for no file chosen
+	}
+	if fh.Size > baton.MaxFileSize {
+		return nil, "", baton.FieldErrorf("file", "is larger than 10 MiB")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, "", fmt.Errorf("web: reading the uploaded file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, "", fmt.Errorf("web: reading the uploaded file: %w", err)
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	var key string
+	if idem := r.PostForm.Get("idem"); idem != "" && len(idem) <= 64 {
+		key = "web:" + c.agent.ID + ":" + idem
+	}
+	att, err := s.p.Engine.KeepFile(r.Context(), engine.Upload{Workspace: c.agent.WorkspaceID, Field: "file", Name: fh.Filename, Data: data,
+		Base: scheme + "://" + r.Host, Key: key})
+	if err != nil {
+		return nil, "", err
+	}
+	sum := sha256.Sum256(data)
+	return []baton.Attachment{att}, hex.EncodeToString(sum[:]), nil
 }
 
 // handleEnd ends the handoff from the agent's side.

@@ -80,6 +80,10 @@ func parsePages(static map[string]asset) map[string]*template.Template {
 		"state":    stateText,
 		"history":  func(i, n int) bool { return i < n },
 		"waitFrom": waitFrom,
+		"bytes":    byteSize,
+		"fileAccept": func() string {
+			return strings.Join(baton.FileTypes, ",") + ",.png,.jpg,.jpeg,.gif,.webp,.pdf,.txt,.csv"
+		},
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"signin", "queue", "case", "error"} {
@@ -221,4 +225,15 @@ func waitFrom(h baton.Handoff) time.Time {
 		return h.QueuedAt
 	}
 	return h.CreatedAt
+}
+
+// byteSize is a file's size as people read it: "812 B", "4.2 KiB", "3.0 MiB".
+func byteSize(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }

@@ -23,6 +23,7 @@ var vars = []envVar{
 	{"BATON_LOG_LEVEL", "debug, info, warn or error (default info)"},
 	{"BATON_RETRY_SCALE", "multiplies every retry delay (default 1; 0.01 for local tests)"},
 	{"BATON_JOB_LEASE", "how long a job is held between its worker's renewals, so\nhow soon a dead instance's work resumes (default 5s)"},
+	{"BATON_PUBLIC_URL", "Baton's address as customers, agents and desks reach it, which\nuploaded files' links begin with (default: the address each upload came to)"},
 	{"BATON_SECURE_COOKIES", "true: the web inbox's cookies are Secure even over plain HTTP,\nfor Baton behind a proxy that terminates TLS (default false)"},
 }
 

@@ -17,7 +17,7 @@
 // Every command's --help prints its flags and the environment variables it
 // reads (BATON_ADDR, BATON_DATABASE_URL, BATON_DB, BATON_SECRET_KEY,
 // BATON_CONFIG, BATON_LOG_LEVEL, BATON_RETRY_SCALE, BATON_JOB_LEASE,
-// BATON_SECURE_COOKIES) on
+// BATON_SECURE_COOKIES, BATON_PUBLIC_URL) on
 // stdout; help.go holds that text and run.go the rest; apply.go and admininit.go
 // the commands of the YAML file and of admin keys. The YAML file that
 // declares workspaces is package config's.

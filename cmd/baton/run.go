@@ -51,7 +51,8 @@ type env struct {
 	config   string
 	logLevel string
 	worker   outbox.Config
-	secure   bool // BATON_SECURE_COOKIES: the web inbox's cookies are always Secure
+	secure   bool   // BATON_SECURE_COOKIES: the web inbox's cookies are always Secure
+	public   string // BATON_PUBLIC_URL: the address uploaded files' links begin with
 }
 
 func readEnv(getenv func(string) string) (env, error) {
@@ -73,6 +74,13 @@ func readEnv(getenv func(string) string) (env, error) {
 			return e, fmt.Errorf("BATON_JOB_LEASE: %q is not a duration of at least 100ms (like 5s)", v)
 		}
 		e.worker.Lease = d
+	}
+	if v := strings.TrimSuffix(getenv("BATON_PUBLIC_URL"), "/"); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return e, fmt.Errorf("BATON_PUBLIC_URL: %q is not an http or https address like https://baton.example.com", v)
+		}
+		e.public = v
 	}
 	if v := getenv("BATON_SECURE_COOKIES"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -373,7 +381,7 @@ func serve(ctx context.Context, e env, getenv func(string) string, log *slog.Log
 		addr = ":8080"
 	}
 	return serveOn(ctx, log, stdout, served{addr: addr, store: store, desks: desks, cfg: cfg, worker: e.worker,
-		sessionKey: sessionKey(key), secure: e.secure})
+		sessionKey: sessionKey(key), secure: e.secure, public: e.public})
 }
 
 // served is what serveOn runs.
@@ -385,6 +393,7 @@ type served struct {
 	worker     outbox.Config
 	sessionKey []byte // the web inbox's (see sessionKey)
 	secure     bool   // the web inbox's cookies are always Secure
+	public     string // the address file links begin with (BATON_PUBLIC_URL)
 	// started, when not nil, is called with the bound address once
 	// requests are accepted.
 	started func(addr string)
@@ -397,7 +406,7 @@ type served struct {
 // stops the worker, which finishes its running jobs; the caller closes the store.
 func serveOn(ctx context.Context, log *slog.Logger, stdout io.Writer, p served) error {
 	store, cfg, started := p.store, p.cfg, p.started
-	a := app.New(app.Params{Store: store, Log: log, Desks: p.desks, Worker: p.worker, SessionKey: p.sessionKey, SecureCookies: p.secure})
+	a := app.New(app.Params{Store: store, Log: log, Desks: p.desks, Worker: p.worker, SessionKey: p.sessionKey, SecureCookies: p.secure, PublicURL: p.public})
 	if cfg != nil {
 		plan, err := cfg.Apply(ctx, store, config.ApplyParams{Secrets: registry.Secrets})
 		if err != nil {
