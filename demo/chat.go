@@ -2,12 +2,14 @@ package demo
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -25,6 +27,7 @@ import (
 // (Baton's /static/widget.js) talks to, under /chat/{conversation}/:
 //
 //	POST messages     {"text"}   the customer writes; relayed to the handoff while there is one
+//	POST files        multipart  the customer sends a file (part "file"); only to a person
 //	POST human        {"email"}  ask for a person (the email is optional)
 //	POST email        {"email"}  the email Baton asked for (needs_email)
 //	POST keep-waiting            answer a wait timeout: keep waiting
@@ -56,11 +59,31 @@ const (
 type chatEvent struct {
 	Type     string   `json:"type"` // customer, bot, connecting, needs_email, queued, joined, agent, wait_timeout, out_of_hours, ended, error
 	Text     string   `json:"text,omitempty"`
+	Files    []file   `json:"files,omitempty"`
 	Agent    string   `json:"agent,omitempty"`
 	Position int      `json:"position,omitempty"`
 	Wait     *int64   `json:"wait_seconds,omitempty"`
 	Choices  []string `json:"choices,omitempty"`
 	Reason   string   `json:"reason,omitempty"`
+}
+
+// file is a file in a message, as the widget links it.
+type file struct {
+	URL  string `json:"url"`
+	Name string `json:"name"`
+	Size int64  `json:"size"`
+}
+
+// files are a message's attachments as the widget links them: only http
+// and https links.
+func files(atts []baton.Attachment) []file {
+	var out []file
+	for _, a := range atts {
+		if strings.HasPrefix(a.URL, "https://") || strings.HasPrefix(a.URL, "http://") {
+			out = append(out, file{URL: a.URL, Name: cmp.Or(a.Name, "file"), Size: a.Size})
+		}
+	}
+	return out
 }
 
 // conv is one widget conversation.
@@ -108,6 +131,7 @@ const maxText = 2000
 func (b *Bot) chatHandler() http.Handler {
 	m := http.NewServeMux()
 	m.HandleFunc("POST /chat/{c}/messages", b.chatMessage)
+	m.HandleFunc("POST /chat/{c}/files", b.chatFile)
 	m.HandleFunc("POST /chat/{c}/human", b.chatHuman)
 	m.HandleFunc("POST /chat/{c}/email", b.chatEmail)
 	m.HandleFunc("POST /chat/{c}/keep-waiting", b.chatKeepWaiting)
@@ -225,6 +249,58 @@ func (b *Bot) chatMessage(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
+// chatFile relays a file the customer chose to the person holding the
+// chat: the bot gives it to Baton (POST /v1/files) and sends it in a
+// message. With no person to give it to, it is refused (409).
+func (b *Bot) chatFile(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, baton.MaxFileSize+64<<10)
+	f, fh, err := r.FormFile("file")
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			chatError(w, http.StatusRequestEntityTooLarge, "the file is larger than 10 MiB")
+			return
+		}
+		chatError(w, http.StatusBadRequest, "send the file as multipart/form-data, in a part named file")
+		return
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		chatError(w, http.StatusBadRequest, "the file could not be read")
+		return
+	}
+	_, v := b.conv(w, r)
+	if v == nil {
+		return
+	}
+	b.chats.mu.Lock()
+	h, phase := v.handoff, v.phase
+	b.chats.mu.Unlock()
+	if h == "" || h == "pending" || phase == "needs_email" {
+		chatError(w, http.StatusConflict, "files go to a person: press “Talk to a person” first")
+		return
+	}
+	att, err := b.upload(r.Context(), fh.Filename, data)
+	if err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status/100 == 4 {
+			chatError(w, http.StatusUnprocessableEntity, "This file cannot be sent: "+ae.Detail)
+			return
+		}
+		chatError(w, http.StatusBadGateway, "the file could not be passed on: "+err.Error())
+		return
+	}
+	if _, err := b.api(r.Context(), "/v1/handoffs/"+url.PathEscape(h)+"/messages", map[string]any{"text": "", "attachments": []baton.Attachment{att}}); err != nil {
+		chatError(w, http.StatusBadGateway, "the file could not be passed on: "+err.Error())
+		return
+	}
+	b.chats.mu.Lock()
+	v.add(chatEvent{Type: "customer", Files: files([]baton.Attachment{att})})
+	b.chats.mu.Unlock()
+	w.WriteHeader(http.StatusAccepted)
+}
+
 // apiHandoff is what the bot reads of Baton's handoff answers.
 type apiHandoff struct {
 	ID         string `json:"id"`
@@ -253,32 +329,54 @@ func (e *apiError) Error() string { return fmt.Sprintf("Baton answered %d: %s", 
 // or a GET when in is nil and path starts with "GET ".
 func (b *Bot) api(ctx context.Context, path string, in any) (apiHandoff, error) {
 	var out apiHandoff
-	base := b.base.Load()
-	if base == nil {
-		return out, errors.New("Baton's address is not known yet")
-	}
 	method := http.MethodPost
 	if p, ok := strings.CutPrefix(path, "GET "); ok {
 		method, path = http.MethodGet, p
 	}
 	var rd io.Reader
+	contentType := ""
 	if in != nil {
 		j, _ := json.Marshal(in)
-		rd = bytes.NewReader(j)
+		rd, contentType = bytes.NewReader(j), "application/json"
+	}
+	return out, b.call(ctx, method, path, contentType, rd, &out)
+}
+
+// upload gives Baton a file the customer sent (POST /v1/files) and
+// returns it as an attachment, with the link Baton signed.
+func (b *Bot) upload(ctx context.Context, name string, data []byte) (baton.Attachment, error) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	part, err := mw.CreateFormFile("file", name)
+	if err != nil {
+		return baton.Attachment{}, err
+	}
+	part.Write(data)
+	mw.Close()
+	var att baton.Attachment
+	return att, b.call(ctx, http.MethodPost, "/v1/files", mw.FormDataContentType(), &buf, &att)
+}
+
+// call makes one request of Baton's bot API and decodes its JSON answer
+// into out; an answer other than 2xx is an *apiError with Baton's detail.
+func (b *Bot) call(ctx context.Context, method, path, contentType string, body io.Reader, out any) error {
+	base := b.base.Load()
+	if base == nil {
+		return errors.New("Baton's address is not known yet")
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, *base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, *base+path, body)
 	if err != nil {
-		return out, err
+		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+APIKey)
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return out, err
+		return err
 	}
 	defer res.Body.Close()
 	got, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
@@ -291,10 +389,10 @@ func (b *Bot) api(ctx context.Context, path string, in any) (apiHandoff, error) 
 		if p.Detail == "" {
 			p.Detail = p.Title
 		}
-		return out, &apiError{Status: res.StatusCode, Detail: p.Detail}
+		return &apiError{Status: res.StatusCode, Detail: p.Detail}
 	}
-	json.Unmarshal(got, &out)
-	return out, nil
+	json.Unmarshal(got, out)
+	return nil
 }
 
 // failed tells the customer a call to Baton failed.
@@ -513,13 +611,14 @@ func (b *Bot) chatEvents(w http.ResponseWriter, r *http.Request) {
 func (b *Bot) observe(ev baton.Envelope) bool {
 	var d struct {
 		baton.Subject
-		Agent                baton.Agent `json:"agent"`
-		Name                 string      `json:"name"`
-		Text                 string      `json:"text"`
-		Reason               string      `json:"reason"`
-		Position             int         `json:"position"`
-		EstimatedWaitSeconds *int64      `json:"estimated_wait_seconds"`
-		Choices              []string    `json:"choices"`
+		Agent                baton.Agent        `json:"agent"`
+		Name                 string             `json:"name"`
+		Text                 string             `json:"text"`
+		Attachments          []baton.Attachment `json:"attachments"`
+		Reason               string             `json:"reason"`
+		Position             int                `json:"position"`
+		EstimatedWaitSeconds *int64             `json:"estimated_wait_seconds"`
+		Choices              []string           `json:"choices"`
 	}
 	json.Unmarshal(ev.Data, &d)
 	id, ok := strings.CutPrefix(d.ExternalID, chatPrefix)
@@ -562,7 +661,7 @@ func (b *Bot) observe(ev baton.Envelope) bool {
 		v.add(chatEvent{Type: "joined", Agent: name})
 	case baton.EventAgentMessage:
 		v.phase = "active"
-		v.add(chatEvent{Type: "agent", Agent: d.Agent.Name, Text: d.Text})
+		v.add(chatEvent{Type: "agent", Agent: d.Agent.Name, Text: d.Text, Files: files(d.Attachments)})
 	case baton.EventWaitTimeout:
 		v.add(chatEvent{Type: "wait_timeout", Choices: d.Choices})
 	case baton.EventOpeningRetry:

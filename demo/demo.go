@@ -30,6 +30,9 @@ const (
 	AgentKey      = "demo-agent-key-0123456789"
 	AgentEmail    = "ana@demo.example"
 	AgentPassword = "demo-password-0123"
+	// SecondEmail signs in a second agent, Ben (same password), to see a
+	// claimed handoff leave his queue.
+	SecondEmail = "ben@demo.example"
 	AdminKey      = "badm_demo-admin-key-0123456789"
 )
 
@@ -67,9 +70,10 @@ func Start() (*Bot, error) {
 func (b *Bot) Close() error { return b.srv.Close() }
 
 // File is the demo's configuration: workspace demo with API key APIKey, an
-// inbox desk, this bot and the inbox agent Ana with key AgentKey, who signs
-// in to the web inbox with AgentEmail and AgentPassword; the admin key
-// AdminKey opens the console and the admin API.
+// inbox desk, this bot, the inbox agent Ana with key AgentKey, who signs
+// in to the web inbox with AgentEmail and AgentPassword, and Ben
+// (SecondEmail, the same password); the admin key AdminKey opens the
+// console and the admin API.
 func (b *Bot) File() *config.File {
 	return &config.File{AdminKeys: []config.AdminKey{{Name: "demo", Key: AdminKey}}, Workspaces: []config.Workspace{{
 		ID: "demo", Name: "Demo",
@@ -77,7 +81,8 @@ func (b *Bot) File() *config.File {
 		Desks:   []config.Desk{{ID: "inbox", Name: "Inbox", Kind: baton.KindInbox, Policy: Policy()}},
 		Bots: []config.Bot{{ID: "demo-bot", Name: "Demo bot", Desk: "inbox",
 			WebhookURL: b.URL, WebhookSecret: b.secret}},
-		InboxAgents: []config.Agent{{ID: "ana", Name: "Ana", Email: AgentEmail, Desk: "inbox", Key: AgentKey, Password: AgentPassword}},
+		InboxAgents: []config.Agent{{ID: "ana", Name: "Ana", Email: AgentEmail, Desk: "inbox", Key: AgentKey, Password: AgentPassword},
+			{ID: "ben", Name: "Ben", Email: SecondEmail, Desk: "inbox", Password: AgentPassword}},
 	}}}
 }
 
@@ -103,7 +108,7 @@ func (b *Bot) Guide(ctx context.Context, base string, out io.Writer) {
 	b.base.Store(&base)
 	b.intro(out)
 	fmt.Fprintf(out, "Customer page: %s (the chat widget: ask for a person there)\n", b.CustomerPage())
-	fmt.Fprintf(out, "Ana's web inbox: %s/inbox/ (sign in as %s, password %q).\n", base, AgentEmail, AgentPassword)
+	fmt.Fprintf(out, "Ana's web inbox: %s/inbox/ (sign in as %s, password %q;\n  a second agent, in another browser: %s, the same password).\n", base, AgentEmail, AgentPassword, SecondEmail)
 	fmt.Fprintf(out, "Console: %s/console/ (sign in with the admin key %q).\n", base, AdminKey)
 	fmt.Fprintln(out, "Walk a handoff through queued → active → ended from another terminal (or claim,")
 	fmt.Fprintln(out, "answer and end it in the web inbox after step 1):")

@@ -102,12 +102,14 @@ func agent(t *testing.T, base, method, path, body string) []byte {
 	return got
 }
 
-// customer is a browser tab on the customer page, in a browser context of
-// its own, failing the test on any console message (a call of the console
-// API, an uncaught exception, a refused resource or CSP violation).
-type customer struct {
-	t   *testing.T
-	ctx context.Context
+// tab is a browser tab in a browser context of its own (the customer's on
+// the customer page, or an agent's in the web inbox), failing the test on
+// any console message (a call of the console API, an uncaught exception, a
+// refused resource or CSP violation).
+type tab struct {
+	t    *testing.T
+	ctx  context.Context
+	name string // who uses it, which its screenshots and failures name
 }
 
 func TestMain(m *testing.M) {
@@ -116,7 +118,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func newCustomer(t *testing.T) *customer {
+func newCustomer(t *testing.T) *tab { return newTab(t, "customer") }
+
+func newTab(t *testing.T, name string) *tab {
 	t.Helper()
 	bctx := browsertest.Start(t)
 	ctx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
@@ -145,15 +149,15 @@ func newCustomer(t *testing.T) *customer {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, m := range console {
-			t.Errorf("customer's console: %s (%s:%d)", m, m.URL, m.Line+1)
+			t.Errorf("%s's console: %s (%s:%d)", name, m, m.URL, m.Line+1)
 		}
 	})
-	return &customer{t: t, ctx: ctx}
+	return &tab{t: t, ctx: ctx, name: name}
 }
 
 const browserStep = 5 * time.Second
 
-func (c *customer) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+func (c *tab) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	c.t.Helper()
 	for _, a := range actions {
 		ctx, cancel := context.WithTimeout(c.ctx, browserStep)
@@ -161,12 +165,12 @@ func (c *customer) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 		cancel()
 		if err != nil {
 			c.shot("failed-" + what)
-			c.t.Fatalf("%s: %v", what, err)
+			c.t.Fatalf("%s: %s: %v", c.name, what, err)
 		}
 	}
 }
 
-func (c *customer) until(what, cond string) {
+func (c *tab) until(what, cond string) {
 	c.t.Helper()
 	deadline := time.Now().Add(browserStep)
 	for {
@@ -181,7 +185,7 @@ func (c *customer) until(what, cond string) {
 			ctx, cancel := context.WithTimeout(c.ctx, time.Second)
 			body, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body.innerText"))
 			cancel()
-			c.t.Fatalf("still not %s after %v (%v)\npage: %s", what, browserStep, err, body)
+			c.t.Fatalf("%s: still not %s after %v (%v)\npage: %s", c.name, what, browserStep, err, body)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -190,24 +194,24 @@ func (c *customer) until(what, cond string) {
 func jsString(s string) string { b, _ := json.Marshal(s); return string(b) }
 
 // untilText waits for the element sel to hold text.
-func (c *customer) untilText(sel, text string) {
+func (c *tab) untilText(sel, text string) {
 	c.t.Helper()
 	c.until(fmt.Sprintf("%s showing %q", sel, text),
 		fmt.Sprintf(`(function(){var e=document.querySelector(%s);return !!e && e.textContent.includes(%s)})()`, jsString(sel), jsString(text)))
 }
 
 // focused waits for the element sel to have the focus.
-func (c *customer) focused(sel string) {
+func (c *tab) focused(sel string) {
 	c.t.Helper()
 	c.until(sel+" focused", fmt.Sprintf(`document.activeElement === document.querySelector(%s)`, jsString(sel)))
 }
 
-func (c *customer) shot(name string) {
+func (c *tab) shot(name string) {
 	ctx, cancel := context.WithTimeout(c.ctx, browserStep)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err == nil {
-		err = os.WriteFile(filepath.Join(c.t.ArtifactDir(), "customer-"+name+".png"), png, 0o644)
+		err = os.WriteFile(filepath.Join(c.t.ArtifactDir(), c.name+"-"+name+".png"), png, 0o644)
 	}
 	if err != nil {
 		c.t.Logf("screenshot %s: %v", name, err)

@@ -104,9 +104,18 @@
   input.maxLength = 2000;
   var send = el("button", null, "Send");
   send.type = "submit";
+  // A file goes as soon as it is chosen; its label is the visible button.
+  var attach = el("label", "baton-chat-attach", "Attach a file");
+  attach.htmlFor = "baton-chat-file";
+  var file = el("input", "baton-chat-file");
+  file.id = "baton-chat-file";
+  file.type = "file";
+  file.accept = "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,text/csv,.csv,.txt";
   form.appendChild(label);
   form.appendChild(input);
   form.appendChild(send);
+  form.appendChild(file);
+  form.appendChild(attach);
 
   box.appendChild(head);
   box.appendChild(log);
@@ -118,10 +127,24 @@
   root.appendChild(box);
   document.body.appendChild(root);
 
-  function line(who, text, cls) {
+  function size(n) {
+    if (n < 1024) { return n + " B"; }
+    if (n < 1048576) { return (n / 1024).toFixed(1) + " KiB"; }
+    return (n / 1048576).toFixed(1) + " MiB";
+  }
+  function line(who, text, cls, files) {
     var li = el("li", "baton-chat-line " + cls);
     if (who) { li.appendChild(el("span", "baton-chat-who", who)); }
-    li.appendChild(el("span", "baton-chat-text", text));
+    if (text) { li.appendChild(el("span", "baton-chat-text", text)); }
+    (files || []).forEach(function (f) {
+      if (!/^https?:\/\//.test(f.url)) { return; }
+      var a = el("a", "baton-chat-file-link", f.name || "file");
+      a.href = f.url;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      li.appendChild(a);
+      if (f.size) { li.appendChild(el("span", "baton-chat-size", size(f.size))); }
+    });
     log.appendChild(li);
     log.scrollTop = log.scrollHeight;
   }
@@ -166,7 +189,7 @@
 
   function handle(e) {
     switch (e.type) {
-      case "customer": line("You", e.text, "baton-chat-customer"); break;
+      case "customer": line("You", e.text, "baton-chat-customer", e.files); break;
       case "bot": line("Bot", e.text, "baton-chat-bot"); break;
       case "connecting":
         emailForm.hidden = true;
@@ -186,7 +209,7 @@
         line("", e.agent + " joined", "baton-chat-note");
         show("human");
         break;
-      case "agent": line(e.agent || "Agent", e.text, "baton-chat-agent"); break;
+      case "agent": line(e.agent || "Agent", e.text, "baton-chat-agent", e.files); break;
       case "wait_timeout":
         say("Nobody is free yet. Keep waiting, or end the chat?");
         show("timeout");
@@ -234,6 +257,22 @@
     if (!text) { return; }
     input.value = "";
     post("messages", { text: text }).then(function (err) { if (err) { line("", err, "baton-chat-note baton-chat-failed"); } });
+  });
+  file.addEventListener("change", function () {
+    var f = file.files && file.files[0];
+    if (!f) { return; }
+    var data = new FormData();
+    data.append("file", f, f.name);
+    attach.textContent = "Sending " + f.name + "…";
+    fetch(base + "/files", { method: "POST", body: data }).then(function (r) {
+      if (r.ok) { return null; }
+      return r.json().then(function (j) { return j.error || ("error " + r.status); },
+        function () { return "error " + r.status; });
+    }, function () { return "the chat could not be reached"; }).then(function (err) {
+      attach.textContent = "Attach a file";
+      file.value = "";
+      if (err) { line("", err, "baton-chat-note baton-chat-failed"); }
+    });
   });
   human.addEventListener("click", function () {
     human.hidden = true;
