@@ -33,7 +33,7 @@ const (
 	// SecondEmail signs in a second agent, Ben (same password), to see a
 	// claimed handoff leave his queue.
 	SecondEmail = "ben@demo.example"
-	AdminKey      = "badm_demo-admin-key-0123456789"
+	AdminKey    = "badm_demo-admin-key-0123456789"
 )
 
 // wait bounds how long the walk waits for the bot to hear of each step.
