@@ -14,6 +14,8 @@ const (
 	EventOpeningRetry = "handoff.opening_retry"
 	EventQueueUpdated = "handoff.queue_updated"
 	EventEnded        = "handoff.ended"
+	EventAgentTyping  = "handoff.agent_typing" // the agent is writing: show it until Until
+	EventAgentRead    = "handoff.agent_read"   // the agent has read the customer's messages up to ReadAt
 
 	// Seat desks, where the desk is the bot's channel.
 	EventCustomerMessage = "conversation.customer_message" // a customer wrote to the bot's seat
@@ -150,6 +152,23 @@ type QueueUpdatedData struct {
 	EstimatedWaitSeconds *int64 `json:"estimated_wait_seconds"`
 }
 
+// AgentTypingData is the data of handoff.agent_typing: the agent holding
+// the handoff is writing. Show it until Until, or until their message; one
+// that arrives after Until is stale.
+type AgentTypingData struct {
+	Subject
+	Agent Agent     `json:"agent"`
+	Until time.Time `json:"until"`
+}
+
+// AgentReadData is the data of handoff.agent_read: the agent holding the
+// handoff has read the customer's messages written up to ReadAt.
+type AgentReadData struct {
+	Subject
+	Agent  Agent     `json:"agent"`
+	ReadAt time.Time `json:"read_at"`
+}
+
 // EndedData is the data of handoff.ended: the bot owns the conversation again.
 type EndedData struct {
 	Subject
@@ -180,6 +199,8 @@ func (WaitTimeoutData) EventType() string     { return EventWaitTimeout }
 func (OpeningRetryData) EventType() string    { return EventOpeningRetry }
 func (QueueUpdatedData) EventType() string    { return EventQueueUpdated }
 func (EndedData) EventType() string           { return EventEnded }
+func (AgentTypingData) EventType() string     { return EventAgentTyping }
+func (AgentReadData) EventType() string       { return EventAgentRead }
 func (CustomerMessageData) EventType() string { return EventCustomerMessage }
 func (ClosedData) EventType() string          { return EventClosed }
 
@@ -190,6 +211,8 @@ func (d WaitTimeoutData) about(s Subject) EventData     { d.Subject = s; return 
 func (d OpeningRetryData) about(s Subject) EventData    { d.Subject = s; return d }
 func (d QueueUpdatedData) about(s Subject) EventData    { d.Subject = s; return d }
 func (d EndedData) about(s Subject) EventData           { d.Subject = s; return d }
+func (d AgentTypingData) about(s Subject) EventData     { d.Subject = s; return d }
+func (d AgentReadData) about(s Subject) EventData       { d.Subject = s; return d }
 func (d CustomerMessageData) about(s Subject) EventData { d.Subject = s; return d }
 func (d ClosedData) about(s Subject) EventData          { d.Subject = s; return d }
 

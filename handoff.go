@@ -100,6 +100,15 @@ type Handoff struct {
 	LastCustomerAt time.Time
 	LastAgentAt    time.Time // the agent's last message, or its first join
 	LastMessageAt  time.Time
+	// CustomerTypingAt is when the bot last said the customer was typing
+	// (POST /v1/handoffs/{id}/typing).
+	CustomerTypingAt time.Time
+	// AgentTypingAt is when the holding agent's typing was last told to the
+	// bot (handoff.agent_typing).
+	AgentTypingAt time.Time
+	// AgentReadAt is when the holding agent last read the transcript: the
+	// customer's messages up to it are read (handoff.agent_read).
+	AgentReadAt time.Time
 	// DeskPosition is the desk's own figure for the handoff's place in its
 	// queue (1 is next), as the desk last reported it; 0 when it gave none.
 	DeskPosition int

@@ -28,6 +28,7 @@ import (
 //
 //	POST messages     {"text"}   the customer writes; relayed to the handoff while there is one
 //	POST files        multipart  the customer sends a file (part "file"); only to a person
+//	POST typing                  the customer is typing; told to the person, if one holds the chat
 //	POST human        {"email"}  ask for a person (the email is optional)
 //	POST email        {"email"}  the email Baton asked for (needs_email)
 //	POST keep-waiting            answer a wait timeout: keep waiting
@@ -57,7 +58,7 @@ const (
 
 // chatEvent is one line of what the customer sees.
 type chatEvent struct {
-	Type     string   `json:"type"` // customer, bot, connecting, needs_email, queued, joined, agent, wait_timeout, out_of_hours, ended, error
+	Type     string   `json:"type"` // customer, bot, connecting, needs_email, queued, joined, agent, typing, read, wait_timeout, out_of_hours, ended, error
 	Text     string   `json:"text,omitempty"`
 	Files    []file   `json:"files,omitempty"`
 	Agent    string   `json:"agent,omitempty"`
@@ -65,6 +66,7 @@ type chatEvent struct {
 	Wait     *int64   `json:"wait_seconds,omitempty"`
 	Choices  []string `json:"choices,omitempty"`
 	Reason   string   `json:"reason,omitempty"`
+	Until    string   `json:"until,omitempty"` // typing: shown until then (RFC 3339)
 }
 
 // file is a file in a message, as the widget links it.
@@ -132,6 +134,7 @@ func (b *Bot) chatHandler() http.Handler {
 	m := http.NewServeMux()
 	m.HandleFunc("POST /chat/{c}/messages", b.chatMessage)
 	m.HandleFunc("POST /chat/{c}/files", b.chatFile)
+	m.HandleFunc("POST /chat/{c}/typing", b.chatTyping)
 	m.HandleFunc("POST /chat/{c}/human", b.chatHuman)
 	m.HandleFunc("POST /chat/{c}/email", b.chatEmail)
 	m.HandleFunc("POST /chat/{c}/keep-waiting", b.chatKeepWaiting)
@@ -298,6 +301,22 @@ func (b *Bot) chatFile(w http.ResponseWriter, r *http.Request) {
 	b.chats.mu.Lock()
 	v.add(chatEvent{Type: "customer", Files: files([]baton.Attachment{att})})
 	b.chats.mu.Unlock()
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// chatTyping tells the person holding the chat that the customer types
+// (POST /v1/handoffs/{id}/typing); with nobody to tell, it does nothing.
+func (b *Bot) chatTyping(w http.ResponseWriter, r *http.Request) {
+	_, v := b.conv(w, r)
+	if v == nil {
+		return
+	}
+	b.chats.mu.Lock()
+	h, phase := v.handoff, v.phase
+	b.chats.mu.Unlock()
+	if h != "" && h != "pending" && (phase == "queued" || phase == "active") {
+		b.api(r.Context(), "/v1/handoffs/"+url.PathEscape(h)+"/typing", nil)
+	}
 	w.WriteHeader(http.StatusAccepted)
 }
 
@@ -619,6 +638,7 @@ func (b *Bot) observe(ev baton.Envelope) bool {
 		Position             int                `json:"position"`
 		EstimatedWaitSeconds *int64             `json:"estimated_wait_seconds"`
 		Choices              []string           `json:"choices"`
+		Until                time.Time          `json:"until"`
 	}
 	json.Unmarshal(ev.Data, &d)
 	id, ok := strings.CutPrefix(d.ExternalID, chatPrefix)
@@ -662,6 +682,10 @@ func (b *Bot) observe(ev baton.Envelope) bool {
 	case baton.EventAgentMessage:
 		v.phase = "active"
 		v.add(chatEvent{Type: "agent", Agent: d.Agent.Name, Text: d.Text, Files: files(d.Attachments)})
+	case baton.EventAgentTyping:
+		v.add(chatEvent{Type: "typing", Agent: d.Agent.Name, Until: d.Until.UTC().Format(time.RFC3339Nano)})
+	case baton.EventAgentRead:
+		v.add(chatEvent{Type: "read", Agent: d.Agent.Name})
 	case baton.EventWaitTimeout:
 		v.add(chatEvent{Type: "wait_timeout", Choices: d.Choices})
 	case baton.EventOpeningRetry:

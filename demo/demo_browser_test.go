@@ -15,7 +15,8 @@ import (
 // in to the web inbox; the customer asks for a person in the widget and
 // gives the email asked for; the handoff arrives in both queues live; Ana
 // claims it and it leaves Ben's; Ana and the customer exchange messages and
-// a file each way; the customer sees Ana's name, her words and her file;
+// a file each way, each seeing the other type, the customer seeing Ana has
+// read; the customer sees Ana's name, her words and her file;
 // Ana ends the chat and the customer sees the end.
 func TestBrowserDemo(t *testing.T) {
 	t.Parallel()
@@ -57,9 +58,12 @@ func TestBrowserDemo(t *testing.T) {
 	ben.shot("claimed-by-ana")
 	c.untilText(".baton-chat-status", "Ana has joined the chat.")
 
-	// Ana answers with words and a file.
+	// Ana answers with words and a file; the customer sees her typing.
+	ana.do("type", chromedp.SendKeys(chromedp.CSS("#reply-text"), "Sorry!"))
+	c.until("Ana typing", `(function(){var e=document.querySelector(".baton-chat-typing");return !e.hidden && e.textContent === "Ana is typing…"})()`)
 	ana.do("answer with a file", chromedp.SetUploadFiles(chromedp.CSS("#reply-file"), []string{invoice}),
-		chromedp.SendKeys(chromedp.CSS("#reply-text"), "Sorry! Here is your invoice."), chromedp.Click(chromedp.CSS("#send")))
+		chromedp.SendKeys(chromedp.CSS("#reply-text"), " Here is your invoice."), chromedp.Click(chromedp.CSS("#send")))
+	c.until("Ana's typing gone with her message", `document.querySelector(".baton-chat-typing").hidden`)
 	ana.untilText("#transcript .by-agent", "invoice.pdf")
 	c.untilText(".baton-chat-agent", "Sorry! Here is your invoice.")
 	c.untilText(".baton-chat-agent .baton-chat-who", "Ana")
@@ -69,8 +73,13 @@ func TestBrowserDemo(t *testing.T) {
 		t.Errorf("the customer's link to Ana's file gives %q", got)
 	}
 
-	// The customer answers with words and a photo.
-	c.do("answer", chromedp.SendKeys(chromedp.CSS("#baton-chat-input"), "Thanks, here is a photo.\r"))
+	// The customer answers with words and a photo; Ana sees the customer
+	// typing, and the customer sees that Ana has read it.
+	c.do("type", chromedp.SendKeys(chromedp.CSS("#baton-chat-input"), "Thanks,"))
+	ana.untilText("#typing", "Website visitor is typing…")
+	c.do("answer", chromedp.SendKeys(chromedp.CSS("#baton-chat-input"), " here is a photo.\r"))
+	c.untilText(".baton-chat-customer:last-child .baton-chat-seen", "Seen")
+	ana.until("the customer's typing gone with the message", `!document.getElementById("typing") || document.getElementById("typing").hidden`)
 	c.do("send a photo", chromedp.SetUploadFiles(chromedp.CSS("#baton-chat-file"), []string{photo}))
 	c.untilText(".baton-chat-customer .baton-chat-file-link", "parcel.png")
 	ana.untilText("#transcript", "Thanks, here is a photo.")

@@ -308,3 +308,19 @@ func dateParam(field, s string) (time.Time, error) {
 	}
 	return t, nil
 }
+
+// handleTyping records that the customer is typing, for the agent's page:
+// 204, whether or not a report came less than a few seconds before.
+func handleTyping(log *slog.Logger, eng *engine.Engine) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := decode[struct{}](r); err != nil && err != errEmptyBody {
+			encodeError(w, r, log, err)
+			return
+		}
+		if _, err := eng.CustomerTyping(r.Context(), workspace(r.Context()), r.PathValue("id")); err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

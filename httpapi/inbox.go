@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
+	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/engine"
 )
 
@@ -90,5 +92,21 @@ func handleInboxEnd(log *slog.Logger, eng *engine.Engine) http.Handler {
 			return
 		}
 		encode(w, http.StatusOK, newHandoff(h))
+	})
+}
+
+// handleInboxSignal tells the bot something of the agent that needs no
+// answer (typing, read): 204.
+func handleInboxSignal(log *slog.Logger, eng *engine.Engine, tell func(*engine.Engine, context.Context, baton.InboxAgent, string) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := decode[struct{}](r); err != nil && err != errEmptyBody {
+			encodeError(w, r, log, err)
+			return
+		}
+		if err := tell(eng, r.Context(), agentOf(r.Context()), r.PathValue("id")); err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	})
 }

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+
+	"github.com/batonhq/baton/engine"
 )
 
 // mux is where routes go: an *http.ServeMux (tests list the patterns).
@@ -21,6 +23,7 @@ func addRoutes(mux mux, p Params) {
 	mux.Handle("POST /v1/handoffs/{id}/keep-waiting", botPost(handleKeepWaiting(log, eng)))
 	mux.Handle("POST /v1/handoffs/{id}/end", botPost(handleEndHandoff(log, eng)))
 	mux.Handle("POST /v1/handoffs/{id}/email", botPost(handleProvideEmail(log, eng)))
+	mux.Handle("POST /v1/handoffs/{id}/typing", bot(handleTyping(log, eng)))
 	mux.Handle("GET /v1/conversations/{conversation_id}", bot(handleGetConversation(log, eng)))
 	mux.Handle("POST /v1/conversations/{conversation_id}/bot-messages", botPost(handleBotMessage(log, eng)))
 	mux.Handle("POST /v1/conversations/{conversation_id}/transfer", botPost(handleTransfer(log, eng)))
@@ -41,6 +44,8 @@ func addRoutes(mux mux, p Params) {
 	mux.Handle("GET /v1/inbox/handoffs/{id}/messages", agent(handleInboxTranscript(log, eng)))
 	mux.Handle("POST /v1/inbox/handoffs/{id}/messages", agentPost(handleInboxReply(log, eng)))
 	mux.Handle("POST /v1/inbox/handoffs/{id}/end", agentPost(handleInboxEnd(log, eng)))
+	mux.Handle("POST /v1/inbox/handoffs/{id}/typing", agent(handleInboxSignal(log, eng, (*engine.Engine).AgentTyping)))
+	mux.Handle("POST /v1/inbox/handoffs/{id}/read", agent(handleInboxSignal(log, eng, (*engine.Engine).AgentRead)))
 	mux.Handle("POST /v1/inbox/files", agent(handleUpload(log, eng)))
 
 	// Files, by the signed links uploads answer: no key, the link is the

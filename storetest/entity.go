@@ -322,7 +322,8 @@ func handoff(id, ws, desk, ref string, created time.Time) baton.Handoff {
 		QueuedAt: created.Add(time.Second), ActiveAt: created.Add(2 * time.Second),
 		WaitingSince: created.Add(time.Second), WaitNotifiedAt: created.Add(3 * time.Second),
 		LastCustomerAt: created.Add(4 * time.Second), LastAgentAt: created.Add(5 * time.Second),
-		LastMessageAt: created.Add(5 * time.Second), TakenAt: created.Add(2 * time.Second), DeskPosition: 3}
+		LastMessageAt: created.Add(5 * time.Second), TakenAt: created.Add(2 * time.Second), DeskPosition: 3,
+		CustomerTypingAt: created.Add(6 * time.Second), AgentTypingAt: created.Add(7 * time.Second), AgentReadAt: created.Add(8 * time.Second)}
 }
 
 func testHandoff(t *testing.T, s baton.Store) {

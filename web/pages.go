@@ -538,6 +538,26 @@ func (s *Server) keepFile(r *http.Request, c *call) ([]baton.Attachment, string,
 	return []baton.Attachment{att}, hex.EncodeToString(sum[:]), nil
 }
 
+// handleSignal tells the customer's side something of the agent (typing,
+// read) that the page's script posts: 204, or the refusal's status with
+// its reason in plain text.
+func (s *Server) handleSignal(tell func(*engine.Engine, context.Context, baton.InboxAgent, string) error) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *call) {
+		err := tell(s.p.Engine, r.Context(), c.agent, r.PathValue("id"))
+		switch code := baton.ErrorCode(err); {
+		case err == nil:
+			w.WriteHeader(http.StatusNoContent)
+		case code == baton.ECONFLICT:
+			http.Error(w, baton.ErrorMessage(err), http.StatusConflict)
+		case code == baton.ENOTFOUND:
+			http.Error(w, baton.ErrorMessage(err), http.StatusNotFound)
+		default:
+			s.p.Log.Error("web: telling the customer's side", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+		}
+	}
+}
+
 // handleEnd ends the handoff from the agent's side.
 func (s *Server) handleEnd() handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) {

@@ -61,6 +61,18 @@ type caseData struct {
 // Open reports whether the handoff has not ended.
 func (c *caseData) Open() bool { return c.Handoff.Open() }
 
+// TypingUntil is when the customer's typing stops showing: zero when it
+// does not show (no report, one older than engine.TypingFor, or a message
+// since).
+func (c *caseData) TypingUntil() time.Time {
+	h := c.Handoff
+	until := h.CustomerTypingAt.Add(engine.TypingFor)
+	if !h.Open() || h.CustomerTypingAt.IsZero() || !h.CustomerTypingAt.After(h.LastCustomerAt) || !until.After(time.Now()) {
+		return time.Time{}
+	}
+	return until
+}
+
 // CanReply reports whether the agent may write to the customer now.
 func (c *caseData) CanReply() bool {
 	return c.Mine && c.Handoff.Open() && c.Handoff.State != baton.Requested
@@ -81,6 +93,7 @@ func parsePages(static map[string]asset) map[string]*template.Template {
 		"history":  func(i, n int) bool { return i < n },
 		"waitFrom": waitFrom,
 		"bytes":    byteSize,
+		"ms":       func(t time.Time) int64 { return t.UnixMilli() },
 		"fileAccept": func() string {
 			return strings.Join(baton.FileTypes, ",") + ",.png,.jpg,.jpeg,.gif,.webp,.pdf,.txt,.csv"
 		},

@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/batonhq/baton/engine"
+)
 
 // routes maps the web inbox. Pages (page) redirect to the sign-in page
 // without a live session; fragments and the event stream (live), which the
@@ -22,6 +26,8 @@ func (s *Server) routes() {
 	m.Handle("POST /inbox/handoffs/{id}/claim", s.form(s.handleClaim()))
 	m.Handle("POST /inbox/handoffs/{id}/reply", s.form(s.handleReply()))
 	m.Handle("POST /inbox/handoffs/{id}/end", s.form(s.handleEnd()))
+	m.Handle("POST /inbox/handoffs/{id}/typing", s.form(s.handleSignal((*engine.Engine).AgentTyping)))
+	m.Handle("POST /inbox/handoffs/{id}/read", s.form(s.handleSignal((*engine.Engine).AgentRead)))
 	m.Handle("GET /inbox/events", s.live(s.handleEvents()))
 
 	m.Handle("/inbox/", s.page(s.handleNotFound()))

@@ -81,8 +81,10 @@
         }
         localTimes(el);
         syncReply();
+        typing();
         var after = count(el);
         if (after > before) {
+          read();
           var msgs = el.querySelectorAll('.msg');
           var newest = msgs[msgs.length - 1];
           if (newest) {
@@ -127,6 +129,49 @@
     });
   }
 
+  // post sends a small form of the page's (typing, read) with its CSRF
+  // token; a refusal changes nothing on the page.
+  function post(path) {
+    var token = document.querySelector('#reply input[name=csrf]');
+    if (!handoff || !token) {
+      return;
+    }
+    fetch('/inbox/handoffs/' + encodeURIComponent(handoff) + '/' + path, {
+      method: 'POST', credentials: 'same-origin',
+      headers: {'Content-Type': 'application/x-www-form-urlencoded'},
+      body: 'csrf=' + encodeURIComponent(token.value)
+    }).catch(function () { /* offline: the next keystroke tries again */ });
+  }
+
+  // The customer's side hears that the agent types (at most every 3 s)…
+  var typedAt = 0;
+  var text = document.getElementById('reply-text');
+  if (text) {
+    text.addEventListener('input', function () {
+      if (Date.now() - typedAt > 3000) {
+        typedAt = Date.now();
+        post('typing');
+      }
+    });
+  }
+  // …and has read its messages, when the agent holds the chat and the
+  // page is in view (the server tells only of messages not read before).
+  function read() {
+    var c = document.querySelector('#case [data-mine]');
+    if (c && c.getAttribute('data-mine') === 'true' && document.visibilityState === 'visible') {
+      post('read');
+    }
+  }
+  document.addEventListener('visibilitychange', read);
+
+  // The customer's "is typing" line goes when its time is up.
+  function typing() {
+    var t = document.getElementById('typing');
+    if (t) {
+      setTimeout(function () { t.hidden = true; }, Math.max(0, Number(t.getAttribute('data-until')) - Date.now()));
+    }
+  }
+
   // A form's button is disabled once sent, so that a second click waits.
   document.addEventListener('submit', function (e) {
     var b = e.target.querySelector('button[type=submit]');
@@ -145,6 +190,8 @@
   });
 
   localTimes(document);
+  typing();
+  read();
   if (body.hasAttribute('data-live')) {
     connect();
     // Wait times grow with no change in the store: refresh them now and then.

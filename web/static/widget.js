@@ -59,6 +59,9 @@
   head.appendChild(close);
   var status = el("p", "baton-chat-status");
   status.setAttribute("role", "status");
+  var typingLine = el("p", "baton-chat-typing");
+  typingLine.hidden = true;
+  var typingTimer = null;
   var log = el("ol", "baton-chat-log");
   log.setAttribute("role", "log");
   log.setAttribute("aria-label", "Messages");
@@ -119,6 +122,7 @@
 
   box.appendChild(head);
   box.appendChild(log);
+  box.appendChild(typingLine);
   box.appendChild(status);
   box.appendChild(emailForm);
   box.appendChild(actions);
@@ -209,7 +213,26 @@
         line("", e.agent + " joined", "baton-chat-note");
         show("human");
         break;
-      case "agent": line(e.agent || "Agent", e.text, "baton-chat-agent", e.files); break;
+      case "agent":
+        typingLine.hidden = true;
+        line(e.agent || "Agent", e.text, "baton-chat-agent", e.files);
+        break;
+      case "typing": {
+        var left = Date.parse(e.until) - Date.now();
+        if (!(left > 0)) { break; } // stale: its time is up
+        typingLine.textContent = (e.agent || "The agent") + " is typing…";
+        typingLine.hidden = false;
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(function () { typingLine.hidden = true; }, left);
+        break;
+      }
+      case "read": {
+        var seen = log.querySelector(".baton-chat-seen");
+        if (seen) { seen.parentNode.removeChild(seen); }
+        var mine = log.querySelectorAll(".baton-chat-customer");
+        if (mine.length) { mine[mine.length - 1].appendChild(el("span", "baton-chat-seen", "Seen")); }
+        break;
+      }
       case "wait_timeout":
         say("Nobody is free yet. Keep waiting, or end the chat?");
         show("timeout");
@@ -250,6 +273,13 @@
   });
   box.addEventListener("keydown", function (e) {
     if (e.key === "Escape") { close.click(); }
+  });
+  var typedAt = 0;
+  input.addEventListener("input", function () {
+    if (Date.now() - typedAt > 3000) {
+      typedAt = Date.now();
+      post("typing");
+    }
   });
   form.addEventListener("submit", function (e) {
     e.preventDefault();
