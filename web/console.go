@@ -168,6 +168,8 @@ func (s *Server) consoleHandler() http.Handler {
 	m.Handle("GET /console/ws/{ws}/bots/{id}", s.consolePage(s.consoleBot))
 	m.Handle("POST /console/ws/{ws}/bots/{id}", s.consoleForm(s.consoleUpdateBot))
 	m.Handle("POST /console/ws/{ws}/bots/{id}/rotate", s.consoleForm(s.consoleRotateSecret))
+	m.Handle("GET /console/ws/{ws}/bots/{id}/policy", s.consolePage(s.consoleBotPolicy))
+	m.Handle("POST /console/ws/{ws}/bots/{id}/policy", s.consoleForm(s.consoleSaveBotPolicy))
 	m.Handle("POST /console/ws/{ws}/bots/{id}/delete", s.consoleForm(s.consoleDeleteBot))
 	m.Handle("POST /console/ws/{ws}/bots/{id}/deliveries/{event}/redeliver", s.consoleForm(s.consoleRedeliver))
 	m.Handle("GET /console/ws/{ws}/desks/{id}/edit", s.consolePage(s.consoleEditDesk))
@@ -177,6 +179,7 @@ func (s *Server) consoleHandler() http.Handler {
 	m.Handle("POST /console/ws/{ws}/agents", s.consoleForm(s.consoleCreateAgent))
 	m.Handle("POST /console/ws/{ws}/agents/{id}/enabled", s.consoleForm(s.consoleEnableAgent))
 	m.Handle("POST /console/ws/{ws}/agents/{id}/password", s.consoleForm(s.consoleAgentPassword))
+	m.Handle("POST /console/ws/{ws}/agents/{id}/delete", s.consoleForm(s.consoleDeleteAgent))
 	m.Handle("/console/", s.consolePage(func(w http.ResponseWriter, r *http.Request, c *consoleCall) {
 		s.consoleFail(w, r, c, baton.Errorf(baton.ENOTFOUND, "no page %s", r.URL.Path))
 	}))
@@ -559,6 +562,7 @@ type policyData struct {
 	Preview  bool
 	Own      bool // the desk has a policy of its own (else each bot's applies)
 	Fields   policyForm
+	Bot      *engine.BotView // the bot whose policy this is, nil for a desk's
 }
 
 // maxRows bounds the rows a posted editor is read for.
@@ -681,25 +685,36 @@ func (s *Server) consoleSavePolicy(w http.ResponseWriter, r *http.Request, c *co
 		s.consoleFail(w, r, c, err)
 		return
 	}
+	p := &policyData{Desk: deskRow{DeskView: s.p.Engine.ViewDesk(dc)}}
+	s.savePolicy(w, r, c, ws, p, "Service periods of "+dc.Name, dc.Policy, func(pol *baton.Policy) error {
+		_, err := s.p.Engine.UpdateDesk(c.ctx, ws.ID, dc.ID, engine.DeskUpdate{Policy: engine.To(pol)})
+		return err
+	}, "/console/ws/"+ws.ID+"/desks/"+dc.ID+"/policy?done=saved")
+}
+
+// savePolicy reads the policy form over old (the fields it does not show
+// stay), and previews it on p's page, or saves it with save and sends the
+// browser to done.
+func (s *Server) savePolicy(w http.ResponseWriter, r *http.Request, c *consoleCall, ws baton.Workspace, p *policyData, title string,
+	old *baton.Policy, save func(*baton.Policy) error, done string) {
 	zone, weekly, custom, periods, keys := readPolicyForm(r)
 	fields := readPolicyFields(r.PostForm)
-	pol := policyOr(dc.Policy) // the fields the editor does not show stay
+	pol := policyOr(old)
 	pol.Zone, pol.Periods = zone, periods
 	preview := r.PostForm.Get("action") == "preview"
-	err = fields.apply(&pol)
+	err := fields.apply(&pol)
 	if err == nil {
 		err = engine.CheckPolicy("policy", &pol)
 	}
 	if err == nil && !preview {
-		_, err = s.p.Engine.UpdateDesk(c.ctx, ws.ID, dc.ID, engine.DeskUpdate{Policy: engine.To(&pol)})
-		if err == nil {
-			http.Redirect(w, r, "/console/ws/"+ws.ID+"/desks/"+dc.ID+"/policy?done=saved", http.StatusSeeOther)
+		if err = save(&pol); err == nil {
+			http.Redirect(w, r, done, http.StatusSeeOther)
 			return
 		}
 	}
-	d := s.consoleData(c, "Service periods of "+dc.Name)
+	d := s.consoleData(c, title)
 	d.WS = ws
-	p := &policyData{Desk: deskRow{DeskView: s.p.Engine.ViewDesk(dc)}, Weekdays: weekdays, Zone: zone, Weekly: weekly, Custom: custom, Preview: preview, Own: true, Fields: fields}
+	p.Weekdays, p.Zone, p.Weekly, p.Custom, p.Preview, p.Own, p.Fields = weekdays, zone, weekly, custom, preview, true, fields
 	// One more blank row of each, to add a rule.
 	p.Weekly = append(p.Weekly, periodRow{Key: fmt.Sprintf("w%d", len(weekly)), Days: map[string]bool{}})
 	p.Custom = append(p.Custom, periodRow{Key: fmt.Sprintf("c%d", len(custom)), Days: map[string]bool{}})
@@ -723,7 +738,7 @@ func (s *Server) consoleSavePolicy(w http.ResponseWriter, r *http.Request, c *co
 			d.Errors[field] = msg
 		}
 		d.Message = "Not saved: " + cmp.Or(field, "policy") + " " + msg
-		s.drawPolicy(p, policyOr(dc.Policy)) // the picture stays the saved policy's
+		s.drawPolicy(p, policyOr(old)) // the picture stays the saved policy's
 	default:
 		s.consoleFail(w, r, c, err)
 		return

@@ -65,6 +65,8 @@ func (s *Server) consoleAgents(w http.ResponseWriter, r *http.Request, c *consol
 		d.Notice = "Agent enabled."
 	case "password":
 		d.Notice = "Password changed: the agent's sessions ended."
+	case "deleted":
+		d.Notice = "Agent deleted."
 	}
 	s.consoleRender(w, http.StatusOK, "agents", d)
 }
@@ -149,4 +151,28 @@ func (s *Server) consoleAgentPassword(w http.ResponseWriter, r *http.Request, c 
 		return
 	}
 	s.consoleRender(w, status, "agents", d)
+}
+
+func (s *Server) consoleDeleteAgent(w http.ResponseWriter, r *http.Request, c *consoleCall) {
+	ws, a, err := s.agent(c, r)
+	if err != nil {
+		s.consoleFail(w, r, c, err)
+		return
+	}
+	if r.PostForm.Get("confirm") == "" {
+		d, err := s.agentsPage(c, ws)
+		if err != nil {
+			s.consoleFail(w, r, c, err)
+			return
+		}
+		d.Errors["confirm-"+a.ID] = "tick this to confirm the delete"
+		d.Message = "Not deleted: see the field marked below."
+		s.consoleRender(w, http.StatusUnprocessableEntity, "agents", d)
+		return
+	}
+	if err := s.p.Engine.DeleteAgent(c.ctx, ws.ID, a.ID); err != nil {
+		s.consoleFail(w, r, c, err)
+		return
+	}
+	http.Redirect(w, r, "/console/ws/"+ws.ID+"/agents?done=deleted", http.StatusSeeOther)
 }

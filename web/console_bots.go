@@ -280,3 +280,48 @@ func (s *Server) consoleRedeliver(w http.ResponseWriter, r *http.Request, c *con
 	}
 	http.Redirect(w, r, "/console/ws/"+ws.ID+"/bots/"+id+"?done=redelivered#event-"+r.PathValue("event"), http.StatusSeeOther)
 }
+
+// A bot's service periods, on the desks' editor: they apply where the
+// handoff's desk has no policy of its own.
+
+func (s *Server) consoleBotPolicy(w http.ResponseWriter, r *http.Request, c *consoleCall) {
+	ws, err := s.workspace(c, r)
+	if err != nil {
+		s.consoleFail(w, r, c, err)
+		return
+	}
+	b, err := s.p.Engine.Bot(c.ctx, ws.ID, r.PathValue("id"))
+	if err != nil {
+		s.consoleFail(w, r, c, err)
+		return
+	}
+	v := engine.ViewBot(b)
+	d := s.consoleData(c, "Service periods of bot "+b.Name)
+	d.WS, d.Nav = ws, "bots"
+	p := &policyData{Bot: &v, Weekdays: weekdays, Own: b.Policy != nil, Fields: policyFormOf(b.Policy)}
+	p.Zone, p.Weekly, p.Custom = rowsOf(b.Policy)
+	s.drawPolicy(p, policyOr(b.Policy))
+	d.Policy = p
+	if r.URL.Query().Get("done") == "saved" {
+		d.Notice = "Saved."
+	}
+	s.consoleRender(w, http.StatusOK, "policy", d)
+}
+
+func (s *Server) consoleSaveBotPolicy(w http.ResponseWriter, r *http.Request, c *consoleCall) {
+	ws, err := s.workspace(c, r)
+	if err != nil {
+		s.consoleFail(w, r, c, err)
+		return
+	}
+	b, err := s.p.Engine.Bot(c.ctx, ws.ID, r.PathValue("id"))
+	if err != nil {
+		s.consoleFail(w, r, c, err)
+		return
+	}
+	v := engine.ViewBot(b)
+	s.savePolicy(w, r, c, ws, &policyData{Bot: &v}, "Service periods of bot "+b.Name, b.Policy, func(pol *baton.Policy) error {
+		_, err := s.p.Engine.UpdateBot(c.ctx, ws.ID, b.ID, engine.BotUpdate{Policy: engine.To(pol)})
+		return err
+	}, "/console/ws/"+ws.ID+"/bots/"+b.ID+"/policy?done=saved")
+}

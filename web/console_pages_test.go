@@ -252,6 +252,20 @@ func TestConsoleBots(t *testing.T) {
 		t.Fatal("the bot's page shows its secret")
 	}
 
+	// HTML in a URL (refused or not) is escaped.
+	bad := f.post(c, "/console/ws/ws_one/bots", form("webhook_url", "javascript:"+xss))
+	want(t, "a script URL", bad, http.StatusUnprocessableEntity, `id="err-webhook_url"`)
+	wantEscaped(t, "a script URL", bad)
+	odd := hook.URL + "/" + xss
+	if p := f.post(c, "/console/ws/ws_one/bots", form("id", "bot_odd", "webhook_url", odd)); p.status == http.StatusCreated {
+		wantEscaped(t, "a URL with HTML in its path", p)
+		wantEscaped(t, "the bots", f.get(c, "/console/ws/ws_one/bots"))
+		wantEscaped(t, "the bot", f.get(c, "/console/ws/ws_one/bots/bot_odd"))
+	} else {
+		want(t, "a URL with HTML in its path", p, http.StatusUnprocessableEntity, `id="err-webhook_url"`)
+		wantEscaped(t, "a URL with HTML in its path", p)
+	}
+
 	// Edit: a bad field is named, a good form saves.
 	want(t, "edit, bad", f.post(c, "/console/ws/ws_one/bots/bot_new", form("history_rounds", "-1")),
 		http.StatusUnprocessableEntity, `id="err-p-history_rounds"`)
@@ -308,6 +322,24 @@ func TestConsoleBots(t *testing.T) {
 		t.Fatalf("redeliver: %d %s", p.status, p.body)
 	}
 	want(t, "redelivered", f.get(c, p.header.Get("Location")), 200, "Redelivery queued")
+
+	// The bot's service periods, on the desks' editor.
+	bp := f.get(c, "/console/ws/ws_one/bots/bot_new/policy")
+	want(t, "the bot's policy", bp, 200, "Service periods of bot Helper", `action="/console/ws/ws_one/bots/bot_new/policy"`, `value="4"`)
+	polForm := url.Values{"csrf": {csrf}, "zone": {"Europe/Paris"}, "w0.days": {"mon", "tue"}, "w0.start": {"09:00"}, "w0.end": {"17:00"},
+		"c0.date": {""}, "c0.start": {""}, "c0.end": {""}, "history_rounds": {"4"}, "out_of_hours_reply": {xss}, "action": {"save"}}
+	want(t, "the bot's policy, forged", f.post(c, "/console/ws/ws_one/bots/bot_new/policy", url.Values{"csrf": {"x"}}), http.StatusForbidden)
+	polForm.Set("zone", "Mars/Olympus")
+	want(t, "the bot's policy, a bad zone", f.post(c, "/console/ws/ws_one/bots/bot_new/policy", polForm), http.StatusUnprocessableEntity, `id="err-zone"`)
+	polForm.Set("zone", "Europe/Paris")
+	if p := f.post(c, "/console/ws/ws_one/bots/bot_new/policy", polForm); p.status != http.StatusSeeOther {
+		t.Fatalf("saving the bot's policy: %d %s", p.status, p.body)
+	}
+	if nb, _ := f.app.Engine.Bot(context.Background(), ws1, "bot_new"); nb.Policy.Zone != "Europe/Paris" || len(nb.Policy.Periods) != 1 || nb.Policy.OutOfHoursReply != xss {
+		t.Fatalf("the bot's saved policy: %+v", nb.Policy)
+	}
+	wantEscaped(t, "the bot's policy", f.get(c, "/console/ws/ws_one/bots/bot_new/policy?done=saved"))
+	want(t, "another workspace's bot's policy", f.get(c, "/console/ws/ws_one/bots/"+bot2+"/policy"), http.StatusNotFound)
 
 	// Another workspace's bot under this one is not found.
 	want(t, "another workspace's bot", f.get(c, "/console/ws/ws_one/bots/"+bot2), http.StatusNotFound)
@@ -394,8 +426,26 @@ func TestConsoleAgents(t *testing.T) {
 	// Another workspace's agent under this one is not found, and stays as it was.
 	want(t, "disable another workspace's agent", f.post(c, "/console/ws/ws_one/agents/"+eve+"/enabled", url.Values{"csrf": {csrf}, "enabled": {"false"}}), http.StatusNotFound)
 	want(t, "reset another workspace's agent", f.post(c, "/console/ws/ws_one/agents/"+eve+"/password", url.Values{"csrf": {csrf}, "password": {"a long password"}}), http.StatusNotFound)
+	want(t, "delete another workspace's agent", f.post(c, "/console/ws/ws_one/agents/"+eve+"/delete", url.Values{"csrf": {csrf}, "confirm": {"1"}}), http.StatusNotFound)
 	if a, _ := f.app.Engine.Agent(context.Background(), ws2, eve); a.Disabled || a.SessionGen != 0 {
 		t.Fatalf("ws2's agent changed: %+v", a)
+	}
+
+	// Delete.
+	want(t, "delete, unconfirmed", f.post(c, "/console/ws/ws_one/agents/ag_zed/delete", url.Values{"csrf": {csrf}}),
+		http.StatusUnprocessableEntity, `id="err-confirm-ag_zed"`)
+	want(t, "delete, forged", f.post(c, "/console/ws/ws_one/agents/ag_zed/delete", url.Values{"csrf": {"x"}, "confirm": {"1"}}), http.StatusForbidden)
+	if n := count(); n != 4 {
+		t.Fatalf("%d agents after refused deletes, want 4", n)
+	}
+	if p := f.post(c, "/console/ws/ws_one/agents/ag_zed/delete", url.Values{"csrf": {csrf}, "confirm": {"1"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("delete: %d %s", p.status, p.body)
+	}
+	if _, err := f.app.Engine.Agent(context.Background(), ws1, "ag_zed"); baton.ErrorCode(err) != baton.ENOTFOUND {
+		t.Fatalf("the deleted agent: %v", err)
+	}
+	if p := f.get(ic, "/inbox/"); p.status != http.StatusSeeOther {
+		t.Errorf("a deleted agent's session: %d", p.status)
 	}
 }
 
