@@ -274,7 +274,7 @@ func (s *Server) consoleFail(w http.ResponseWriter, r *http.Request, c *consoleC
 	status, title, msg := http.StatusInternalServerError, "Something went wrong", "Baton could not answer this request. Try again in a moment."
 	switch baton.ErrorCode(err) {
 	case baton.ENOTFOUND:
-		status, title, msg = http.StatusNotFound, "Not found", "There is no such page, workspace or desk."
+		status, title, msg = http.StatusNotFound, "Not found", "There is no such page, workspace, desk, bot, key or agent."
 	case baton.ECONFLICT:
 		status, title, msg = http.StatusConflict, "Not done", baton.ErrorMessage(err)
 	case baton.EINVALID, baton.EBADREQUEST, baton.ETOOLARGE:
