@@ -316,6 +316,14 @@ func TestConsoleBots(t *testing.T) {
 	})
 	log := f.get(c, "/console/ws/ws_one/bots/bot_new")
 	want(t, "the delivery log", log, 200, `id="event-`+ev+`"`, "HTTP 503", " ms", `id="redeliver-`+ev+`"`)
+	_, row, _ := strings.Cut(log.body, `id="event-`+ev+`"`)
+	row, _, _ = strings.Cut(row, "</tr>")
+	// A pending delivery shows when it is retried (the same render says both).
+	if strings.Contains(row, ">pending</span>") {
+		if _, cell, _ := strings.Cut(row, `<td class="next-retry">`); !strings.Contains(strings.SplitN(cell, "</td>", 2)[0], " UTC") {
+			t.Errorf("a pending event's row shows no next retry: %s", row)
+		}
+	}
 	want(t, "redeliver, forged", f.post(c, "/console/ws/ws_one/bots/bot_new/deliveries/"+ev+"/redeliver", url.Values{"csrf": {"x"}}), http.StatusForbidden)
 	p := f.post(c, "/console/ws/ws_one/bots/bot_new/deliveries/"+ev+"/redeliver", url.Values{"csrf": {csrf}})
 	if p.status != http.StatusSeeOther {
@@ -446,6 +454,13 @@ func TestConsoleAgents(t *testing.T) {
 	}
 	if p := f.get(ic, "/inbox/"); p.status != http.StatusSeeOther {
 		t.Errorf("a deleted agent's session: %d", p.status)
+	}
+	entries, err := f.app.Engine.Audit(context.Background(), baton.AuditPage{WorkspaceID: ws1})
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("the audit log: %v", err)
+	}
+	if last := entries[len(entries)-1]; last.Actor != "admin:ops" || last.Action != "delete" || last.Object != "agent" || last.ObjectID != "ag_zed" {
+		t.Errorf("the audit log's last entry: %+v", last)
 	}
 }
 
