@@ -138,7 +138,8 @@ func (s *Server) consoleHandler() http.Handler {
 		"botFields": func(f botForm, desks []baton.DeskConfig, errs map[string]string, edit bool) botFieldsView {
 			return botFieldsView{f, desks, errs, edit}
 		},
-		"ms": func(d time.Duration) int64 { return d.Milliseconds() },
+		"stamp": func(t time.Time) string { return t.UTC().Format("Jan 2, 15:04:05 UTC") },
+		"ms":    func(d time.Duration) int64 { return d.Milliseconds() },
 	}
 	for _, name := range []string{"signin", "workspaces", "desks", "newdesk", "policy", "error",
 		"wssettings", "keys", "bots", "bot", "agents", "editdesk"} {
