@@ -352,6 +352,8 @@ func TestConsoleBots(t *testing.T) {
 	// Another workspace's bot under this one is not found.
 	want(t, "another workspace's bot", f.get(c, "/console/ws/ws_one/bots/"+bot2), http.StatusNotFound)
 	want(t, "edit another workspace's bot", f.post(c, "/console/ws/ws_one/bots/"+bot2, form("name", "Stolen")), http.StatusNotFound)
+	want(t, "redeliver under another workspace's bot", f.post(c, "/console/ws/ws_one/bots/"+bot2+"/deliveries/"+ev+"/redeliver", url.Values{"csrf": {csrf}}), http.StatusNotFound)
+	want(t, "redeliver under another workspace", f.post(c, "/console/ws/ws_two/bots/bot_new/deliveries/"+ev+"/redeliver", url.Values{"csrf": {csrf}}), http.StatusNotFound)
 	want(t, "delete another workspace's bot", f.post(c, "/console/ws/ws_one/bots/"+bot2+"/delete", url.Values{"csrf": {csrf}, "confirm": {"1"}}), http.StatusNotFound)
 	if b, err := f.app.Engine.Bot(context.Background(), ws2, bot2); err != nil || b.Name != "Bot two" {
 		t.Fatalf("ws2's bot: %+v %v", b, err)
