@@ -223,3 +223,23 @@ func (e *Engine) NewAgentKey(ctx context.Context, ws, id string) (baton.InboxAge
 	}
 	return a, key, nil
 }
+
+// DeleteAgent removes an inbox agent: their key, password and web sessions
+// are refused from the next request on. What they claimed is left as a
+// configuration file's removal of an agent leaves it.
+func (e *Engine) DeleteAgent(ctx context.Context, ws, id string) error {
+	_, _, err := e.admin(ctx, func(tx *wtx) (string, error) {
+		if _, err := live(tx, ws); err != nil {
+			return "", err
+		}
+		a, err := tx.InboxAgent(ws, id)
+		if err != nil {
+			return "", err
+		}
+		if err := tx.DeleteInboxAgent(ws, id); err != nil {
+			return "", err
+		}
+		return id, audit(ctx, tx, ws, "delete", "agent", id, ViewAgent(a), nil)
+	})
+	return err
+}

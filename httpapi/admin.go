@@ -590,6 +590,10 @@ func handleAdminUpdateAgent(log *slog.Logger, eng *engine.Engine) http.Handler {
 	})
 }
 
+func handleAdminDeleteAgent(log *slog.Logger, eng *engine.Engine) http.Handler {
+	return remove(log, func(r *http.Request, ws string) error { return eng.DeleteAgent(r.Context(), ws, r.PathValue("id")) })
+}
+
 func handleAdminAgentKey(log *slog.Logger, eng *engine.Engine) http.Handler {
 	return once(accept(log, http.StatusOK, true, func(r *http.Request, ws string, _ struct{}) (agentWithKey, error) {
 		a, key, err := eng.NewAgentKey(r.Context(), ws, r.PathValue("id"))

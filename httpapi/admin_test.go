@@ -518,6 +518,8 @@ func TestAdminContract(t *testing.T) {
 	ok("DELETE", w+"/bots/beta-bot", nil, 204)
 	ok("PATCH", w+"/agents/beta-ann", map[string]any{"desk_id": "beta-inbox", "disabled": true}, 200)
 	ok("DELETE", w+"/desks/beta-hook", nil, 204)
+	ok("DELETE", w+"/agents/beta-ann", nil, 204)
+	ok("GET", w+"/agents/beta-ann", nil, 404)
 	ok("DELETE", w, nil, 200)
 
 	seen := f.client.Transport.(*contract).exercised()

@@ -88,6 +88,7 @@ func addRoutes(mux mux, p Params) {
 	mux.Handle("GET "+ws+"/agents", adm(handleAdminAgents(log, eng)))
 	mux.Handle("GET "+ws+"/agents/{id}", adm(handleAdminAgent(log, eng)))
 	mux.Handle("PATCH "+ws+"/agents/{id}", admWrite(handleAdminUpdateAgent(log, eng)))
+	mux.Handle("DELETE "+ws+"/agents/{id}", admWrite(handleAdminDeleteAgent(log, eng)))
 	mux.Handle("POST "+ws+"/agents/{id}/key", admWrite(handleAdminAgentKey(log, eng)))
 	mux.Handle("GET /v1/admin/audit", adm(handleAdminAudit(log, eng)))
 

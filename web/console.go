@@ -50,6 +50,14 @@ type consoleData struct {
 	Desks       []deskRow
 	NewDesk     *newDeskData
 	Policy      *policyData
+
+	Nav      string // the workspace page shown: "desks", "bots", "keys", "agents", "settings"
+	WSForm   *wsForm
+	Keys     *keysData
+	Bots     *botsData
+	Bot      *botData
+	Agents   *agentsData
+	EditDesk *editDeskData
 }
 
 // deskRow is a desk in the desks list.
@@ -126,10 +134,17 @@ func (s *Server) consoleHandler() http.Handler {
 			}
 			return string(k)
 		},
+		"policyFields": func(f policyForm, errs map[string]string) policyFieldsView { return policyFieldsView{f, errs} },
+		"botFields": func(f botForm, desks []baton.DeskConfig, errs map[string]string, edit bool) botFieldsView {
+			return botFieldsView{f, desks, errs, edit}
+		},
+		"stamp": func(t time.Time) string { return t.UTC().Format("Jan 2, 15:04:05 UTC") },
+		"ms":    func(d time.Duration) int64 { return d.Milliseconds() },
 	}
-	for _, name := range []string{"signin", "workspaces", "desks", "newdesk", "policy", "error"} {
+	for _, name := range []string{"signin", "workspaces", "desks", "newdesk", "policy", "error",
+		"wssettings", "keys", "bots", "bot", "agents", "editdesk"} {
 		s.pages["console/"+name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS,
-			"templates/console_layout.html", "templates/console_"+name+".html"))
+			"templates/console_layout.html", "templates/console_parts.html", "templates/console_"+name+".html"))
 	}
 	m := http.NewServeMux()
 	m.Handle("GET /console/signin", http.HandlerFunc(s.consoleSignInForm))
@@ -142,6 +157,30 @@ func (s *Server) consoleHandler() http.Handler {
 	m.Handle("POST /console/ws/{ws}/desks", s.consoleForm(s.consoleCreateDesk))
 	m.Handle("GET /console/ws/{ws}/desks/{id}/policy", s.consolePage(s.consolePolicy))
 	m.Handle("POST /console/ws/{ws}/desks/{id}/policy", s.consoleForm(s.consoleSavePolicy))
+	m.Handle("POST /console/workspaces", s.consoleForm(s.consoleCreateWorkspace))
+	m.Handle("GET /console/ws/{ws}/settings", s.consolePage(s.consoleWorkspaceSettings))
+	m.Handle("POST /console/ws/{ws}/rename", s.consoleForm(s.consoleRenameWorkspace))
+	m.Handle("POST /console/ws/{ws}/delete", s.consoleForm(s.consoleDeleteWorkspace))
+	m.Handle("GET /console/ws/{ws}/keys", s.consolePage(s.consoleKeys))
+	m.Handle("POST /console/ws/{ws}/keys", s.consoleForm(s.consoleCreateKey))
+	m.Handle("POST /console/ws/{ws}/keys/{id}/revoke", s.consoleForm(s.consoleRevokeKey))
+	m.Handle("GET /console/ws/{ws}/bots", s.consolePage(s.consoleBots))
+	m.Handle("POST /console/ws/{ws}/bots", s.consoleForm(s.consoleCreateBot))
+	m.Handle("GET /console/ws/{ws}/bots/{id}", s.consolePage(s.consoleBot))
+	m.Handle("POST /console/ws/{ws}/bots/{id}", s.consoleForm(s.consoleUpdateBot))
+	m.Handle("POST /console/ws/{ws}/bots/{id}/rotate", s.consoleForm(s.consoleRotateSecret))
+	m.Handle("GET /console/ws/{ws}/bots/{id}/policy", s.consolePage(s.consoleBotPolicy))
+	m.Handle("POST /console/ws/{ws}/bots/{id}/policy", s.consoleForm(s.consoleSaveBotPolicy))
+	m.Handle("POST /console/ws/{ws}/bots/{id}/delete", s.consoleForm(s.consoleDeleteBot))
+	m.Handle("POST /console/ws/{ws}/bots/{id}/deliveries/{event}/redeliver", s.consoleForm(s.consoleRedeliver))
+	m.Handle("GET /console/ws/{ws}/desks/{id}/edit", s.consolePage(s.consoleEditDesk))
+	m.Handle("POST /console/ws/{ws}/desks/{id}/edit", s.consoleForm(s.consoleUpdateDesk))
+	m.Handle("POST /console/ws/{ws}/desks/{id}/delete", s.consoleForm(s.consoleDeleteDesk))
+	m.Handle("GET /console/ws/{ws}/agents", s.consolePage(s.consoleAgents))
+	m.Handle("POST /console/ws/{ws}/agents", s.consoleForm(s.consoleCreateAgent))
+	m.Handle("POST /console/ws/{ws}/agents/{id}/enabled", s.consoleForm(s.consoleEnableAgent))
+	m.Handle("POST /console/ws/{ws}/agents/{id}/password", s.consoleForm(s.consoleAgentPassword))
+	m.Handle("POST /console/ws/{ws}/agents/{id}/delete", s.consoleForm(s.consoleDeleteAgent))
 	m.Handle("/console/", s.consolePage(func(w http.ResponseWriter, r *http.Request, c *consoleCall) {
 		s.consoleFail(w, r, c, baton.Errorf(baton.ENOTFOUND, "no page %s", r.URL.Path))
 	}))
@@ -236,7 +275,7 @@ func (s *Server) consoleFail(w http.ResponseWriter, r *http.Request, c *consoleC
 	status, title, msg := http.StatusInternalServerError, "Something went wrong", "Baton could not answer this request. Try again in a moment."
 	switch baton.ErrorCode(err) {
 	case baton.ENOTFOUND:
-		status, title, msg = http.StatusNotFound, "Not found", "There is no such page, workspace or desk."
+		status, title, msg = http.StatusNotFound, "Not found", "There is no such page, workspace, desk, bot, key or agent."
 	case baton.ECONFLICT:
 		status, title, msg = http.StatusConflict, "Not done", baton.ErrorMessage(err)
 	case baton.EINVALID, baton.EBADREQUEST, baton.ETOOLARGE:
@@ -339,6 +378,10 @@ func (s *Server) consoleWorkspaces(w http.ResponseWriter, r *http.Request, c *co
 			d.Workspaces = append(d.Workspaces, ws)
 		}
 	}
+	d.WSForm = &wsForm{}
+	if r.URL.Query().Get("done") == "deleted" {
+		d.Notice = "Workspace deleted."
+	}
 	s.consoleRender(w, http.StatusOK, "workspaces", d)
 }
 
@@ -363,7 +406,7 @@ func (s *Server) consoleDesks(w http.ResponseWriter, r *http.Request, c *console
 		return
 	}
 	d := s.consoleData(c, ws.Name)
-	d.WS = ws
+	d.WS, d.Nav = ws, "desks"
 	for _, dc := range desks {
 		v := s.p.Engine.ViewDesk(dc)
 		row := deskRow{DeskView: v}
@@ -381,6 +424,12 @@ func (s *Server) consoleDesks(w http.ResponseWriter, r *http.Request, c *console
 		d.Notice = "Desk created."
 	case "checked":
 		d.Notice = "Desk checked."
+	case "saved":
+		d.Notice = "Desk saved."
+	case "deleted":
+		d.Notice = "Desk deleted."
+	case "ws-created":
+		d.Notice = "Workspace created."
 	}
 	s.consoleRender(w, http.StatusOK, "desks", d)
 }
@@ -513,6 +562,8 @@ type policyData struct {
 	NextOpen string // "" when open now or never again
 	Preview  bool
 	Own      bool // the desk has a policy of its own (else each bot's applies)
+	Fields   policyForm
+	Bot      *engine.BotView // the bot whose policy this is, nil for a desk's
 }
 
 // maxRows bounds the rows a posted editor is read for.
@@ -602,6 +653,7 @@ func (s *Server) consolePolicy(w http.ResponseWriter, r *http.Request, c *consol
 	p := &policyData{Desk: deskRow{DeskView: s.p.Engine.ViewDesk(dc)}, Weekdays: weekdays}
 	p.Zone, p.Weekly, p.Custom = rowsOf(dc.Policy)
 	p.Own = dc.Policy != nil
+	p.Fields = policyFormOf(dc.Policy)
 	s.drawPolicy(p, policyOr(dc.Policy))
 	d.Policy = p
 	if r.URL.Query().Get("done") == "saved" {
@@ -634,21 +686,36 @@ func (s *Server) consoleSavePolicy(w http.ResponseWriter, r *http.Request, c *co
 		s.consoleFail(w, r, c, err)
 		return
 	}
+	p := &policyData{Desk: deskRow{DeskView: s.p.Engine.ViewDesk(dc)}}
+	s.savePolicy(w, r, c, ws, p, "Service periods of "+dc.Name, dc.Policy, func(pol *baton.Policy) error {
+		_, err := s.p.Engine.UpdateDesk(c.ctx, ws.ID, dc.ID, engine.DeskUpdate{Policy: engine.To(pol)})
+		return err
+	}, "/console/ws/"+ws.ID+"/desks/"+dc.ID+"/policy?done=saved")
+}
+
+// savePolicy reads the policy form over old (the fields it does not show
+// stay), and previews it on p's page, or saves it with save and sends the
+// browser to done.
+func (s *Server) savePolicy(w http.ResponseWriter, r *http.Request, c *consoleCall, ws baton.Workspace, p *policyData, title string,
+	old *baton.Policy, save func(*baton.Policy) error, done string) {
 	zone, weekly, custom, periods, keys := readPolicyForm(r)
-	pol := policyOr(dc.Policy) // the fields the editor does not show stay
+	fields := readPolicyFields(r.PostForm)
+	pol := policyOr(old)
 	pol.Zone, pol.Periods = zone, periods
 	preview := r.PostForm.Get("action") == "preview"
-	err = engine.CheckPolicy("policy", &pol)
+	err := fields.apply(&pol)
+	if err == nil {
+		err = engine.CheckPolicy("policy", &pol)
+	}
 	if err == nil && !preview {
-		_, err = s.p.Engine.UpdateDesk(c.ctx, ws.ID, dc.ID, engine.DeskUpdate{Policy: engine.To(&pol)})
-		if err == nil {
-			http.Redirect(w, r, "/console/ws/"+ws.ID+"/desks/"+dc.ID+"/policy?done=saved", http.StatusSeeOther)
+		if err = save(&pol); err == nil {
+			http.Redirect(w, r, done, http.StatusSeeOther)
 			return
 		}
 	}
-	d := s.consoleData(c, "Service periods of "+dc.Name)
+	d := s.consoleData(c, title)
 	d.WS = ws
-	p := &policyData{Desk: deskRow{DeskView: s.p.Engine.ViewDesk(dc)}, Weekdays: weekdays, Zone: zone, Weekly: weekly, Custom: custom, Preview: preview, Own: true}
+	p.Weekdays, p.Zone, p.Weekly, p.Custom, p.Preview, p.Own, p.Fields = weekdays, zone, weekly, custom, preview, true, fields
 	// One more blank row of each, to add a rule.
 	p.Weekly = append(p.Weekly, periodRow{Key: fmt.Sprintf("w%d", len(weekly)), Days: map[string]bool{}})
 	p.Custom = append(p.Custom, periodRow{Key: fmt.Sprintf("c%d", len(custom)), Days: map[string]bool{}})
@@ -668,9 +735,11 @@ func (s *Server) consoleSavePolicy(w http.ResponseWriter, r *http.Request, c *co
 			}
 		} else if field == "policy.zone" {
 			d.Errors["zone"] = msg
+		} else if slices.Contains(policyFieldNames, field) {
+			d.Errors[field] = msg
 		}
 		d.Message = "Not saved: " + cmp.Or(field, "policy") + " " + msg
-		s.drawPolicy(p, policyOr(dc.Policy)) // the picture stays the saved policy's
+		s.drawPolicy(p, policyOr(old)) // the picture stays the saved policy's
 	default:
 		s.consoleFail(w, r, c, err)
 		return

@@ -2,10 +2,12 @@
 // with their email and password and see, claim, answer and end handoffs in a
 // browser, with the same rules as the /v1/inbox API (the engine's InboxQueue,
 // Claim, Reply and EndByAgent). It is also the admin console under
-// /console/ (console.go): admin-key holders see workspaces and desks, check
-// desks, make desks and edit service periods through the engine's admin
-// calls, with a session cookie of their own (baton_console, 8 hours, the
-// admin key read again on every request; console_session.go).
+// /console/ (console.go): admin-key holders manage workspaces, API keys
+// (console_keys.go), bots and their delivery log (console_bots.go), desks
+// (console_desk.go), policies and inbox agents (console_agents.go) through
+// the engine's admin calls, with a session cookie of their own
+// (baton_console, 8 hours, the admin key read again on every request;
+// console_session.go).
 //
 // The pages are html/template files rendered on the server, and one small
 // script (static/inbox.js) keeps them live; all are embedded in the binary,
