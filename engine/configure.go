@@ -189,7 +189,8 @@ func (e *Engine) UpdateBot(ctx context.Context, ws, id string, u BotUpdate) (bat
 }
 
 // RotateSecret gives a bot a new webhook secret (secret, or a new one when
-// empty). The old one keeps signing deliveries for overlap, so the bot can
+// empty); a bot that reads the event stream takes its first one so, before
+// its webhook_url. The old one keeps signing deliveries for overlap, so the bot can
 // change secrets without missing an event; with 0 it stops at once. The
 // new secret is returned: the only time it is shown (a replayed request
 // answers without it: the rotation it repeats made a secret it cannot show again).
@@ -203,9 +204,8 @@ func (e *Engine) RotateSecret(ctx context.Context, ws, id, secret string, overla
 		return baton.Bot{}, "", err
 	}
 	b, replay, err := e.changeBot(ctx, ws, id, "rotate", func(b *baton.Bot) error {
-		if b.WebhookURL == "" {
-			return baton.Errorf(baton.ECONFLICT, "bot %s has no webhook_url: it reads the event stream and has no secret to rotate", id)
-		}
+		// A bot that reads the event stream takes its first secret here,
+		// before it is given a webhook_url.
 		if b.WebhookSecret == secret {
 			return baton.FieldErrorf("secret", "is the bot's current secret")
 		}

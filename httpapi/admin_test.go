@@ -244,6 +244,25 @@ func TestAdminRotateOverlap(t *testing.T) {
 	}
 }
 
+// TestAdminStreamBotTakesWebhook: a bot made without a webhook (it reads
+// the event stream) is refused a webhook_url until it has a secret, takes
+// its first secret from rotate-secret, and then its webhook_url.
+func TestAdminStreamBotTakesWebhook(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	a := &adminRun{f: f}
+	must[map[string]any](t, a.do("POST", adm+ws1+"/bots", map[string]any{"id": "streamer", "name": "Streamer"}), 201)
+	wantProblem(t, a.do("PATCH", adm+ws1+"/bots/streamer", map[string]any{"webhook_url": "https://bot.example/hook"}), 422, baton.EINVALID, "webhook_url")
+	b := must[map[string]any](t, a.do("POST", adm+ws1+"/bots/streamer/rotate-secret", map[string]any{}), 200)
+	if s, _ := b["webhook_secret"].(string); s == "" || b["previous_secret_until"] != nil {
+		t.Fatalf("the first secret: %v", b)
+	}
+	b = must[map[string]any](t, a.do("PATCH", adm+ws1+"/bots/streamer", map[string]any{"webhook_url": "https://bot.example/hook"}), 200)
+	if b["webhook_url"] != "https://bot.example/hook" {
+		t.Fatalf("after the secret: %v", b)
+	}
+}
+
 // TestAdminDeskLater: a desk whose credentials come later is stored
 // not_configured, every setting it is given is still checked, and it can be
 // renamed and completed.
