@@ -11,7 +11,8 @@ import "time"
 
 // DeskHistoryKept is how long a desk's history (its status changes and
 // failed calls) is kept: older rows are pruned as new ones are written,
-// except each desk's latest status change.
+// except each desk's latest status change before then, which says what its
+// status was then.
 const DeskHistoryKept = 90 * 24 * time.Hour
 
 // StatsQuery asks for one workspace's figures over [From, To), counted in

@@ -92,7 +92,8 @@ type Tx interface {
 	DeskStatuses() (map[string]DeskStatus, error)
 	// AddDeskFailure records a failed call to a desk in its history.
 	// SetDeskStatus records there each change of status. Both prune the
-	// desk's history older than DeskHistoryKept, but for its latest status.
+	// desk's history older than DeskHistoryKept, but for the status it had
+	// then (its latest change before then).
 	AddDeskFailure(f DeskFailure) error
 	// DeskFailures counts the failed calls to the workspace's desks in each
 	// bucket of q, by desk; a bucket without any is left out.

@@ -113,11 +113,13 @@ func (t *tx) addDeskChange(ws string, s baton.DeskState) error {
 }
 
 // prune deletes a desk's history older than DeskHistoryKept before now,
-// but for its latest status change.
+// but for the latest status change before then: the status it had then.
 func (t *tx) prune(deskID string, now time.Time) error {
+	cutoff := micro(now.Add(-baton.DeskHistoryKept))
 	_, err := t.exec(`DELETE FROM desk_history WHERE desk_id = ? AND at < ?
-		AND id <> COALESCE((SELECT MAX(id) FROM desk_history WHERE desk_id = ? AND kind = 'status'), 0)`,
-		deskID, micro(now.Add(-baton.DeskHistoryKept)), deskID)
+		AND id <> COALESCE((SELECT p.id FROM desk_history p WHERE p.desk_id = ? AND p.kind = 'status' AND p.at < ?
+			ORDER BY p.at DESC, p.id DESC LIMIT 1), 0)`,
+		deskID, cutoff, deskID, cutoff)
 	if err != nil {
 		return t.fail("prune desk history", err)
 	}

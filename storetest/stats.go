@@ -198,15 +198,18 @@ func testDeskHistory(t *testing.T, s baton.Store) {
 		t.Fatalf("a long error: %+v, want 250 é", got)
 	}
 
-	// 90 days on, a failure prunes what is older than 90 days but d1's
-	// status now; another desk's history stays.
+	// 90 days after 3h10, a failure prunes what is older than 90 days but
+	// d1's status then (unavailable since 2h); another desk's history stays.
 	later := at(190*time.Minute + baton.DeskHistoryKept + time.Second)
 	do(t, s, func(tx baton.Tx) error {
 		return tx.AddDeskFailure(baton.DeskFailure{WorkspaceID: "w1", DeskID: "d1", Op: "send", Error: "502", At: later})
 	})
 	long := baton.StatsQuery{WorkspaceID: "w1", DeskID: "d1", From: at(-time.Hour), To: later.Add(time.Hour), Bucket: 24 * time.Hour}
 	same(t, "failures kept", failures(long), []baton.DeskCount{{DeskID: "d1", Bucket: 90, N: 1}})
-	same(t, "changes kept", changes(long), []baton.DeskChange{{DeskID: "d1", Status: baton.Available, At: at(5 * time.Hour)}})
+	same(t, "changes kept", changes(long), []baton.DeskChange{
+		{DeskID: "d1", Status: baton.Unavailable, Error: "502 from desk", At: at(2 * time.Hour)},
+		{DeskID: "d1", Status: baton.Available, At: at(5 * time.Hour)},
+	})
 	same(t, "another desk's failures", failures(baton.StatsQuery{WorkspaceID: "w2", From: at(0), To: at(6 * time.Hour), Bucket: time.Hour}),
 		[]baton.DeskCount{{DeskID: "d2", Bucket: 2, N: 1}})
 }

@@ -3,7 +3,8 @@
 -- changes (kind 'status', with the new status and its error) and each time
 -- a call to it fails (kind 'failure', with the call and its error). Rows
 -- older than 90 days are pruned as new ones are written, except each
--- desk's latest status, which says what it was at the start of any range.
+-- desk's latest status change before then, which says what its status was
+-- at the start of any range the dashboard covers.
 CREATE TABLE desk_history (
 	id INTEGER PRIMARY KEY AUTOINCREMENT,
 	workspace_id TEXT NOT NULL,
