@@ -150,10 +150,8 @@ func (e *Engine) Dashboard(ctx context.Context, q DashboardQuery) (Dashboard, er
 		}
 		if q.Desk != "" {
 			dc, err := tx.Desk(q.Workspace, q.Desk)
-			if baton.ErrorCode(err) == baton.ENOTFOUND {
-				return baton.FieldErrorf("desk", "no desk %q in this workspace", q.Desk)
-			} else if err != nil {
-				return err
+			if err != nil {
+				return err // ENOTFOUND for another workspace's desk too
 			}
 			desks = []baton.DeskConfig{dc}
 		} else if desks, err = tx.Desks(q.Workspace); err != nil {

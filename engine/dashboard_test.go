@@ -174,7 +174,7 @@ func TestDashboardRefused(t *testing.T) {
 		{"to before from", admin(), engine.DashboardQuery{Workspace: s.ws, From: dashStart, To: dashStart.Add(-time.Hour)}, baton.EINVALID, "to"},
 		{"empty", admin(), engine.DashboardQuery{Workspace: s.ws, From: dashStart, To: dashStart}, baton.EINVALID, "to"},
 		{"over 90 days", admin(), engine.DashboardQuery{Workspace: s.ws, From: dashStart, To: dashStart.Add(90*day + time.Second)}, baton.EINVALID, "from"},
-		{"unknown desk", admin(), engine.DashboardQuery{Workspace: s.ws, Desk: "nope", From: dashStart, To: dashStart.Add(day)}, baton.EINVALID, "desk"},
+		{"unknown desk", admin(), engine.DashboardQuery{Workspace: s.ws, Desk: "nope", From: dashStart, To: dashStart.Add(day)}, baton.ENOTFOUND, ""},
 		{"unknown workspace", admin(), engine.DashboardQuery{Workspace: "nope", From: dashStart, To: dashStart.Add(day)}, baton.ENOTFOUND, ""},
 		{"not an admin", context.Background(), engine.DashboardQuery{Workspace: s.ws, From: dashStart, To: dashStart.Add(day)}, baton.EUNAUTHORIZED, ""},
 	} {

@@ -50,6 +50,7 @@ type consoleData struct {
 	Desks       []deskRow
 	NewDesk     *newDeskData
 	Policy      *policyData
+	Dashboard   *dashboardData
 }
 
 // deskRow is a desk in the desks list.
@@ -142,6 +143,7 @@ func (s *Server) consoleHandler() http.Handler {
 	m.Handle("POST /console/ws/{ws}/desks", s.consoleForm(s.consoleCreateDesk))
 	m.Handle("GET /console/ws/{ws}/desks/{id}/policy", s.consolePage(s.consolePolicy))
 	m.Handle("POST /console/ws/{ws}/desks/{id}/policy", s.consoleForm(s.consoleSavePolicy))
+	s.dashboardRoutes(m, funcs)
 	m.Handle("/console/", s.consolePage(func(w http.ResponseWriter, r *http.Request, c *consoleCall) {
 		s.consoleFail(w, r, c, baton.Errorf(baton.ENOTFOUND, "no page %s", r.URL.Path))
 	}))
