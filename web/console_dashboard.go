@@ -263,25 +263,31 @@ func bucketLabel(start, end time.Time, bucket time.Duration) string {
 	return stamp(start) + "–" + end.UTC().Format("15:04")
 }
 
-// ticks are the indexes of the buckets the time axis labels: about eight.
-func ticks(n int) []int {
-	step := max(1, (n+7)/8)
-	var out []int
-	for i := 0; i < n; i += step {
-		out = append(out, i)
+// ticks are the buckets the time axis labels, with their labels: every
+// third hour of a day's range, each midnight of a longer one by the hour,
+// about eight days of one by the day.
+func ticks(d *engine.Dashboard) (at []int, labels []string) {
+	n := len(d.Buckets)
+	for i, b := range d.Buckets {
+		t := b.Start.UTC()
+		switch {
+		case d.Bucket >= 24*time.Hour:
+			if i%max(1, (n+7)/8) == 0 {
+				at, labels = append(at, i), append(labels, t.Format("Jan 2"))
+			}
+		case n > 24:
+			if t.Hour() == 0 {
+				at, labels = append(at, i), append(labels, t.Format("Jan 2"))
+			}
+		case i%3 == 0:
+			label := t.Format("15:04")
+			if t.Hour() == 0 {
+				label = t.Format("Jan 2")
+			}
+			at, labels = append(at, i), append(labels, label)
+		}
 	}
-	return out
-}
-
-// tickLabel is the time axis's label of a bucket's start.
-func tickLabel(t time.Time, bucket time.Duration) string {
-	if bucket >= 24*time.Hour {
-		return t.UTC().Format("Jan 2")
-	}
-	if t.Hour() == 0 {
-		return t.UTC().Format("Jan 2")
-	}
-	return t.UTC().Format("15:04")
+	return at, labels
 }
 
 // svgOpen starts a chart: role img, named by its title and described by desc.
@@ -322,9 +328,9 @@ func volumeSVG(d *engine.Dashboard) template.HTML {
 		}
 		b.WriteString(`</g>`)
 	}
-	for _, i := range ticks(n) {
-		fmt.Fprintf(&b, `<text class="tick" x="%.2f" y="%d">%s</text>`, float64(chartL)+float64(i)*w, top+volumeH+15,
-			template.HTMLEscapeString(tickLabel(d.Buckets[i].Start, d.Bucket)))
+	at, labels := ticks(d)
+	for k, i := range at {
+		fmt.Fprintf(&b, `<text class="tick" x="%.2f" y="%d">%s</text>`, float64(chartL)+float64(i)*w, top+volumeH+15, template.HTMLEscapeString(labels[k]))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())

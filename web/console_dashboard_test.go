@@ -109,6 +109,9 @@ func TestConsoleDashboard(t *testing.T) {
 	if n := strings.Count(p.body, `<g class="bar"`); n != 24 {
 		t.Errorf("the last 24 hours have %d bars, want 24", n)
 	}
+	if n := strings.Count(p.body, `<text class="tick"`); n != 8 {
+		t.Errorf("the last 24 hours have %d labels on the time axis, want one every third hour", n)
+	}
 	for _, no := range []string{"<script", " style="} {
 		if strings.Contains(p.body, no) {
 			t.Errorf("the dashboard has %q", no)
@@ -116,6 +119,8 @@ func TestConsoleDashboard(t *testing.T) {
 	}
 	if p := f.get(c, "/console/ws/ws_one/dashboard?range=7d"); strings.Count(p.body, `<g class="bar"`) != 168 {
 		t.Errorf("the last 7 days: %d bars, want 168", strings.Count(p.body, `<g class="bar"`))
+	} else if n := strings.Count(p.body, `<text class="tick"`); n < 7 || n > 8 {
+		t.Errorf("the last 7 days have %d labels on the time axis, want each midnight", n)
 	}
 	p = f.get(c, "/console/ws/ws_one/dashboard?range=30d&desk="+desk1)
 	if strings.Count(p.body, `<g class="bar"`) != 30 || !strings.Contains(p.body, "Handoffs per day by outcome") || !strings.Contains(p.body, `<dd id="total">4</dd>`) {
