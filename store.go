@@ -90,6 +90,18 @@ type Tx interface {
 	SetDeskStatus(s DeskState) error
 	// DeskStatuses returns every desk's status by desk id, for metrics.
 	DeskStatuses() (map[string]DeskStatus, error)
+	// AddDeskFailure records a failed call to a desk in its history.
+	// SetDeskStatus records there each change of status. Both prune the
+	// desk's history older than DeskHistoryKept, but for the status it had
+	// then (its latest change before then).
+	AddDeskFailure(f DeskFailure) error
+	// DeskFailures counts the failed calls to the workspace's desks in each
+	// bucket of q, by desk; a bucket without any is left out.
+	DeskFailures(q StatsQuery) ([]DeskCount, error)
+	// DeskChanges lists the status changes of the workspace's desks in q's
+	// range, each desk's preceded by its latest change before the range
+	// (its status at the start), by desk id, then in order.
+	DeskChanges(q StatsQuery) ([]DeskChange, error)
 
 	// PutInboxAgent inserts or replaces an inbox agent by ID.
 	PutInboxAgent(a InboxAgent) error
@@ -157,6 +169,13 @@ type Tx interface {
 	OpenHandoffs(q OpenQuery) ([]Handoff, error)
 	// CountHandoffs counts handoffs by state and end reason ("" when not ended), for metrics.
 	CountHandoffs() (map[[2]string]int64, error)
+	// HandoffCounts counts the workspace's handoffs created in q's range by
+	// bucket and outcome; a combination without any is left out.
+	HandoffCounts(q StatsQuery) ([]HandoffCount, error)
+	// ReplyTimes is the distribution of the first agent reply times of the
+	// workspace's handoffs created in q's range, with one percentile per
+	// fraction (0 < f ≤ 1) asked for.
+	ReplyTimes(q StatsQuery, fractions ...float64) (ReplyTimes, error)
 
 	// AddMessage appends m, setting m.Seq to the next number in its conversation.
 	AddMessage(m *Message) error

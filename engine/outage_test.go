@@ -96,6 +96,34 @@ func TestDeskOutage(t *testing.T) {
 			if a, _ := s.eng.Availability(ctx, s.ws, engine.DeskQuery{}, time.Time{}); a.Status != baton.Available || a.LastError != "" {
 				t.Fatalf("after the outage availability is %s %q, want available", a.Status, a.LastError)
 			}
+			// The desk's history has every failed attempt, and its changes of
+			// status: unavailable first, available last, each a change. (Calls
+			// made at the instant the desk came back may end in either order.)
+			q := baton.StatsQuery{WorkspaceID: s.ws, From: time.Unix(0, 0), To: time.Now().Add(time.Second)}
+			q.Bucket = q.To.Sub(q.From)
+			var fails []baton.DeskCount
+			var changes []baton.DeskChange
+			err = st.View(ctx, func(tx baton.Tx) (err error) {
+				if fails, err = tx.DeskFailures(q); err != nil {
+					return err
+				}
+				changes, err = tx.DeskChanges(q)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []baton.DeskCount{{DeskID: s.desk, N: int64(len(attempts) - 3)}}; !slices.Equal(fails, want) {
+				t.Fatalf("failed calls in the history: %+v, want %+v", fails, want)
+			}
+			if len(changes) < 2 || changes[0].Status != baton.Unavailable || !strings.Contains(changes[0].Error, "503") || changes[len(changes)-1].Status != baton.Available {
+				t.Fatalf("status changes in the history: %+v, want unavailable (503) first, available last", changes)
+			}
+			for i := 1; i < len(changes); i++ {
+				if changes[i].Status == changes[i-1].Status {
+					t.Fatalf("status changes in the history: %+v, want each a change", changes)
+				}
+			}
 		})
 	})
 }

@@ -184,7 +184,6 @@ func TestAdminBadInput(t *testing.T) {
 		{"POST", adm + ws1 + "/bots", map[string]any{"name": "B", "policy": map[string]any{"periods": []map[string]any{{"kind": "weekly", "days": []string{"mon"}, "start": "25:00", "end": "26:00"}}}}, 422, baton.EINVALID, "policy.periods[0].start"},
 		{"PUT", adm + ws1 + "/bots/" + bot1 + "/policy", map[string]any{"idle_expiry": "721h"}, 422, baton.EINVALID, "idle_expiry"},
 		{"PUT", adm + ws1 + "/desks/" + inboxDesk + "/policy", map[string]any{"wait_grace": "-5s"}, 422, baton.EINVALID, "wait_grace"},
-		{"POST", adm + ws1 + "/bots/" + bot1 + "/rotate-secret", map[string]any{}, 409, baton.ECONFLICT, ""},
 		{"POST", adm + ws1 + "/keys", map[string]any{"name": "k", "scope": "all"}, 422, baton.EINVALID, "scope"},
 		{"POST", adm + ws1 + "/agents", map[string]any{"name": "Z", "email": "z@x.example", "desk_id": hookDesk, "password": "0123456789"}, 422, baton.EINVALID, "desk_id"},
 		{"POST", adm + ws1 + "/agents", map[string]any{"name": "Z", "email": "z@x.example", "desk_id": inboxDesk, "password": "short"}, 422, baton.EINVALID, "password"},

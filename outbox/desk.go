@@ -24,10 +24,15 @@ import (
 //     refusals are dropped; refused credentials are retried on the desk's
 //     schedule like an outage, since mending them must not lose messages.
 
-// call makes one desk call, measures it and keeps the desk's status current.
-func (w *Worker) call(ctx context.Context, dc baton.DeskConfig, op string, fn func() error) error {
+// call makes one desk call for task t, measures it and keeps the desk's
+// status current. A failed call joins t's failures, which are recorded in
+// the desk's history with the job's outcome (Worker.record).
+func (w *Worker) call(ctx context.Context, t task, dc baton.DeskConfig, op string, fn func() error) error {
 	start := time.Now()
 	err := fn()
+	if err != nil && ctx.Err() == nil && t.fails != nil {
+		*t.fails = append(*t.fails, baton.DeskFailure{WorkspaceID: dc.WorkspaceID, DeskID: dc.ID, Op: op, Error: err.Error(), At: now()})
+	}
 	w.obs.DeskCall(dc.Kind, op, time.Since(start), err == nil)
 	w.obs.Delivery("desk", err == nil)
 	var de *baton.DeskError
@@ -109,7 +114,7 @@ func (w *Worker) open(ctx context.Context, t task) error {
 		return w.retryOrEnd(ctx, t, "open", err)
 	}
 	var opened baton.Handle
-	err = w.call(ctx, o.Desk, "open", func() (err error) {
+	err = w.call(ctx, t, o.Desk, "open", func() (err error) {
 		opened, err = desk.Open(ctx, o.Request)
 		return err
 	})
@@ -158,7 +163,7 @@ func (w *Worker) send(ctx context.Context, t task) error {
 	if !desk.Capabilities().Attachments && len(m.Attachments) > 0 {
 		m.Text, m.Attachments = linkify(m), nil
 	}
-	if err := w.call(ctx, t.desk, "send", func() error { return desk.Send(ctx, baton.Handle{Ref: h.DeskRef, Data: h.DeskData}, m) }); err != nil {
+	if err := w.call(ctx, t, t.desk, "send", func() error { return desk.Send(ctx, baton.Handle{Ref: h.DeskRef, Data: h.DeskData}, m) }); err != nil {
 		return w.retryDesk("send", h.ID, err)
 	}
 	return nil
@@ -174,7 +179,7 @@ func (w *Worker) close(ctx context.Context, t task) error {
 	if err != nil {
 		return err
 	}
-	if err := w.call(ctx, t.desk, "close", func() error { return desk.Close(ctx, baton.Handle{Ref: h.DeskRef, Data: h.DeskData}, h.EndReason) }); err != nil {
+	if err := w.call(ctx, t, t.desk, "close", func() error { return desk.Close(ctx, baton.Handle{Ref: h.DeskRef, Data: h.DeskData}, h.EndReason) }); err != nil {
 		return w.retryDesk("close", h.ID, err)
 	}
 	return nil
@@ -194,7 +199,7 @@ func (w *Worker) reply(ctx context.Context, t task) error {
 	if !ok {
 		return nil
 	}
-	if err := w.call(ctx, r.Desk, "reply", func() error { return seat.Reply(ctx, r.Chat, r.Message) }); err != nil {
+	if err := w.call(ctx, t, r.Desk, "reply", func() error { return seat.Reply(ctx, r.Chat, r.Message) }); err != nil {
 		return w.retryDesk("reply", "", err)
 	}
 	return nil
@@ -219,7 +224,7 @@ func (w *Worker) transfer(ctx context.Context, t task) error {
 	}
 	var groups []baton.Group
 	var d baton.Decision
-	err = w.call(ctx, tr.Desk, "groups", func() (err error) {
+	err = w.call(ctx, t, tr.Desk, "groups", func() (err error) {
 		groups, err = seat.Groups(ctx)
 		return err
 	})
@@ -238,7 +243,7 @@ func (w *Worker) transfer(ctx context.Context, t task) error {
 		err = w.engine.Decided(ctx, t.target, d)
 	}
 	if err == nil {
-		err = w.call(ctx, tr.Desk, "transfer", func() error { return seat.Transfer(ctx, tr.Handoff.DeskRef, d.GroupID) })
+		err = w.call(ctx, t, tr.Desk, "transfer", func() error { return seat.Transfer(ctx, tr.Handoff.DeskRef, d.GroupID) })
 	}
 	if err != nil {
 		return w.retryOrEnd(ctx, t, "transfer", err)

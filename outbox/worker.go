@@ -168,7 +168,8 @@ type task struct {
 	handoff baton.Handoff
 	message baton.Message
 	desk    baton.DeskConfig
-	err     error // the payload or the records could not be read
+	err     error                // the payload or the records could not be read
+	fails   *[]baton.DeskFailure // the desk calls of this run that failed
 }
 
 func (w *Worker) preload(tx baton.Tx, j baton.Job) (task, error) {
@@ -348,6 +349,7 @@ type outcome struct {
 	job     baton.Job
 	err     error                  // nil = finished
 	attempt *baton.DeliveryAttempt // the bot delivery it made, if any
+	fails   []baton.DeskFailure    // the desk calls it made that failed
 }
 
 // round records outcomes and claims up to n due jobs in one transaction, and
@@ -426,6 +428,7 @@ func (w *Worker) runJob(ctx context.Context, t task) outcome {
 	o := outcome{job: t.Job, err: t.err}
 	if o.err == nil {
 		if run, ok := w.handlers[t.Kind]; ok {
+			t.fails = &o.fails
 			o.attempt, o.err = run(ctx, t)
 		} else {
 			o.err = baton.Errorf(baton.EINVALID, "unknown job kind %q", t.Kind)
@@ -447,6 +450,15 @@ func (w *Worker) record(tx baton.Tx, o outcome) error {
 			// the transaction goes on): the job's outcome still counts.
 			w.log.Error("delivery attempt not logged: it cannot be stored", "event", o.attempt.EventID, "err", err)
 		case err != nil:
+			return err
+		}
+	}
+	for _, f := range o.fails {
+		// The desk's history is the dashboard's: a failure that cannot be
+		// stored there must not keep the job's outcome from being recorded.
+		if err := tx.AddDeskFailure(f); baton.ErrorCode(err) == baton.EINVALID {
+			w.log.Error("desk failure not recorded: it cannot be stored", "desk", f.DeskID, "err", err)
+		} else if err != nil {
 			return err
 		}
 	}

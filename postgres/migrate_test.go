@@ -139,3 +139,55 @@ func TestMigrateQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMigrateDeskHistory: upgrading to the desk history (00009) starts
+// each desk's history with the status it has, at the time it was checked.
+func TestMigrateDeskHistory(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	url := pgtest.Fresh(t)
+	db, err := postgres.OpenDB(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, postgres.Migrations(), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO workspaces (id) VALUES ('w1')`,
+		`INSERT INTO desks (id, workspace_id, status, last_error, checked_at) VALUES ('d1', 'w1', 'unavailable', '401', 5000000)`,
+		`INSERT INTO desks (id, workspace_id) VALUES ('d2', 'w1')`, // never checked
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := postgres.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := postgres.Open(ctx, url, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var got []baton.DeskChange
+	err = s.View(ctx, func(tx baton.Tx) (err error) {
+		got, err = tx.DeskChanges(baton.StatsQuery{WorkspaceID: "w1", From: time.UnixMicro(6000000), To: time.UnixMicro(7000000)})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []baton.DeskChange{{DeskID: "d1", Status: baton.Unavailable, Error: "401", At: time.UnixMicro(5000000)}}
+	if !slices.EqualFunc(got, want, func(a, b baton.DeskChange) bool {
+		return a.DeskID == b.DeskID && a.Status == b.Status && a.Error == b.Error && a.At.Equal(b.At)
+	}) {
+		t.Fatalf("the history after the upgrade: %+v, want %+v", got, want)
+	}
+}

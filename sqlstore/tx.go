@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -493,8 +494,13 @@ func (t *tx) DeskStatuses() (map[string]baton.DeskStatus, error) {
 	return m, rows.Err()
 }
 
-// SetDeskStatus records the result of a desk check.
+// SetDeskStatus records the result of a desk check, and a change of
+// status in the desk's history.
 func (t *tx) SetDeskStatus(s baton.DeskState) error {
+	ws, old, err := t.deskRow(s.DeskID)
+	if err != nil {
+		return err
+	}
 	r, err := t.exec(`UPDATE desks SET status = ?, last_error = ?, checked_at = ? WHERE id = ?`,
 		string(s.Status), s.LastError, micro(s.CheckedAt), s.DeskID)
 	if err != nil {
@@ -504,6 +510,9 @@ func (t *tx) SetDeskStatus(s baton.DeskState) error {
 		return t.fail("set desk status", err)
 	} else if n == 0 {
 		return baton.Errorf(baton.ENOTFOUND, "desk %s not found", s.DeskID)
+	}
+	if cmp.Or(old, string(baton.NotConfigured)) != cmp.Or(string(s.Status), string(baton.NotConfigured)) {
+		return t.addDeskChange(ws, s)
 	}
 	return nil
 }

@@ -76,6 +76,9 @@ func Run(t *testing.T, open func(t *testing.T) baton.Store) {
 		{"DeliveryAttemptsKept", testDeliveryAttemptsKept},
 		{"DeliveryAttemptsConcurrent", testDeliveryAttemptsConcurrent},
 		{"DeliveryAttemptNoEvent", testDeliveryAttemptNoEvent},
+		{"HandoffCounts", testHandoffCounts},
+		{"ReplyTimes", testReplyTimes},
+		{"DeskHistory", testDeskHistory},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -51,13 +51,14 @@ type consoleData struct {
 	NewDesk     *newDeskData
 	Policy      *policyData
 
-	Nav      string // the workspace page shown: "desks", "bots", "keys", "agents", "settings"
-	WSForm   *wsForm
-	Keys     *keysData
-	Bots     *botsData
-	Bot      *botData
-	Agents   *agentsData
-	EditDesk *editDeskData
+	Nav       string // the workspace page shown: "desks", "bots", "keys", "agents", "settings"
+	WSForm    *wsForm
+	Keys      *keysData
+	Bots      *botsData
+	Bot       *botData
+	Agents    *agentsData
+	EditDesk  *editDeskData
+	Dashboard *dashboardData
 }
 
 // deskRow is a desk in the desks list.
@@ -181,6 +182,7 @@ func (s *Server) consoleHandler() http.Handler {
 	m.Handle("POST /console/ws/{ws}/agents/{id}/enabled", s.consoleForm(s.consoleEnableAgent))
 	m.Handle("POST /console/ws/{ws}/agents/{id}/password", s.consoleForm(s.consoleAgentPassword))
 	m.Handle("POST /console/ws/{ws}/agents/{id}/delete", s.consoleForm(s.consoleDeleteAgent))
+	s.dashboardRoutes(m, funcs)
 	m.Handle("/console/", s.consolePage(func(w http.ResponseWriter, r *http.Request, c *consoleCall) {
 		s.consoleFail(w, r, c, baton.Errorf(baton.ENOTFOUND, "no page %s", r.URL.Path))
 	}))
