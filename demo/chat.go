@@ -88,6 +88,14 @@ func files(atts []baton.Attachment) []file {
 	return out
 }
 
+// where reads where v's handoff stands: its id ("" when none is open,
+// "pending" while asked for) and phase.
+func (c *chats) where(v *conv) (handoff, phase string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return v.handoff, v.phase
+}
+
 // conv is one widget conversation.
 type conv struct {
 	log     []chatEvent
@@ -277,9 +285,7 @@ func (b *Bot) chatFile(w http.ResponseWriter, r *http.Request) {
 	if v == nil {
 		return
 	}
-	b.chats.mu.Lock()
-	h, phase := v.handoff, v.phase
-	b.chats.mu.Unlock()
+	h, phase := b.chats.where(v)
 	if h == "" || h == "pending" || phase == "needs_email" {
 		chatError(w, http.StatusConflict, "files go to a person: press “Talk to a person” first")
 		return
@@ -311,9 +317,7 @@ func (b *Bot) chatTyping(w http.ResponseWriter, r *http.Request) {
 	if v == nil {
 		return
 	}
-	b.chats.mu.Lock()
-	h, phase := v.handoff, v.phase
-	b.chats.mu.Unlock()
+	h, phase := b.chats.where(v)
 	if h != "" && h != "pending" && (phase == "queued" || phase == "active") {
 		b.api(r.Context(), "/v1/handoffs/"+url.PathEscape(h)+"/typing", nil)
 	}
@@ -515,9 +519,7 @@ func (b *Bot) chatEmail(w http.ResponseWriter, r *http.Request) {
 	if v == nil {
 		return
 	}
-	b.chats.mu.Lock()
-	h, phase := v.handoff, v.phase
-	b.chats.mu.Unlock()
+	h, phase := b.chats.where(v)
 	if phase != "needs_email" {
 		chatError(w, http.StatusConflict, "no email is asked for")
 		return

@@ -250,21 +250,30 @@ func (s *Server) consoleDeleteBot(w http.ResponseWriter, r *http.Request, c *con
 		s.consoleFail(w, r, c, err)
 		return
 	}
+	s.confirmedDelete(w, r, c, d, "bot", "/console/ws/"+b.WorkspaceID+"/bots?done=deleted", func() error {
+		return s.p.Engine.DeleteBot(c.ctx, b.WorkspaceID, b.ID)
+	})
+}
+
+// confirmedDelete runs del when the form's confirm box is ticked and goes
+// to done; otherwise, or when del is refused for a reason the admin can
+// mend, it shows page again saying why.
+func (s *Server) confirmedDelete(w http.ResponseWriter, r *http.Request, c *consoleCall, d *consoleData, page, done string, del func() error) {
 	if r.PostForm.Get("confirm") == "" {
 		d.Errors["confirm"] = "tick this to confirm the delete"
 		d.Message = "Not deleted: see the field marked below."
-		s.consoleRender(w, http.StatusUnprocessableEntity, "bot", d)
+		s.consoleRender(w, http.StatusUnprocessableEntity, page, d)
 		return
 	}
-	if err := s.p.Engine.DeleteBot(c.ctx, b.WorkspaceID, b.ID); err != nil {
+	if err := del(); err != nil {
 		if status := formError(d, err, "Not deleted"); status != 0 {
-			s.consoleRender(w, status, "bot", d)
+			s.consoleRender(w, status, page, d)
 			return
 		}
 		s.consoleFail(w, r, c, err)
 		return
 	}
-	http.Redirect(w, r, "/console/ws/"+b.WorkspaceID+"/bots?done=deleted", http.StatusSeeOther)
+	http.Redirect(w, r, done, http.StatusSeeOther)
 }
 
 func (s *Server) consoleRedeliver(w http.ResponseWriter, r *http.Request, c *consoleCall) {

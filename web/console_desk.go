@@ -86,20 +86,8 @@ func (s *Server) consoleDeleteDesk(w http.ResponseWriter, r *http.Request, c *co
 		s.consoleFail(w, r, c, err)
 		return
 	}
-	if r.PostForm.Get("confirm") == "" {
-		d.Errors["confirm"] = "tick this to confirm the delete"
-		d.Message = "Not deleted: see the field marked below."
-		s.consoleRender(w, http.StatusUnprocessableEntity, "editdesk", d)
-		return
-	}
-	if err := s.p.Engine.DeleteDesk(c.ctx, dc.WorkspaceID, dc.ID); err != nil {
-		// Refused while a bot, an agent or an open handoff holds the desk: the message says which.
-		if status := formError(d, err, "Not deleted"); status != 0 {
-			s.consoleRender(w, status, "editdesk", d)
-			return
-		}
-		s.consoleFail(w, r, c, err)
-		return
-	}
-	http.Redirect(w, r, "/console/ws/"+dc.WorkspaceID+"/?done=deleted", http.StatusSeeOther)
+	// Refused while a bot, an agent or an open handoff holds the desk: the message says which.
+	s.confirmedDelete(w, r, c, d, "editdesk", "/console/ws/"+dc.WorkspaceID+"/?done=deleted", func() error {
+		return s.p.Engine.DeleteDesk(c.ctx, dc.WorkspaceID, dc.ID)
+	})
 }
