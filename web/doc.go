@@ -1,7 +1,9 @@
 // Package web is Baton's web inbox: the built-in inbox desk's agents sign in
 // with their email and password and see, claim, answer and end handoffs in a
 // browser, with the same rules as the /v1/inbox API (the engine's InboxQueue,
-// Claim, Reply and EndByAgent). It is also the admin console under
+// Claim, Reply and EndByAgent), with files in replies (kept by the engine,
+// linked by signed URLs), the customer's typing shown, and the agent's
+// typing and reading told to the bot. It is also the admin console under
 // /console/ (console.go): admin-key holders manage workspaces, API keys
 // (console_keys.go), bots and their delivery log (console_bots.go), desks
 // (console_desk.go), policies and inbox agents (console_agents.go) through
@@ -23,9 +25,9 @@
 //     later) and a keyed fingerprint of the agent's password hash. Every
 //     request reads the agent again, so a disabled or deleted agent, a new
 //     password or a deleted workspace ends the session at its next request
-//     (and a live page's stream at once). Sessions are not stored: signing
-//     out removes the cookie from the browser, and a copy of it stays valid
-//     until it expires.
+//     (and a live page's stream at once). A session also carries the
+//     agent's session generation: signing out moves it on, which ends every
+//     session of the agent, copies of the cookie included.
 //   - Every form carries a CSRF token, an HMAC of the session cookie (of a
 //     nonce cookie on the sign-in form), checked on every POST together with
 //     the request's origin (http.CrossOriginProtection); a forged or missing
