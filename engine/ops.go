@@ -283,7 +283,7 @@ func (e *Engine) CustomerMessage(ctx context.Context, ws, id, text string, atts 
 	result, replay, err := e.write(ctx, ws, func(tx *wtx) (string, error) {
 		// The hot path: the handoff alone. While it is open its epoch is the
 		// conversation's.
-		h, err := tx.Handoff(ws, id)
+		h, err := readHandoff(ctx, tx, ws, id)
 		if err != nil {
 			return "", err
 		}

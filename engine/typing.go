@@ -26,7 +26,7 @@ const TypingEvery = 3 * time.Second
 func (e *Engine) CustomerTyping(ctx context.Context, ws, id string) (bool, error) {
 	var told bool
 	_, _, err := e.write(ctx, ws, func(tx *wtx) (string, error) {
-		h, err := tx.Handoff(ws, id)
+		h, err := readHandoff(ctx, tx, ws, id)
 		if err != nil {
 			return "", err
 		}

@@ -305,6 +305,13 @@ func TestAdminKeyScopes(t *testing.T) {
 	sk := scoped["key"].(string)
 	wantProblem(t, f.do(req{method: "GET", path: "/v1/handoffs/" + h.ID, key: sk}), 404, baton.ENOTFOUND, "")
 	wantProblem(t, f.do(req{method: "POST", path: "/v1/handoffs/" + h.ID + "/end", key: sk, body: map[string]any{}}), 404, baton.ENOTFOUND, "")
+	// Nor may it write to the customer's handoff, or say the customer types.
+	before := f.snapshot()
+	wantProblem(t, f.do(req{method: "POST", path: "/v1/handoffs/" + h.ID + "/messages", key: sk, body: map[string]any{"text": "not mine"}}), 404, baton.ENOTFOUND, "")
+	wantProblem(t, f.do(req{method: "POST", path: "/v1/handoffs/" + h.ID + "/typing", key: sk}), 404, baton.ENOTFOUND, "")
+	if after := f.snapshot(); after != before {
+		t.Errorf("a key scoped to another bot changed the handoff:\n%s\nthen\n%s", before, after)
+	}
 	wantProblem(t, f.do(req{method: "POST", path: "/v1/handoffs", key: sk, body: map[string]any{
 		"bot_id": bot1, "conversation_id": "c-2", "customer": map[string]any{"id": "u2"}, "question": "x"}}), 404, baton.ENOTFOUND, "bot_id")
 	// Without bot_id, the scoped key speaks for its bot.
