@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -23,6 +24,20 @@ const (
 // a file Baton serves cannot run in a browser.
 var FileTypes = []string{"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain", "text/csv"}
 
+// fileExts are the extensions a file of each type may be named with; a
+// name without one is taken too. Any other extension is refused, so that
+// nobody is sent a picture or text named .bat, .hta or .html, which a
+// desktop would open as a program or a page.
+var fileExts = map[string][]string{
+	"image/png":       {".png"},
+	"image/jpeg":      {".jpg", ".jpeg", ".jpe"},
+	"image/gif":       {".gif"},
+	"image/webp":      {".webp"},
+	"application/pdf": {".pdf"},
+	"text/plain":      {".txt", ".text", ".log", ".md"},
+	"text/csv":        {".csv"},
+}
+
 // File is one uploaded file: an agent's or a bot's, kept by Baton and
 // linked from messages by a signed URL.
 type File struct {
@@ -36,7 +51,8 @@ type File struct {
 }
 
 // FileType is the type Baton keeps data named name as, or a field error
-// naming field when it keeps no such file.
+// naming field when it keeps no such file: one of FileTypes, named with one
+// of that type's extensions or none.
 func FileType(field, name string, data []byte) (string, error) {
 	if len(data) == 0 {
 		return "", FieldErrorf(field, "is empty")
@@ -44,42 +60,37 @@ func FileType(field, name string, data []byte) (string, error) {
 	if len(data) > MaxFileSize {
 		return "", FieldErrorf(field, "is larger than %d bytes", MaxFileSize)
 	}
+	ext := strings.ToLower(path.Ext(name))
 	sniffed, _, _ := mime.ParseMediaType(http.DetectContentType(data))
-	if sniffed == "text/plain" && strings.EqualFold(path.Ext(name), ".csv") {
+	if sniffed == "text/plain" && ext == ".csv" {
 		sniffed = "text/csv"
 	}
 	if !slices.Contains(FileTypes, sniffed) {
 		return "", FieldErrorf(field, "is %s, which Baton does not keep: send %s", sniffed, strings.Join(FileTypes, ", "))
 	}
-	// The name must not say another type than the content, which a desk or
-	// a browser saving the file would believe: x.html or x.svg holding text,
-	// a picture named .pdf.
-	ext := path.Ext(name)
-	named, _, _ := mime.ParseMediaType(mime.TypeByExtension(ext))
-	textual := strings.HasPrefix(sniffed, "text/") && strings.HasPrefix(named, "text/") && !slices.Contains(markup, named)
-	if named != "" && named != sniffed && !textual {
-		return "", FieldErrorf(field, "is named %s, which says %s, but holds %s: name it for what it holds", ext, named, sniffed)
+	if ext != "" && !slices.Contains(fileExts[sniffed], ext) {
+		return "", FieldErrorf(field, "is named %s but holds %s: name it %s", ext, sniffed, strings.Join(fileExts[sniffed], " or "))
 	}
 	return sniffed, nil
 }
 
-// markup are the text types a browser runs or renders, which a file of
-// plain text must not be named as.
-var markup = []string{"text/html", "text/xml", "text/css", "text/javascript", "text/ecmascript", "text/vbscript", "text/x-javascript"}
-
 // FileName is name as Baton keeps it: its last path element, with control
-// characters dropped, or a field error when nothing is left or it is too long.
+// and format characters dropped (a right-to-left override would show
+// "x.bat" as "xtab.jpg") and trailing dots and spaces cut (as Windows cuts
+// them when it saves), or a field error when nothing is left, it is not
+// UTF-8 or it is too long.
 func FileName(field, name string) (string, error) {
+	if !utf8.ValidString(name) {
+		return "", FieldErrorf(field, "has a name that is not UTF-8")
+	}
 	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '/' || r == '\\' {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '/' || r == '\\' {
 			return -1
 		}
 		return r
 	}, path.Base(strings.ReplaceAll(name, "\\", "/")))
-	name = strings.TrimSpace(name)
+	name = strings.TrimRight(strings.TrimSpace(name), ". ")
 	switch {
-	case !utf8.ValidString(name):
-		return "", FieldErrorf(field, "has a name that is not UTF-8")
 	case name == "" || name == "." || name == "..":
 		return "", FieldErrorf(field, "has no name")
 	case len(name) > MaxFileName:

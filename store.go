@@ -124,6 +124,8 @@ type Tx interface {
 	AddFile(f File) error
 	// File reads a file of a workspace that is not deleted.
 	File(workspaceID, id string) (File, error)
+	// DeleteFiles removes a workspace's files made before before.
+	DeleteFiles(workspaceID string, before time.Time) error
 
 	// PutConversation inserts or replaces a conversation by ID.
 	PutConversation(c Conversation) error

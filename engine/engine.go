@@ -54,6 +54,7 @@ type Engine struct {
 	ignored   func(baton.DeskKind, string)
 	secrets   SecretSettings
 	files     FileParams
+	uploads   chan struct{} // a token per upload being read (UploadTurn)
 
 	keys    configs[baton.APIKey]     // by key hash, for keyTTL
 	admins  configs[baton.AdminKey]   // by key hash, for keyTTL
@@ -72,7 +73,7 @@ func New(p Params) *Engine {
 	if p.Ignored == nil {
 		p.Ignored = func(baton.DeskKind, string) {}
 	}
-	return &Engine{store: p.Store, desks: p.Desks, log: p.Log, committed: p.Committed, ignored: p.Ignored, secrets: p.Secrets, files: p.Files,
+	return &Engine{store: p.Store, desks: p.Desks, log: p.Log, committed: p.Committed, ignored: p.Ignored, secrets: p.Secrets, files: p.Files, uploads: make(chan struct{}, MaxUploads),
 		keys: configs[baton.APIKey]{ttl: keyTTL}, admins: configs[baton.AdminKey]{ttl: keyTTL}}
 }
 

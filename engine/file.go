@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base32"
 	"encoding/base64"
 	"net/url"
 	"strconv"
@@ -28,6 +27,30 @@ type FileParams struct {
 	TTL time.Duration
 }
 
+// MaxUploads is how many uploads an engine reads at once; more wait for a
+// turn up to UploadWait, then are refused (unavailable): each holds its
+// file in memory while it is checked and stored.
+const MaxUploads = 4
+
+// UploadWait is how long an upload waits for a turn.
+const UploadWait = 5 * time.Second
+
+// UploadTurn waits for a turn to read an upload and returns its release,
+// or unavailable when none came within UploadWait: callers take it before
+// they read a file's bytes.
+func (e *Engine) UploadTurn(ctx context.Context) (release func(), err error) {
+	t := time.NewTimer(UploadWait)
+	defer t.Stop()
+	select {
+	case e.uploads <- struct{}{}:
+		return func() { <-e.uploads }, nil
+	case <-t.C:
+		return nil, baton.Errorf(baton.EUNAVAILABLE, "too many uploads at once: send the file again in a moment")
+	case <-ctx.Done():
+		return nil, baton.Errorf(baton.EUNAVAILABLE, "the upload was cancelled while waiting for its turn: %w", ctx.Err())
+	}
+}
+
 // DefaultFileTTL is how long a file's link works unless FileParams say otherwise.
 const DefaultFileTTL = 30 * 24 * time.Hour
 
@@ -40,14 +63,15 @@ type Upload struct {
 	// Base is the address the upload came to ("http://127.0.0.1:8080"),
 	// which the link begins with when FileParams.URL is empty.
 	Base string
-	// Key, when set, names the upload: the same key with the same bytes
-	// keeps one file (a form sent twice), answered alike.
-	Key string
 }
 
 // KeepFile stores an uploaded file and returns it as an attachment, with a
 // signed link that works for FileParams.TTL. The file's type is the one its
 // content shows and must be one of baton.FileTypes; errors name u.Field.
+// With an idempotency key in ctx (WithIdempotency, hashing the name and
+// the bytes) the same upload again answers the first one's file. Each
+// upload removes the workspace's files older than the TTL, whose links no
+// longer work.
 func (e *Engine) KeepFile(ctx context.Context, u Upload) (baton.Attachment, error) {
 	if len(e.files.Key) == 0 {
 		return baton.Attachment{}, baton.Errorf(baton.EUNAVAILABLE, "this Baton keeps no files: it was started without a key to sign their links")
@@ -65,22 +89,20 @@ func (e *Engine) KeepFile(ctx context.Context, u Upload) (baton.Attachment, erro
 		return baton.Attachment{}, baton.Errorf(baton.EINTERNAL, "file links: %q is not an http or https address", base)
 	}
 	f := baton.File{ID: baton.NewID("file"), WorkspaceID: u.Workspace, Name: name, Type: typ, Size: int64(len(u.Data)), Data: u.Data, CreatedAt: now()}
-	if u.Key != "" {
-		sum := sha256.Sum256([]byte(u.Workspace + "\n" + u.Key + "\n" + name + "\n" + string(u.Data)))
-		f.ID = "file_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:15]))
+	id, replay, err := e.write(ctx, u.Workspace, func(tx *wtx) (string, error) {
+		if _, err := live(tx, u.Workspace); err != nil {
+			return "", err
+		}
+		// Files past their links' lifetime go as new ones come.
+		if err := tx.DeleteFiles(u.Workspace, f.CreatedAt.Add(time.Microsecond-e.fileTTL())); err != nil {
+			return "", err
+		}
+		return f.ID, tx.AddFile(f)
+	})
+	if err == nil && replay {
+		err = e.store.View(ctx, func(tx baton.Tx) (err error) { f, err = tx.File(u.Workspace, id); return err })
 	}
-	if err := e.store.Tx(ctx, func(tx baton.Tx) error {
-		if _, err := tx.Workspace(u.Workspace); err != nil {
-			return err
-		}
-		if u.Key != "" {
-			if had, err := tx.File(u.Workspace, f.ID); err == nil {
-				f = had // kept the first time
-				return nil
-			}
-		}
-		return tx.AddFile(f)
-	}); err != nil {
+	if err != nil {
 		return baton.Attachment{}, err
 	}
 	exp := f.CreatedAt.Add(e.fileTTL()).Unix()

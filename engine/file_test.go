@@ -17,7 +17,7 @@ import (
 
 // TestFileLinkExpires opens a file by its link until the link's TTL has
 // passed (virtual time), and never after; the address links begin with is
-// the configured one, not the upload's.
+// the configured one, not the upload's; the next upload removes it.
 func TestFileLinkExpires(t *testing.T) {
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
@@ -54,6 +54,14 @@ func TestFileLinkExpires(t *testing.T) {
 			t.Fatalf("at its expiry: %v, want forbidden, expired", err)
 		}
 
+		// The next upload removes the expired file.
+		if _, err := eng.KeepFile(ctx, engine.Upload{Workspace: "ws1", Field: "file", Name: "next.txt", Data: data, Base: "http://x"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.View(ctx, func(tx baton.Tx) error { _, err := tx.File("ws1", parts[3]); return err }); baton.ErrorCode(err) != baton.ENOTFOUND {
+			t.Errorf("the expired file is still kept: %v", err)
+		}
+
 		// Another engine's key signs other links.
 		other := engine.New(engine.Params{Store: st, Files: engine.FileParams{Key: bytes.Repeat([]byte{2}, 32), TTL: time.Hour}})
 		fresh, err := eng.KeepFile(ctx, engine.Upload{Workspace: "ws1", Field: "file", Name: "b.txt", Data: data, Base: "http://x"})
@@ -68,6 +76,45 @@ func TestFileLinkExpires(t *testing.T) {
 		// An engine without a key keeps nothing.
 		if _, err := engine.New(engine.Params{Store: st}).KeepFile(ctx, engine.Upload{Workspace: "ws1", Field: "file", Name: "c.txt", Data: data, Base: "http://x"}); baton.ErrorCode(err) != baton.EUNAVAILABLE {
 			t.Fatalf("no key: %v", err)
+		}
+	})
+}
+
+// TestUploadTurns lets MaxUploads uploads read at once: the next waits for
+// a turn, gets one when an upload ends, and is refused after UploadWait.
+func TestUploadTurns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		eng := engine.New(engine.Params{})
+		ctx := context.Background()
+		var releases []func()
+		for range engine.MaxUploads {
+			r, err := eng.UploadTurn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			releases = append(releases, r)
+		}
+		got := make(chan error, 1)
+		go func() {
+			r, err := eng.UploadTurn(ctx)
+			if err == nil {
+				r()
+			}
+			got <- err
+		}()
+		time.Sleep(engine.UploadWait / 2)
+		releases[0]()
+		if err := <-got; err != nil {
+			t.Fatalf("waiting for a turn that came: %v", err)
+		}
+		start := time.Now()
+		r, _ := eng.UploadTurn(ctx) // the freed turn
+		defer r()
+		if _, err := eng.UploadTurn(ctx); baton.ErrorCode(err) != baton.EUNAVAILABLE || time.Since(start) != engine.UploadWait {
+			t.Fatalf("past the limit: %v after %v, want unavailable after %v", err, time.Since(start), engine.UploadWait)
+		}
+		for _, r := range releases[1:] {
+			r()
 		}
 	})
 }

@@ -1,6 +1,9 @@
 package httpapi
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -25,6 +28,13 @@ func uploadRoute(path string) bool { return path == "/v1/files" || path == "/v1/
 // url the caller then sends in a message's attachments.
 func handleUpload(log *slog.Logger, eng *engine.Engine) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		release, err := eng.UploadTurn(r.Context())
+		if err != nil {
+			w.Header().Set("Retry-After", "1")
+			encodeError(w, r, log, err)
+			return
+		}
+		defer release()
 		name, data, err := readUpload(r)
 		if err != nil {
 			encodeError(w, r, log, err)
@@ -38,13 +48,46 @@ func handleUpload(log *slog.Logger, eng *engine.Engine) http.Handler {
 		if r.TLS != nil {
 			scheme = "https"
 		}
-		att, err := eng.KeepFile(r.Context(), engine.Upload{Workspace: ws, Field: "file", Name: name, Data: data, Base: scheme + "://" + r.Host})
+		ctx, err := uploadKey(r, name, data)
 		if err != nil {
 			encodeError(w, r, log, err)
 			return
 		}
+		att, err := eng.KeepFile(ctx, engine.Upload{Workspace: ws, Field: "file", Name: name, Data: data, Base: scheme + "://" + r.Host})
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		if engine.Replayed(ctx) {
+			w.Header().Set("Idempotent-Replayed", "true")
+		}
 		encode(w, http.StatusCreated, att)
 	})
+}
+
+// uploadKey is r's context with its Idempotency-Key, if it has one, and a
+// hash of the file's name and bytes (not of the body: a client sending the
+// file again frames it with a new multipart boundary).
+func uploadKey(r *http.Request, name string, data []byte) (context.Context, error) {
+	keys := r.Header.Values(idempotencyHeader)
+	switch {
+	case len(keys) == 0:
+		return r.Context(), nil
+	case len(keys) > 1:
+		return nil, &baton.Error{Code: baton.EBADREQUEST, Field: idempotencyHeader, Message: "is given more than once"}
+	case !printableText(keys[0]):
+		return nil, &baton.Error{Code: baton.EBADREQUEST, Field: idempotencyHeader, Message: "must be printable UTF-8 text"}
+	case len(keys[0]) > maxIdempotencyKey:
+		return nil, &baton.Error{Code: baton.EINVALID, Field: idempotencyHeader, Message: "is longer than 255 characters"}
+	}
+	key := keys[0]
+	if a := agentOf(r.Context()); a.ID != "" {
+		key = "agent:" + a.ID + ":" + key
+	}
+	sum := sha256.New()
+	io.WriteString(sum, r.Method+" "+r.URL.Path+"\n"+name+"\n")
+	sum.Write(data)
+	return engine.WithIdempotency(r.Context(), key, hex.EncodeToString(sum.Sum(nil))), nil
 }
 
 // readUpload reads the one part named "file" of a multipart/form-data body:

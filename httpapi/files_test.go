@@ -136,6 +136,8 @@ func TestFiles(t *testing.T) {
 				{"SVG", "x.svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>`), nil, false, 422, baton.EINVALID, "file"},
 				{"text named .html", "x.html", []byte("hello"), nil, false, 422, baton.EINVALID, "file"},
 				{"a picture named .pdf", "x.pdf", png, nil, false, 422, baton.EINVALID, "file"},
+				{"text named .bat", "run.bat", []byte("@echo off\r\nstart calc\r\n"), nil, false, 422, baton.EINVALID, "file"},
+				{"a PDF named .hta", "x.hta", []byte("%PDF-1.4\n"), nil, false, 422, baton.EINVALID, "file"},
 				{"a program", "a.exe", []byte("MZ\x90\x00\x03\x00\x00\x00"), nil, false, 422, baton.EINVALID, "file"},
 				{"empty", "e.txt", nil, nil, false, 422, baton.EINVALID, "file"},
 				{"no name", "", png, nil, false, 422, baton.EINVALID, "file"},
@@ -153,9 +155,24 @@ func TestFiles(t *testing.T) {
 			wantProblem(t, f.do(req{method: "POST", path: "/v1/files", key: key1, body: map[string]any{"file": "x"}, offSpec: true}), http.StatusUnsupportedMediaType, baton.EMEDIATYPE, "")
 			wantProblem(t, f.upload(req{path: "/v1/files", offSpec: true}, "a.png", png), http.StatusUnauthorized, baton.EUNAUTHORIZED, "")
 			wantProblem(t, f.upload(req{path: "/v1/inbox/files", key: key1}, "a.png", png), http.StatusUnauthorized, baton.EUNAUTHORIZED, "")
+			// The same upload under one Idempotency-Key (framed anew) keeps
+			// one file; another file under that key is refused.
+			keyed := req{path: "/v1/files", key: key1, header: map[string]string{"Idempotency-Key": "up-1"}}
+			upload := func(r req, name string, data []byte) res {
+				body, ct := multipartBody(t, name, data, "file")
+				r.method, r.body = "POST", body
+				r.header = map[string]string{"Content-Type": ct, "Idempotency-Key": r.header["Idempotency-Key"]}
+				return f.do(r)
+			}
+			first := must[baton.Attachment](t, upload(keyed, "a.png", png), http.StatusCreated)
+			again := upload(keyed, "a.png", png)
+			if got := must[baton.Attachment](t, again, http.StatusCreated); got != first || again.header.Get("Idempotent-Replayed") != "true" {
+				t.Errorf("the same upload again: %+v %q, want %+v replayed", got, again.header.Get("Idempotent-Replayed"), first)
+			}
+			wantProblem(t, upload(keyed, "b.png", png), http.StatusUnprocessableEntity, baton.EIDEMPOTENCY, "Idempotency-Key")
 			var n int
-			if err := f.store.DB().QueryRow(`SELECT count(*) FROM files`).Scan(&n); err != nil || n != 2 {
-				t.Errorf("%d files kept (%v), want the 2 accepted", n, err)
+			if err := f.store.DB().QueryRow(`SELECT count(*) FROM files`).Scan(&n); err != nil || n != 3 {
+				t.Errorf("%d files kept (%v), want the 3 accepted", n, err)
 			}
 
 			// A deleted workspace's files are gone.

@@ -1,6 +1,10 @@
 package sqlstore
 
-import "github.com/batonhq/baton"
+import (
+	"time"
+
+	"github.com/batonhq/baton"
+)
 
 // AddFile stores a new file; its id must be new (ECONFLICT).
 func (t *tx) AddFile(f baton.File) error {
@@ -22,4 +26,12 @@ func (t *tx) File(workspaceID, id string) (baton.File, error) {
 		return f, err
 	}, "file "+id, `SELECT id, workspace_id, name, type, size, data, created_at FROM files
 		WHERE id = ? AND workspace_id = ? AND workspace_id IN (SELECT id FROM workspaces WHERE deleted_at = 0)`, id, workspaceID)
+}
+
+// DeleteFiles removes a workspace's files made before before.
+func (t *tx) DeleteFiles(workspaceID string, before time.Time) error {
+	if _, err := t.exec(`DELETE FROM files WHERE workspace_id = ? AND created_at < ?`, workspaceID, micro(before)); err != nil {
+		return t.fail("delete files", err)
+	}
+	return nil
 }

@@ -505,6 +505,9 @@ func (s *Server) keepFile(r *http.Request, c *call) ([]baton.Attachment, string,
 	if r.MultipartForm == nil || len(r.MultipartForm.File["file"]) == 0 {
 		return nil, "", nil
 	}
+	if len(r.MultipartForm.File["file"]) > 1 {
+		return nil, "", baton.FieldErrorf("file", "is given twice: send one file per reply")
+	}
 	fh := r.MultipartForm.File["file"][0]
 	if fh.Filename == "" && fh.Size == 0 {
 		return nil, "", nil // the browser's part for no file chosen
@@ -512,6 +515,11 @@ func (s *Server) keepFile(r *http.Request, c *call) ([]baton.Attachment, string,
 	if fh.Size > baton.MaxFileSize {
 		return nil, "", baton.FieldErrorf("file", "is larger than 10 MiB")
 	}
+	release, err := s.p.Engine.UploadTurn(r.Context())
+	if err != nil {
+		return nil, "", err
+	}
+	defer release()
 	f, err := fh.Open()
 	if err != nil {
 		return nil, "", fmt.Errorf("web: reading the uploaded file: %w", err)
@@ -525,17 +533,19 @@ func (s *Server) keepFile(r *http.Request, c *call) ([]baton.Attachment, string,
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	var key string
+	sum := sha256.Sum256([]byte(fh.Filename + "\n" + string(data)))
+	digest := hex.EncodeToString(sum[:])
+	ctx := r.Context()
 	if idem := r.PostForm.Get("idem"); idem != "" && len(idem) <= 64 {
-		key = "web:" + c.agent.ID + ":" + idem
+		// The form sent twice keeps its file once.
+		ctx = engine.WithIdempotency(ctx, "web:"+c.agent.ID+":"+idem+":file", digest)
 	}
-	att, err := s.p.Engine.KeepFile(r.Context(), engine.Upload{Workspace: c.agent.WorkspaceID, Field: "file", Name: fh.Filename, Data: data,
-		Base: scheme + "://" + r.Host, Key: key})
+	att, err := s.p.Engine.KeepFile(ctx, engine.Upload{Workspace: c.agent.WorkspaceID, Field: "file", Name: fh.Filename, Data: data,
+		Base: scheme + "://" + r.Host})
 	if err != nil {
 		return nil, "", err
 	}
-	sum := sha256.Sum256(data)
-	return []baton.Attachment{att}, hex.EncodeToString(sum[:]), nil
+	return []baton.Attachment{att}, digest, nil
 }
 
 // handleSignal tells the customer's side something of the agent (typing,

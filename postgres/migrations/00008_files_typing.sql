@@ -10,6 +10,7 @@ CREATE TABLE files (
 	data BYTEA NOT NULL,
 	created_at BIGINT NOT NULL
 );
+CREATE INDEX files_made ON files (workspace_id, created_at);
 
 -- Typing and reading: when the customer last typed, when the holding agent's
 -- typing was last told to the bot, when that agent last read the transcript.
