@@ -1,9 +1,12 @@
 package baton
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/mail"
+	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Limits on what a bot may send.
@@ -12,6 +15,10 @@ const (
 	MaxAttachments = 10
 	MaxHistory     = 200 // history items in a create request
 	MaxExternalID  = 200 // characters of the bot's conversation id
+	MaxName        = 200 // characters of the customer's name
+	MaxMetadata    = 50  // keys of the customer's metadata
+	MaxMetadataKey = 100 // characters of one metadata key
+	MaxMetadataLen = 8 << 10
 )
 
 // Turn is one message of the history a bot hands over.
@@ -41,6 +48,12 @@ func (r CreateRequest) Valid() error {
 		return FieldErrorf("conversation_id", "is longer than %d characters", MaxExternalID)
 	case strings.TrimSpace(r.Customer.ID) == "":
 		return FieldErrorf("customer.id", "is required")
+	case len(r.Customer.ID) > MaxExternalID:
+		return FieldErrorf("customer.id", "is longer than %d characters", MaxExternalID)
+	case utf8.RuneCountInString(r.Customer.Name) > MaxName:
+		return FieldErrorf("customer.name", "is longer than %d characters", MaxName)
+	case len(r.Customer.Metadata) > MaxMetadata:
+		return FieldErrorf("customer.metadata", "has more than %d keys", MaxMetadata)
 	case r.Customer.Email != "" && !ValidEmail(r.Customer.Email):
 		return FieldErrorf("customer.email", "%q is not an email address", r.Customer.Email)
 	case strings.TrimSpace(r.Question) == "":
@@ -49,6 +62,14 @@ func (r CreateRequest) Valid() error {
 		return FieldErrorf("question", "is longer than %d bytes", MaxText)
 	case len(r.History) > MaxHistory:
 		return FieldErrorf("history", "has more than %d items", MaxHistory)
+	}
+	for k := range r.Customer.Metadata {
+		if utf8.RuneCountInString(k) > MaxMetadataKey {
+			return FieldErrorf("customer.metadata", "has a key longer than %d characters", MaxMetadataKey)
+		}
+	}
+	if b, _ := json.Marshal(r.Customer.Metadata); len(b) > MaxMetadataLen {
+		return FieldErrorf("customer.metadata", "is larger than %d bytes as JSON", MaxMetadataLen)
 	}
 	for i, t := range r.History {
 		f := fmt.Sprintf("history[%d]", i)
@@ -93,8 +114,8 @@ func validMessage(prefix, text string, atts []Attachment) error {
 	}
 	for i, a := range atts {
 		f := field(fmt.Sprintf("attachments[%d]", i))
-		if !strings.HasPrefix(a.URL, "https://") && !strings.HasPrefix(a.URL, "http://") {
-			return FieldErrorf(f+".url", "must be an http or https URL")
+		if u, err := url.Parse(a.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return FieldErrorf(f+".url", "must be an http or https URL with a host")
 		}
 		if a.Size < 0 {
 			return FieldErrorf(f+".size", "must not be negative")

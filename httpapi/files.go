@@ -162,7 +162,7 @@ func handleFile(log *slog.Logger, eng *engine.Engine) http.Handler {
 		h.Set("Content-Length", strconv.FormatInt(f.Size, 10))
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-		h.Set("Cache-Control", "private, max-age=3600")
+		h.Set("Cache-Control", "private, max-age=60")
 		disposition := "attachment"
 		if f.Type == "image/png" || f.Type == "image/jpeg" || f.Type == "image/gif" || f.Type == "image/webp" {
 			disposition = "inline"
