@@ -60,6 +60,8 @@ type Tx interface {
 	DeleteAdminKey(id string) error
 	// TouchAdminKey records that the admin key with this hash was used at at.
 	TouchAdminKey(hash string, at time.Time) error
+	// EndAdminSessions moves an admin key's SessionGen on, by its id.
+	EndAdminSessions(id string) error
 
 	// AddAudit appends an audit entry, setting a.Seq.
 	AddAudit(a *AuditEntry) error

@@ -54,6 +54,9 @@ type AdminKey struct {
 	Managed    bool // declared in a configuration file (see APIKey.Managed)
 	CreatedAt  time.Time
 	LastUsedAt time.Time
+	// SessionGen is carried by the key's console sessions: signing out
+	// moves it on (Tx.EndAdminSessions), ending them all. Puts keep it.
+	SessionGen int64
 }
 
 // Bot is a client of Baton. Events go to WebhookURL signed with WebhookSecret

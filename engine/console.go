@@ -26,3 +26,9 @@ func (e *Engine) AdminKeyByID(ctx context.Context, id string) (baton.AdminKey, e
 	})
 	return found, err
 }
+
+// EndConsoleSessions ends every console session made with the admin key
+// id: their cookies carry its old session generation.
+func (e *Engine) EndConsoleSessions(ctx context.Context, id string) error {
+	return e.store.Tx(ctx, func(tx baton.Tx) error { return tx.EndAdminSessions(id) })
+}

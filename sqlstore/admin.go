@@ -53,7 +53,7 @@ func scanID(r scanner) (string, error) {
 	return id, err
 }
 
-const adminKeyColumns = `hash, id, name, prefix, managed, created_at, last_used_at`
+const adminKeyColumns = `hash, id, name, prefix, managed, created_at, last_used_at, session_gen`
 
 // PutAdminKey inserts k or replaces the admin key with its hash, keeping
 // when it was last used.
@@ -62,16 +62,16 @@ func (t *tx) PutAdminKey(k baton.AdminKey) error {
 		k.ID = baton.KeyID(k.Hash)
 	}
 	return t.upsert("put admin key",
-		`INSERT INTO admin_keys (`+adminKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		`INSERT INTO admin_keys (`+adminKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (hash) DO UPDATE SET id = excluded.id, name = excluded.name, prefix = excluded.prefix,
 			managed = excluded.managed, created_at = excluded.created_at`,
-		k.Hash, k.ID, k.Name, k.Prefix, k.Managed, micro(k.CreatedAt), micro(k.LastUsedAt))
+		k.Hash, k.ID, k.Name, k.Prefix, k.Managed, micro(k.CreatedAt), micro(k.LastUsedAt), k.SessionGen)
 }
 
 func scanAdminKey(r scanner) (baton.AdminKey, error) {
 	var k baton.AdminKey
 	var at, used int64
-	err := r.Scan(&k.Hash, &k.ID, &k.Name, &k.Prefix, &k.Managed, &at, &used)
+	err := r.Scan(&k.Hash, &k.ID, &k.Name, &k.Prefix, &k.Managed, &at, &used, &k.SessionGen)
 	k.CreatedAt, k.LastUsedAt = fromMicro(at), fromMicro(used)
 	return k, err
 }
@@ -134,4 +134,9 @@ func (t *tx) Audit(p baton.AuditPage) ([]baton.AuditEntry, error) {
 		args = append(args, p.Limit)
 	}
 	return all(t, scanAudit, q, args...)
+}
+
+// EndAdminSessions moves the admin key id's session generation on.
+func (t *tx) EndAdminSessions(id string) error {
+	return t.changeOne("end admin sessions", "admin key "+id, `UPDATE admin_keys SET session_gen = session_gen + 1 WHERE id = ?`, id)
 }

@@ -125,6 +125,19 @@ func testAdminKey(t *testing.T, s baton.Store) {
 		}
 		return err
 	})
+	// Ending its sessions moves its generation on; putting the key again
+	// (an apply) keeps it.
+	do(t, s, func(tx baton.Tx) error { return tx.EndAdminSessions("adm_1") })
+	do(t, s, func(tx baton.Tx) error { return tx.EndAdminSessions("adm_1") })
+	do(t, s, func(tx baton.Tx) error { return tx.PutAdminKey(baton.AdminKey{ID: "adm_1", Hash: "x1", Name: "renamed", CreatedAt: t0}) })
+	do(t, s, func(tx baton.Tx) error {
+		got, err := tx.AdminKey("x1")
+		if err == nil && (got.SessionGen != 2 || got.Name != "renamed") {
+			t.Errorf("after two ends and a put: %+v, want generation 2", got)
+		}
+		return err
+	})
+	wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error { return tx.EndAdminSessions("nope") })
 	// An admin key is no API key.
 	wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error { _, err := tx.APIKey("x1"); return err })
 	for _, h := range []string{"nope", ""} {

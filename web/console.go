@@ -206,7 +206,7 @@ func (s *Server) consoleAuth(r *http.Request) (c *consoleCall, had bool, err err
 		return nil, true, nil
 	case err != nil:
 		return nil, true, err
-	case !validToken(sess.Print, adminPrint(s.p.SessionKey, k)):
+	case !validToken(sess.Print, adminPrint(s.p.SessionKey, k)) || sess.Gen != k.SessionGen:
 		return nil, true, nil
 	}
 	return &consoleCall{key: k, ctx: engine.WithAdmin(r.Context(), k), csrf: consoleCSRF(s.p.SessionKey, ck.Value)}, true, nil
@@ -355,13 +355,25 @@ func (s *Server) consoleSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.byIP.reset(ipKey)
+	// The key as stored now: the authentication may answer from a cache
+	// that predates the key's last sign-out.
+	if k, err = s.p.Engine.AdminKeyByID(r.Context(), k.ID); err != nil {
+		s.consoleFail(w, r, nil, err)
+		return
+	}
 	value := newConsoleSession(s.p.SessionKey, k, now, ConsoleSessionTTL).encode(s.p.SessionKey)
 	http.SetCookie(w, s.cookie(r, consoleCookie, value, consolePath, int(ConsoleSessionTTL.Seconds())))
 	s.p.Log.Info("console: an admin signed in", "admin_key", k.ID)
 	http.Redirect(w, r, consolePath, http.StatusSeeOther)
 }
 
+// consoleSignOut ends every console session of the key, copies of this
+// cookie included, and removes the cookie.
 func (s *Server) consoleSignOut(w http.ResponseWriter, r *http.Request, c *consoleCall) {
+	if err := s.p.Engine.EndConsoleSessions(r.Context(), c.key.ID); err != nil {
+		s.consoleFail(w, r, c, err)
+		return
+	}
 	http.SetCookie(w, s.cookie(r, consoleCookie, "", consolePath, -1))
 	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 }

@@ -26,6 +26,7 @@ type consoleSession struct {
 	Print   string `json:"p"`
 	Issued  int64  `json:"iat"`
 	Expires int64  `json:"exp"`
+	Gen     int64  `json:"g"` // the key's SessionGen when it was made
 }
 
 // adminPrint is a keyed fingerprint of an admin key's hash.
@@ -34,7 +35,7 @@ func adminPrint(key []byte, k baton.AdminKey) string {
 }
 
 func newConsoleSession(key []byte, k baton.AdminKey, now time.Time, ttl time.Duration) consoleSession {
-	return consoleSession{Key: k.ID, Print: adminPrint(key, k), Issued: now.Unix(), Expires: now.Add(ttl).Unix()}
+	return consoleSession{Key: k.ID, Print: adminPrint(key, k), Issued: now.Unix(), Expires: now.Add(ttl).Unix(), Gen: k.SessionGen}
 }
 
 func (s consoleSession) encode(key []byte) string {

@@ -219,3 +219,31 @@ func TestConsolePolicyPreview(t *testing.T) {
 		t.Errorf("the preview saved: %+v", d.Policy)
 	}
 }
+
+// TestConsoleSignOutEndsCopies: signing out ends every console session of
+// the key, a copied cookie too; signing in again works.
+func TestConsoleSignOutEndsCopies(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	f.addAdmin("adm_one", adminKey1, "ops")
+	c, other := f.client(), f.client()
+	f.consoleSignIn(c, adminKey1)
+	f.consoleSignIn(other, adminKey1)
+	u, _ := url.Parse(f.srv.URL + "/console/")
+	copied := c.Jar.Cookies(u)
+	home := f.get(c, "/console/")
+	if p := f.post(c, "/console/signout", url.Values{"csrf": {hidden(home.body, "csrf")}}); p.status != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d %s", p.status, p.body)
+	}
+	thief := f.client()
+	thief.Jar.SetCookies(u, copied)
+	for name, cl := range map[string]*http.Client{"the copied cookie": thief, "another session of the key": other} {
+		if p := f.get(cl, "/console/"); p.status != http.StatusSeeOther || !strings.Contains(p.header.Get("Location"), "/console/signin") {
+			t.Errorf("%s after sign-out: %d %s", name, p.status, p.header.Get("Location"))
+		}
+	}
+	f.consoleSignIn(c, adminKey1)
+	if p := f.get(c, "/console/"); p.status != http.StatusOK {
+		t.Errorf("signing in again: %d", p.status)
+	}
+}
