@@ -129,7 +129,9 @@ func testAdminKey(t *testing.T, s baton.Store) {
 	// (an apply) keeps it.
 	do(t, s, func(tx baton.Tx) error { return tx.EndAdminSessions("adm_1") })
 	do(t, s, func(tx baton.Tx) error { return tx.EndAdminSessions("adm_1") })
-	do(t, s, func(tx baton.Tx) error { return tx.PutAdminKey(baton.AdminKey{ID: "adm_1", Hash: "x1", Name: "renamed", CreatedAt: t0}) })
+	do(t, s, func(tx baton.Tx) error {
+		return tx.PutAdminKey(baton.AdminKey{ID: "adm_1", Hash: "x1", Name: "renamed", CreatedAt: t0})
+	})
 	do(t, s, func(tx baton.Tx) error {
 		got, err := tx.AdminKey("x1")
 		if err == nil && (got.SessionGen != 2 || got.Name != "renamed") {
