@@ -2,6 +2,7 @@ package baton
 
 import (
 	"math"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -19,6 +20,11 @@ const (
 	// MaxTriggerDescription is the most characters a policy's
 	// TriggerDescription may hold.
 	MaxTriggerDescription = 2000
+	// MaxOutOfHoursReply is the most characters a policy's OutOfHoursReply
+	// may hold.
+	MaxOutOfHoursReply = 2000
+	// MaxHistoryRounds is the most rounds of history a policy may keep.
+	MaxHistoryRounds = MaxHistory
 )
 
 // Policy is what a workspace decides about handoffs through one bot or one desk.
@@ -73,9 +79,11 @@ type Period struct {
 }
 
 // Check validates the fields of p that need no calendar (package hours
-// checks the zone and periods): durations and history rounds are not
-// negative, the trigger description is at most MaxTriggerDescription
-// characters. The error names the field.
+// checks the zone and periods): durations are not negative nor longer than
+// MaxTimeout, history rounds are 0 to MaxHistoryRounds, the trigger
+// description and the out-of-hours reply are UTF-8 text without NUL, of at
+// most MaxTriggerDescription and MaxOutOfHoursReply characters. The error
+// names the field.
 func (p Policy) Check() error {
 	for _, d := range []struct {
 		name string
@@ -88,11 +96,19 @@ func (p Policy) Check() error {
 			return FieldErrorf(d.name, "is longer than %s, the longest a policy may wait", MaxTimeout)
 		}
 	}
-	if p.HistoryRounds < 0 {
-		return FieldErrorf("history_rounds", "must not be negative")
+	if p.HistoryRounds < 0 || p.HistoryRounds > MaxHistoryRounds {
+		return FieldErrorf("history_rounds", "must be between 0 and %d", MaxHistoryRounds)
 	}
-	if n := utf8.RuneCountInString(p.TriggerDescription); n > MaxTriggerDescription {
-		return FieldErrorf("trigger_description", "is %d characters; at most %d are allowed", n, MaxTriggerDescription)
+	for _, t := range []struct {
+		name, text string
+		max        int
+	}{{"trigger_description", p.TriggerDescription, MaxTriggerDescription}, {"out_of_hours_reply", p.OutOfHoursReply, MaxOutOfHoursReply}} {
+		if !utf8.ValidString(t.text) || strings.ContainsRune(t.text, 0) {
+			return FieldErrorf(t.name, "is not valid UTF-8 or holds a NUL character")
+		}
+		if n := utf8.RuneCountInString(t.text); n > t.max {
+			return FieldErrorf(t.name, "is %d characters; at most %d are allowed", n, t.max)
+		}
 	}
 	return nil
 }

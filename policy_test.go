@@ -50,3 +50,29 @@ func FuzzDuration(f *testing.F) {
 		}
 	})
 }
+
+// TestPolicyCheckTexts refuses texts a handoff could not carry (NUL, bytes
+// that are not UTF-8) and too long ones, naming the field, and history
+// rounds past MaxHistoryRounds.
+func TestPolicyCheckTexts(t *testing.T) {
+	t.Parallel()
+	long := make([]rune, MaxOutOfHoursReply+1)
+	for i := range long {
+		long[i] = 'é'
+	}
+	for field, p := range map[string]Policy{
+		"out_of_hours_reply":  {OutOfHoursReply: "closed\x00now"},
+		"trigger_description": {TriggerDescription: "bad \xff\xfe bytes"},
+		"history_rounds":      {HistoryRounds: MaxHistoryRounds + 1},
+	} {
+		if err := p.Check(); ErrorField(err) != field {
+			t.Errorf("%s: %v", field, err)
+		}
+	}
+	if err := (Policy{OutOfHoursReply: string(long)}).Check(); ErrorField(err) != "out_of_hours_reply" {
+		t.Errorf("a long reply: %v", err)
+	}
+	if err := (Policy{OutOfHoursReply: string(long[1:]), TriggerDescription: "when the customer asks for a person", HistoryRounds: MaxHistoryRounds}).Check(); err != nil {
+		t.Errorf("within the limits: %v", err)
+	}
+}

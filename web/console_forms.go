@@ -71,7 +71,8 @@ func policyFormOf(p *baton.Policy) policyForm {
 
 // readPolicyFields reads a policy form's fields as typed.
 func readPolicyFields(v url.Values) policyForm {
-	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
+	// A browser sends a textarea's line breaks as CRLF: one break is "\n".
+	get := func(k string) string { return strings.TrimSpace(strings.ReplaceAll(v.Get(k), "\r\n", "\n")) }
 	return policyForm{WaitTimeout: get("wait_timeout"), WaitGrace: get("wait_grace"), SessionTimeout: get("session_timeout"),
 		IdleExpiry: get("idle_expiry"), HistoryRounds: get("history_rounds"), OutOfHours: get("out_of_hours_reply"),
 		Trigger: get("trigger_description"), RequireEmail: v.Get("require_email") != ""}

@@ -562,9 +562,16 @@ func TestConsolePolicyFields(t *testing.T) {
 		{"idle_expiry", "900h", "err-p-idle_expiry"},
 		{"history_rounds", "many", "err-p-history_rounds"},
 		{"trigger_description", strings.Repeat("é", 2001), "err-p-trigger_description"},
+		{"out_of_hours_reply", "closed\x00now", "err-p-out_of_hours_reply"},
+		{"trigger_description", "bad \xff\xfe", "err-p-trigger_description"},
+		{"history_rounds", "1000000", "err-p-history_rounds"},
 	} {
 		p := f.post(c, "/console/ws/ws_one/desks/dk_other/policy", form(bad.field, bad.value))
-		want(t, bad.field+" "+bad.value[:3], p, http.StatusUnprocessableEntity, `id="`+bad.id+`"`, `value="10m"`, "Back at 9")
+		kept := "Back at 9"
+		if bad.field == "out_of_hours_reply" {
+			kept = "closed" // what was typed, shown again
+		}
+		want(t, bad.field+" "+bad.value[:3], p, http.StatusUnprocessableEntity, `id="`+bad.id+`"`, `value="10m"`, kept)
 	}
 	want(t, "a forged token", f.post(c, "/console/ws/ws_one/desks/dk_other/policy", form("csrf", "x")), http.StatusForbidden)
 	if p := saved(); p != nil {
