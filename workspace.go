@@ -132,4 +132,5 @@ type Pin struct {
 	WorkspaceID string
 	BotID       string
 	DeskID      string
+	AgentID     string // an inbox agent taking or answering a handoff, not disabled
 }

@@ -94,3 +94,45 @@ func TestRaceDeleteWhileHandingOff(t *testing.T) {
 		}
 	})
 }
+
+// TestRaceDeleteAgentWhileClaiming deletes an inbox agent at the moment the
+// agent claims a handoff: either the delete or the claim is refused, and
+// never is a handoff left held by an agent who is gone.
+func TestRaceDeleteAgentWhileClaiming(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, st baton.Store) {
+		s := newStackOn(t, st, nil, nil)
+		ctx := engine.WithAdmin(context.Background(), baton.AdminKey{ID: "adm", Name: "test"})
+		rounds := 10
+		if testing.Short() {
+			rounds = 5
+		}
+		for i := range rounds {
+			h := s.create(t, fmt.Sprint("claim-race-", i))
+			s.drain(t)
+			a, _, err := s.eng.CreateAgent(ctx, s.ws, engine.AgentInput{ID: fmt.Sprint("leaver-", i), Name: "Leaver", DeskID: s.desk, Key: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, errs := together(2, func(k int) (struct{}, error) {
+				if k == 0 {
+					return struct{}{}, s.eng.DeleteAgent(ctx, s.ws, a.ID)
+				}
+				_, err := s.eng.Claim(ctx, a, h.ID)
+				return struct{}{}, err
+			})
+			got := s.handoff(t, h.ID)
+			switch {
+			case errs[0] == nil && got.Agent.ID == a.ID:
+				t.Fatalf("round %d: the agent was deleted holding the handoff (claim: %v)", i, errs[1])
+			case errs[0] == nil && errs[1] == nil:
+				t.Fatalf("round %d: both the delete and the claim went through", i)
+			case errs[0] != nil && baton.ErrorCode(errs[0]) != baton.ECONFLICT:
+				t.Fatalf("round %d: the delete failed with %v", i, errs[0])
+			}
+			if _, err := s.eng.End(ctx, s.ws, h.ID, baton.BotClosed); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}

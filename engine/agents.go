@@ -225,8 +225,9 @@ func (e *Engine) NewAgentKey(ctx context.Context, ws, id string) (baton.InboxAge
 }
 
 // DeleteAgent removes an inbox agent: their key, password and web sessions
-// are refused from the next request on. What they claimed is left as a
-// configuration file's removal of an agent leaves it.
+// are refused from the next request on. It is refused (conflict) while the
+// agent holds open handoffs, which would have nobody to answer them: they
+// end first, or the agent is disabled instead.
 func (e *Engine) DeleteAgent(ctx context.Context, ws, id string) error {
 	_, _, err := e.admin(ctx, func(tx *wtx) (string, error) {
 		if _, err := live(tx, ws); err != nil {
@@ -236,10 +237,30 @@ func (e *Engine) DeleteAgent(ctx context.Context, ws, id string) error {
 		if err != nil {
 			return "", err
 		}
+		// Delete first, then look: an agent's claim or reply pins the agent
+		// (Tx.Pin), so one running now has committed by the time the delete
+		// goes on, and the look finds its handoff.
 		if err := tx.DeleteInboxAgent(ws, id); err != nil {
 			return "", err
+		}
+		if n, err := held(tx, a); err != nil {
+			return "", err
+		} else if n > 0 {
+			return "", baton.Errorf(baton.ECONFLICT, "inbox agent %s holds %d open handoffs: they must end first (or disable the agent)", id, n)
 		}
 		return id, audit(ctx, tx, ws, "delete", "agent", id, ViewAgent(a), nil)
 	})
 	return err
+}
+
+// held counts the open handoffs agent a holds at its desk.
+func held(tx baton.Tx, a baton.InboxAgent) (int, error) {
+	open, err := tx.OpenHandoffs(baton.OpenQuery{WorkspaceID: a.WorkspaceID, DeskID: a.DeskID})
+	n := 0
+	for _, h := range open {
+		if h.Agent.ID == a.ID {
+			n++
+		}
+	}
+	return n, err
 }

@@ -96,6 +96,13 @@ func (e *Engine) act(ctx context.Context, a baton.InboxAgent, id string, what fu
 		if err := l.h.Holds(agent); err != nil {
 			return "", err
 		}
+		// The agent stays until this commits: a delete at the same time
+		// waits, then finds the handoff the agent holds.
+		// (The agent alone: pinning the workspace row would deadlock with
+		// the event counter's update there.)
+		if err := tx.Pin(baton.Pin{AgentID: a.ID}); err != nil {
+			return "", baton.Errorf(baton.ECONFLICT, "inbox agent %s is deleted or disabled", a.ID)
+		}
 		ev, err := what(&l)
 		if err != nil {
 			return "", err

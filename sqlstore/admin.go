@@ -36,6 +36,7 @@ func (t *tx) Pin(p baton.Pin) error {
 		{"workspace " + p.WorkspaceID, `SELECT id FROM workspaces WHERE id = ? AND deleted_at = 0`, []any{p.WorkspaceID}},
 		{"bot " + p.BotID, `SELECT id FROM bots WHERE id = ? AND workspace_id = ?`, []any{p.BotID, p.WorkspaceID}},
 		{"desk " + p.DeskID, `SELECT id FROM desks WHERE id = ? AND workspace_id = ?`, []any{p.DeskID, p.WorkspaceID}},
+		{"inbox agent " + p.AgentID, `SELECT id FROM inbox_agents WHERE id = ? AND NOT disabled`, []any{p.AgentID}},
 	} {
 		if c.args[0] == "" {
 			continue

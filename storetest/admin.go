@@ -274,3 +274,27 @@ func testOpenHandoffs(t *testing.T, s baton.Store) {
 	same(t, "bot b2", ids(baton.OpenQuery{WorkspaceID: "w1", BotID: "b2"}), []string{"h2"})
 	same(t, "limit", ids(baton.OpenQuery{WorkspaceID: "w1", Limit: 1}), []string{"h1"})
 }
+
+// testPin finds what a new handoff or an agent's action depends on, and
+// refuses what is gone: a deleted workspace, a missing bot or desk, a
+// disabled or deleted agent.
+func testPin(t *testing.T, s baton.Store) {
+	seed(t, s)
+	do(t, s, func(tx baton.Tx) error {
+		if err := tx.PutDesk(baton.DeskConfig{ID: "d1", WorkspaceID: "w1", Name: "D", Kind: baton.KindInbox}); err != nil {
+			return err
+		}
+		if err := tx.PutBot(baton.Bot{ID: "b1", WorkspaceID: "w1", Name: "B", DeskID: "d1"}); err != nil {
+			return err
+		}
+		if err := tx.PutInboxAgent(baton.InboxAgent{ID: "a1", WorkspaceID: "w1", DeskID: "d1", Name: "A", CreatedAt: t0}); err != nil {
+			return err
+		}
+		return tx.PutInboxAgent(baton.InboxAgent{ID: "a2", WorkspaceID: "w1", DeskID: "d1", Name: "Off", Disabled: true, CreatedAt: t0})
+	})
+	do(t, s, func(tx baton.Tx) error { return tx.Pin(baton.Pin{WorkspaceID: "w1", BotID: "b1", DeskID: "d1"}) })
+	do(t, s, func(tx baton.Tx) error { return tx.Pin(baton.Pin{AgentID: "a1"}) })
+	for _, p := range []baton.Pin{{WorkspaceID: "w1", BotID: "b2"}, {WorkspaceID: "w2", DeskID: "d1"}, {AgentID: "a2"}, {AgentID: "a3"}, {WorkspaceID: "w9"}} {
+		wantCode(t, s, baton.ENOTFOUND, func(tx baton.Tx) error { return tx.Pin(p) })
+	}
+}

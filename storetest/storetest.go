@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) baton.Store) {
 		{"WorkspaceLifecycle", testWorkspaceLifecycle},
 		{"KeyLifecycle", testKeyLifecycle},
 		{"AdminKey", testAdminKey},
+		{"Pin", testPin},
 		{"Audit", testAudit},
 		{"Delete", testDelete},
 		{"OpenHandoffs", testOpenHandoffs},
