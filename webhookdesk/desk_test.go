@@ -750,15 +750,20 @@ func TestErrorMessage(t *testing.T) {
 	long := strings.Repeat("é", 250)
 	tests := []struct{ body, want string }{
 		{`{"code":5001,"message":"queue full"}`, "queue full"},
-		{`{"code":5001}`, `{"code":5001}`},
-		{"<html>\n  <b>Bad   Gateway</b>\n</html>", "<html> <b>Bad Gateway</b> </html>"},
+		{`{"code":5001}`, ""},
+		{"<html>\n  <b>Bad   Gateway</b>\n</html>", ""},
+		{"GET /chat\nAuthorization: Basic dTpw\n", ""}, // an echo of the request says nothing
 		{"", ""},
-		{long, strings.Repeat("é", 200) + "…"},
+		{`{"message":"` + long + `"}`, strings.Repeat("é", 200) + "…"},
 	}
 	for _, tt := range tests {
 		if got := message([]byte(tt.body)); got != tt.want {
 			t.Errorf("message(%.20q) = %q, want %q", tt.body, got, tt.want)
 		}
+	}
+	d := &Desk{username: "u", password: "hunter2-secret"}
+	if got := d.redact("denied for u:hunter2-secret, Basic dTpodW50ZXIyLXNlY3JldA=="); got != "denied for u:[redacted], Basic [redacted]" {
+		t.Errorf("redact: %q", got)
 	}
 	e := &HTTPError{Path: PathChat, Status: 409, Message: "closed"}
 	if got, want := e.Error(), "POST /chat: HTTP 409: closed"; got != want {

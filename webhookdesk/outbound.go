@@ -3,6 +3,7 @@ package webhookdesk
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -269,7 +270,7 @@ func (d *Desk) post(ctx context.Context, path string, v any, establish bool) err
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	herr := &HTTPError{Path: path, Status: resp.StatusCode, Message: message(snippet)}
+	herr := &HTTPError{Path: path, Status: resp.StatusCode, Message: d.redact(message(snippet))}
 	switch s := resp.StatusCode; {
 	case s == http.StatusUnauthorized || s == http.StatusForbidden:
 		return &baton.DeskError{Auth: true, Err: herr}
@@ -284,8 +285,10 @@ func (d *Desk) post(ctx context.Context, path string, v any, establish bool) err
 	return &baton.DeskError{Permanent: true, Err: herr}
 }
 
-// message extracts the service's {"code","message"} message, or a short,
-// single-line start of the body.
+// message extracts the service's {"code","message"} message, clipped to
+// one short line, and nothing of any other body: an error page may echo the
+// request, credentials included, and the message is shown as the desk's
+// last error to whoever may read the desk's status.
 func message(body []byte) string {
 	var r struct {
 		Message string `json:"message"`
@@ -293,7 +296,19 @@ func message(body []byte) string {
 	if json.Unmarshal(body, &r) == nil && r.Message != "" {
 		return clip(r.Message)
 	}
-	return clip(string(body))
+	return ""
+}
+
+// redact removes the desk's own credentials from a service's message, in
+// case the service echoes them.
+func (d *Desk) redact(msg string) string {
+	if d.password == "" || msg == "" {
+		return msg
+	}
+	for _, s := range []string{base64.StdEncoding.EncodeToString([]byte(d.username + ":" + d.password)), d.password} {
+		msg = strings.ReplaceAll(msg, s, "[redacted]")
+	}
+	return msg
 }
 
 func clip(s string) string {
