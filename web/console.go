@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"math"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -623,7 +624,7 @@ func readPolicyForm(r *http.Request) (zone string, weekly, custom []periodRow, p
 				row.Days[d] = true
 			}
 		}
-		if _, ok := f[k+".start"]; !ok {
+		if !posted(f, k, ".start", ".end", ".days") {
 			break
 		}
 		weekly = append(weekly, row)
@@ -639,21 +640,29 @@ func readPolicyForm(r *http.Request) (zone string, weekly, custom []periodRow, p
 	}
 	for i := range maxRows {
 		k := fmt.Sprintf("c%d", i)
-		if _, ok := f[k+".date"]; !ok {
+		if !posted(f, k, ".date", ".start", ".end", ".closed") {
 			break
 		}
 		row := periodRow{Key: k, Days: map[string]bool{}, Date: strings.TrimSpace(f.Get(k + ".date")), Start: strings.TrimSpace(f.Get(k + ".start")),
 			End: strings.TrimSpace(f.Get(k + ".end")), Closed: f.Get(k+".closed") != ""}
 		custom = append(custom, row)
 		if !row.blank() {
-			p := baton.Period{Kind: baton.Custom, Date: row.Date, Closed: row.Closed}
-			if !row.Closed {
-				p.Start, p.End = row.Start, row.End
-			}
+			// A closed date with times is the engine's to refuse, not ours to drop.
+			p := baton.Period{Kind: baton.Custom, Date: row.Date, Closed: row.Closed, Start: row.Start, End: row.End}
 			periods, keys = append(periods, p), append(keys, k)
 		}
 	}
 	return zone, weekly, custom, periods, keys
+}
+
+// posted reports whether the form holds any of row key's fields.
+func posted(f url.Values, key string, fields ...string) bool {
+	for _, name := range fields {
+		if _, ok := f[key+name]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) consolePolicy(w http.ResponseWriter, r *http.Request, c *consoleCall) {

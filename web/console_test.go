@@ -159,6 +159,23 @@ func TestConsoleCSRFAndEscaping(t *testing.T) {
 	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="err-w0"`) {
 		t.Fatalf("a bad period: %d %s", p.status, p.body)
 	}
+	// A row posted without its times, and a closed date with times, are
+	// refused next to their rows, not dropped.
+	for name, form := range map[string]url.Values{
+		"days without times":   {"w0.days": {"mon"}},
+		"a closed date, timed": {"c0.date": {"2026-12-25"}, "c0.closed": {"1"}, "c0.start": {"09:00"}, "c0.end": {"10:00"}},
+	} {
+		form.Set("csrf", csrf)
+		form.Set("zone", "Europe/Paris")
+		form.Set("action", "save")
+		row := "err-w0"
+		if form.Has("c0.date") {
+			row = "err-c0"
+		}
+		if p := f.post(c, "/console/ws/ws_one/desks/dk_xss/policy", form); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="`+row+`"`) {
+			t.Errorf("%s: %d, want 422 next to its row", name, p.status)
+		}
+	}
 	p = f.post(c, "/console/ws/ws_one/desks/dk_xss/policy", url.Values{"csrf": {csrf}, "zone": {"Mars/Olympus"}, "w0.start": {""}, "w0.end": {""}, "action": {"save"}})
 	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="err-zone"`) {
 		t.Fatalf("a bad zone: %d %s", p.status, p.body)
