@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/password"
@@ -62,7 +63,8 @@ func checkAgent(tx baton.Tx, a baton.InboxAgent) error {
 		return err
 	}
 	for _, o := range agents {
-		if o.ID != a.ID && a.Email != "" && o.Email == a.Email {
+		// Sign-in finds agents by email without case: one spelling per workspace.
+		if o.ID != a.ID && a.Email != "" && strings.EqualFold(o.Email, a.Email) {
 			return &baton.Error{Code: baton.ECONFLICT, Field: "email", Message: fmt.Sprintf("inbox agent %s has this email", o.ID)}
 		}
 	}

@@ -560,3 +560,14 @@ func TestAdminContract(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminAgentEmailWithoutCase: sign-in reads emails without case, so a
+// workspace holds one spelling of each; a password holding NUL is refused.
+func TestAdminAgentEmailWithoutCase(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	a := &adminRun{f: f}
+	must[map[string]any](t, a.do("POST", adm+ws1+"/agents", map[string]any{"name": "Ana", "email": "ana@case.example", "desk_id": inboxDesk, "password": "0123456789ab"}), 201)
+	wantProblem(t, a.do("POST", adm+ws1+"/agents", map[string]any{"name": "ANA", "email": "ANA@Case.Example", "desk_id": inboxDesk, "password": "0123456789ab"}), 409, baton.ECONFLICT, "email")
+	wantProblem(t, f.do(req{method: "POST", path: adm + ws1 + "/agents", key: adminKey, body: `{"name":"Nul","email":"nul@case.example","desk_id":"` + inboxDesk + `","password":"0123456789\u0000"}`, offSpec: true}), 400, baton.EBADREQUEST, "password")
+}

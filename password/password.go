@@ -46,8 +46,8 @@ var b64 = base64.RawStdEncoding
 // more than MaxLen bytes, or not UTF-8. It returns nil for a good one.
 func Validate(pw string) error {
 	switch {
-	case !utf8.ValidString(pw):
-		return errors.New("must be UTF-8 text")
+	case !utf8.ValidString(pw) || strings.ContainsRune(pw, 0):
+		return errors.New("must be UTF-8 text without NUL")
 	case utf8.RuneCountInString(pw) < MinLen:
 		return fmt.Errorf("must be at least %d characters", MinLen)
 	case len(pw) > MaxLen:

@@ -78,7 +78,8 @@ func TestValidate(t *testing.T) {
 		"012345678":               "must be at least 10 characters",
 		"":                        "must be at least 10 characters",
 		strings.Repeat("a", 1025): "must be at most 1024 bytes",
-		"0123456789\xff":          "must be UTF-8 text",
+		"0123456789\xff":          "must be UTF-8 text without NUL",
+		"0123456789\x00":          "must be UTF-8 text without NUL",
 	} {
 		got := ""
 		if err := Validate(pw); err != nil {
