@@ -293,13 +293,18 @@ func (s *Server) consoleRedeliver(w http.ResponseWriter, r *http.Request, c *con
 // A bot's service periods, on the desks' editor: they apply where the
 // handoff's desk has no policy of its own.
 
-func (s *Server) consoleBotPolicy(w http.ResponseWriter, r *http.Request, c *consoleCall) {
+// botOf reads the workspace and the bot a bot page's path names.
+func (s *Server) botOf(c *consoleCall, r *http.Request) (baton.Workspace, baton.Bot, error) {
 	ws, err := s.workspace(c, r)
 	if err != nil {
-		s.consoleFail(w, r, c, err)
-		return
+		return ws, baton.Bot{}, err
 	}
 	b, err := s.p.Engine.Bot(c.ctx, ws.ID, r.PathValue("id"))
+	return ws, b, err
+}
+
+func (s *Server) consoleBotPolicy(w http.ResponseWriter, r *http.Request, c *consoleCall) {
+	ws, b, err := s.botOf(c, r)
 	if err != nil {
 		s.consoleFail(w, r, c, err)
 		return
@@ -318,12 +323,7 @@ func (s *Server) consoleBotPolicy(w http.ResponseWriter, r *http.Request, c *con
 }
 
 func (s *Server) consoleSaveBotPolicy(w http.ResponseWriter, r *http.Request, c *consoleCall) {
-	ws, err := s.workspace(c, r)
-	if err != nil {
-		s.consoleFail(w, r, c, err)
-		return
-	}
-	b, err := s.p.Engine.Bot(c.ctx, ws.ID, r.PathValue("id"))
+	ws, b, err := s.botOf(c, r)
 	if err != nil {
 		s.consoleFail(w, r, c, err)
 		return
