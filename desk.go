@@ -163,6 +163,12 @@ const (
 	DeskAgentClosed    DeskEventType = "agent_closed"
 	DeskCustomerClosed DeskEventType = "customer_closed"
 	DeskTransferred    DeskEventType = "transferred"
+	// DeskAgentRead: the agent has read the customer's messages up to At.
+	DeskAgentRead DeskEventType = "agent_read"
+	// DeskAgentPaused: the agent put the conversation aside until Until
+	// (Intercom's snooze); DeskAgentResumed: it is back before then.
+	DeskAgentPaused  DeskEventType = "agent_paused"
+	DeskAgentResumed DeskEventType = "agent_resumed"
 	// Seat desks only.
 	DeskCustomerMessage DeskEventType = "customer_message" // a customer wrote in a chat the seat is in
 	DeskSeatReturned    DeskEventType = "seat_returned"    // the chat came back to the seat: the bot answers again
@@ -183,6 +189,8 @@ type DeskEvent struct {
 	// queue (1 is next), when the event gives one (LiveChat's queue on a
 	// chat it transferred and queued); 0 otherwise.
 	Position int
+	// Until is when a DeskAgentPaused pause ends.
+	Until time.Time
 }
 
 // DeskError classifies a failed desk call so the worker knows what to do next.
