@@ -118,6 +118,10 @@ type AgentMessageData struct {
 	Text        string       `json:"text"`
 	Attachments []Attachment `json:"attachments"`
 	Agent       Agent        `json:"agent"`
+	// Payload is the session's end payload when the agent's message held
+	// it (taken out of Text): show a closing button that sends it. The
+	// handoff has ended.
+	Payload string `json:"payload,omitempty"`
 }
 
 // WaitTimeoutData is the data of handoff.wait_timeout: nobody has answered yet;
@@ -192,6 +196,9 @@ type EndedData struct {
 	Subject
 	Reason  EndReason `json:"reason"`
 	Summary Summary   `json:"summary"`
+	// Payload is the session payload the end means for a bot that speaks
+	// them (SessionPayloads.Ending): its end or expired payload, or none.
+	Payload string `json:"payload,omitempty"`
 }
 
 // CustomerMessageData is the data of conversation.customer_message (seat desks).

@@ -214,6 +214,8 @@ func (e *Engine) apply(tx *wtx, l *loaded, ev baton.DeskEvent) error {
 	}
 	switch ev.Type {
 	case baton.DeskAgentMessage:
+		text, ends := closing(ev.Text, l.pol)
+		ev.Text = text
 		t := now()
 		m := baton.Message{ID: baton.NewID("msg"), ConversationID: l.c.ID, HandoffID: l.h.ID, Author: baton.ByAgent, AgentName: l.h.AgentName(ev.Agent),
 			Text: ev.Text, Attachments: ev.Attachments, Late: l.h.Late(), CreatedAt: t}
@@ -234,7 +236,15 @@ func (e *Engine) apply(tx *wtx, l *loaded, ev baton.DeskEvent) error {
 		if eff.Accepted {
 			c = &l.c
 		}
-		return e.save(tx, c, &l.h, l.pol, eff)
+		if ends {
+			markClosing(eff.Events, l.pol.SessionPayloads.End)
+		}
+		if err := e.save(tx, c, &l.h, l.pol, eff); err != nil || !ends {
+			return err
+		}
+		// The agent's words ended the session: the desk is closed too, as
+		// the agent did not close it there.
+		return e.end(tx, l, baton.AgentClosed, true)
 	case baton.DeskAgentJoined, baton.DeskTransferred:
 		eff := l.h.Join(ev.Agent, now())
 		eff.Placed = l.h.DeskPlaced(ev.Position).Placed // a transfer may queue it, with the desk's figure

@@ -19,13 +19,19 @@ func (t *tx) PutConversation(c baton.Conversation) error {
 	if err != nil {
 		return err
 	}
-	return t.upsert("put conversation "+c.ID,
+	err = t.upsert("put conversation "+c.ID,
 		`INSERT INTO conversations (`+convColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET bot_id = excluded.bot_id, external_id = excluded.external_id,
 			customer = excluded.customer, owner = excluded.owner, epoch = excluded.epoch,
 			handoff_id = excluded.handoff_id, updated_at = excluded.updated_at
 		WHERE conversations.workspace_id = excluded.workspace_id`,
 		c.ID, c.WorkspaceID, c.BotID, c.ExternalID, cust, string(c.Owner), c.Epoch, c.HandoffID, micro(c.UpdatedAt))
+	if baton.ErrorCode(err) == baton.ECONFLICT {
+		// A request at the same time made the bot's conversation first (the
+		// unique bot and external id): run again, to find it made.
+		t.retry = true
+	}
+	return err
 }
 
 func scanConv(r scanner) (baton.Conversation, error) {
