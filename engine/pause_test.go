@@ -35,6 +35,7 @@ func ofType(evs []baton.Event, typ string) int {
 // snooze tells the bot nothing more; a resume makes them count from the
 // last message again, so the overdue handoff ends at once.
 func TestPauseHoldsTheTimers(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
 		s := newStack(t, dir, &baton.Policy{IdleExpiry: baton.Duration(5 * time.Minute)})
@@ -105,6 +106,7 @@ func TestPauseHoldsTheTimers(t *testing.T) {
 // TestDeskReadReceipt: a desk's read event tells the bot once per customer
 // message read; a read with nothing new, or a repeat, tells it nothing.
 func TestDeskReadReceipt(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, t.TempDir(), nil)
 	ctx := context.Background()
 	h := s.create(t, "c1")

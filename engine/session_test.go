@@ -15,6 +15,7 @@ import (
 // speaks in for the idle time ends idle_expired, and the bot is told the
 // expired payload; a message either way restarts the wait.
 func TestSessionExpires(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
 		s := newStack(t, dir, &baton.Policy{IdleExpiry: baton.Duration(30 * time.Minute), SessionTimeout: baton.Duration(time.Hour)})
