@@ -79,8 +79,13 @@ const (
 	DefaultSessionExpired = "LIVECHAT_SESSION_EXPIRED"
 )
 
-// MaxPayload is the longest a session payload's name may be.
-const MaxPayload = 64
+// The shortest and longest a session payload's name may be. An agent's
+// message that holds the end name as a word ends the session, so it should
+// be one nobody writes by chance.
+const (
+	MinPayload = 3
+	MaxPayload = 64
+)
 
 // Effective returns p with every unset name replaced by its default.
 func (p SessionPayloads) Effective() SessionPayloads {
@@ -96,13 +101,13 @@ func (p SessionPayloads) Effective() SessionPayloads {
 	return p
 }
 
-// Check validates the names: at most MaxPayload letters, digits and
+// Check validates the names: MinPayload to MaxPayload letters, digits and
 // "_.:-", and three different names once the defaults fill the unset.
 func (p SessionPayloads) Check() error {
 	for _, f := range []struct{ name, v string }{{"start", p.Start}, {"end", p.End}, {"expired", p.Expired}} {
 		field := "session_payloads." + f.name
-		if len(f.v) > MaxPayload {
-			return FieldErrorf(field, "is longer than %d characters", MaxPayload)
+		if len(f.v) > MaxPayload || f.v != "" && len(f.v) < MinPayload {
+			return FieldErrorf(field, "must be %d to %d characters (or left out for the default)", MinPayload, MaxPayload)
 		}
 		for _, r := range f.v {
 			if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("_.:-", r)) {
@@ -115,6 +120,48 @@ func (p SessionPayloads) Check() error {
 		return FieldErrorf("session_payloads", "start, end and expired must be three different names (defaults included)")
 	}
 	return nil
+}
+
+// Closing reports whether an agent's text holds the end payload as a word
+// of its own (not inside a longer name or word), and returns the text
+// without it.
+func (p SessionPayloads) Closing(text string) (string, bool) {
+	end := p.End
+	if end == "" {
+		return text, false
+	}
+	var b strings.Builder
+	found := false
+	for rest := text; ; {
+		i := strings.Index(rest, end)
+		if i < 0 {
+			b.WriteString(rest)
+			break
+		}
+		j := i + len(end)
+		if nameByte(rest, i-1) || nameByte(rest, j) {
+			b.WriteString(rest[:j]) // part of something longer: words, kept
+		} else {
+			b.WriteString(rest[:i])
+			found = true
+		}
+		rest = rest[j:]
+	}
+	if !found {
+		return text, false
+	}
+	return strings.TrimSpace(b.String()), true
+}
+
+// nameByte reports whether s[i] exists and is a letter, digit, _ or -, so
+// that a name next to it is part of a longer word ("." and ":" end a
+// sentence, not a word).
+func nameByte(s string, i int) bool {
+	if i < 0 || i >= len(s) {
+		return false
+	}
+	c := s[i]
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }
 
 // Ending is the payload that tells the bot a handoff ended for reason: End

@@ -76,3 +76,30 @@ func TestPolicyCheckTexts(t *testing.T) {
 		t.Errorf("within the limits: %v", err)
 	}
 }
+
+func TestSessionPayloadsClosing(t *testing.T) {
+	t.Parallel()
+	p := SessionPayloads{}.Effective()
+	for _, c := range []struct {
+		text, rest string
+		ends       bool
+	}{
+		{"LIVECHAT_SESSION_END", "", true},
+		{"Glad I could help! LIVECHAT_SESSION_END", "Glad I could help!", true},
+		{"LIVECHAT_SESSION_END.", ".", true},
+		{"Line one\nLIVECHAT_SESSION_END\nline two", "Line one\n\nline two", true},
+		{"see LIVECHAT_SESSION_ENDED ok", "see LIVECHAT_SESSION_ENDED ok", false},
+		{"xLIVECHAT_SESSION_END", "xLIVECHAT_SESSION_END", false},
+		{"LIVECHAT_SESSION_END_2 and LIVECHAT_SESSION_END", "LIVECHAT_SESSION_END_2 and", true},
+		{"livechat_session_end", "livechat_session_end", false},
+		{"", "", false},
+	} {
+		rest, ends := p.Closing(c.text)
+		if rest != c.rest || ends != c.ends {
+			t.Errorf("Closing(%q) = %q, %v; want %q, %v", c.text, rest, ends, c.rest, c.ends)
+		}
+	}
+	if _, ends := (SessionPayloads{Start: "A1B", End: "END"}).Closing("the END of it"); !ends {
+		t.Error("a renamed end as a word does not end")
+	}
+}

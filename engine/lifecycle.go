@@ -214,7 +214,7 @@ func (e *Engine) apply(tx *wtx, l *loaded, ev baton.DeskEvent) error {
 	}
 	switch ev.Type {
 	case baton.DeskAgentMessage:
-		text, ends := closing(ev.Text, l.pol)
+		text, ends := l.pol.SessionPayloads.Closing(ev.Text)
 		ev.Text = text
 		t := now()
 		m := baton.Message{ID: baton.NewID("msg"), ConversationID: l.c.ID, HandoffID: l.h.ID, Author: baton.ByAgent, AgentName: l.h.AgentName(ev.Agent),

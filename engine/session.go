@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/batonhq/baton"
 )
@@ -58,8 +59,15 @@ func (e *Engine) CustomerSays(ctx context.Context, ws string, r CustomerSays) (S
 		return Said{}, baton.FieldErrorf("conversation_id", "is required")
 	case len(r.ExternalID) > baton.MaxExternalID:
 		return Said{}, baton.FieldErrorf("conversation_id", "is longer than %d characters", baton.MaxExternalID)
-	case len(r.Payload) > baton.MaxPayload:
+	case utf8.RuneCountInString(r.Payload) > baton.MaxPayload:
 		return Said{}, baton.FieldErrorf("payload", "is longer than %d characters", baton.MaxPayload)
+	}
+	// What the customer sent is checked whatever it does: words and files
+	// alike, with or without a payload.
+	if r.Text != "" || len(r.Attachments) > 0 {
+		if err := baton.ValidMessage(r.Text, r.Attachments); err != nil {
+			return Said{}, err
+		}
 	}
 	var said Said
 	result, replay, err := e.write(ctx, ws, func(tx *wtx) (string, error) {
@@ -85,6 +93,9 @@ func (e *Engine) CustomerSays(ctx context.Context, ws string, r CustomerSays) (S
 		if r.Payload != policyFor(bot, dc).SessionPayloads.Start {
 			said.Action = SaidBot
 			return SaidBot + ":", nil
+		}
+		if len(r.Attachments) > 0 {
+			return "", baton.FieldErrorf("attachments", "cannot come with the start payload: the question is words; send files once the handoff is open")
 		}
 		question, history := sessionQuestion(r)
 		cr := baton.CreateRequest{BotID: bot.ID, DeskID: dc.ID, ExternalID: r.ExternalID, Customer: r.Customer,
@@ -125,25 +136,29 @@ func (e *Engine) sayInHandoff(ctx context.Context, tx *wtx, ws, id string, r Cus
 	if err != nil {
 		return "", err
 	}
-	if r.Payload != "" && r.Payload == l.pol.SessionPayloads.End {
-		if err := e.end(tx, &l, baton.CustomerClosed, true); err != nil {
-			return "", err
-		}
-		said.Action, said.Handoff = SaidEnded, l.h
-		return SaidEnded + ":" + id, nil
-	}
+	ends := r.Payload != "" && r.Payload == l.pol.SessionPayloads.End
 	text := r.Text
-	if text == "" && r.Payload != "" && len(r.Attachments) == 0 {
+	if text == "" && r.Payload != "" && len(r.Attachments) == 0 && !ends {
 		text = r.Payload // a button pressed with no words: the agent sees what was pressed
 	}
-	if err := baton.ValidMessage(text, r.Attachments); err != nil {
+	if text != "" || len(r.Attachments) > 0 {
+		// Words sent with the end payload reach the desk before the end.
+		if said.Message, err = e.customerMessage(ctx, tx, ws, id, text, r.Attachments); err != nil {
+			return "", err
+		}
+	}
+	if !ends {
+		said.Action, said.Handoff = SaidRelayed, l.h
+		return SaidRelayed + ":" + said.Message.ID, nil
+	}
+	if l, err = e.load(tx, ws, id); err != nil { // as the message left it
 		return "", err
 	}
-	if said.Message, err = e.customerMessage(ctx, tx, ws, id, text, r.Attachments); err != nil {
+	if err := e.end(tx, &l, baton.CustomerClosed, true); err != nil {
 		return "", err
 	}
-	said.Action, said.Handoff = SaidRelayed, l.h
-	return SaidRelayed + ":" + said.Message.ID, nil
+	said.Action, said.Handoff = SaidEnded, l.h
+	return SaidEnded + ":" + id + ":" + said.Message.ID, nil
 }
 
 // said reads back what an earlier request with the same idempotency key
@@ -153,7 +168,12 @@ func (e *Engine) said(ctx context.Context, ws, result string) (Said, error) {
 	s := Said{Action: action}
 	var err error
 	switch action {
-	case SaidOpened, SaidEnded:
+	case SaidEnded:
+		id, msg, _ := strings.Cut(id, ":")
+		if s.Handoff, err = e.Handoff(ctx, ws, id); err == nil && msg != "" {
+			s.Message, err = e.message(ctx, ws, msg)
+		}
+	case SaidOpened:
 		s.Handoff, err = e.Handoff(ctx, ws, id)
 	case SaidRelayed:
 		if s.Message, err = e.message(ctx, ws, id); err == nil {
@@ -177,16 +197,6 @@ func sessionQuestion(r CustomerSays) (string, []baton.Turn) {
 		}
 	}
 	return DefaultSessionQuestion, r.History
-}
-
-// closing reports whether an agent's text holds the session's end payload,
-// and returns the text without it.
-func closing(text string, pol baton.Policy) (string, bool) {
-	end := pol.SessionPayloads.End
-	if !strings.Contains(text, end) {
-		return text, false
-	}
-	return strings.TrimSpace(strings.ReplaceAll(text, end, "")), true
 }
 
 // markClosing marks the agent message among events with the end payload.

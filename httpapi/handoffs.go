@@ -372,6 +372,8 @@ func handleCustomerSays(log *slog.Logger, eng *engine.Engine) http.Handler {
 			w.Header().Set("Location", "/v1/handoffs/"+s.Handoff.ID)
 		case engine.SaidRelayed:
 			status = http.StatusCreated
+		}
+		if s.Message.ID != "" {
 			m := newMessage(s.Message, id)
 			out.Message = &m
 		}

@@ -65,6 +65,13 @@ func TestSessionPayloads(t *testing.T) {
 				return f.do(req{method: "POST", path: "/v1/inbox/handoffs/" + h.ID + path, key: agentKey1, body: body})
 			}
 			must[wireHandoff](t, ada("/claim", nil), http.StatusOK)
+			// The name inside a longer word is words, not the end.
+			for _, text := range []string{"see " + baton.DefaultSessionEnd + "ED ok", "x" + baton.DefaultSessionEnd, baton.DefaultSessionEnd + "_2"} {
+				must[wireHandoff](t, ada("/messages", map[string]any{"text": text}), http.StatusCreated)
+			}
+			if got := f.handoff(h.ID); got.State != "active" {
+				t.Fatalf("after names inside words: %s %s, want active", got.State, got.EndReason)
+			}
 			must[wireHandoff](t, ada("/messages", map[string]any{"text": "Found it, it ships today. " + baton.DefaultSessionEnd}), http.StatusCreated)
 			if got := f.handoff(h.ID); got.State != "ended" || got.EndReason != "agent_closed" {
 				t.Fatalf("after the agent's end payload: %s %s, want ended agent_closed", got.State, got.EndReason)
@@ -97,9 +104,13 @@ func TestSessionPayloads(t *testing.T) {
 			if second.Handoff == nil || second.Handoff.ID == h.ID {
 				t.Fatalf("second start: %+v, want a new handoff", second)
 			}
-			end := must[wireSaid](t, say("s1", map[string]any{"payload": baton.DefaultSessionEnd}, nil), http.StatusOK)
-			if end.Action != "ended" || end.Handoff == nil || end.Handoff.EndReason != "customer_closed" {
-				t.Fatalf("customer end: %+v, want ended customer_closed", end)
+			end := must[wireSaid](t, say("s1", map[string]any{"payload": baton.DefaultSessionEnd, "text": "bye for now"}, nil), http.StatusOK)
+			if end.Action != "ended" || end.Handoff == nil || end.Handoff.EndReason != "customer_closed" || end.Message == nil || end.Message.Text != "bye for now" {
+				t.Fatalf("customer end: %+v, want ended customer_closed after the words", end)
+			}
+			tr := must[wireTranscript](t, f.do(req{method: "GET", path: "/v1/inbox/handoffs/" + second.Handoff.ID + "/messages", key: agentKey1}), http.StatusOK)
+			if last := tr.Messages[len(tr.Messages)-1]; last.Text != "bye for now" || last.Late {
+				t.Fatalf("the desk's transcript ends with %+v, want the words sent with the end", last)
 			}
 
 			// Bad input changes nothing.
@@ -107,14 +118,30 @@ func TestSessionPayloads(t *testing.T) {
 			wantProblem(t, f.do(req{method: "POST", path: "/v1/conversations/s2/messages", key: key1, body: map[string]any{"payload": strings.Repeat("P", 65)}, offSpec: true}),
 				http.StatusUnprocessableEntity, baton.EINVALID, "payload")
 			wantProblem(t, say("s2", map[string]any{"payload": baton.DefaultSessionStart, "customer": customer, "desk_id": "nope"}, nil), http.StatusNotFound, baton.ENOTFOUND, "desk_id")
+			file := []map[string]any{{"url": "https://files.example.com/shot.png", "name": "shot.png"}}
+			wantProblem(t, say("s2", map[string]any{"payload": baton.DefaultSessionStart, "customer": customer, "attachments": file}, nil), http.StatusUnprocessableEntity, baton.EINVALID, "attachments")
+			for _, payload := range []string{"", baton.DefaultSessionEnd, baton.DefaultSessionStart} {
+				bad := []map[string]any{{"url": "javascript:alert(1)", "name": "x"}}
+				wantProblem(t, f.do(req{method: "POST", path: "/v1/conversations/s2/messages", key: key1, body: map[string]any{"payload": payload, "customer": customer, "attachments": bad}, offSpec: true}),
+					http.StatusUnprocessableEntity, baton.EINVALID, "attachments[0].url")
+				wantProblem(t, f.do(req{method: "POST", path: "/v1/conversations/s2/messages", key: key1, body: map[string]any{"payload": payload, "customer": customer, "text": strings.Repeat("x", 16<<10+1)}, offSpec: true}),
+					http.StatusUnprocessableEntity, baton.EINVALID, "text")
+			}
+			wantProblem(t, f.do(req{method: "POST", path: "/v1/conversations/s2/messages", key: key1, body: map[string]any{"payload": strings.Repeat("é", 65)}, offSpec: true}),
+				http.StatusUnprocessableEntity, baton.EINVALID, "payload")
+			if _, hs, err := f.eng.Conversation(t.Context(), ws1, "", "s2"); baton.ErrorCode(err) != baton.ENOTFOUND {
+				t.Fatalf("refused requests made conversation s2: %v %v", hs, err)
+			}
 			wantProblem(t, f.do(req{method: "POST", path: "/v1/conversations/s1/messages", key: key2, body: map[string]any{"text": "x", "bot_id": bot1}}), http.StatusNotFound, baton.ENOTFOUND, "bot_id")
 
 			// The bot's policy renames them; the three must differ.
 			policy := "/v1/admin/workspaces/" + ws1 + "/bots/" + bot1 + "/policy"
 			wantProblem(t, f.do(req{method: "PUT", path: policy, key: adminKey, body: map[string]any{"session_payloads": map[string]any{"start": baton.DefaultSessionEnd}}}),
 				http.StatusUnprocessableEntity, baton.EINVALID, "session_payloads")
-			wantProblem(t, f.do(req{method: "PUT", path: policy, key: adminKey, body: map[string]any{"session_payloads": map[string]any{"end": "END NOW"}}, offSpec: true}),
-				http.StatusUnprocessableEntity, baton.EINVALID, "session_payloads.end")
+			for _, name := range []string{"END NOW", "E"} {
+				wantProblem(t, f.do(req{method: "PUT", path: policy, key: adminKey, body: map[string]any{"session_payloads": map[string]any{"end": name}}, offSpec: true}),
+					http.StatusUnprocessableEntity, baton.EINVALID, "session_payloads.end")
+			}
 			must[map[string]any](t, f.do(req{method: "PUT", path: policy, key: adminKey, body: map[string]any{"session_payloads": map[string]any{"start": "HUMAN", "end": "BYE"}}}), http.StatusOK)
 			if s := must[wireSaid](t, say("s3", map[string]any{"payload": baton.DefaultSessionStart, "customer": customer}, nil), http.StatusOK); s.Action != "bot" {
 				t.Fatalf("the default start after renaming: %+v, want bot", s)
