@@ -14,8 +14,10 @@ const (
 	EventOpeningRetry = "handoff.opening_retry"
 	EventQueueUpdated = "handoff.queue_updated"
 	EventEnded        = "handoff.ended"
-	EventAgentTyping  = "handoff.agent_typing" // the agent is writing: show it until Until
-	EventAgentRead    = "handoff.agent_read"   // the agent has read the customer's messages up to ReadAt
+	EventAgentTyping  = "handoff.agent_typing"  // the agent is writing: show it until Until
+	EventAgentRead    = "handoff.agent_read"    // the agent has read the customer's messages up to ReadAt
+	EventAgentPaused  = "handoff.agent_paused"  // the agent put the conversation aside until Until
+	EventAgentResumed = "handoff.agent_resumed" // the agent took it up again before then
 
 	// Seat desks, where the desk is the bot's channel.
 	EventCustomerMessage = "conversation.customer_message" // a customer wrote to the bot's seat
@@ -116,6 +118,10 @@ type AgentMessageData struct {
 	Text        string       `json:"text"`
 	Attachments []Attachment `json:"attachments"`
 	Agent       Agent        `json:"agent"`
+	// Payload is the session's end payload when the agent's message held
+	// it (taken out of Text): show a closing button that sends it. The
+	// handoff has ended.
+	Payload string `json:"payload,omitempty"`
 }
 
 // WaitTimeoutData is the data of handoff.wait_timeout: nobody has answered yet;
@@ -169,11 +175,30 @@ type AgentReadData struct {
 	ReadAt time.Time `json:"read_at"`
 }
 
+// AgentPausedData is the data of handoff.agent_paused: the agent put the
+// conversation aside (Intercom's snooze) until Until. The handoff stays
+// open; its timers count from Until, not from the last message.
+type AgentPausedData struct {
+	Subject
+	Agent Agent     `json:"agent"`
+	Until time.Time `json:"until"`
+}
+
+// AgentResumedData is the data of handoff.agent_resumed: the agent took a
+// paused conversation up again before its pause ended.
+type AgentResumedData struct {
+	Subject
+	Agent Agent `json:"agent"`
+}
+
 // EndedData is the data of handoff.ended: the bot owns the conversation again.
 type EndedData struct {
 	Subject
 	Reason  EndReason `json:"reason"`
 	Summary Summary   `json:"summary"`
+	// Payload is the session payload the end means for a bot that speaks
+	// them (SessionPayloads.Ending): its end or expired payload, or none.
+	Payload string `json:"payload,omitempty"`
 }
 
 // CustomerMessageData is the data of conversation.customer_message (seat desks).
@@ -201,6 +226,8 @@ func (QueueUpdatedData) EventType() string    { return EventQueueUpdated }
 func (EndedData) EventType() string           { return EventEnded }
 func (AgentTypingData) EventType() string     { return EventAgentTyping }
 func (AgentReadData) EventType() string       { return EventAgentRead }
+func (AgentPausedData) EventType() string     { return EventAgentPaused }
+func (AgentResumedData) EventType() string    { return EventAgentResumed }
 func (CustomerMessageData) EventType() string { return EventCustomerMessage }
 func (ClosedData) EventType() string          { return EventClosed }
 
@@ -213,6 +240,8 @@ func (d QueueUpdatedData) about(s Subject) EventData    { d.Subject = s; return 
 func (d EndedData) about(s Subject) EventData           { d.Subject = s; return d }
 func (d AgentTypingData) about(s Subject) EventData     { d.Subject = s; return d }
 func (d AgentReadData) about(s Subject) EventData       { d.Subject = s; return d }
+func (d AgentPausedData) about(s Subject) EventData     { d.Subject = s; return d }
+func (d AgentResumedData) about(s Subject) EventData    { d.Subject = s; return d }
 func (d CustomerMessageData) about(s Subject) EventData { d.Subject = s; return d }
 func (d ClosedData) about(s Subject) EventData          { d.Subject = s; return d }
 

@@ -109,6 +109,9 @@ type Handoff struct {
 	// AgentReadAt is when the holding agent last read the transcript: the
 	// customer's messages up to it are read (handoff.agent_read).
 	AgentReadAt time.Time
+	// PausedUntil is when the agent's pause ends (Intercom's snooze): until
+	// then, and for the policy's times after, no timer ends the handoff.
+	PausedUntil time.Time
 	// DeskPosition is the desk's own figure for the handoff's place in its
 	// queue (1 is next), as the desk last reported it; 0 when it gave none.
 	DeskPosition int

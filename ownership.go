@@ -214,6 +214,46 @@ func (h *Handoff) AgentReply(c *Conversation, m Message, a Agent, at time.Time) 
 	return eff, nil
 }
 
+// AgentRead records that agent a (h's agent when the desk names none) read
+// the customer's messages at at. The bot is told once per read that finds
+// a customer message written since the last.
+func (h *Handoff) AgentRead(a Agent, at time.Time) Effects {
+	if !h.Open() || h.NeedsEmail || !h.LastCustomerAt.After(h.AgentReadAt) {
+		return Effects{}
+	}
+	h.AgentReadAt = at
+	return Effects{Events: []EventData{h.event(AgentReadData{Agent: h.actor(a), ReadAt: at})}}
+}
+
+// Pause records that agent a put h aside until until (a snooze): the bot
+// is told, and h's timers count from until. A pause already ended, or the
+// same pause told again, changes nothing.
+func (h *Handoff) Pause(a Agent, until, at time.Time) Effects {
+	if !h.Open() || h.NeedsEmail || !until.After(at) || until.Equal(h.PausedUntil) {
+		return Effects{}
+	}
+	h.PausedUntil = until
+	return Effects{Events: []EventData{h.event(AgentPausedData{Agent: h.actor(a), Until: until})}, Timer: true}
+}
+
+// Resume records that agent a took h up again at at, before its pause
+// ended; h's timers count from the last message again.
+func (h *Handoff) Resume(a Agent, at time.Time) Effects {
+	if !h.Open() || !h.PausedUntil.After(at) {
+		return Effects{}
+	}
+	h.PausedUntil = time.Time{}
+	return Effects{Events: []EventData{h.event(AgentResumedData{Agent: h.actor(a)})}, Timer: true}
+}
+
+// actor is who acted in h: a, or h's agent when the desk named nobody.
+func (h Handoff) actor(a Agent) Agent {
+	if a == (Agent{}) {
+		return h.Agent
+	}
+	return a
+}
+
 // CustomerWrote records a customer message in h at at. The timer row stays:
 // a customer message only moves deadlines later, and a timer that fires
 // early finds nothing due and moves itself.
@@ -300,7 +340,14 @@ func (h Handoff) Deadline(pol Policy) (time.Time, EndReason) {
 		// Seat transfers wait in the desk's own queue, under its own rules.
 		return time.Time{}, ""
 	}
-	at, what := h.LastMessageAt.Add(pol.IdleExpiry.D()), IdleExpired
+	// A pause (a snooze) holds every timer: each counts from its end.
+	from := func(t time.Time) time.Time {
+		if h.PausedUntil.After(t) {
+			return h.PausedUntil
+		}
+		return t
+	}
+	at, what := from(h.LastMessageAt).Add(pol.IdleExpiry.D()), IdleExpired
 	consider := func(t time.Time, r EndReason) {
 		if t.Before(at) {
 			at, what = t, r
@@ -321,7 +368,7 @@ func (h Handoff) Deadline(pol Policy) (time.Time, EndReason) {
 		// the agent's last message or join while the customer has not
 		// written since.
 		if h.LastAgentAt.After(h.LastCustomerAt) {
-			consider(h.LastAgentAt.Add(pol.SessionTimeout.D()), SessionTimeout)
+			consider(from(h.LastAgentAt).Add(pol.SessionTimeout.D()), SessionTimeout)
 		}
 	}
 	return at, what

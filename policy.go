@@ -54,6 +54,79 @@ type Policy struct {
 	// through this bot or desk (at most MaxTriggerDescription characters);
 	// Baton only stores and returns it.
 	TriggerDescription string `json:"trigger_description,omitempty" yaml:"trigger_description,omitempty"`
+	// SessionPayloads are the reserved payloads of a bot that expresses a
+	// handoff as a live-chat session (CSML style). They are the bot's
+	// words: a bot's policy's win over its desk's, and unset names are the
+	// defaults (LIVECHAT_SESSION_START, _END, _EXPIRED).
+	SessionPayloads *SessionPayloads `json:"session_payloads,omitempty" yaml:"session_payloads,omitempty"`
+}
+
+// SessionPayloads name the reserved payloads of a live-chat session. A
+// customer message with payload Start opens a handoff, one with End ends
+// it; an agent message holding End ends it too, and reaches the bot marked
+// with End (show a closing button); a handoff ended by inactivity tells the
+// bot Expired.
+type SessionPayloads struct {
+	Start   string `json:"start,omitempty" yaml:"start,omitempty"`
+	End     string `json:"end,omitempty" yaml:"end,omitempty"`
+	Expired string `json:"expired,omitempty" yaml:"expired,omitempty"`
+}
+
+// The default session payloads, CSML Studio's.
+const (
+	DefaultSessionStart   = "LIVECHAT_SESSION_START"
+	DefaultSessionEnd     = "LIVECHAT_SESSION_END"
+	DefaultSessionExpired = "LIVECHAT_SESSION_EXPIRED"
+)
+
+// MaxPayload is the longest a session payload's name may be.
+const MaxPayload = 64
+
+// Effective returns p with every unset name replaced by its default.
+func (p SessionPayloads) Effective() SessionPayloads {
+	if p.Start == "" {
+		p.Start = DefaultSessionStart
+	}
+	if p.End == "" {
+		p.End = DefaultSessionEnd
+	}
+	if p.Expired == "" {
+		p.Expired = DefaultSessionExpired
+	}
+	return p
+}
+
+// Check validates the names: at most MaxPayload letters, digits and
+// "_.:-", and three different names once the defaults fill the unset.
+func (p SessionPayloads) Check() error {
+	for _, f := range []struct{ name, v string }{{"start", p.Start}, {"end", p.End}, {"expired", p.Expired}} {
+		field := "session_payloads." + f.name
+		if len(f.v) > MaxPayload {
+			return FieldErrorf(field, "is longer than %d characters", MaxPayload)
+		}
+		for _, r := range f.v {
+			if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("_.:-", r)) {
+				return FieldErrorf(field, "may hold only letters, digits and _ . : -, not %q", r)
+			}
+		}
+	}
+	e := p.Effective()
+	if e.Start == e.End || e.Start == e.Expired || e.End == e.Expired {
+		return FieldErrorf("session_payloads", "start, end and expired must be three different names (defaults included)")
+	}
+	return nil
+}
+
+// Ending is the payload that tells the bot a handoff ended for reason: End
+// when a person ended it, Expired when it ended of inactivity, "" otherwise.
+func (p SessionPayloads) Ending(reason EndReason) string {
+	switch reason {
+	case CustomerClosed, AgentClosed, BotClosed:
+		return p.End
+	case IdleExpired, SessionTimeout:
+		return p.Expired
+	}
+	return ""
 }
 
 // PeriodKind is how a period rule repeats.
@@ -110,6 +183,9 @@ func (p Policy) Check() error {
 			return FieldErrorf(t.name, "is %d characters; at most %d are allowed", n, t.max)
 		}
 	}
+	if p.SessionPayloads != nil {
+		return p.SessionPayloads.Check()
+	}
 	return nil
 }
 
@@ -130,6 +206,12 @@ func (p Policy) Effective() Policy {
 	if p.HistoryRounds <= 0 {
 		p.HistoryRounds = DefaultHistoryRounds
 	}
+	var names SessionPayloads
+	if p.SessionPayloads != nil {
+		names = *p.SessionPayloads
+	}
+	names = names.Effective()
+	p.SessionPayloads = &names
 	return p
 }
 

@@ -117,7 +117,7 @@ func TestConfigErrors(t *testing.T) {
 		want     string
 	}{
 		{"unknown field", `out_of_hours_reply: "Closed."`, `out_of_hours_reply: "Closed.", wait_timeuot: 60s`,
-			"workspaces[0].desks[0].policy.wait_timeuot (line 10): unknown field; want one of zone, periods, out_of_hours_reply, wait_timeout, wait_grace, session_timeout, idle_expiry, history_rounds, require_email, transfer, trigger_description"},
+			"workspaces[0].desks[0].policy.wait_timeuot (line 10): unknown field; want one of zone, periods, out_of_hours_reply, wait_timeout, wait_grace, session_timeout, idle_expiry, history_rounds, require_email, transfer, trigger_description, session_payloads"},
 		{"unknown top field", "workspaces:", "workspace: []\nworkspaces:",
 			"workspace (line 2): unknown field; want one of workspaces, admin_keys"},
 		{"unknown bot field", "desk: support}", "desk: support, colour: blue}",
@@ -268,7 +268,7 @@ func TestExpand(t *testing.T) {
 }
 
 // TestPolicyFields: the reader knows every field of baton.Policy,
-// baton.Period and baton.TransferRules under its yaml tag, in order, so a
+// baton.Period, baton.TransferRules and baton.SessionPayloads under its yaml tag, in order, so a
 // field added there is not refused here.
 func TestPolicyFields(t *testing.T) {
 	t.Parallel()
@@ -280,6 +280,7 @@ func TestPolicyFields(t *testing.T) {
 		{reflect.TypeFor[baton.Policy](), r.policy(new(baton.Policy))},
 		{reflect.TypeFor[baton.Period](), r.period(new(baton.Period))},
 		{reflect.TypeFor[baton.TransferRules](), r.transfer(new(baton.TransferRules))},
+		{reflect.TypeFor[baton.SessionPayloads](), r.payloads(new(baton.SessionPayloads))},
 	} {
 		var tags []string
 		for f := range c.typ.Fields() {

@@ -348,6 +348,15 @@ func (r *reader) policy(p *baton.Policy) fill {
 		field{"require_email", scalar(&p.RequireEmail)},
 		field{"transfer", optional(&p.Transfer, r.transfer)},
 		field{"trigger_description", r.str(&p.TriggerDescription)},
+		field{"session_payloads", optional(&p.SessionPayloads, r.payloads)},
+	)
+}
+
+func (r *reader) payloads(p *baton.SessionPayloads) fill {
+	return r.object(
+		field{"start", r.str(&p.Start)},
+		field{"end", r.str(&p.End)},
+		field{"expired", r.str(&p.Expired)},
 	)
 }
 

@@ -80,15 +80,20 @@ func schedule(tx baton.Tx, h baton.Handoff, pol baton.Policy) error {
 	return tx.PutJob(baton.TimerJob(h, at))
 }
 
-// policyFor is the desk's policy if it has one, else the bot's, else the defaults.
+// policyFor is the desk's policy if it has one, else the bot's, else the
+// defaults; the session payloads are the bot's when it names them.
 func policyFor(b baton.Bot, d baton.DeskConfig) baton.Policy {
+	var pol baton.Policy
 	switch {
 	case d.Policy != nil:
-		return d.Policy.Effective()
+		pol = *d.Policy
 	case b.Policy != nil:
-		return b.Policy.Effective()
+		pol = *b.Policy
 	}
-	return baton.Policy{}.Effective()
+	if b.Policy != nil && b.Policy.SessionPayloads != nil {
+		pol.SessionPayloads = b.Policy.SessionPayloads // the bot's own words
+	}
+	return pol.Effective()
 }
 
 // calendar compiles a stored policy's service periods.
@@ -138,6 +143,12 @@ func (e *Engine) end(tx *wtx, l *loaded, reason baton.EndReason, closeDesk bool)
 	eff, err := l.h.End(&l.c, reason, msgs, closeDesk, now())
 	if err != nil {
 		return err
+	}
+	for i, d := range eff.Events {
+		if ended, ok := d.(baton.EndedData); ok {
+			ended.Payload = l.pol.SessionPayloads.Ending(reason)
+			eff.Events[i] = ended
+		}
 	}
 	return e.save(tx, &l.c, &l.h, l.pol, eff)
 }

@@ -19,6 +19,7 @@ import (
 // passed (virtual time), and never after; the address links begin with is
 // the configured one, not the upload's; the next upload removes it.
 func TestFileLinkExpires(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
@@ -83,6 +84,7 @@ func TestFileLinkExpires(t *testing.T) {
 // TestUploadTurns lets MaxUploads uploads read at once: the next waits for
 // a turn, gets one when an upload ends, and is refused after UploadWait.
 func TestUploadTurns(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		eng := engine.New(engine.Params{})
 		ctx := context.Background()

@@ -24,6 +24,7 @@ import (
 // fires once and every bot webhook is delivered, repeats only under the
 // event's id.
 func TestPostgresInstancesFireOnce(t *testing.T) {
+	t.Parallel()
 	url := pgtest.Migrated(t)
 	ctx := context.Background()
 	secret := stdwebhook.NewSecret()

@@ -214,6 +214,8 @@ func (e *Engine) apply(tx *wtx, l *loaded, ev baton.DeskEvent) error {
 	}
 	switch ev.Type {
 	case baton.DeskAgentMessage:
+		text, ends := closing(ev.Text, l.pol)
+		ev.Text = text
 		t := now()
 		m := baton.Message{ID: baton.NewID("msg"), ConversationID: l.c.ID, HandoffID: l.h.ID, Author: baton.ByAgent, AgentName: l.h.AgentName(ev.Agent),
 			Text: ev.Text, Attachments: ev.Attachments, Late: l.h.Late(), CreatedAt: t}
@@ -234,11 +236,25 @@ func (e *Engine) apply(tx *wtx, l *loaded, ev baton.DeskEvent) error {
 		if eff.Accepted {
 			c = &l.c
 		}
-		return e.save(tx, c, &l.h, l.pol, eff)
+		if ends {
+			markClosing(eff.Events, l.pol.SessionPayloads.End)
+		}
+		if err := e.save(tx, c, &l.h, l.pol, eff); err != nil || !ends {
+			return err
+		}
+		// The agent's words ended the session: the desk is closed too, as
+		// the agent did not close it there.
+		return e.end(tx, l, baton.AgentClosed, true)
 	case baton.DeskAgentJoined, baton.DeskTransferred:
 		eff := l.h.Join(ev.Agent, now())
 		eff.Placed = l.h.DeskPlaced(ev.Position).Placed // a transfer may queue it, with the desk's figure
 		return e.save(tx, nil, &l.h, l.pol, eff)
+	case baton.DeskAgentRead:
+		return e.save(tx, nil, &l.h, l.pol, l.h.AgentRead(ev.Agent, eventTime(ev)))
+	case baton.DeskAgentPaused:
+		return e.save(tx, nil, &l.h, l.pol, l.h.Pause(ev.Agent, ev.Until, now()))
+	case baton.DeskAgentResumed:
+		return e.save(tx, nil, &l.h, l.pol, l.h.Resume(ev.Agent, now()))
 	case baton.DeskAgentClosed, baton.DeskCustomerClosed:
 		if !l.h.Open() {
 			return nil
@@ -250,6 +266,16 @@ func (e *Engine) apply(tx *wtx, l *loaded, ev baton.DeskEvent) error {
 		return e.end(tx, l, reason, false)
 	}
 	return baton.Errorf(baton.EINVALID, "unknown desk event type %q", ev.Type)
+}
+
+// eventTime is when a desk event happened: the desk's time when it gives
+// one that is not in the future, now otherwise.
+func eventTime(ev baton.DeskEvent) time.Time {
+	t := now()
+	if ev.At.IsZero() || ev.At.After(t) {
+		return t
+	}
+	return ev.At
 }
 
 // The decisions the outbox asks for while it runs jobs.

@@ -31,6 +31,7 @@ func (d *slowDesk) Inbound(context.Context, string, http.Header, []byte) ([]bato
 // returned yet is refused as unavailable (the desk delivers it again), not
 // dropped; once the open is recorded, the same event is applied.
 func TestEventWhileOpening(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"), testKey)
 	if err != nil {

@@ -144,64 +144,9 @@ func (e *Engine) CreateHandoff(ctx context.Context, ws string, r baton.CreateReq
 	}
 	var h baton.Handoff
 	result, replay, err := e.write(ctx, ws, func(tx *wtx) (string, error) {
-		bot, err := resolveBot(ctx, tx, ws, r.BotID)
-		if err != nil {
-			return "", err
-		}
-		dc, err := deskOf(tx, ws, bot, r.DeskID)
-		if err != nil {
-			return "", err
-		}
-		if err := tx.Pin(baton.Pin{WorkspaceID: ws, BotID: bot.ID, DeskID: dc.ID}); err != nil {
-			return "", baton.Errorf(baton.ENOTFOUND, "the workspace, bot or desk of this handoff was just deleted: %w", err)
-		}
-		desk, err := e.adapter(dc)
-		if err != nil {
-			return "", err
-		}
-		t := now()
-		c, err := tx.Conversation(baton.ConversationKey{WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ExternalID})
-		switch {
-		case baton.ErrorCode(err) == baton.ENOTFOUND:
-			c = baton.Conversation{ID: baton.NewID("cv"), WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ExternalID, Owner: baton.OwnerBot}
-		case err != nil:
-			return "", err
-		case c.HandoffID != "":
-			return "", &baton.Error{Code: baton.ECONFLICT, Field: "conversation_id", Message: "the conversation already has an open handoff " + c.HandoffID}
-		}
-		c.Customer = mergeCustomer(c.Customer, r.Customer)
-		c.UpdatedAt = t
-		pol := policyFor(bot, dc)
-		h = baton.Handoff{ID: baton.NewID("ho"), WorkspaceID: ws, ConversationID: c.ID, ExternalID: c.ExternalID, BotID: bot.ID,
-			DeskID: dc.ID, State: baton.Requested, Routing: r.Routing, Question: r.Question, CreatedAt: t, LastMessageAt: t, LastCustomerAt: t}
-		cal, err := calendar(pol)
-		if err != nil {
-			return "", err
-		}
-		if !cal.Open(t) {
-			eff, err := h.Refuse(&c, pol.OutOfHoursReply, t)
-			if err != nil {
-				return "", err
-			}
-			return h.ID, e.save(tx, &c, &h, pol, eff)
-		}
-		// The brief is written under the epoch the bot handed over in.
-		if err := tx.PutConversation(c); err != nil {
-			return "", err
-		}
-		if err := addHistory(tx, c, h, r, pol.HistoryRounds); err != nil {
-			return "", err
-		}
-		var eff baton.Effects
-		if c.Customer.Email == "" && (pol.RequireEmail || desk.Capabilities().NeedsEmail) {
-			eff, err = h.AwaitEmail(&c)
-		} else {
-			eff, err = h.Request(&c, baton.JobOpen, t, t)
-		}
-		if err != nil {
-			return "", err
-		}
-		return h.ID, e.save(tx, &c, &h, pol, eff)
+		var err error
+		h, err = e.create(ctx, tx, ws, r)
+		return h.ID, err
 	})
 	if err != nil {
 		return baton.Handoff{}, false, err
@@ -210,6 +155,68 @@ func (e *Engine) CreateHandoff(ctx context.Context, ws string, r baton.CreateReq
 		h, err = e.Handoff(ctx, ws, result)
 	}
 	return h, replay, err
+}
+
+// create makes the handoff r asks for, in tx; r is valid.
+func (e *Engine) create(ctx context.Context, tx *wtx, ws string, r baton.CreateRequest) (baton.Handoff, error) {
+	bot, err := resolveBot(ctx, tx, ws, r.BotID)
+	if err != nil {
+		return baton.Handoff{}, err
+	}
+	dc, err := deskOf(tx, ws, bot, r.DeskID)
+	if err != nil {
+		return baton.Handoff{}, err
+	}
+	if err := tx.Pin(baton.Pin{WorkspaceID: ws, BotID: bot.ID, DeskID: dc.ID}); err != nil {
+		return baton.Handoff{}, baton.Errorf(baton.ENOTFOUND, "the workspace, bot or desk of this handoff was just deleted: %w", err)
+	}
+	desk, err := e.adapter(dc)
+	if err != nil {
+		return baton.Handoff{}, err
+	}
+	t := now()
+	c, err := tx.Conversation(baton.ConversationKey{WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ExternalID})
+	switch {
+	case baton.ErrorCode(err) == baton.ENOTFOUND:
+		c = baton.Conversation{ID: baton.NewID("cv"), WorkspaceID: ws, BotID: bot.ID, ExternalID: r.ExternalID, Owner: baton.OwnerBot}
+	case err != nil:
+		return baton.Handoff{}, err
+	case c.HandoffID != "":
+		return baton.Handoff{}, &baton.Error{Code: baton.ECONFLICT, Field: "conversation_id", Message: "the conversation already has an open handoff " + c.HandoffID}
+	}
+	c.Customer = mergeCustomer(c.Customer, r.Customer)
+	c.UpdatedAt = t
+	pol := policyFor(bot, dc)
+	h := baton.Handoff{ID: baton.NewID("ho"), WorkspaceID: ws, ConversationID: c.ID, ExternalID: c.ExternalID, BotID: bot.ID,
+		DeskID: dc.ID, State: baton.Requested, Routing: r.Routing, Question: r.Question, CreatedAt: t, LastMessageAt: t, LastCustomerAt: t}
+	cal, err := calendar(pol)
+	if err != nil {
+		return baton.Handoff{}, err
+	}
+	if !cal.Open(t) {
+		eff, err := h.Refuse(&c, pol.OutOfHoursReply, t)
+		if err != nil {
+			return baton.Handoff{}, err
+		}
+		return h, e.save(tx, &c, &h, pol, eff)
+	}
+	// The brief is written under the epoch the bot handed over in.
+	if err := tx.PutConversation(c); err != nil {
+		return baton.Handoff{}, err
+	}
+	if err := addHistory(tx, c, h, r, pol.HistoryRounds); err != nil {
+		return baton.Handoff{}, err
+	}
+	var eff baton.Effects
+	if c.Customer.Email == "" && (pol.RequireEmail || desk.Capabilities().NeedsEmail) {
+		eff, err = h.AwaitEmail(&c)
+	} else {
+		eff, err = h.Request(&c, baton.JobOpen, t, t)
+	}
+	if err != nil {
+		return baton.Handoff{}, err
+	}
+	return h, e.save(tx, &c, &h, pol, eff)
 }
 
 func mergeCustomer(old, nu baton.Customer) baton.Customer {
@@ -281,29 +288,37 @@ func (e *Engine) CustomerMessage(ctx context.Context, ws, id, text string, atts 
 	}
 	var m baton.Message
 	result, replay, err := e.write(ctx, ws, func(tx *wtx) (string, error) {
-		// The hot path: the handoff alone. While it is open its epoch is the
-		// conversation's.
-		h, err := readHandoff(ctx, tx, ws, id)
-		if err != nil {
-			return "", err
-		}
-		t := now()
-		if err := h.CustomerWrote(t); err != nil {
-			return "", err
-		}
-		m = baton.Message{ID: baton.NewID("msg"), ConversationID: h.ConversationID, HandoffID: h.ID, Author: baton.ByCustomer, Text: text, Attachments: atts, Epoch: h.Epoch, CreatedAt: t}
-		if err := tx.AddMessage(&m); err != nil {
-			return "", err
-		}
-		if err := tx.PutHandoff(h); err != nil {
-			return "", err
-		}
-		return m.ID, tx.PutJob(baton.SendJob(h, m))
+		var err error
+		m, err = e.customerMessage(ctx, tx, ws, id, text, atts)
+		return m.ID, err
 	})
 	if err == nil && replay {
 		m, err = e.message(ctx, ws, result)
 	}
 	return m, err
+}
+
+// customerMessage records a customer message in handoff id and queues it
+// for the desk, in tx; the message is valid.
+func (e *Engine) customerMessage(ctx context.Context, tx *wtx, ws, id, text string, atts []baton.Attachment) (baton.Message, error) {
+	// The hot path: the handoff alone. While it is open its epoch is the
+	// conversation's.
+	h, err := readHandoff(ctx, tx, ws, id)
+	if err != nil {
+		return baton.Message{}, err
+	}
+	t := now()
+	if err := h.CustomerWrote(t); err != nil {
+		return baton.Message{}, err
+	}
+	m := baton.Message{ID: baton.NewID("msg"), ConversationID: h.ConversationID, HandoffID: h.ID, Author: baton.ByCustomer, Text: text, Attachments: atts, Epoch: h.Epoch, CreatedAt: t}
+	if err := tx.AddMessage(&m); err != nil {
+		return baton.Message{}, err
+	}
+	if err := tx.PutHandoff(h); err != nil {
+		return baton.Message{}, err
+	}
+	return m, tx.PutJob(baton.SendJob(h, m))
 }
 
 // BotSays is a bot's reply to its customer, decided under an epoch.

@@ -16,6 +16,7 @@ import (
 // agent actions, late desk events and clock advances, and checks the ownership
 // invariants after every step.
 func TestOwnershipProperties(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
 		// rapid asks *testing.T for its deadline, which a bubble forbids; hide it.

@@ -49,6 +49,7 @@ func (d *seatDesk) Transfer(_ context.Context, ref, group string) error {
 }
 
 func TestSeat(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "baton.db"), testKey)
 	if err != nil {

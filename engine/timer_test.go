@@ -25,6 +25,7 @@ func runWorker(t *testing.T, s *stack) {
 }
 
 func TestWaitTimeoutDefault(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
 		s := newStack(t, dir, nil)
@@ -69,6 +70,7 @@ func TestWaitTimeoutDefault(t *testing.T) {
 }
 
 func TestSessionTimeoutDefault(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
 		s := newStack(t, dir, nil)
@@ -108,6 +110,7 @@ func TestSessionTimeoutDefault(t *testing.T) {
 }
 
 func TestIdleExpiryDefault(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	// A long session timeout so that idle expiry (30 min) is what ends it.
 	pol := &baton.Policy{SessionTimeout: baton.Duration(time.Hour)}
@@ -144,6 +147,7 @@ func TestIdleExpiryDefault(t *testing.T) {
 // (60 s, then 60 s of grace) from ending it; from the claim the session
 // timer governs, and ends it 180 s after the claim if the agent says nothing.
 func TestClaimEndsTheWait(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
 		s := newStack(t, dir, nil)
@@ -177,6 +181,7 @@ func TestClaimEndsTheWait(t *testing.T) {
 // step two minutes after the previous, as a person reading it does: the
 // agent claims, replies, the customer answers and the agent ends it.
 func TestDemoAtReadingSpeed(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
 		s := newStack(t, dir, demo.Policy())
@@ -209,6 +214,7 @@ func TestDemoAtReadingSpeed(t *testing.T) {
 // the first queue, across a keep-waiting. A bot message under an epoch
 // ahead of the conversation's is refused as unknown, not as stale.
 func TestSummaryValues(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
 		s := newStack(t, dir, nil)

@@ -64,14 +64,14 @@ func (e *Engine) AgentTyping(ctx context.Context, a baton.InboxAgent, id string)
 // agent last read.
 func (e *Engine) AgentRead(ctx context.Context, a baton.InboxAgent, id string) error {
 	return e.holding(ctx, a, id, func(tx *wtx, h *baton.Handoff, agent baton.Agent) error {
-		if !h.LastCustomerAt.After(h.AgentReadAt) {
+		eff := h.AgentRead(agent, now())
+		if len(eff.Events) == 0 {
 			return nil
 		}
-		h.AgentReadAt = now()
 		if err := tx.PutHandoff(*h); err != nil {
 			return err
 		}
-		return e.tell(tx, h.WorkspaceID, h.BotID, h.ConversationID, baton.AgentReadData{Subject: h.Subject(), Agent: agent, ReadAt: h.AgentReadAt})
+		return e.tell(tx, h.WorkspaceID, h.BotID, h.ConversationID, eff.Events[0])
 	})
 }
 

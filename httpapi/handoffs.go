@@ -324,3 +324,57 @@ func handleTyping(log *slog.Logger, eng *engine.Engine) http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
+
+// saidJSON is what a customer message passed on whole did.
+type saidJSON struct {
+	Action  string       `json:"action"`
+	Handoff *handoffJSON `json:"handoff,omitempty"`
+	Message *messageJSON `json:"message,omitempty"`
+}
+
+// handleCustomerSays takes one customer message of a conversation, its
+// session payload included, and answers what Baton did with it: opened a
+// handoff (201), relayed it to the desk (201), ended the handoff, or left
+// it to the bot (200).
+func handleCustomerSays(log *slog.Logger, eng *engine.Engine) http.Handler {
+	type request struct {
+		BotID       string             `json:"bot_id"`
+		DeskID      string             `json:"desk_id"`
+		Customer    baton.Customer     `json:"customer"`
+		Text        string             `json:"text"`
+		Payload     string             `json:"payload"`
+		Attachments []baton.Attachment `json:"attachments"`
+		History     []baton.Turn       `json:"history"`
+		Routing     string             `json:"routing"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[request](r)
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		id := r.PathValue("conversation_id")
+		s, err := eng.CustomerSays(r.Context(), workspace(r.Context()), engine.CustomerSays{BotID: req.BotID, ExternalID: id,
+			Customer: req.Customer, Text: req.Text, Payload: req.Payload, Attachments: req.Attachments,
+			History: req.History, DeskID: req.DeskID, Routing: req.Routing})
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		out, status := saidJSON{Action: s.Action}, http.StatusOK
+		if s.Handoff.ID != "" {
+			h := newHandoff(s.Handoff)
+			out.Handoff = &h
+		}
+		switch s.Action {
+		case engine.SaidOpened:
+			status = http.StatusCreated
+			w.Header().Set("Location", "/v1/handoffs/"+s.Handoff.ID)
+		case engine.SaidRelayed:
+			status = http.StatusCreated
+			m := newMessage(s.Message, id)
+			out.Message = &m
+		}
+		encode(w, status, out)
+	})
+}

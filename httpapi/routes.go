@@ -25,6 +25,7 @@ func addRoutes(mux mux, p Params) {
 	mux.Handle("POST /v1/handoffs/{id}/email", botPost(handleProvideEmail(log, eng)))
 	mux.Handle("POST /v1/handoffs/{id}/typing", bot(handleTyping(log, eng)))
 	mux.Handle("GET /v1/conversations/{conversation_id}", bot(handleGetConversation(log, eng)))
+	mux.Handle("POST /v1/conversations/{conversation_id}/messages", botPost(handleCustomerSays(log, eng)))
 	mux.Handle("POST /v1/conversations/{conversation_id}/bot-messages", botPost(handleBotMessage(log, eng)))
 	mux.Handle("POST /v1/conversations/{conversation_id}/transfer", botPost(handleTransfer(log, eng)))
 	mux.Handle("GET /v1/availability", bot(handleAvailability(log, eng)))

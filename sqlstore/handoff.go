@@ -19,13 +19,19 @@ func (t *tx) PutConversation(c baton.Conversation) error {
 	if err != nil {
 		return err
 	}
-	return t.upsert("put conversation "+c.ID,
+	err = t.upsert("put conversation "+c.ID,
 		`INSERT INTO conversations (`+convColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET bot_id = excluded.bot_id, external_id = excluded.external_id,
 			customer = excluded.customer, owner = excluded.owner, epoch = excluded.epoch,
 			handoff_id = excluded.handoff_id, updated_at = excluded.updated_at
 		WHERE conversations.workspace_id = excluded.workspace_id`,
 		c.ID, c.WorkspaceID, c.BotID, c.ExternalID, cust, string(c.Owner), c.Epoch, c.HandoffID, micro(c.UpdatedAt))
+	if baton.ErrorCode(err) == baton.ECONFLICT {
+		// A request at the same time made the bot's conversation first (the
+		// unique bot and external id): run again, to find it made.
+		t.retry = true
+	}
+	return err
 }
 
 func scanConv(r scanner) (baton.Conversation, error) {
@@ -58,7 +64,7 @@ const handoffColumns = `id, workspace_id, conversation_id, external_id, bot_id, 
 	epoch, desk_ref, desk_data, agent, routing, decision, question, needs_email, reply, summary,
 	created_at, queued_at, active_at, ended_at, waiting_since, wait_notified_at,
 	last_customer_at, last_agent_at, last_message_at, wait_told_at, taken_at, desk_position,
-	customer_typing_at, agent_typing_at, agent_read_at`
+	customer_typing_at, agent_typing_at, agent_read_at, paused_until`
 
 // PutHandoff inserts or replaces h.
 func (t *tx) PutHandoff(h baton.Handoff) error {
@@ -78,7 +84,7 @@ func (t *tx) PutHandoff(h baton.Handoff) error {
 	}
 	return t.upsert("put handoff "+h.ID,
 		`INSERT INTO handoffs (`+handoffColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET conversation_id = excluded.conversation_id,
 			external_id = excluded.external_id, bot_id = excluded.bot_id, desk_id = excluded.desk_id,
 			state = excluded.state, end_reason = excluded.end_reason, epoch = excluded.epoch,
@@ -91,24 +97,24 @@ func (t *tx) PutHandoff(h baton.Handoff) error {
 			last_message_at = excluded.last_message_at, wait_told_at = excluded.wait_told_at,
 			taken_at = excluded.taken_at, desk_position = excluded.desk_position,
 			customer_typing_at = excluded.customer_typing_at, agent_typing_at = excluded.agent_typing_at,
-			agent_read_at = excluded.agent_read_at
+			agent_read_at = excluded.agent_read_at, paused_until = excluded.paused_until
 		WHERE handoffs.workspace_id = excluded.workspace_id`,
 		h.ID, h.WorkspaceID, h.ConversationID, h.ExternalID, h.BotID, h.DeskID, string(h.State), string(h.EndReason),
 		h.Epoch, h.DeskRef, deskData, agent, h.Routing, decision, h.Question, h.NeedsEmail, h.Reply, rawText(h.Summary),
 		micro(h.CreatedAt), micro(h.QueuedAt), micro(h.ActiveAt), micro(h.EndedAt), micro(h.WaitingSince),
 		micro(h.WaitNotifiedAt), micro(h.LastCustomerAt), micro(h.LastAgentAt), micro(h.LastMessageAt), micro(h.WaitToldAt),
-		micro(h.TakenAt), h.DeskPosition, micro(h.CustomerTypingAt), micro(h.AgentTypingAt), micro(h.AgentReadAt))
+		micro(h.TakenAt), h.DeskPosition, micro(h.CustomerTypingAt), micro(h.AgentTypingAt), micro(h.AgentReadAt), micro(h.PausedUntil))
 }
 
 func (s *Store) scanHandoff(r scanner) (baton.Handoff, error) {
 	var h baton.Handoff
 	var agent, summary, decision string
 	var deskData []byte
-	var at [14]int64
+	var at [15]int64
 	err := r.Scan(&h.ID, &h.WorkspaceID, &h.ConversationID, &h.ExternalID, &h.BotID, &h.DeskID, &h.State, &h.EndReason,
 		&h.Epoch, &h.DeskRef, &deskData, &agent, &h.Routing, &decision, &h.Question, &h.NeedsEmail, &h.Reply, &summary,
 		&at[0], &at[1], &at[2], &at[3], &at[4], &at[5], &at[6], &at[7], &at[8], &at[9], &at[10], &h.DeskPosition,
-		&at[11], &at[12], &at[13])
+		&at[11], &at[12], &at[13], &at[14])
 	if err != nil {
 		return h, err
 	}
@@ -117,6 +123,7 @@ func (s *Store) scanHandoff(r scanner) (baton.Handoff, error) {
 	h.LastCustomerAt, h.LastAgentAt, h.LastMessageAt = fromMicro(at[6]), fromMicro(at[7]), fromMicro(at[8])
 	h.WaitToldAt, h.TakenAt = fromMicro(at[9]), fromMicro(at[10])
 	h.CustomerTypingAt, h.AgentTypingAt, h.AgentReadAt = fromMicro(at[11]), fromMicro(at[12]), fromMicro(at[13])
+	h.PausedUntil = fromMicro(at[14])
 	h.Summary = readRaw(summary)
 	plain, err := s.open(deskData, "handoffs.desk_data:"+h.ID)
 	if err != nil {

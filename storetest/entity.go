@@ -323,7 +323,7 @@ func handoff(id, ws, desk, ref string, created time.Time) baton.Handoff {
 		WaitingSince: created.Add(time.Second), WaitNotifiedAt: created.Add(3 * time.Second),
 		LastCustomerAt: created.Add(4 * time.Second), LastAgentAt: created.Add(5 * time.Second),
 		LastMessageAt: created.Add(5 * time.Second), TakenAt: created.Add(2 * time.Second), DeskPosition: 3,
-		CustomerTypingAt: created.Add(6 * time.Second), AgentTypingAt: created.Add(7 * time.Second), AgentReadAt: created.Add(8 * time.Second)}
+		CustomerTypingAt: created.Add(6 * time.Second), AgentTypingAt: created.Add(7 * time.Second), AgentReadAt: created.Add(8 * time.Second), PausedUntil: created.Add(9 * time.Second)}
 }
 
 func testHandoff(t *testing.T, s baton.Store) {

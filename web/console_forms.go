@@ -43,11 +43,13 @@ type policyForm struct {
 	HistoryRounds                                      string
 	OutOfHours, Trigger                                string
 	RequireEmail                                       bool
+	Start, End, Expired                                string // the session payloads' names
 }
 
 // policyFieldNames are the error fields of a policyForm.
 var policyFieldNames = []string{"policy.wait_timeout", "policy.wait_grace", "policy.session_timeout", "policy.idle_expiry",
-	"policy.history_rounds", "policy.out_of_hours_reply", "policy.trigger_description"}
+	"policy.history_rounds", "policy.out_of_hours_reply", "policy.trigger_description",
+	"policy.session_payloads", "policy.session_payloads.start", "policy.session_payloads.end", "policy.session_payloads.expired"}
 
 // policyFormOf shows p's fields; a zero field is blank (its default applies).
 func policyFormOf(p *baton.Policy) policyForm {
@@ -66,6 +68,9 @@ func policyFormOf(p *baton.Policy) policyForm {
 		f.HistoryRounds = strconv.Itoa(p.HistoryRounds)
 	}
 	f.OutOfHours, f.Trigger, f.RequireEmail = p.OutOfHoursReply, p.TriggerDescription, p.RequireEmail
+	if sp := p.SessionPayloads; sp != nil {
+		f.Start, f.End, f.Expired = sp.Start, sp.End, sp.Expired
+	}
 	return f
 }
 
@@ -75,7 +80,8 @@ func readPolicyFields(v url.Values) policyForm {
 	get := func(k string) string { return strings.TrimSpace(strings.ReplaceAll(v.Get(k), "\r\n", "\n")) }
 	return policyForm{WaitTimeout: get("wait_timeout"), WaitGrace: get("wait_grace"), SessionTimeout: get("session_timeout"),
 		IdleExpiry: get("idle_expiry"), HistoryRounds: get("history_rounds"), OutOfHours: get("out_of_hours_reply"),
-		Trigger: get("trigger_description"), RequireEmail: v.Get("require_email") != ""}
+		Trigger: get("trigger_description"), RequireEmail: v.Get("require_email") != "",
+		Start: get("session_start"), End: get("session_end"), Expired: get("session_expired")}
 }
 
 // blank reports whether the form sets nothing (every default applies).
@@ -103,6 +109,10 @@ func (f policyForm) apply(p *baton.Policy) error {
 		p.HistoryRounds = n
 	}
 	p.OutOfHoursReply, p.TriggerDescription, p.RequireEmail = f.OutOfHours, f.Trigger, f.RequireEmail
+	p.SessionPayloads = nil
+	if f.Start != "" || f.End != "" || f.Expired != "" {
+		p.SessionPayloads = &baton.SessionPayloads{Start: f.Start, End: f.End, Expired: f.Expired}
+	}
 	return nil
 }
 

@@ -536,7 +536,7 @@ func TestConsolePolicyFields(t *testing.T) {
 	c, csrf := f.console()
 	pol := f.get(c, "/console/ws/ws_one/desks/dk_other/policy")
 	for _, l := range []string{"p-wait_timeout", "p-wait_grace", "p-session_timeout", "p-idle_expiry", "p-history_rounds", "p-require_email",
-		"p-out_of_hours_reply", "p-trigger_description"} {
+		"p-out_of_hours_reply", "p-trigger_description", "p-session_start", "p-session_end", "p-session_expired"} {
 		if !strings.Contains(pol.body, `<label for="`+l+`">`) {
 			t.Errorf("the policy form has no label for %s", l)
 		}
@@ -565,6 +565,8 @@ func TestConsolePolicyFields(t *testing.T) {
 		{"out_of_hours_reply", "closed\x00now", "err-p-out_of_hours_reply"},
 		{"trigger_description", "bad \xff\xfe", "err-p-trigger_description"},
 		{"history_rounds", "1000000", "err-p-history_rounds"},
+		{"session_end", "END NOW", "err-p-session_end"},
+		{"session_start", baton.DefaultSessionEnd, "err-p-session_payloads"},
 	} {
 		p := f.post(c, "/console/ws/ws_one/desks/dk_other/policy", form(bad.field, bad.value))
 		kept := "Back at 9"
@@ -577,16 +579,17 @@ func TestConsolePolicyFields(t *testing.T) {
 	if p := saved(); p != nil {
 		t.Fatalf("refused forms saved %+v", p)
 	}
-	p := f.post(c, "/console/ws/ws_one/desks/dk_other/policy", form("out_of_hours_reply", xss, "trigger_description", xss, "require_email", "1"))
+	p := f.post(c, "/console/ws/ws_one/desks/dk_other/policy", form("out_of_hours_reply", xss, "trigger_description", xss, "require_email", "1", "session_start", "HUMAN"))
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", p.status, p.body)
 	}
 	got := saved()
 	if got == nil || got.WaitTimeout.D() != 2*time.Minute || got.SessionTimeout.D() != 10*time.Minute || got.HistoryRounds != 3 ||
-		got.OutOfHoursReply != xss || got.TriggerDescription != xss || !got.RequireEmail {
+		got.OutOfHoursReply != xss || got.TriggerDescription != xss || !got.RequireEmail ||
+		got.SessionPayloads == nil || *got.SessionPayloads != (baton.SessionPayloads{Start: "HUMAN"}) {
 		t.Fatalf("the saved policy: %+v", got)
 	}
 	page := f.get(c, p.header.Get("Location"))
-	want(t, "the saved policy", page, 200, "Saved.", `value="2m0s"`, `value="10m0s"`, `value="3"`)
+	want(t, "the saved policy", page, 200, "Saved.", `value="2m0s"`, `value="10m0s"`, `value="3"`, `value="HUMAN"`)
 	wantEscaped(t, "the policy page", page)
 }
