@@ -96,9 +96,10 @@ func ParseCall(q url.Values, contentType string, body []byte) (Call, error) {
 		var err error
 		if mt == "application/x-www-form-urlencoded" {
 			var v url.Values
-			if v, err = url.ParseQuery(string(body)); err == nil {
-				err = c.fromValues(v)
+			if v, err = url.ParseQuery(string(body)); err != nil {
+				return Call{}, baton.Errorf(baton.EBADREQUEST, "the form body is malformed: %v", err)
 			}
+			err = c.fromValues(v)
 		} else {
 			err = c.fromJSON(body)
 		}
