@@ -64,7 +64,13 @@ func (s *Sim) guard(next http.Handler) http.Handler {
 		email, key, ok := r.BasicAuth()
 		s.mu.Lock()
 		_, known := s.user(email, key)
-		used, wait := s.take()
+		if !ok || !known {
+			s.mu.Unlock()
+			w.Header().Set("WWW-Authenticate", `Basic realm="Gorgias API"`)
+			fail(w, http.StatusUnauthorized, "Unauthorized: bad email or API key", nil)
+			return
+		}
+		used, wait := s.take() // the account's bucket: a stranger's calls do not drain it
 		f := &s.faults
 		throttled, failed, code, slow := f.throttle > 0, f.fail > 0, f.failCode, f.slow
 		if throttled {
@@ -82,9 +88,6 @@ func (s *Sim) guard(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Gorgias-Account-Api-Call-Limit", fmt.Sprintf("%d/%d", used, s.cfg.Limit))
 		switch {
-		case !ok || !known:
-			w.Header().Set("WWW-Authenticate", `Basic realm="Gorgias API"`)
-			fail(w, http.StatusUnauthorized, "Unauthorized: bad email or API key", nil)
 		case throttled || wait > 0:
 			if throttled && wait <= 0 {
 				wait = time.Second
