@@ -306,20 +306,33 @@ func TestGorgiasTokenRotation(t *testing.T) {
 	w.client.base = w.in.base
 	dumpOnFailure(t, "baton-2", w.in)
 
-	// The old integration (old token, and the old Baton's address moved
-	// here) is refused.
+	// The integration still carries the old token (here pointed at the
+	// new address, as a proxy in front would): its calls are refused.
+	tmpl := gorgias.Template(w.in.base, "gorgias", old)
+	stale := w.sim.AddIntegration(gorgiassim.Integration{Name: "stale", HTTP: gorgiassim.HTTP{URL: tmpl.URL, Method: tmpl.Method,
+		Form: tmpl.Form, RequestContentType: tmpl.RequestContentType, Triggers: tmpl.Triggers}})
+	w.sim.Reply(tk.ID, ggAgent, "stale")
+	w.flush(t)
+	for _, d := range w.sim.Deliveries() {
+		if d.Integration == stale.ID && d.Status != 401 {
+			t.Errorf("a call with the old token answered %d, want 401", d.Status)
+		}
+	}
 	q := url.Values{"token": {old}, "ticket_id": {strconv.FormatInt(tk.ID, 10)}, "event_type": {"ticket-message-created"},
 		"event_id": {"stale-1"}, "text": {"stale"}, "from_agent": {"True"}}
 	if s := w.inbound(t, q, nil); s != 401 {
 		t.Errorf("the old token: %d, want 401", s)
 	}
-	q.Set("token", w.env["GG_TOKEN"])
-	q.Set("event_id", "fresh-1")
-	q.Set("text", "fresh")
-	if s := w.inbound(t, q, nil); s != 200 {
-		t.Errorf("the new token: %d, want 200", s)
+
+	// The integration made again with the new token works.
+	if out := w.integration(t); !strings.Contains(out, "created now") {
+		t.Fatalf("baton gorgias integration after the rotation:\n%s", out)
 	}
+	w.sim.Reply(tk.ID, ggAgent, "fresh")
 	if e := lcAwait(t, w.bot, "the fresh reply", lcOfType(h.ID, "handoff.agent_message")); e.data.Text != "fresh" {
 		t.Errorf("agent_message %s", e.Data)
+	}
+	if n := len(lcEvents(w.bot, lcOfType(h.ID, "handoff.agent_message"))); n != 1 {
+		t.Errorf("the bot was told %d agent messages, want only the fresh one", n)
 	}
 }
