@@ -253,6 +253,13 @@ func (e *Ignored) Error() string {
 // Unwrap returns the cause.
 func (e *Ignored) Unwrap() error { return e.Err }
 
+// InboundQuery is the header under which Baton's inbound route hands
+// Desk.Inbound the request's raw query string, since Inbound gets no URL: a
+// desk that templates its callbacks into the query (Gorgias' HTTP
+// integration) reads it there. The route sets it itself, replacing any the
+// caller sent.
+const InboundQuery = "Baton-Inbound-Query"
+
 // InboundLimiter is an optional interface of a Desk whose inbound requests
 // may be larger (or must be smaller) than the API's default of 1 MiB:
 // InboundLimit is the largest body, in bytes, its inbound route reads.

@@ -47,6 +47,10 @@ func handleInbound(log *slog.Logger, eng *engine.Engine) http.Handler {
 			}
 			return body, err
 		}
+		r.Header.Del(baton.InboundQuery)
+		if r.URL.RawQuery != "" {
+			r.Header.Set(baton.InboundQuery, r.URL.RawQuery)
+		}
 		ignored, err := eng.HandleInbound(r.Context(), r.PathValue("desk"), r.PathValue("path"), r.Header, read)
 		if err != nil {
 			encodeError(w, r, log, err)

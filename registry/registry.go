@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/gorgias"
 	"github.com/batonhq/baton/inbox"
 	"github.com/batonhq/baton/livechat"
 	"github.com/batonhq/baton/webhookdesk"
@@ -38,6 +39,7 @@ func Kinds() []Kind {
 		{Name: baton.KindWebhook, Build: func(dc baton.DeskConfig, c *http.Client) (baton.Desk, error) { return webhookdesk.New(dc, c) },
 			Secrets: []string{webhookdesk.SettingSecret, webhookdesk.SettingPassword}},
 		{Name: baton.KindLiveChat, Build: livechat.New, Secrets: liveChatSecrets()},
+		{Name: baton.KindGorgias, Build: gorgias.New, Secrets: gorgiasSecrets()},
 	}
 }
 
@@ -45,6 +47,17 @@ func Kinds() []Kind {
 func liveChatSecrets() []string {
 	var out []string
 	for _, f := range livechat.Fields() {
+		if f.Secret {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+// gorgiasSecrets names Gorgias' secret settings.
+func gorgiasSecrets() []string {
+	var out []string
+	for _, f := range gorgias.Fields() {
 		if f.Secret {
 			out = append(out, f.Name)
 		}

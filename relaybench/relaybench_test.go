@@ -50,6 +50,12 @@ func BenchmarkRelay(b *testing.B) { benchmark(b, Run, 4000, "msg") }
 // Run: go test -run '^$' -bench LiveChat -benchtime 1x ./relaybench
 func BenchmarkLiveChat(b *testing.B) { benchmark(b, LiveChat, 3000, "msg") }
 
+// BenchmarkGorgias: the same into the Gorgias simulator, its leaky bucket
+// (and the desk's limiter) set far above the load; the baseline posts the
+// ticket messages as the customer, Baton relays through its Gorgias desk.
+// Run: go test -run '^$' -bench Gorgias -benchtime 1x ./relaybench
+func BenchmarkGorgias(b *testing.B) { benchmark(b, Gorgias, 3000, "msg") }
+
 // BenchmarkEvents: signed event delivery to a bot (committed, then posted from
 // the outbox in order per conversation) against signing and posting the same
 // bodies with no storage.
@@ -64,6 +70,7 @@ var pipelines = []struct {
 }{
 	{"relay", bare, throughBaton},
 	{"livechat", bareLiveChat, batonLiveChat},
+	{"gorgias", bareGorgias, batonGorgias},
 	{"events", bareEvents, batonEvents},
 }
 

@@ -106,6 +106,15 @@ var commands = []command{
 		name: "sim livechat", args: "[--addr HOST:PORT]",
 		summary: "run the LiveChat simulator, for local development",
 	},
+	{
+		name: "gorgias integration", args: "--desk ID --url URL [--print] [--config FILE]",
+		summary: "create a Gorgias desk's HTTP integration for the Baton at URL, or --print it to paste",
+		env:     []envVar{{"BATON_CONFIG", "YAML file declaring the desk (or --config), and the\n${VAR}s that file names"}},
+	},
+	{
+		name: "sim gorgias", args: "[--addr HOST:PORT]",
+		summary: "run the Gorgias simulator, for local development",
+	},
 	{name: "workspaces", summary: "list the workspaces of a running Baton (admin API)", env: apiAdminEnv},
 	{name: "workspaces create", args: "--name NAME [--id ID]", summary: "create a workspace", env: apiAdminEnv},
 	{
@@ -158,7 +167,7 @@ func group(name string) []command {
 type opts struct {
 	fileOpts                // apply, config check, admin init (apply.go)
 	config, desk, url, addr string
-	walk                    bool
+	walk, print             bool
 }
 
 // flags returns c's flag set, filling o.
@@ -179,6 +188,13 @@ func (c command) flags(o *opts) *flag.FlagSet {
 		fs.StringVar(&o.url, "url", "", "this Baton's public base `URL` (required)")
 	case "sim livechat":
 		fs.StringVar(&o.addr, "addr", "127.0.0.1:8090", "the `HOST:PORT` to listen on")
+	case "gorgias integration":
+		fs.StringVar(&o.config, "config", "", "YAML `FILE` declaring the desk (default $BATON_CONFIG)")
+		fs.StringVar(&o.desk, "desk", "", "the Gorgias desk's `ID` (required)")
+		fs.StringVar(&o.url, "url", "", "this Baton's public base `URL` (required)")
+		fs.BoolVar(&o.print, "print", false, "print the integration to paste into Gorgias instead of creating it")
+	case "sim gorgias":
+		fs.StringVar(&o.addr, "addr", "127.0.0.1:8091", "the `HOST:PORT` to listen on")
 	}
 	return fs
 }

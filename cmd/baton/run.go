@@ -167,6 +167,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return liveChatWebhooks(ctx, e, getenv, o.desk, o.url, stdout)
 	case "sim livechat":
 		return simLiveChat(ctx, o.addr, stdout)
+	case "gorgias integration":
+		return gorgiasIntegration(ctx, e, getenv, o.desk, o.url, o.print, stdout)
+	case "sim gorgias":
+		return simGorgias(ctx, o.addr, stdout)
 	}
 	level := e.logLevel
 	if level == "" && cmd == "demo" {

@@ -69,3 +69,54 @@ func TestTwoWordCommands(t *testing.T) {
 		t.Errorf("webhooks without a config: %v", err)
 	}
 }
+
+// TestSimGorgias runs `baton sim gorgias` and calls its API with the
+// credentials it prints.
+func TestSimGorgias(t *testing.T) {
+	ctx, stop := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"baton", "sim", "gorgias", "--addr", "127.0.0.1:0"}, getenv(nil), pw, io.Discard)
+		pw.Close()
+	}()
+	lines := make(chan string, 4)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	var creds, base string
+	for base == "" {
+		select {
+		case l := <-lines:
+			if a, ok := strings.CutPrefix(l, "listening on "); ok {
+				base = a
+			} else {
+				creds = l
+			}
+		case err := <-done:
+			t.Fatalf("sim returned before listening: %v", err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("sim did not start")
+		}
+	}
+	_, rest, _ := strings.Cut(creds, "email ")
+	email, rest, _ := strings.Cut(rest, ", api_key ")
+	key, _, _ := strings.Cut(rest, ";")
+	req, _ := http.NewRequest("GET", base+"/api/account", nil)
+	req.SetBasicAuth(email, key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("X-Gorgias-Account-Api-Call-Limit") != "1/40" {
+		t.Fatalf("GET /api/account: %d, limit %q (credentials line %q)", resp.StatusCode, resp.Header.Get("X-Gorgias-Account-Api-Call-Limit"), creds)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("sim stopped with %v", err)
+	}
+}

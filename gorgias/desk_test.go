@@ -1,0 +1,168 @@
+package gorgias_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/gorgias"
+	"github.com/batonhq/baton/gorgiassim"
+)
+
+func newDesk(t *testing.T, st map[string]string) *gorgias.Desk {
+	t.Helper()
+	d, err := gorgias.New(baton.DeskConfig{ID: "d1", Kind: baton.KindGorgias, Settings: st}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.(*gorgias.Desk)
+}
+
+var openReq = baton.OpenRequest{HandoffID: "hnd_1", Customer: baton.Customer{ID: "cust-1", Name: "Casey", Email: "casey@example.com"},
+	History:  []baton.Message{{Author: baton.ByCustomer, Text: "Hi\nthere"}, {Author: baton.ByBot, Text: "Hello!", Attachments: []baton.Attachment{{URL: "https://x.test/a.png"}}}},
+	Question: "Where is my parcel?"}
+
+func TestOpenSendClose(t *testing.T) {
+	t.Parallel()
+	sim, base, api := world(t, gorgiassim.Config{Retry: []time.Duration{}})
+	d := newDesk(t, settings(base, api, confToken))
+	ctx := t.Context()
+	if err := d.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h, err := d.Open(ctx, openReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := sim.Tickets()[0]
+	if h.Ref == "" || tk.ExternalID != "hnd_1" || tk.Status != "open" {
+		t.Fatalf("handle %+v, ticket %+v", h, tk)
+	}
+	want := "Customer: Hi\n  there\nBot: Hello! [file: https://x.test/a.png]\nCustomer: Where is my parcel?"
+	if tk.Messages[0].BodyText != want {
+		t.Errorf("first message\n%s\nwant\n%s", tk.Messages[0].BodyText, want)
+	}
+	if err := d.Send(ctx, h, baton.Message{ID: "msg_1", Text: "", Attachments: []baton.Attachment{{URL: "https://x.test/r.pdf", Name: "r.pdf", Type: "application/pdf"}}}); err != nil {
+		t.Fatal(err)
+	}
+	// A failed send is looked for before it is made again.
+	sim.Fail(1, http.StatusBadGateway)
+	if err := d.Send(ctx, h, baton.Message{ID: "msg_2", Text: "second"}); err == nil {
+		t.Fatal("a 502 did not fail the send")
+	}
+	if err := d.Send(ctx, h, baton.Message{ID: "msg_2", Text: "second"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(ctx, h, baton.BotClosed); err != nil {
+		t.Fatal(err)
+	}
+	tk = sim.Tickets()[0]
+	if len(tk.Messages) != 3 || tk.Messages[1].Attachments[0].URL != "https://x.test/r.pdf" || tk.Messages[2].BodyText != "second" || tk.Status != "closed" {
+		t.Errorf("ticket %+v", tk)
+	}
+	// A second handoff of the same customer reuses the customer.
+	r := openReq
+	r.HandoffID = "hnd_2"
+	if _, err := d.Open(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(sim.Customers()); n != 1 {
+		t.Errorf("%d customers, want 1", n)
+	}
+}
+
+// TestOpenCrash: an open that died after creating the ticket, before
+// saving it, finds the ticket instead of making a second one.
+func TestOpenCrash(t *testing.T) {
+	t.Parallel()
+	sim, base, api := world(t, gorgiassim.Config{Retry: []time.Duration{}})
+	d := newDesk(t, settings(base, api, confToken))
+	var saved []string
+	r := openReq
+	r.Save = func(p string) error {
+		saved = append(saved, p)
+		if len(saved) == 2 {
+			return errors.New("crash")
+		}
+		return nil
+	}
+	if _, err := d.Open(t.Context(), r); err == nil {
+		t.Fatal("the crash was not reported")
+	}
+	if ref, known := d.OpeningRef(saved[0]); ref != "" || known {
+		t.Errorf("OpeningRef(%s) = %q, %v; want unknown while the ticket may exist", saved[0], ref, known)
+	}
+	r.Progress, r.Save = saved[0], nil
+	h, err := d.Open(t.Context(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(sim.Tickets()); n != 1 || h.Ref != strings.TrimSpace(h.Ref) {
+		t.Errorf("%d tickets, want 1", n)
+	}
+	if ref, known := d.OpeningRef(""); ref != "" || !known {
+		t.Errorf("OpeningRef of nothing = %q, %v", ref, known)
+	}
+}
+
+func TestRateLimits(t *testing.T) {
+	t.Parallel()
+	sim, base, api := world(t, gorgiassim.Config{Retry: []time.Duration{}})
+	st := settings(base, api, confToken)
+	st[gorgias.SettingRateLimit] = "3/60s"
+	d := newDesk(t, st)
+	for range 3 {
+		if err := d.Check(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	var de *baton.DeskError
+	if err := d.Check(ctx); !errors.As(err, &de) || de.RetryAfter < 10*time.Second {
+		t.Errorf("the fourth call within the limit: %v, want a DeskError with RetryAfter about 20s", err)
+	}
+
+	// The account's own 429: Retry-after is honoured.
+	d2 := newDesk(t, settings(base, api, confToken))
+	sim.Throttle(1)
+	if err := d2.Check(t.Context()); !errors.As(err, &de) || de.RetryAfter != time.Second || de.Permanent {
+		t.Errorf("a 429: %v, want RetryAfter 1s", err)
+	}
+	ctx, cancel = context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if err := d2.Check(ctx); !errors.As(err, &de) || de.RetryAfter <= 0 {
+		t.Errorf("a call right after a 429: %v, want it held back", err)
+	}
+
+	// Wrong credentials.
+	st = settings(base, api, confToken)
+	st[gorgias.SettingAPIKey] = "wrong"
+	if err := newDesk(t, st).Check(t.Context()); !errors.As(err, &de) || !de.Auth {
+		t.Errorf("a wrong key: %v, want Auth", err)
+	}
+}
+
+func TestSettings(t *testing.T) {
+	t.Parallel()
+	ok := map[string]string{"domain": "https://Acme.gorgias.com/", "email": "a@b.c", "api_key": "k", "integration_token": "0123456789abcdef"}
+	st, err := gorgias.ParseSettings(ok)
+	if err != nil || st.BaseURL != "https://acme.gorgias.com" || st.Limit != 40 || st.Window != 20*time.Second {
+		t.Fatalf("%+v %v", st, err)
+	}
+	for field, v := range map[string]string{"domain": "acme corp", "email": "nope", "api_key": "a b", "integration_token": "short",
+		"base_url": "ftp://x", "rate_limit": "40", "color": "red"} {
+		s := map[string]string{}
+		for k, x := range ok {
+			s[k] = x
+		}
+		s[field] = v
+		if _, err := gorgias.ParseSettings(s); baton.ErrorField(err) != "settings."+field {
+			t.Errorf("%s=%q: %v, want an error naming settings.%s", field, v, err, field)
+		}
+	}
+}
