@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/router"
 	"github.com/batonhq/baton/stdwebhook"
 )
 
@@ -236,7 +237,7 @@ func (w *Worker) transfer(ctx context.Context, t task) error {
 				}
 			}
 		}
-		d, err = w.cfg.Router.Route(ctx, groups, tr.Transcript, tr.Handoff.Routing)
+		d, err = router.ForDesk(tr.Desk, w.cfg.Router, w.llm).Route(ctx, groups, tr.Transcript, tr.Handoff.Routing)
 	}
 	if err == nil {
 		d.Trigger = tr.Handoff.Decision.Trigger
