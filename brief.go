@@ -2,6 +2,7 @@ package baton
 
 import (
 	"fmt"
+	"html"
 	"slices"
 	"strings"
 	"unicode"
@@ -126,6 +127,38 @@ func (b Brief) Text() string {
 			s.WriteString("\n- " + f.Name + ": " + f.Value)
 		}
 	}
+	return s.String()
+}
+
+// HTML renders b as a small HTML fragment (paragraphs and lists, every
+// text escaped), for a desk whose notes take HTML (Gorgias, Intercom).
+func (b Brief) HTML() string {
+	var s strings.Builder
+	esc := html.EscapeString
+	fmt.Fprintf(&s, "<p><strong>Summary:</strong> %s", esc(b.Summary))
+	if b.By == BriefByLLM {
+		s.WriteString(" <em>(written by an LLM)</em>")
+	}
+	s.WriteString("</p>")
+	if b.Language != "" {
+		fmt.Fprintf(&s, "<p><strong>Language:</strong> %s</p>", esc(b.Language))
+	}
+	list := func(title string, items []string) {
+		if len(items) == 0 {
+			return
+		}
+		fmt.Fprintf(&s, "<p><strong>%s</strong></p><ul>", title)
+		for _, it := range items {
+			s.WriteString("<li>" + esc(it) + "</li>")
+		}
+		s.WriteString("</ul>")
+	}
+	list("The bot tried:", b.Tried)
+	var fields []string
+	for _, f := range b.Fields {
+		fields = append(fields, f.Name+": "+f.Value)
+	}
+	list("The customer gave:", fields)
 	return s.String()
 }
 

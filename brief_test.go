@@ -31,6 +31,12 @@ func TestBriefExtract(t *testing.T) {
 		}
 	}
 
+	h := Brief{Summary: "<b>x</b>", By: BriefByLLM, Tried: []string{"a&b"}, Fields: []Field{{"email", "e@x"}}}.HTML()
+	if want := "<p><strong>Summary:</strong> &lt;b&gt;x&lt;/b&gt; <em>(written by an LLM)</em></p><p><strong>The bot tried:</strong></p><ul><li>a&amp;b</li></ul>" +
+		"<p><strong>The customer gave:</strong></p><ul><li>email: e@x</li></ul>"; h != want {
+		t.Fatalf("HTML\n%s\nwant\n%s", h, want)
+	}
+
 	// The question repeating the last turn counts once; only the last
 	// three turns are kept, and long ones are cut.
 	long := strings.Repeat("refund ", 100)

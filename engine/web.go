@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 
 	"github.com/batonhq/baton"
@@ -121,6 +122,9 @@ type InboxCase struct {
 	// History is how many of Messages, from the first, are the rounds of
 	// the bot's history the handoff was asked with; the question follows.
 	History int
+	// Brief is the handoff's brief as the inbox desk kept it when it opened
+	// (written by the LLM when the desk has one), else the extractive one.
+	Brief baton.Brief
 }
 
 // InboxCase reads a handoff of the agent's desk with its customer and its
@@ -157,6 +161,9 @@ func (e *Engine) InboxCase(ctx context.Context, a baton.InboxAgent, id string) (
 		v.History++
 	}
 	v.History = max(v.History-1, 0)
+	if json.Unmarshal([]byte(v.Handoff.DeskData), &v.Brief) != nil || v.Brief.Summary == "" {
+		v.Brief = baton.MakeBrief(v.Customer, v.Messages[:v.History], v.Handoff.Question)
+	}
 	return v, nil
 }
 
