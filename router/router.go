@@ -1,6 +1,9 @@
 // Package router chooses the human group a conversation is transferred to.
 // Words, the default, is deterministic and explains itself: it scores each
 // group by the conversation's words found in the group's name and description.
+// LLM asks a chat-completions endpoint to choose, held to the desk's groups,
+// with Words deciding whenever the model cannot; ForDesk picks between them
+// from a desk's settings.
 package router
 
 import (
