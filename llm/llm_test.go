@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -153,5 +154,51 @@ func TestLLMStrictSchema(t *testing.T) {
 	err := c.JSON(context.Background(), []llm.Message{{Role: "user", Content: "hi"}}, "open", open, &struct{}{})
 	if !errors.As(err, &ae) || ae.Status != 400 || !strings.Contains(ae.Message, "additionalProperties") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestLLMBrief: the model's brief is kept within bounds, with the
+// extractive brief's fields, and its language when the model's is no tag.
+func TestLLMBrief(t *testing.T) {
+	t.Parallel()
+	base := baton.MakeBrief(baton.Customer{Name: "Kim", Email: "kim@example.com"},
+		[]baton.Message{{Author: baton.ByCustomer, Text: "Hola, mi pedido no llega"}, {Author: baton.ByBot, Text: "¿Cuál es el número?"}}, "Quiero hablar con una persona, gracias")
+	r := baton.OpenRequest{HandoffID: "h1", History: []baton.Message{{Author: baton.ByCustomer, Text: "Hola, mi pedido no llega"}}, Question: "Quiero hablar con una persona", Brief: base}
+	for _, tc := range []struct {
+		name, content string
+		want          baton.Brief
+		err           string
+	}{
+		{name: "kept", content: `{"summary":"  The order has  not arrived. ","language":"es","tried":["asked for the order number"]}`,
+			want: baton.Brief{Summary: "The order has not arrived.", By: baton.BriefByLLM, Language: "es", Tried: []string{"asked for the order number"}, Fields: base.Fields}},
+		{name: "not a tag", content: `{"summary":"s","language":"Spanish (Spain)","tried":["", "a", "b", "c", "d", "e", "f"]}`,
+			want: baton.Brief{Summary: "s", By: baton.BriefByLLM, Language: "es", Tried: []string{"a", "b", "c", "d", "e"}, Fields: base.Fields}},
+		{name: "a region", content: `{"summary":"s","language":"es-419","tried":[]}`,
+			want: baton.Brief{Summary: "s", By: baton.BriefByLLM, Language: "es-419", Fields: base.Fields}},
+		{name: "empty", content: `{"summary":" ","language":"es","tried":[]}`, err: "summary is empty"},
+		{name: "malformed", content: `{"summary":5}`, err: "not the JSON"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := llmtest.New(t, "", func(q llm.Request) llmtest.Answer {
+				if q.ResponseFormat.JSONSchema.Name != "handoff_brief" || !strings.Contains(q.Messages[1].Content, `"question":"Quiero hablar con una persona"`) {
+					t.Errorf("request %+v", q)
+				}
+				return llmtest.Answer{Content: tc.content}
+			})
+			b, err := llm.New(llm.Config{URL: srv.URL, Model: "m"}, srv.Client()).Brief(context.Background(), r)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Summary != tc.want.Summary || b.By != tc.want.By || b.Language != tc.want.Language || !slices.Equal(b.Tried, tc.want.Tried) || !slices.Equal(b.Fields, tc.want.Fields) {
+				t.Fatalf("brief %+v\nwant  %+v", b, tc.want)
+			}
+		})
 	}
 }
