@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 
 	"github.com/batonhq/baton"
@@ -152,16 +151,9 @@ func (e *Engine) InboxCase(ctx context.Context, a baton.InboxAgent, id string) (
 	if err != nil {
 		return InboxCase{}, err
 	}
-	// The brief (the history and then the question) is dated when the
-	// handoff was made, as Opening reads it.
-	for _, m := range v.Messages {
-		if m.CreatedAt.After(v.Handoff.CreatedAt) {
-			break
-		}
-		v.History++
-	}
-	v.History = max(v.History-1, 0)
-	if json.Unmarshal([]byte(v.Handoff.DeskData), &v.Brief) != nil || v.Brief.Summary == "" {
+	v.History = historyOf(v.Handoff, v.Messages)
+	var ok bool
+	if v.Brief, ok = keptBrief(v.Handoff); !ok {
 		v.Brief = baton.MakeBrief(v.Customer, v.Messages[:v.History], v.Handoff.Question)
 	}
 	return v, nil
