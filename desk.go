@@ -114,6 +114,10 @@ type OpenRequest struct {
 	History    []Message // the last N rounds, oldest first
 	Question   string    // the customer's latest question
 	Routing    string    // a routing hint: a group, team or skill
+	// Brief is what the agent should read first (a summary, the language,
+	// what the bot tried, the customer's fields); each desk renders it its
+	// own way, or with Brief.Text.
+	Brief Brief
 	// Progress is what an earlier attempt at this open saved with Save. A
 	// desk that opens in several calls (a customer, then a chat) continues
 	// from it, also after Baton crashed mid-open, instead of starting over

@@ -371,7 +371,7 @@ func (e *Engine) Opening(ctx context.Context, t baton.Target) (o Opening, ok boo
 		}
 		o.Handoff, ok = l.h, true
 		o.Request = baton.OpenRequest{HandoffID: l.h.ID, ExternalID: l.h.ExternalID, Customer: l.c.Customer, History: hist,
-			Question: l.h.Question, Routing: l.h.Routing, Progress: l.h.DeskData,
+			Question: l.h.Question, Routing: l.h.Routing, Progress: l.h.DeskData, Brief: baton.MakeBrief(l.c.Customer, hist, l.h.Question),
 			Save: func(p string) error { return e.saveOpening(ctx, t, p) }}
 		return err
 	})

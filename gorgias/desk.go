@@ -79,6 +79,8 @@ type progress struct {
 	// answer: Gorgias may still be making it.
 	Sent     int64 `json:"sent,omitempty"`
 	TicketID int64 `json:"ticket_id,omitempty"`
+	Noting   bool  `json:"noting,omitempty"` // the brief's note may have been added
+	Noted    bool  `json:"noted,omitempty"`
 }
 
 // Settle is how long a ticket asked for by a call that got no answer (a
@@ -164,8 +166,44 @@ func (d *Desk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, err
 			return baton.Handle{}, err
 		}
 	}
+	if !pr.Noted && r.Brief.Summary != "" {
+		if err := d.note(ctx, r, &pr, save); err != nil {
+			return baton.Handle{}, err
+		}
+	}
 	b, _ := json.Marshal(Data{CustomerID: pr.CustomerID})
 	return baton.Handle{Ref: strconv.FormatInt(pr.TicketID, 10), Data: string(b)}, nil
+}
+
+// note adds the brief to the ticket as an internal note by the API's user,
+// external_id "{handoff id}:brief", once: an attempt after one that may
+// have added it looks for it first. A note Gorgias refuses for good is
+// left out; the ticket still opens.
+func (d *Desk) note(ctx context.Context, r baton.OpenRequest, pr *progress, save func() error) error {
+	ref, ext := strconv.FormatInt(pr.TicketID, 10), r.HandoffID+":brief"
+	if pr.Noting {
+		msgs, err := d.api.Messages(ctx, ref)
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			pr.Noted = pr.Noted || m.ExternalID == ext
+		}
+	}
+	if !pr.Noted {
+		pr.Noting = true
+		if err := save(); err != nil {
+			return err
+		}
+		_, err := d.api.AddMessage(ctx, ref, Message{Channel: "internal-note", Via: "api", FromAgent: true, Sender: &Party{Email: d.st.Email},
+			ExternalID: ext, BodyText: "Handoff brief\n" + r.Brief.Text(), BodyHTML: "<p><strong>Handoff brief</strong></p>" + r.Brief.HTML()})
+		var de *baton.DeskError
+		if err != nil && !(errors.As(err, &de) && de.Permanent) {
+			return err
+		}
+	}
+	pr.Noted = true
+	return save()
 }
 
 // customer finds or creates the Gorgias customer of c.
