@@ -109,6 +109,19 @@ type Availability struct {
 	OpenNow    bool      // open at At
 	NextOpenAt time.Time // zero if open at At or never after it
 	Zone       string
+	// AgentsOnline is how many of the desk's people can answer now, when
+	// AgentsKnown: the inbox's agents seen within baton.OnlineWindow. A
+	// desk whose API does not say has no figure.
+	AgentsOnline int
+	AgentsKnown  bool
+	// QueueLength is how many of the desk's handoffs wait for a person
+	// now: a handoff asked for now would enter the queue at QueueLength+1.
+	QueueLength int
+	// Wait is the estimated wait of a handoff asked for now, when
+	// Estimated: the desk's recent waits (baton.EstimateWait) at position
+	// QueueLength+1. A desk with no recent wait has no estimate.
+	Wait      time.Duration
+	Estimated bool
 }
 
 // DeskQuery names the desk a read is about: the named one, or the bot's.
@@ -150,9 +163,41 @@ func (e *Engine) Availability(ctx context.Context, ws string, q DeskQuery, at ti
 		if !a.OpenNow {
 			a.NextOpenAt, _ = cal.NextOpen(at)
 		}
-		return nil
+		return e.staffing(tx, dc, &a)
 	})
 	return a, err
+}
+
+// staffing fills in who can answer at the desk now and how long its queue
+// is: the present, whatever instant a asks about.
+func (e *Engine) staffing(tx baton.Tx, dc baton.DeskConfig, a *Availability) error {
+	t := now()
+	// The rank a handoff entering the queue now would have: one past
+	// every handoff waiting in it.
+	rank, err := tx.QueuePosition(baton.Handoff{DeskID: dc.ID, QueuedAt: t})
+	if err != nil {
+		return err
+	}
+	a.QueueLength = rank - 1
+	waits, err := recentWaits(tx, dc.ID)
+	if err != nil {
+		return err
+	}
+	a.Wait, a.Estimated = baton.EstimateWait(waits, rank)
+	if dc.Kind != baton.KindInbox {
+		return nil
+	}
+	agents, err := tx.InboxAgents(dc.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	a.AgentsKnown = true
+	for _, ag := range agents {
+		if ag.DeskID == dc.ID && ag.Online(t) {
+			a.AgentsOnline++
+		}
+	}
+	return nil
 }
 
 // MaxCalendarDays is the longest range Calendar lists.
@@ -216,4 +261,25 @@ func (e *Engine) Idempotency(ctx context.Context, ws, key string) (rec baton.Ide
 		return rec, false, nil
 	}
 	return rec, err == nil, err
+}
+
+// Trigger is the effective policy's TriggerDescription of the desk a query
+// names (the bot's own policy where the bot has no desk): when an LLM
+// agent should hand off, baton.DefaultTriggerDescription when neither
+// policy says.
+func (e *Engine) Trigger(ctx context.Context, ws string, q DeskQuery) (string, error) {
+	var text string
+	err := e.store.View(ctx, func(tx baton.Tx) error {
+		bot, err := resolveBot(ctx, tx, ws, q.BotID)
+		if err != nil {
+			return err
+		}
+		dc, err := deskOf(tx, ws, bot, q.DeskID)
+		if err != nil && (q.DeskID != "" || bot.DeskID != "") {
+			return err
+		}
+		text = policyFor(bot, dc).TriggerDescription
+		return nil
+	})
+	return text, err
 }
