@@ -173,8 +173,9 @@ func (e *Engine) Availability(ctx context.Context, ws string, q DeskQuery, at ti
 func (e *Engine) staffing(tx baton.Tx, dc baton.DeskConfig, a *Availability) error {
 	t := now()
 	// The rank a handoff entering the queue now would have: one past
-	// every handoff waiting in it.
-	rank, err := tx.QueuePosition(baton.Handoff{DeskID: dc.ID, QueuedAt: t})
+	// every handoff waiting in it, those that entered at this very
+	// microsecond included (the store keeps microseconds).
+	rank, err := tx.QueuePosition(baton.Handoff{DeskID: dc.ID, QueuedAt: t.Add(time.Microsecond)})
 	if err != nil {
 		return err
 	}
