@@ -54,6 +54,16 @@ type toolRun struct {
 	tools  []*mcp.Tool
 }
 
+// toolRun connects with key1 and lists the tools.
+func (f *fixture) toolRun(t *testing.T) *toolRun {
+	t.Helper()
+	cs, err := f.mcpClient(t, key1, "")
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	return newToolRun(t, cs)
+}
+
 func newToolRun(t *testing.T, cs *mcp.ClientSession) *toolRun {
 	t.Helper()
 	list, err := cs.ListTools(t.Context(), nil)
@@ -283,11 +293,7 @@ func TestMCPHandoffFlow(t *testing.T) {
 func TestMCPBadInput(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	cs, err := f.mcpClient(t, key1, "")
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	run := newToolRun(t, cs)
+	run := f.toolRun(t)
 	other := must[wireHandoff](t, f.do(req{method: "POST", path: "/v1/handoffs", key: key2,
 		body: map[string]any{"conversation_id": "theirs", "customer": map[string]any{"id": "x"}, "question": "hi"}}), 201)
 	for _, c := range []struct {
@@ -340,11 +346,7 @@ func TestMCPBadInput(t *testing.T) {
 func TestToolsCallMatchesMCP(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	cs, err := f.mcpClient(t, key1, "")
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	run := newToolRun(t, cs)
+	run := f.toolRun(t)
 	ask := func(cid, desk string) map[string]any {
 		return map[string]any{"conversation_id": cid, "customer": map[string]any{"id": "cus-" + cid}, "question": "Can I talk to someone?", "desk_id": desk}
 	}
@@ -395,11 +397,7 @@ func TestToolsCallMatchesMCP(t *testing.T) {
 func TestToolDefinitions(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	cs, err := f.mcpClient(t, key1, "")
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	run := newToolRun(t, cs)
+	run := f.toolRun(t)
 	byName := map[string]*mcp.Tool{}
 	for _, tool := range run.tools {
 		byName[tool.Name] = tool
