@@ -347,6 +347,12 @@ func TestToolsCallMatchesMCP(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	run := f.toolRun(t)
+	// A webhook desk without its URL cannot be used.
+	if err := f.store.Tx(context.Background(), func(tx baton.Tx) error {
+		return tx.PutDesk(baton.DeskConfig{ID: "dk_broken", WorkspaceID: ws1, Name: "Broken", Kind: baton.KindWebhook})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	ask := func(cid, desk string) map[string]any {
 		return map[string]any{"conversation_id": cid, "customer": map[string]any{"id": "cus-" + cid}, "question": "Can I talk to someone?", "desk_id": desk}
 	}
@@ -360,6 +366,7 @@ func TestToolsCallMatchesMCP(t *testing.T) {
 		{"queued", "request_human_handoff", ask("t-queued", inboxDesk), "queued", 200, ""},
 		{"needs email", "request_human_handoff", ask("t-email", emailDesk), "needs_email", 200, ""},
 		{"out of hours", "request_human_handoff", ask("t-closed", closedDesk), "out_of_hours", 200, ""},
+		{"desk unavailable", "request_human_handoff", ask("t-broken", "dk_broken"), "desk_unavailable", 200, ""},
 		{"availability", "check_human_availability", map[string]any{"desk_id": closedDesk}, "", 200, ""},
 		{"no conversation", "request_human_handoff", map[string]any{"customer": map[string]any{"id": "c"}, "question": "q"}, "", 422, "conversation_id"},
 		{"wrong type", "request_human_handoff", map[string]any{"conversation_id": 7, "customer": map[string]any{"id": "c"}, "question": "q"}, "", 422, "conversation_id"},
