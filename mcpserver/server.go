@@ -37,19 +37,32 @@ func Handler(p Params) http.Handler {
 	if p.Version == "" {
 		p.Version = "dev"
 	}
+	sdk := slog.New(quiet{p.Log.Handler()})
 	return mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
-		return server(p, r)
-	}, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: p.Log})
+		return server(p, sdk, r)
+	}, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: sdk})
 }
 
+// quiet passes on the SDK's warnings and errors only: it logs every
+// stateless request's short-lived session at info level.
+type quiet struct{ slog.Handler }
+
+func (q quiet) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && q.Handler.Enabled(ctx, l)
+}
+
+func (q quiet) WithAttrs(as []slog.Attr) slog.Handler { return quiet{q.Handler.WithAttrs(as)} }
+
+func (q quiet) WithGroup(name string) slog.Handler { return quiet{q.Handler.WithGroup(name)} }
+
 // server is the MCP server of one request.
-func server(p Params, r *http.Request) *mcp.Server {
+func server(p Params, sdk *slog.Logger, r *http.Request) *mcp.Server {
 	// The request's context carries the key's bot scope; the calls run
 	// within the request (stateless), so its context is theirs.
 	ctx := r.Context()
 	ws := p.Workspace(ctx)
 	q := engine.DeskQuery{BotID: r.URL.Query().Get("bot_id"), DeskID: r.URL.Query().Get("desk_id")}
-	s := mcp.NewServer(&mcp.Implementation{Name: "baton", Title: "Baton human handoff", Version: p.Version}, &mcp.ServerOptions{Logger: p.Log,
+	s := mcp.NewServer(&mcp.Implementation{Name: "baton", Title: "Baton human handoff", Version: p.Version}, &mcp.ServerOptions{Logger: sdk,
 		Instructions: "Baton hands a conversation to a person on the support team and back. Each tool result has an instruction: follow it exactly."})
 	for _, t := range p.Tools.List(ctx, ws, q) {
 		tool := &mcp.Tool{Name: t.Name, Description: t.Description, InputSchema: t.Input, OutputSchema: t.Output,
