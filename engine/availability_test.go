@@ -9,6 +9,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/outbox"
 )
 
 // TestAvailabilityStaffing, in virtual time on both stores: the inbox
@@ -30,13 +31,13 @@ func TestAvailabilityStaffing(t *testing.T) {
 				}
 				return a
 			}
-			if a := avail(""); !a.AgentsKnown || a.AgentsOnline != 0 || a.QueueLength != 0 || a.Estimated {
+			if a := avail(""); !a.AgentsKnown || a.AgentsOnline != 0 || !a.AcceptingKnown || a.Accepting || a.QueueLength != 0 || a.Estimated {
 				t.Fatalf("at first: %+v, want no agent online, nobody queued, no estimate", a)
 			}
 			if _, err := s.eng.AuthenticateAgent(ctx, "ana-key"); err != nil {
 				t.Fatal(err)
 			}
-			if a := avail(""); a.AgentsOnline != 1 {
+			if a := avail(""); a.AgentsOnline != 1 || !a.Accepting {
 				t.Fatalf("after Ana used her key: %d online, want 1", a.AgentsOnline)
 			}
 			var hs []baton.Handoff
@@ -66,9 +67,57 @@ func TestAvailabilityStaffing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if a := avail("hook"); a.AgentsKnown || a.QueueLength != 0 {
+			if a := avail("hook"); a.AgentsKnown || a.AcceptingKnown || a.QueueLength != 0 {
 				t.Fatalf("a webhook desk: %+v, want no agent figure and an empty queue", a)
 			}
 		})
+	})
+}
+
+// staffedDesk says whether someone takes handoffs, or never answers.
+type staffedDesk struct {
+	quickDesk
+	accepting, hang bool
+}
+
+func (d *staffedDesk) Accepting(ctx context.Context) (bool, error) {
+	if d.hang {
+		<-ctx.Done()
+		return false, ctx.Err()
+	}
+	return d.accepting, nil
+}
+
+// TestAvailabilityAccepting, in virtual time: a desk that can tell
+// whether someone takes handoffs says so; one that does not answer within
+// baton.StaffedTimeout leaves it unknown, and the read still answers.
+func TestAvailabilityAccepting(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		s := newStack(t, dir, nil)
+		desks := map[string]*staffedDesk{"open": {accepting: true}, "closed": {}, "silent": {hang: true}}
+		s.eng = newNode(s.store, func(dc baton.DeskConfig) (baton.Desk, error) { return desks[dc.ID], nil }, outbox.Config{})
+		err := s.store.Tx(context.Background(), func(tx baton.Tx) error {
+			for id := range desks {
+				if err := tx.PutDesk(baton.DeskConfig{ID: id, WorkspaceID: s.ws, Name: id, Kind: baton.KindLiveChat}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string][2]bool{"open": {true, true}, "closed": {false, true}, "silent": {false, false}} {
+			start := time.Now()
+			a, err := s.eng.Availability(context.Background(), s.ws, engine.DeskQuery{DeskID: id}, time.Time{})
+			if err != nil || a.Accepting != want[0] || a.AcceptingKnown != want[1] || a.AgentsKnown {
+				t.Errorf("%s: %+v, %v; want accepting %v known %v, no agent figure", id, a, err, want[0], want[1])
+			}
+			if d := time.Since(start); d > baton.StaffedTimeout {
+				t.Errorf("%s: the read took %v, more than %v", id, d, baton.StaffedTimeout)
+			}
+		}
 	})
 }

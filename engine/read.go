@@ -114,6 +114,11 @@ type Availability struct {
 	// desk whose API does not say has no figure.
 	AgentsOnline int
 	AgentsKnown  bool
+	// Accepting says whether someone at the desk takes a handoff now, when
+	// AcceptingKnown: the inbox has an agent online; a desk that is a
+	// baton.Staffed says (LiveChat: its group's routing status).
+	Accepting      bool
+	AcceptingKnown bool
 	// QueueLength is how many of the desk's handoffs wait for a person
 	// now: a handoff asked for now would enter the queue at QueueLength+1.
 	QueueLength int
@@ -151,8 +156,11 @@ func (e *Engine) Availability(ctx context.Context, ws string, q DeskQuery, at ti
 		at = now()
 	}
 	var a Availability
+	var dc baton.DeskConfig
 	err := e.store.View(ctx, func(tx baton.Tx) error {
-		dc, cal, err := e.policyOf(ctx, tx, ws, q)
+		var cal *hours.Calendar
+		var err error
+		dc, cal, err = e.policyOf(ctx, tx, ws, q)
 		if err != nil {
 			return err
 		}
@@ -165,7 +173,31 @@ func (e *Engine) Availability(ctx context.Context, ws string, q DeskQuery, at ti
 		}
 		return e.staffing(tx, dc, &a)
 	})
+	if err == nil && !a.AcceptingKnown {
+		e.accepting(ctx, dc, &a)
+	}
 	return a, err
+}
+
+// accepting asks a desk that can tell whether someone takes a handoff now,
+// within baton.StaffedTimeout; a desk that cannot answer leaves it unknown.
+func (e *Engine) accepting(ctx context.Context, dc baton.DeskConfig, a *Availability) {
+	d, err := e.desks.Desk(dc)
+	if err != nil {
+		return
+	}
+	s, ok := d.(baton.Staffed)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, baton.StaffedTimeout)
+	defer cancel()
+	yes, err := s.Accepting(ctx)
+	if err != nil {
+		e.log.Info("the desk could not tell whether someone takes handoffs", "desk", dc.ID, "err", err)
+		return
+	}
+	a.Accepting, a.AcceptingKnown = yes, true
 }
 
 // staffing fills in who can answer at the desk now and how long its queue
@@ -198,6 +230,7 @@ func (e *Engine) staffing(tx baton.Tx, dc baton.DeskConfig, a *Availability) err
 			a.AgentsOnline++
 		}
 	}
+	a.Accepting, a.AcceptingKnown = a.AgentsOnline > 0, true
 	return nil
 }
 

@@ -107,7 +107,9 @@ type availabilityJSON struct {
 	Zone       string           `json:"zone"`
 	// AgentsOnline is left out where the desk cannot know.
 	AgentsOnline *int `json:"agents_online,omitempty"`
-	QueueLength  int  `json:"queue_length"`
+	// Accepting is left out where the desk cannot tell.
+	Accepting   *bool `json:"accepting,omitempty"`
+	QueueLength int   `json:"queue_length"`
 	// EstimatedWaitSeconds is left out when the desk has no recent wait.
 	EstimatedWaitSeconds *int64 `json:"estimated_wait_seconds,omitempty"`
 }
@@ -117,6 +119,9 @@ func newAvailability(a engine.Availability) availabilityJSON {
 		OpenNow: a.OpenNow, NextOpenAt: utc(a.NextOpenAt), Zone: a.Zone, QueueLength: a.QueueLength}
 	if a.AgentsKnown {
 		out.AgentsOnline = &a.AgentsOnline
+	}
+	if a.AcceptingKnown {
+		out.Accepting = &a.Accepting
 	}
 	if a.Estimated {
 		s := int64(a.Wait / time.Second)

@@ -24,6 +24,9 @@ func (t *Tools) availability(ctx context.Context, ws string, in AvailabilityInpu
 	if a.AgentsKnown {
 		out.AgentsOnline = &a.AgentsOnline
 	}
+	if a.AcceptingKnown {
+		out.Accepting = &a.Accepting
+	}
 	if a.Estimated {
 		out.EstimatedWaitSeconds = seconds(a.Wait)
 	}
@@ -34,8 +37,8 @@ func (t *Tools) availability(ctx context.Context, ws string, in AvailabilityInpu
 		out.Instruction = "Nobody is working now; the team is back at " + out.NextOpenAt + ". If the customer needs a person, tell them when the team is back and keep helping them yourself."
 	case !a.OpenNow:
 		out.Instruction = "Nobody is working now. Do not offer the customer a person; keep helping them yourself."
-	case a.AgentsKnown && a.AgentsOnline == 0:
-		out.Instruction = "The desk is open but no agent is online now: a handoff would wait until one comes. Offer a person only if the customer needs one."
+	case a.AcceptingKnown && !a.Accepting:
+		out.Instruction = "The desk is open but nobody there is taking conversations now: a handoff would wait until someone comes. Offer a person only if the customer needs one."
 	default:
 		out.Instruction = "A person can take over now. Call request_human_handoff when the conversation needs one."
 	}

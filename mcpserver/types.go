@@ -36,6 +36,7 @@ type AvailabilityOutput struct {
 	OpenNow      bool   `json:"open_now" jsonschema:"Whether now is inside the desk's service hours."`
 	NextOpenAt   string `json:"next_open_at,omitempty" jsonschema:"When the desk opens again (RFC 3339), when it is closed now."`
 	AgentsOnline *int   `json:"agents_online,omitempty" jsonschema:"How many people can answer now, where the desk can tell."`
+	Accepting    *bool  `json:"accepting,omitempty" jsonschema:"Whether someone at the desk takes a conversation now, where the desk can tell."`
 	QueueLength  int    `json:"queue_length" jsonschema:"How many conversations wait for a person now."`
 	// EstimatedWaitSeconds is left out when the desk has no recent wait.
 	EstimatedWaitSeconds *int64 `json:"estimated_wait_seconds,omitempty" jsonschema:"The estimated wait of a handoff asked for now, in seconds, from the desk's recent waits."`
