@@ -14,5 +14,7 @@
 // A retried call does not act twice: each write carries an idempotency
 // key made from the call's content and what it acts on (the conversation
 // and its epoch, the handoff, the last reply the customer answered), kept
-// in the engine's idempotency records as the REST API's keys are.
+// in the engine's idempotency records as the REST API's keys are. A call
+// alike to one that finished more than two minutes before is no retry: a
+// request whose handoff has ended, or a message, is made anew.
 package mcpserver

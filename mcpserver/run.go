@@ -61,7 +61,7 @@ func (t *Tools) request(ctx context.Context, ws string, in RequestInput) (Outcom
 		return Outcome{}, err
 	}
 	if open == "" {
-		h, _, err := t.eng.CreateHandoff(keyed(ctx, RequestHandoff, fmt.Sprintf("%s\n%s\n%d", in.BotID, in.ConversationID, epoch), in), ws, r)
+		h, err := t.create(ctx, ws, fmt.Sprintf("%s\n%s\n%d", in.BotID, in.ConversationID, epoch), in, r)
 		switch {
 		case baton.ErrorCode(err) == baton.EUNAVAILABLE:
 			return Outcome{Outcome: DeskUnavailable, Instruction: unavailable}, nil
@@ -81,6 +81,28 @@ func (t *Tools) request(ctx context.Context, ws string, in RequestInput) (Outcom
 		return Outcome{}, err
 	}
 	return t.outcome(ctx, ws, h)
+}
+
+// retryWindow is how soon a call must follow an alike one to be its
+// retry: a call alike to one that finished longer ago is asked anew.
+const retryWindow = 2 * time.Minute
+
+// maxAlike bounds how many finished calls alike a call looks past.
+const maxAlike = 20
+
+// create makes the handoff r asks for once: a retry answers the handoff
+// its first call made. A request alike to one whose handoff ended more
+// than retryWindow ago (asked out of hours yesterday, the same words
+// today) is a new request.
+func (t *Tools) create(ctx context.Context, ws, subject string, in RequestInput, r baton.CreateRequest) (baton.Handoff, error) {
+	for range maxAlike {
+		h, replay, err := t.eng.CreateHandoff(keyed(ctx, RequestHandoff, subject, in), ws, r)
+		if err != nil || !replay || h.Open() || time.Since(h.CreatedAt) < retryWindow {
+			return h, err
+		}
+		subject += "\n" + h.ID
+	}
+	return baton.Handoff{}, baton.Errorf(baton.ECONFLICT, "%d requests alike to this one were made in this conversation: change the question", maxAlike)
 }
 
 // conversation reads a conversation's epoch and its open handoff's id; one
@@ -177,9 +199,19 @@ func (t *Tools) send(ctx context.Context, ws string, in SendInput) (Sent, error)
 			answered = m.Seq
 		}
 	}
-	m, err := t.eng.CustomerMessage(keyed(ctx, SendToHuman, fmt.Sprintf("%s\n%d", h.ID, answered), in), ws, h.ID, in.Text, nil)
-	if err != nil {
-		return Sent{}, onHandoff(err)
+	subject := fmt.Sprintf("%s\n%d", h.ID, answered)
+	var m baton.Message
+	for i := 0; ; i++ {
+		ictx := keyed(ctx, SendToHuman, subject, in)
+		if m, err = t.eng.CustomerMessage(ictx, ws, h.ID, in.Text, nil); err != nil {
+			return Sent{}, onHandoff(err)
+		}
+		// The same words again, longer after than a retry comes: the
+		// customer wrote them again.
+		if !engine.Replayed(ictx) || time.Since(m.CreatedAt) < retryWindow || i == maxAlike {
+			break
+		}
+		subject += "\n" + m.ID
 	}
 	return Sent{HandoffID: h.ID, MessageID: m.ID, Instruction: "Passed on to the person. Do not answer the customer yourself; call get_handoff to read the person's reply."}, nil
 }
