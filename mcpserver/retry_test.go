@@ -31,7 +31,9 @@ func TestToolRetries(t *testing.T) {
 		err = st.Tx(ctx, func(tx baton.Tx) error {
 			for _, step := range []func() error{
 				func() error { return tx.CreateWorkspace(baton.Workspace{ID: "ws", Name: "W"}) },
-				func() error { return tx.PutDesk(baton.DeskConfig{ID: "open", WorkspaceID: "ws", Name: "Open", Kind: baton.KindInbox}) },
+				func() error {
+					return tx.PutDesk(baton.DeskConfig{ID: "open", WorkspaceID: "ws", Name: "Open", Kind: baton.KindInbox})
+				},
 				func() error {
 					return tx.PutDesk(baton.DeskConfig{ID: "shut", WorkspaceID: "ws", Name: "Shut", Kind: baton.KindInbox, Policy: closed})
 				},
