@@ -193,6 +193,18 @@ type DeskEvent struct {
 	Until time.Time
 }
 
+// repeatKey marks a context as Repeat's.
+type repeatKey struct{}
+
+// Repeat returns ctx marked for a desk call that an earlier attempt may have
+// made already: the attempt failed without an answer, or its instance died
+// mid-call. A desk without its own deduplication looks before it writes
+// again.
+func Repeat(ctx context.Context) context.Context { return context.WithValue(ctx, repeatKey{}, true) }
+
+// Repeated reports whether ctx is marked by Repeat.
+func Repeated(ctx context.Context) bool { r, _ := ctx.Value(repeatKey{}).(bool); return r }
+
 // DeskError classifies a failed desk call so the worker knows what to do next.
 type DeskError struct {
 	Busy       bool          // the desk declined the handoff (nobody to take it): do not retry

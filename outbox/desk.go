@@ -163,6 +163,9 @@ func (w *Worker) send(ctx context.Context, t task) error {
 	if !desk.Capabilities().Attachments && len(m.Attachments) > 0 {
 		m.Text, m.Attachments = linkify(m), nil
 	}
+	if t.Attempts > 0 {
+		ctx = baton.Repeat(ctx)
+	}
 	if err := w.call(ctx, t, t.desk, "send", func() error { return desk.Send(ctx, baton.Handle{Ref: h.DeskRef, Data: h.DeskData}, m) }); err != nil {
 		return w.retryDesk("send", h.ID, err)
 	}
