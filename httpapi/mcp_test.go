@@ -316,9 +316,19 @@ func TestMCPBadInput(t *testing.T) {
 	} {
 		run.fail(c.tool, c.args, c.field)
 	}
+	// The other workspace's conversation id names a conversation of this
+	// workspace: a handoff of its own, the other's untouched.
+	mine := run.call("request_human_handoff", map[string]any{"conversation_id": "theirs", "customer": map[string]any{"id": "x"}, "question": "hi"})
+	if mine["outcome"] != "queued" || mine["handoff_id"] == other.ID {
+		t.Errorf("a request with the other workspace's conversation id: %v, want a queued handoff of this workspace", mine)
+	}
+	run.fail("get_handoff", map[string]any{"handoff_id": other.ID}, "handoff_id")
 	// Nothing of the other workspace moved.
 	if h := must[wireHandoff](t, f.do(req{method: "GET", path: "/v1/handoffs/" + other.ID, key: key2}), 200); h.State == "ended" {
 		t.Errorf("the other workspace's handoff was ended: %+v", h)
+	}
+	if _, hs, err := f.eng.Conversation(context.Background(), ws2, "", "theirs"); err != nil || len(hs) != 1 {
+		t.Errorf("the other workspace's conversation: %d handoffs, %v; want its one", len(hs), err)
 	}
 
 	a := &adminRun{f: f}
