@@ -150,8 +150,24 @@ func (e *Engine) policyOf(ctx context.Context, tx baton.Tx, ws string, q DeskQue
 }
 
 // Availability answers whether a handoff through the desk could be served
-// at an instant (zero means now).
+// at an instant (zero means now), asking a desk that can tell whether
+// someone takes handoffs now (baton.Staffed).
 func (e *Engine) Availability(ctx context.Context, ws string, q DeskQuery, at time.Time) (Availability, error) {
+	a, dc, err := e.availability(ctx, ws, q, at)
+	if err == nil && !a.AcceptingKnown {
+		e.accepting(ctx, dc, &a)
+	}
+	return a, err
+}
+
+// Queue is Availability now from the store alone, without asking the
+// desk: for a caller that needs the queue's length and estimate.
+func (e *Engine) Queue(ctx context.Context, ws string, q DeskQuery) (Availability, error) {
+	a, _, err := e.availability(ctx, ws, q, time.Time{})
+	return a, err
+}
+
+func (e *Engine) availability(ctx context.Context, ws string, q DeskQuery, at time.Time) (Availability, baton.DeskConfig, error) {
 	if at.IsZero() {
 		at = now()
 	}
@@ -173,10 +189,7 @@ func (e *Engine) Availability(ctx context.Context, ws string, q DeskQuery, at ti
 		}
 		return e.staffing(tx, dc, &a)
 	})
-	if err == nil && !a.AcceptingKnown {
-		e.accepting(ctx, dc, &a)
-	}
-	return a, err
+	return a, dc, err
 }
 
 // accepting asks a desk that can tell whether someone takes a handoff now,

@@ -130,7 +130,7 @@ func (t *Tools) outcome(ctx context.Context, ws string, h baton.Handoff) (Outcom
 		if o.Reply == "" {
 			o.Reply = defaultReply
 		}
-		a, err := t.eng.Availability(ctx, ws, engine.DeskQuery{BotID: h.BotID, DeskID: h.DeskID}, time.Time{})
+		a, err := t.eng.Queue(ctx, ws, engine.DeskQuery{BotID: h.BotID, DeskID: h.DeskID})
 		if err != nil {
 			return Outcome{}, err
 		}
@@ -151,7 +151,7 @@ func (t *Tools) outcome(ctx context.Context, ws string, h baton.Handoff) (Outcom
 		} else {
 			// Not in the queue yet (the desk is being opened): it joins at
 			// its end.
-			a, err := t.eng.Availability(ctx, ws, engine.DeskQuery{BotID: h.BotID, DeskID: h.DeskID}, time.Time{})
+			a, err := t.eng.Queue(ctx, ws, engine.DeskQuery{BotID: h.BotID, DeskID: h.DeskID})
 			if err != nil {
 				return Outcome{}, err
 			}
