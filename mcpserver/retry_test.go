@@ -1,4 +1,4 @@
-package mcpserver
+package mcpserver_test
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
-	"github.com/batonhq/baton/engine"
-	"github.com/batonhq/baton/registry"
+	"github.com/batonhq/baton/app"
+	"github.com/batonhq/baton/mcpserver"
 	"github.com/batonhq/baton/sqlite"
 )
 
@@ -48,7 +48,7 @@ func TestToolRetries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ts := NewTools(engine.New(engine.Params{Store: st, Desks: registry.New(registry.Params{})}))
+		ts := mcpserver.NewTools(app.New(app.Params{Store: st}).Engine)
 		call := func(name string, args any) map[string]any {
 			t.Helper()
 			b, _ := json.Marshal(args)
@@ -62,26 +62,26 @@ func TestToolRetries(t *testing.T) {
 			return m
 		}
 		ask := map[string]any{"conversation_id": "c1", "customer": map[string]any{"id": "u1"}, "question": "A person, please.", "desk_id": "shut"}
-		first := call(RequestHandoff, ask)
-		if first["outcome"] != OutOfHours {
+		first := call(mcpserver.RequestHandoff, ask)
+		if first["outcome"] != mcpserver.OutOfHours {
 			t.Fatalf("%v, want out_of_hours", first)
 		}
-		if again := call(RequestHandoff, ask); again["handoff_id"] != first["handoff_id"] {
+		if again := call(mcpserver.RequestHandoff, ask); again["handoff_id"] != first["handoff_id"] {
 			t.Errorf("a retry made handoff %v, want %v", again["handoff_id"], first["handoff_id"])
 		}
-		time.Sleep(retryWindow + time.Second)
-		if later := call(RequestHandoff, ask); later["handoff_id"] == first["handoff_id"] || later["outcome"] != OutOfHours {
+		time.Sleep(mcpserver.RetryWindow + time.Second)
+		if later := call(mcpserver.RequestHandoff, ask); later["handoff_id"] == first["handoff_id"] || later["outcome"] != mcpserver.OutOfHours {
 			t.Errorf("asked again later: %v, want a new out_of_hours handoff", later)
 		}
 
-		open := call(RequestHandoff, map[string]any{"conversation_id": "c2", "customer": map[string]any{"id": "u2"}, "question": "Help"})
+		open := call(mcpserver.RequestHandoff, map[string]any{"conversation_id": "c2", "customer": map[string]any{"id": "u2"}, "question": "Help"})
 		say := map[string]any{"handoff_id": open["handoff_id"], "text": "yes"}
-		m1 := call(SendToHuman, say)
-		if m2 := call(SendToHuman, say); m2["message_id"] != m1["message_id"] {
+		m1 := call(mcpserver.SendToHuman, say)
+		if m2 := call(mcpserver.SendToHuman, say); m2["message_id"] != m1["message_id"] {
 			t.Errorf("a retried message is a new one: %v, %v", m1, m2)
 		}
-		time.Sleep(retryWindow + time.Second)
-		if m3 := call(SendToHuman, say); m3["message_id"] == m1["message_id"] {
+		time.Sleep(mcpserver.RetryWindow + time.Second)
+		if m3 := call(mcpserver.SendToHuman, say); m3["message_id"] == m1["message_id"] {
 			t.Errorf("the same words written later were taken for a retry: %v", m3)
 		}
 	})

@@ -83,21 +83,21 @@ func (t *Tools) request(ctx context.Context, ws string, in RequestInput) (Outcom
 	return t.outcome(ctx, ws, h)
 }
 
-// retryWindow is how soon a call must follow an alike one to be its
-// retry: a call alike to one that finished longer ago is asked anew.
-const retryWindow = 2 * time.Minute
+// RetryWindow is how soon a call must follow an alike one to be its
+// retry: a call alike to one that finished longer ago acts anew.
+const RetryWindow = 2 * time.Minute
 
 // maxAlike bounds how many finished calls alike a call looks past.
 const maxAlike = 20
 
 // create makes the handoff r asks for once: a retry answers the handoff
 // its first call made. A request alike to one whose handoff ended more
-// than retryWindow ago (asked out of hours yesterday, the same words
+// than RetryWindow ago (asked out of hours yesterday, the same words
 // today) is a new request.
 func (t *Tools) create(ctx context.Context, ws, subject string, in RequestInput, r baton.CreateRequest) (baton.Handoff, error) {
 	for range maxAlike {
 		h, replay, err := t.eng.CreateHandoff(keyed(ctx, RequestHandoff, subject, in), ws, r)
-		if err != nil || !replay || h.Open() || time.Since(h.CreatedAt) < retryWindow {
+		if err != nil || !replay || h.Open() || time.Since(h.CreatedAt) < RetryWindow {
 			return h, err
 		}
 		subject += "\n" + h.ID
@@ -208,7 +208,7 @@ func (t *Tools) send(ctx context.Context, ws string, in SendInput) (Sent, error)
 		}
 		// The same words again, longer after than a retry comes: the
 		// customer wrote them again.
-		if !engine.Replayed(ictx) || time.Since(m.CreatedAt) < retryWindow || i == maxAlike {
+		if !engine.Replayed(ictx) || time.Since(m.CreatedAt) < RetryWindow || i == maxAlike {
 			break
 		}
 		subject += "\n" + m.ID
