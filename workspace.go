@@ -105,8 +105,10 @@ type InboxAgent struct {
 }
 
 // OnlineWindow is how lately an inbox agent must have used the inbox to
-// count as online: the web inbox is a page an agent keeps open, and an
-// open page is seen at least once a minute while the agent works.
+// count as online: the web inbox is a page an agent keeps open, which
+// fetches its lists every 30 seconds (and an agent's use is recorded at
+// most once a minute), so an agent with the inbox open stays online and one
+// who closed it is offline within this window.
 const OnlineWindow = 5 * time.Minute
 
 // Online reports whether a is an agent who can answer now: not disabled
