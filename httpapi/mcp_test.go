@@ -265,6 +265,11 @@ func TestMCPHandoffFlow(t *testing.T) {
 			if again := run.call("end_human_handoff", map[string]any{"handoff_id": id, "reason": "customer_closed"}); again["state"] != "ended" {
 				t.Errorf("retried end: %v", again)
 			}
+			// The agent resumes with the human segment's summary.
+			st = run.call("get_handoff", map[string]any{"handoff_id": id})
+			if sum, _ := st["summary"].(string); !strings.Contains(sum, "Refund sent.") || sum != end["summary"] {
+				t.Errorf("summary after the end %q (end answered %q), want the agent's last reply in it", sum, end["summary"])
+			}
 
 			// Each write acted once: one handoff, one "Thank you!".
 			_, hs, err := f.eng.Conversation(context.Background(), ws1, "", "conv-mcp")

@@ -253,7 +253,19 @@ func (t *Tools) end(ctx context.Context, ws string, in EndInput) (Status, error)
 	if err != nil {
 		return Status{}, onHandoff(err)
 	}
-	return status(h, nil, 0), nil
+	h, ms, err := t.transcript(ctx, ws, h.ID) // for the summary
+	if err != nil {
+		return Status{}, err
+	}
+	return status(h, ms, lastSeq(ms)), nil
+}
+
+// lastSeq is the seq of the last of ms, 0 for none: the cursor after them.
+func lastSeq(ms []baton.Message) int64 {
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].Seq
 }
 
 // status is where h stands, with the agent's messages of ms after after.
@@ -282,7 +294,8 @@ func status(h baton.Handoff, ms []baton.Message, after int64) Status {
 	}
 	switch {
 	case h.State == baton.Ended:
-		s.Instruction = fmt.Sprintf("The handoff has ended (%s): you are in charge of the conversation again. Show the customer any message above first, then carry on helping them, using what the person said.", h.EndReason)
+		s.Summary = baton.Summarize(h, ms).Text
+		s.Instruction = fmt.Sprintf("The handoff has ended (%s): you are in charge of the conversation again. Show the customer any message above first, then carry on helping them, using what the person said (the summary).", h.EndReason)
 	case h.NeedsEmail:
 		s.Instruction = askEmail
 	case h.State == baton.Active || !h.TakenAt.IsZero():

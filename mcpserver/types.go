@@ -139,5 +139,6 @@ type Status struct {
 	EstimatedWaitSeconds *int64         `json:"estimated_wait_seconds,omitempty" jsonschema:"The estimated wait in seconds while it waits."`
 	Messages             []AgentMessage `json:"messages" jsonschema:"The person's messages after the cursor asked for, oldest first."`
 	Cursor               int64          `json:"cursor" jsonschema:"Pass this as after in the next get_handoff to get only newer messages."`
+	Summary              string         `json:"summary,omitempty" jsonschema:"Once ended: what the customer asked, what the person answered and how it ended, in one paragraph."`
 	Instruction          string         `json:"instruction" jsonschema:"What to do next."`
 }
