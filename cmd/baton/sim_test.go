@@ -58,7 +58,7 @@ func TestSimLiveChat(t *testing.T) {
 }
 
 func TestTwoWordCommands(t *testing.T) {
-	for _, args := range [][]string{{"sim"}, {"sim", "intercom"}, {"livechat"}, {"livechat", "register"}} {
+	for _, args := range [][]string{{"sim"}, {"sim", "nosuch"}, {"livechat"}, {"livechat", "register"}} {
 		err := run(t.Context(), append([]string{"baton"}, args...), getenv(nil), io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "usage: baton "+args[0]) {
 			t.Errorf("%v: %v", args, err)
