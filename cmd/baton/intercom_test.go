@@ -34,7 +34,10 @@ type icWorld struct {
 
 func newICWorld(t *testing.T, config string) *icWorld {
 	t.Helper()
-	w := &icWorld{sim: intercomsim.New(intercomsim.Config{Retry: []time.Duration{20 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond}})}
+	// The search index never catches up: a returning customer is found
+	// through the 409 its creation answers.
+	w := &icWorld{sim: intercomsim.New(intercomsim.Config{IndexDelay: time.Hour,
+		Retry: []time.Duration{20 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond}})}
 	t.Cleanup(w.sim.Close)
 	srv := httptest.NewServer(w.sim.Handler())
 	t.Cleanup(srv.Close)

@@ -1,0 +1,132 @@
+package intercom_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/intercom"
+	"github.com/batonhq/baton/intercomsim"
+)
+
+func TestParseSettings(t *testing.T) {
+	t.Parallel()
+	st, err := intercom.ParseSettings(map[string]string{"access_token": " tok ", "client_secret": "sec"})
+	if err != nil || st.Token != "tok" || st.Version != intercom.DefaultVersion || st.BaseURL != intercom.DefaultBaseURL || st.AdminID != "" {
+		t.Fatalf("defaults: %+v, %v", st, err)
+	}
+	st, err = intercom.ParseSettings(map[string]string{"access_token": "tok", "client_secret": "sec", "api_version": "2.17",
+		"admin_id": "991267708", "base_url": "https://api.eu.intercom.io/"})
+	if err != nil || st.Version != "2.17" || st.BaseURL != "https://api.eu.intercom.io" || st.AdminID != "991267708" {
+		t.Fatalf("given: %+v, %v", st, err)
+	}
+	for field, s := range map[string]map[string]string{
+		"settings.access_token":  {"client_secret": "sec"},
+		"settings.client_secret": {"access_token": "tok", "client_secret": "two words"},
+		"settings.api_version":   {"access_token": "tok", "client_secret": "sec", "api_version": "latest"},
+		"settings.admin_id":      {"access_token": "tok", "client_secret": "sec", "admin_id": "joe"},
+		"settings.base_url":      {"access_token": "tok", "client_secret": "sec", "base_url": "api.intercom.io"},
+		"settings.hub_secret":    {"access_token": "tok", "client_secret": "sec", "hub_secret": "x"},
+	} {
+		if _, err := intercom.ParseSettings(s); baton.ErrorField(err) != field {
+			t.Errorf("%v: %v, want an error naming %s", s, err, field)
+		}
+	}
+}
+
+// TestOpenResumes: an open that died after creating the conversation but
+// before saving it finds it again instead of making a second one; a
+// contact the search index misses is found through the 409.
+func TestOpenResumes(t *testing.T) {
+	t.Parallel()
+	sim, st, _ := world(t, intercomsim.Config{IndexDelay: time.Hour})
+	d, err := intercom.New(baton.DeskConfig{Kind: baton.KindIntercom, Settings: st}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var saved []string
+	crash := errors.New("crashed")
+	r := baton.OpenRequest{HandoffID: "h_1", Customer: baton.Customer{ID: "cust-1", Name: "Ana", Email: "ana@example.org"},
+		History:  []baton.Message{{Author: baton.ByCustomer, Text: "Hi"}, {Author: baton.ByBot, Text: "Hello!\nHow can I help?"}},
+		Question: "A person, please",
+		Save: func(p string) error {
+			saved = append(saved, p)
+			if strings.Contains(p, "conversation_id") {
+				return crash
+			}
+			return nil
+		}}
+	if _, err := d.Open(ctx, r); !errors.Is(err, crash) {
+		t.Fatalf("first open: %v, want the crash", err)
+	}
+	r.Progress, r.Save = saved[len(saved)-2], nil // the last progress that was stored
+	h, err := d.Open(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	convs := sim.Conversations()
+	if len(convs) != 1 || h.Ref != convs[0].ID {
+		t.Fatalf("after the retried open: handle %+v, %d conversations", h, len(convs))
+	}
+	if want := "Customer: Hi\nBot: Hello! How can I help?\nCustomer: A person, please\n"; !strings.Contains(convs[0].Source.Body, want) {
+		t.Errorf("the body reads\n%s\nwant it to hold\n%s", convs[0].Source.Body, want)
+	}
+	// Another handoff of the same customer, which search cannot find yet.
+	r2 := baton.OpenRequest{HandoffID: "h_2", Customer: r.Customer, Question: "Again"}
+	h2, err := d.Open(ctx, r2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(sim.Contacts()); n != 1 || h2.Data != h.Data || h2.Ref == h.Ref {
+		t.Errorf("second open: %d contacts, handles %+v and %+v", n, h, h2)
+	}
+}
+
+// TestClientKeepsWithinTheLimit: the client waits for the window the
+// answers report before it runs out, so the workspace never answers 429;
+// when a burst of 429s comes anyway, the call waits and goes through.
+func TestClientKeepsWithinTheLimit(t *testing.T) {
+	t.Parallel()
+	sim, st, _ := world(t, intercomsim.Config{Limit: 2, Window: time.Second})
+	c := intercom.NewClient(nil, st[intercom.SettingBaseURL], st[intercom.SettingAccessToken], "2.16")
+	ctx := context.Background()
+	for i := range 3 {
+		if _, err := c.Me(ctx); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if n := len(sim.Versions()); n != 3 {
+		t.Errorf("the workspace saw %d calls for 3, want no refused ones", n)
+	}
+	sim.Throttle(1)
+	if _, err := c.Me(ctx); err != nil {
+		t.Errorf("through a 429: %v", err)
+	}
+	sim.Throttle(10)
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	_, err := c.Me(short)
+	var de *baton.DeskError
+	if !errors.As(err, &de) || de.RetryAfter <= 0 || de.Permanent {
+		t.Errorf("a 429 longer than the call may wait: %v, want a DeskError with RetryAfter", err)
+	}
+}
+
+func TestCheckAndAuth(t *testing.T) {
+	t.Parallel()
+	_, st, _ := world(t, intercomsim.Config{})
+	d, _ := intercom.New(baton.DeskConfig{Kind: baton.KindIntercom, Settings: st}, nil)
+	if err := d.Check(context.Background()); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	st[intercom.SettingAccessToken] = "wrong-token"
+	d, _ = intercom.New(baton.DeskConfig{Kind: baton.KindIntercom, Settings: st}, nil)
+	var de *baton.DeskError
+	if err := d.Check(context.Background()); !errors.As(err, &de) || !de.Auth || !strings.Contains(err.Error(), "Access Token Invalid") {
+		t.Errorf("a wrong token: %v, want an auth DeskError quoting Intercom", err)
+	}
+}
