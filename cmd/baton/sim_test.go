@@ -120,3 +120,60 @@ func TestSimGorgias(t *testing.T) {
 		t.Fatalf("sim stopped with %v", err)
 	}
 }
+
+// TestSimIntercom runs `baton sim intercom` and calls its API with the
+// access token it prints.
+func TestSimIntercom(t *testing.T) {
+	ctx, stop := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"baton", "sim", "intercom", "--addr", "127.0.0.1:0"}, getenv(nil), pw, io.Discard)
+		pw.Close()
+	}()
+	lines := make(chan string, 4)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	var creds, base string
+	for base == "" {
+		select {
+		case l := <-lines:
+			if a, ok := strings.CutPrefix(l, "listening on "); ok {
+				base = a
+			} else {
+				creds = l
+			}
+		case err := <-done:
+			t.Fatalf("sim returned before listening: %v", err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("sim did not start")
+		}
+	}
+	_, rest, _ := strings.Cut(creds, "access_token ")
+	tok, _, _ := strings.Cut(rest, ",")
+	req, _ := http.NewRequest("GET", base+"/office_hours_schedules", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Intercom-Version", "2.17")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Data []struct {
+			Name string `json:"name"`
+		} `json:"data"`
+	}
+	json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(got.Data) != 1 || resp.Header.Get("X-RateLimit-Remaining") == "" {
+		t.Fatalf("GET /office_hours_schedules: %d %+v (credentials line %q)", resp.StatusCode, got, creds)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("sim stopped with %v", err)
+	}
+}
