@@ -512,12 +512,13 @@ func (s *Sim) getConversation(w http.ResponseWriter, r *http.Request) {
 
 // addPart appends a part by author to c; s.mu is held.
 func (s *Sim) addPart(c *Conversation, typ, text string, by Author, files []Attachment) Part {
-	now := s.cfg.Now().Unix()
+	at := s.cfg.Now()
+	now := at.Unix()
 	if files == nil {
 		files = []Attachment{}
 	}
 	p := Part{Type: "conversation_part", ID: s.next(), PartType: typ, Body: text, CreatedAt: now, UpdatedAt: now, NotifiedAt: now,
-		Author: by, Attachments: files}
+		Author: by, Attachments: files, Stored: at}
 	c.Parts = append(c.Parts, p)
 	c.UpdatedAt = now
 	return p

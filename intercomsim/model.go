@@ -53,6 +53,9 @@ type Part struct {
 	Attachments []Attachment `json:"attachments"`
 	ExternalID  *string      `json:"external_id"`
 	Redacted    bool         `json:"redacted"`
+	// Stored is when the simulator stored the part, finer than CreatedAt
+	// (seconds), for measurements; never shown by the API.
+	Stored time.Time `json:"-"`
 }
 
 // Source is a conversation's first message.
