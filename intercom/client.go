@@ -300,18 +300,16 @@ func (c *Client) Conversation(ctx context.Context, id string) (Conversation, err
 	return out, err
 }
 
-// Reply adds a reply (a user's or an admin's) to a conversation.
-func (c *Client) Reply(ctx context.Context, conversation string, r Reply) (Conversation, error) {
-	var out Conversation
-	err := c.call(ctx, http.MethodPost, "/conversations/"+url.PathEscape(conversation)+"/reply", r, &out)
-	return out, err
+// Reply adds a reply (a user's or an admin's) to a conversation. The
+// answer, the whole conversation, is not read.
+func (c *Client) Reply(ctx context.Context, conversation string, r Reply) error {
+	return c.call(ctx, http.MethodPost, "/conversations/"+url.PathEscape(conversation)+"/reply", r, nil)
 }
 
-// Part closes, snoozes, opens or assigns a conversation.
-func (c *Client) Part(ctx context.Context, conversation string, p PartRequest) (Conversation, error) {
-	var out Conversation
-	err := c.call(ctx, http.MethodPost, "/conversations/"+url.PathEscape(conversation)+"/parts", p, &out)
-	return out, err
+// Part closes, snoozes, opens or assigns a conversation. The answer, the
+// whole conversation, is not read.
+func (c *Client) Part(ctx context.Context, conversation string, p PartRequest) error {
+	return c.call(ctx, http.MethodPost, "/conversations/"+url.PathEscape(conversation)+"/parts", p, nil)
 }
 
 // Schedules lists the workspace's office-hours schedules.

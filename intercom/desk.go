@@ -283,7 +283,7 @@ func (d *Desk) Send(ctx context.Context, h baton.Handle, m baton.Message) error 
 	if body == "" {
 		body = "(sent " + strconv.Itoa(len(m.Attachments)) + " file(s))"
 	}
-	_, err := d.api.Reply(ctx, h.Ref, Reply{MessageType: "comment", Type: "user", IntercomUserID: data.ContactID, Body: body, AttachmentURLs: urls})
+	err := d.api.Reply(ctx, h.Ref, Reply{MessageType: "comment", Type: "user", IntercomUserID: data.ContactID, Body: body, AttachmentURLs: urls})
 	return err
 }
 
@@ -294,7 +294,7 @@ func (d *Desk) Close(ctx context.Context, h baton.Handle, _ baton.EndReason) err
 	if err != nil {
 		return err
 	}
-	_, err = d.api.Part(ctx, h.Ref, PartRequest{MessageType: "close", Type: "admin", AdminID: admin})
+	err = d.api.Part(ctx, h.Ref, PartRequest{MessageType: "close", Type: "admin", AdminID: admin})
 	if ae := apiError(err); ae != nil && ae.Status == http.StatusNotFound {
 		return nil
 	}

@@ -241,6 +241,9 @@ func (s *Sim) Subscribe(ctx context.Context, rawURL string, topics ...string) (W
 // notify queues topic's notification about c, carrying parts, to every
 // subscription that has it; s.mu is held.
 func (s *Sim) notify(topic string, c *Conversation, parts []Part) {
+	if len(s.hooks) == 0 {
+		return
+	}
 	if parts == nil {
 		parts = []Part{}
 	}
