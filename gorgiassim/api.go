@@ -182,6 +182,31 @@ func pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	return id, true
 }
 
+// locked serves a request about one object: the path's id, the JSON body
+// into in (when not nil), then under s.mu the object find gives, or a 404
+// "<what> not found", and fn with it.
+func locked[T any](s *Sim, w http.ResponseWriter, r *http.Request, in any, find func(int64) *T, what string, fn func(*T)) {
+	id, ok := pathID(w, r)
+	if !ok || (in != nil && !decode(w, r, in)) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := find(id)
+	if v == nil {
+		fail(w, http.StatusNotFound, what+" not found", nil)
+		return
+	}
+	fn(v)
+}
+
+// set copies v into dst when v is given: the fields of a partial update.
+func set[T any](dst, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
 func (s *Sim) listCustomers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.mu.Lock()
@@ -249,25 +274,10 @@ func (s *Sim) createCustomer(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) getCustomer(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.customer(id)
-	if c == nil {
-		fail(w, http.StatusNotFound, "Customer not found", nil)
-		return
-	}
-	reply(w, http.StatusOK, *c)
+	locked(s, w, r, nil, s.customer, "Customer", func(c *Customer) { reply(w, http.StatusOK, *c) })
 }
 
 func (s *Sim) updateCustomer(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r)
-	if !ok {
-		return
-	}
 	var in struct {
 		Name       *string         `json:"name"`
 		Email      *string         `json:"email"`
@@ -275,32 +285,18 @@ func (s *Sim) updateCustomer(w http.ResponseWriter, r *http.Request) {
 		Channels   []Channel       `json:"channels"`
 		Data       json.RawMessage `json:"data"`
 	}
-	if !decode(w, r, &in) {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.customer(id)
-	if c == nil {
-		fail(w, http.StatusNotFound, "Customer not found", nil)
-		return
-	}
-	if in.Name != nil {
-		c.Name = *in.Name
-	}
-	if in.Email != nil {
-		c.Email = *in.Email
-	}
-	if in.ExternalID != nil {
-		c.ExternalID = *in.ExternalID
-	}
-	if in.Channels != nil {
-		c.Channels = in.Channels
-	}
-	if in.Data != nil {
-		c.Data = in.Data
-	}
-	reply(w, http.StatusOK, *c)
+	locked(s, w, r, &in, s.customer, "Customer", func(c *Customer) {
+		set(&c.Name, in.Name)
+		set(&c.Email, in.Email)
+		set(&c.ExternalID, in.ExternalID)
+		if in.Channels != nil {
+			c.Channels = in.Channels
+		}
+		if in.Data != nil {
+			c.Data = in.Data
+		}
+		reply(w, http.StatusOK, *c)
+	})
 }
 
 func (s *Sim) ticket(id int64) *Ticket {
@@ -530,57 +526,30 @@ func (s *Sim) view(t *Ticket) Ticket {
 }
 
 func (s *Sim) getTicket(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.ticket(id)
-	if t == nil {
-		fail(w, http.StatusNotFound, "Ticket not found", nil)
-		return
-	}
-	reply(w, http.StatusOK, s.view(t))
+	locked(s, w, r, nil, s.ticket, "Ticket", func(t *Ticket) { reply(w, http.StatusOK, s.view(t)) })
 }
 
 func (s *Sim) updateTicket(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r)
-	if !ok {
-		return
-	}
 	var in struct {
 		Status     *string `json:"status"`
 		Subject    *string `json:"subject"`
 		ExternalID *string `json:"external_id"`
 	}
-	if !decode(w, r, &in) {
-		return
-	}
-	if in.Status != nil && *in.Status != "open" && *in.Status != "closed" {
-		fail(w, http.StatusBadRequest, "Validation error", map[string][]string{"status": {"Must be one of: open, closed."}})
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.ticket(id)
-	if t == nil {
-		fail(w, http.StatusNotFound, "Ticket not found", nil)
-		return
-	}
-	if in.Subject != nil {
-		t.Subject = *in.Subject
-	}
-	if in.ExternalID != nil {
-		t.ExternalID = *in.ExternalID
-	}
-	if in.Status != nil {
-		s.setStatus(t, *in.Status, nil)
-	} else {
-		t.Updated = s.cfg.Now().UTC()
-		s.fire(TicketUpdated, t, nil, nil)
-	}
-	reply(w, http.StatusOK, s.view(t))
+	locked(s, w, r, &in, s.ticket, "Ticket", func(t *Ticket) {
+		if in.Status != nil && *in.Status != "open" && *in.Status != "closed" {
+			fail(w, http.StatusBadRequest, "Validation error", map[string][]string{"status": {"Must be one of: open, closed."}})
+			return
+		}
+		set(&t.Subject, in.Subject)
+		set(&t.ExternalID, in.ExternalID)
+		if in.Status != nil {
+			s.setStatus(t, *in.Status, nil)
+		} else {
+			t.Updated = s.cfg.Now().UTC()
+			s.fire(TicketUpdated, t, nil, nil)
+		}
+		reply(w, http.StatusOK, s.view(t))
+	})
 }
 
 // setStatus opens or closes t and fires ticket-updated; s.mu is held.
@@ -596,29 +565,12 @@ func (s *Sim) setStatus(t *Ticket, status string, by *User) {
 }
 
 func (s *Sim) listMessages(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	t := s.ticket(id)
-	var msgs []Message
-	if t != nil {
-		msgs = slices.Clone(t.Messages)
-	}
-	s.mu.Unlock()
-	if t == nil {
-		fail(w, http.StatusNotFound, "Ticket not found", nil)
-		return
-	}
-	paginate(w, r, msgs, func(m Message) int64 { return m.ID })
+	locked(s, w, r, nil, s.ticket, "Ticket", func(t *Ticket) {
+		paginate(w, r, t.Messages, func(m Message) int64 { return m.ID })
+	})
 }
 
 func (s *Sim) createMessage(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r)
-	if !ok {
-		return
-	}
 	switch a := r.URL.Query().Get("action"); a {
 	case "", "force", "retry", "cancel":
 	default:
@@ -626,22 +578,14 @@ func (s *Sim) createMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in msgIn
-	if !decode(w, r, &in) {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.ticket(id)
-	if t == nil {
-		fail(w, http.StatusNotFound, "Ticket not found", nil)
-		return
-	}
-	m, errs := s.message(t, in, "")
-	if errs != nil {
-		fail(w, http.StatusBadRequest, "Validation error", errs)
-		return
-	}
-	reply(w, http.StatusCreated, s.add(t, m))
+	locked(s, w, r, &in, s.ticket, "Ticket", func(t *Ticket) {
+		m, errs := s.message(t, in, "")
+		if errs != nil {
+			fail(w, http.StatusBadRequest, "Validation error", errs)
+			return
+		}
+		reply(w, http.StatusCreated, s.add(t, m))
+	})
 }
 
 // add appends m to t, reopening a closed ticket on a customer's message,
@@ -739,44 +683,22 @@ func (s *Sim) integration(id int64) *Integration {
 }
 
 func (s *Sim) getIntegration(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if in := s.integration(id); in != nil {
-		reply(w, http.StatusOK, *in)
-		return
-	}
-	fail(w, http.StatusNotFound, "Integration not found", nil)
+	locked(s, w, r, nil, s.integration, "Integration", func(in *Integration) { reply(w, http.StatusOK, *in) })
 }
 
 func (s *Sim) updateIntegration(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r)
-	if !ok {
-		return
-	}
 	var in Integration
-	if !decode(w, r, &in) {
-		return
-	}
-	if in.Type == "" {
-		in.Type = "http"
-	}
-	if errs := checkIntegration(&in); errs != nil {
-		fail(w, http.StatusBadRequest, "Validation error", errs)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur := s.integration(id)
-	if cur == nil {
-		fail(w, http.StatusNotFound, "Integration not found", nil)
-		return
-	}
-	cur.Name, cur.HTTP, cur.Failures, cur.Deactivated = in.Name, in.HTTP, 0, nil // saving re-enables it
-	reply(w, http.StatusOK, *cur)
+	locked(s, w, r, &in, s.integration, "Integration", func(cur *Integration) {
+		if in.Type == "" {
+			in.Type = "http"
+		}
+		if errs := checkIntegration(&in); errs != nil {
+			fail(w, http.StatusBadRequest, "Validation error", errs)
+			return
+		}
+		cur.Name, cur.HTTP, cur.Failures, cur.Deactivated = in.Name, in.HTTP, 0, nil // saving re-enables it
+		reply(w, http.StatusOK, *cur)
+	})
 }
 
 func (s *Sim) deleteIntegration(w http.ResponseWriter, r *http.Request) {

@@ -33,6 +33,7 @@ var deskOps = map[baton.DeskKind][]string{
 	baton.KindInbox:    {"open", "send", "close", "check"},
 	baton.KindWebhook:  {"open", "send", "close", "check"},
 	baton.KindLiveChat: {"open", "send", "close", "check", "reply", "groups", "transfer"},
+	baton.KindGorgias:  {"open", "send", "close", "check"},
 	baton.KindIntercom: {"open", "send", "close", "check"},
 }
 

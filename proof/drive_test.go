@@ -72,7 +72,7 @@ var kinds = []kind{
 			return errEndedFirst // another timer, delayed by a kill, ended it first
 		}
 		a, err := w.api.do("POST", "/v1/handoffs/"+h.id+"/keep-waiting", map[string]any{}, "")
-		if err == nil && a.status == 409 && w.loose(*h) && w.bots.has(h.id, "handoff.ended") {
+		if err == nil && a.status == 409 && w.endedFirst(h) {
 			return errEndedFirst // the grace, delayed event and all, ran out under kills
 		}
 		if err != nil || a.status/100 != 2 {
@@ -237,6 +237,9 @@ func (w *world) customerSays(h *hrec, i int) error {
 	if err != nil {
 		return fmt.Errorf("customer message %d: %v", i, err)
 	}
+	if a.status == 409 && w.endedFirst(h) {
+		return errEndedFirst // a timer, late under kills or load, ended it first
+	}
 	if a.status != 201 {
 		return fmt.Errorf("customer message %d: %s", i, a)
 	}
@@ -271,6 +274,13 @@ func (w *world) seen(h *hrec) error {
 // errEndedFirst says a handoff ended (by a timer delayed by a kill)
 // before its desk opened it: see world.loose.
 var errEndedFirst = errors.New("the handoff ended before the desk opened it")
+
+// endedFirst reports, for a handoff whose timers may be overtaken (see
+// world.loose), whether the bot is told it ended, waiting for the event the
+// end's 409 implies.
+func (w *world) endedFirst(h *hrec) bool {
+	return w.loose(*h) && eventually(retryWindow(), func() bool { return w.bots.has(h.id, "handoff.ended") })
+}
 
 // awaitEstablish waits for the company's service to have opened h.
 func (w *world) awaitEstablish(h *hrec) error {

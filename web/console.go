@@ -106,11 +106,21 @@ var consoleFields = map[baton.DeskKind][]settingField{
 		{"password", "Password", true},
 		{"secret", "Secret", true},
 	},
+	baton.KindGorgias: {
+		// Settings → REST API labels the account's fields; the token is
+		// Baton's own, for the HTTP integration's URL.
+		{"domain", "Domain", false},
+		{"base_url", "Base API URL", false},
+		{"email", "Username", false},
+		{"rate_limit", "Rate limit", false},
+		{"api_key", "Password (API Key)", true},
+		{"integration_token", "Integration token", true},
+	},
 	baton.KindInbox: nil,
 }
 
 // consoleKinds are the kinds the console makes desks of, in its order.
-var consoleKinds = []baton.DeskKind{baton.KindWebhook, baton.KindLiveChat, baton.KindInbox}
+var consoleKinds = []baton.DeskKind{baton.KindWebhook, baton.KindLiveChat, baton.KindGorgias, baton.KindInbox}
 
 type newDeskData struct {
 	Kind     baton.DeskKind
@@ -129,6 +139,8 @@ func (s *Server) consoleHandler() http.Handler {
 			switch k {
 			case baton.KindLiveChat:
 				return "LiveChat"
+			case baton.KindGorgias:
+				return "Gorgias"
 			case baton.KindWebhook:
 				return "webhook"
 			case baton.KindInbox:

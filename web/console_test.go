@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/gorgias"
 	"github.com/batonhq/baton/livechat"
 	"github.com/batonhq/baton/web"
 	"github.com/batonhq/baton/webhookdesk"
@@ -117,7 +118,27 @@ func TestConsoleCSRFAndEscaping(t *testing.T) {
 			t.Errorf("the LiveChat form has no %q label", label)
 		}
 	}
+	gg := f.get(c, "/console/ws/ws_one/desks/new?kind=gorgias")
+	for _, label := range []string{"Domain", "Base API URL", "Username", "Rate limit", "Password (API Key)", "Integration token"} {
+		if !strings.Contains(gg.body, ">"+label+"</label>") {
+			t.Errorf("the Gorgias form has no %q label", label)
+		}
+	}
 	csrf := hidden(form.body, "csrf")
+	// A Gorgias desk is made from its form; a bad domain is shown at its field.
+	if p := f.post(c, "/console/ws/ws_one/desks", url.Values{"csrf": {csrf}, "kind": {"gorgias"}, "name": {"G"},
+		"settings.domain": {"Not A Domain"}, "settings.email": {"api@acme.example"}, "settings.api_key": {"k3y-k3y-k3y"},
+		"settings.integration_token": {"t0ken-t0ken-t0ken-t0ken"}}); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="err-s-domain"`) {
+		t.Fatalf("a bad Gorgias domain: %d %s", p.status, p.body)
+	}
+	if p := f.post(c, "/console/ws/ws_one/desks", url.Values{"csrf": {csrf}, "kind": {"gorgias"}, "id": {"dk_gg"}, "name": {"G"},
+		"settings.domain": {"acme"}, "settings.email": {"api@acme.example"}, "settings.api_key": {"k3y-k3y-k3y"},
+		"settings.integration_token": {"t0ken-t0ken-t0ken-t0ken"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("creating a Gorgias desk: %d %s", p.status, p.body)
+	}
+	if d, err := f.app.Engine.Desk(adminCtx(), ws1, "dk_gg"); err != nil || d.Kind != baton.KindGorgias || d.Settings["domain"] != "acme" {
+		t.Fatalf("the Gorgias desk: %+v %v", d, err)
+	}
 	// A forged token changes nothing.
 	if p := f.post(c, "/console/ws/ws_one/desks", url.Values{"csrf": {"forged"}, "kind": {"inbox"}, "name": {"Nope"}}); p.status != http.StatusForbidden {
 		t.Fatalf("a forged CSRF token: %d", p.status)
@@ -186,9 +207,12 @@ func TestConsoleCSRFAndEscaping(t *testing.T) {
 // desk kinds' own lists of settings: every name is one of the kind's
 // settings, secret exactly when the kind says so.
 func TestConsoleFieldsMatchTheDesks(t *testing.T) {
-	kinds := map[baton.DeskKind]map[string]bool{baton.KindLiveChat: {}, baton.KindWebhook: {}}
+	kinds := map[baton.DeskKind]map[string]bool{baton.KindLiveChat: {}, baton.KindWebhook: {}, baton.KindGorgias: {}}
 	for _, f := range livechat.Fields() {
 		kinds[baton.KindLiveChat][f.Name] = f.Secret
+	}
+	for _, f := range gorgias.Fields() {
+		kinds[baton.KindGorgias][f.Name] = f.Secret
 	}
 	for _, f := range webhookdesk.Fields() {
 		kinds[baton.KindWebhook][f.Name] = f.Secret
@@ -201,8 +225,10 @@ func TestConsoleFieldsMatchTheDesks(t *testing.T) {
 			}
 		}
 	}
-	if len(web.ConsoleFields()[baton.KindWebhook]) != len(kinds[baton.KindWebhook]) {
-		t.Errorf("the webhook form does not show every setting")
+	for _, kind := range []baton.DeskKind{baton.KindWebhook, baton.KindGorgias} {
+		if len(web.ConsoleFields()[kind]) != len(kinds[kind]) {
+			t.Errorf("the %s form does not show every setting", kind)
+		}
 	}
 }
 

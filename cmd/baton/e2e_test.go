@@ -201,6 +201,7 @@ type eventData struct {
 	Reason             string          `json:"reason"`
 	Summary            json.RawMessage `json:"summary"`
 	Position           *int            `json:"position"` // handoff.queue_updated
+	Payload            string          `json:"payload"`  // handoff.ended, handoff.agent_message
 }
 
 type summary struct {

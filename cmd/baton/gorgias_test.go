@@ -293,6 +293,78 @@ func TestGorgiasRelay(t *testing.T) {
 	w.ticketUntil(t, tk3.ID, "the ticket closed by Baton", func(tk gorgiassim.Ticket) bool { return tk.Status == "closed" })
 }
 
+// TestGorgiasSessionPayloads: a bot that speaks CSML's payloads starts a
+// Gorgias handoff with one, ends it with another, and is told a third when
+// a quiet one expires; every ticket is opened once and closed.
+func TestGorgiasSessionPayloads(t *testing.T) {
+	t.Parallel()
+	w := newGGWorld(t, gorgiassim.Config{})
+	type said struct {
+		Action  string     `json:"action"`
+		Handoff apiHandoff `json:"handoff"`
+		Message apiMessage `json:"message"`
+	}
+	says := func(bot, conv string, status int, body map[string]any) said {
+		t.Helper()
+		body["bot_id"] = bot
+		var s said
+		w.client.must(t, status, "POST", "/v1/conversations/"+conv+"/messages", body, &s)
+		return s
+	}
+	ticketOf := func(h string) gorgiassim.Ticket {
+		t.Helper()
+		var tk gorgiassim.Ticket
+		eventuallyWithin(t, e2eWait, "the ticket of "+h, func() (bool, string) {
+			n := 0
+			for _, x := range w.sim.Tickets() {
+				if x.ExternalID == h {
+					tk, n = x, n+1
+				}
+			}
+			return n == 1, fmt.Sprintf("%d tickets", n)
+		})
+		return tk
+	}
+
+	// Start: the customer's words open the ticket as its question.
+	s := says("helpbot", "conv-sp", 201, map[string]any{"payload": baton.DefaultSessionStart, "text": "I want a person",
+		"customer": lcCustomer, "history": lcHistory[:2]})
+	if s.Action != "opened" || s.Handoff.ID == "" {
+		t.Fatalf("the start payload: %+v", s)
+	}
+	tk := ticketOf(s.Handoff.ID)
+	if body := tk.Messages[0].BodyText; !strings.HasSuffix(body, "Customer: I want a person") {
+		t.Errorf("the ticket opens with %q", body)
+	}
+	// Pressed again, the start payload relays rather than opening twice.
+	if again := says("helpbot", "conv-sp", 201, map[string]any{"payload": baton.DefaultSessionStart, "text": "Hello?"}); again.Action != "relayed" {
+		t.Errorf("the start payload again: %+v", again)
+	}
+	// End: the words reach the ticket, then it is closed.
+	end := says("helpbot", "conv-sp", 200, map[string]any{"payload": baton.DefaultSessionEnd, "text": "Never mind, bye"})
+	if end.Action != "ended" || end.Handoff.EndReason != "customer_closed" {
+		t.Errorf("the end payload: %+v", end)
+	}
+	tk = w.ticketUntil(t, tk.ID, "the ticket closed after the last words", func(tk gorgiassim.Ticket) bool {
+		return tk.Status == "closed" && slices.Equal(ggCustomerTexts(tk), []string{"Hello?", "Never mind, bye"})
+	})
+	if e := w.bot.await(t, s.Handoff.ID, "handoff.ended"); e.data.Reason != "customer_closed" || e.data.Payload != baton.DefaultSessionEnd {
+		t.Errorf("ended %s", e.Data)
+	}
+	if after := says("helpbot", "conv-sp", 200, map[string]any{"text": "Are you there?"}); after.Action != "bot" {
+		t.Errorf("after the end the bot holds the conversation: %+v", after)
+	}
+
+	// Expired: a quiet handoff ends after the idle bot's 2 s, with the
+	// expired payload, and its ticket is closed.
+	q := says("idlebot", "conv-sp-idle", 201, map[string]any{"payload": baton.DefaultSessionStart, "customer": lcCustomer})
+	qt := ticketOf(q.Handoff.ID)
+	if e := w.bot.await(t, q.Handoff.ID, "handoff.ended"); e.data.Reason != "idle_expired" || e.data.Payload != baton.DefaultSessionExpired {
+		t.Errorf("expired %s", e.Data)
+	}
+	w.ticketUntil(t, qt.ID, "the expired ticket closed", func(tk gorgiassim.Ticket) bool { return tk.Status == "closed" })
+}
+
 // TestGorgiasTokenRotation: after the integration token changes, calls
 // with the old one are refused; the integration is updated and works again.
 func TestGorgiasTokenRotation(t *testing.T) {
