@@ -161,21 +161,9 @@ func (w *workspace) Forge(t *testing.T, ref, eventID string) int {
 	return resp.StatusCode
 }
 
-// last flushes the webhooks and returns the status of the latest delivery
-// match accepts.
+// last flushes the webhooks and returns the status of the latest
+// delivery match accepts.
 func (w *workspace) last(t *testing.T, match func(intercomsim.Delivery) bool) int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := w.sim.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ds := w.sim.Deliveries()
-	for i := len(ds) - 1; i >= 0; i-- {
-		if match(ds[i]) {
-			return ds[i].Status
-		}
-	}
-	t.Fatalf("the simulator made no such delivery (%d made)", len(ds))
-	return 0
+	return desktest.Latest(t, w.sim.Flush, w.sim.Deliveries, match).Status
 }

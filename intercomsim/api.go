@@ -274,16 +274,26 @@ func (q query) text() string {
 	return v
 }
 
-func (s *Sim) searchContacts(w http.ResponseWriter, r *http.Request) {
+// readQuery reads a search body's query as its comparisons; a bad one is
+// answered 400.
+func readQuery(w http.ResponseWriter, r *http.Request) ([]query, bool) {
 	var in struct {
 		Query query `json:"query"`
 	}
 	if !read(w, r, &in) {
-		return
+		return nil, false
 	}
 	cl, err := in.Query.clauses()
 	if err != nil || len(cl) == 0 {
 		errorList(w, http.StatusBadRequest, "parameter_invalid", "query is invalid")
+		return nil, false
+	}
+	return cl, true
+}
+
+func (s *Sim) searchContacts(w http.ResponseWriter, r *http.Request) {
+	cl, ok := readQuery(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -420,15 +430,8 @@ func (s *Sim) createConversation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) searchConversations(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Query query `json:"query"`
-	}
-	if !read(w, r, &in) {
-		return
-	}
-	cl, err := in.Query.clauses()
-	if err != nil || len(cl) == 0 {
-		errorList(w, http.StatusBadRequest, "parameter_invalid", "query is invalid")
+	cl, ok := readQuery(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()

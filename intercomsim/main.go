@@ -23,24 +23,21 @@ func Main(ctx context.Context, addr string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "intercom simulator: base_url %s, access_token %s, client_secret %s, admin_id %s; agent %s (driver: POST %s/_sim/conversations/{id}/reply {\"admin_id\":%q,\"text\":\"…\"}; webhooks: POST %s/_sim/webhooks {\"url\":\"…\"})\n",
 		base, tok, s.ClientSecret(), baton.ID, agent.Name, base, agent.ID, base)
 	fmt.Fprintf(stdout, "listening on %s\n", base)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case <-ctx.Done():
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	shut := make(chan error, 1) // Shutdown's outcome, once ctx ends
+	defer context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return srv.Shutdown(sctx)
-	case err := <-errc:
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
+		shut <- srv.Shutdown(sctx)
+	})()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	return <-shut
 }
 
 // weekdays are intervals open Monday to Friday from start to end minutes.
