@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -32,7 +33,17 @@ type icWorld struct {
 	bot    *botHook
 }
 
-func newICWorld(t *testing.T, config string) *icWorld {
+// eachStore runs test on SQLite and on PostgreSQL, in parallel.
+func eachStore(t *testing.T, test func(t *testing.T, store string)) {
+	for _, store := range []string{"sqlite", "postgres"} {
+		t.Run(store, func(t *testing.T) {
+			t.Parallel()
+			test(t, store)
+		})
+	}
+}
+
+func newICWorld(t *testing.T, store, config string) *icWorld {
 	t.Helper()
 	// The search index never catches up: a returning customer is found
 	// through the 409 its creation answers.
@@ -59,6 +70,7 @@ func newICWorld(t *testing.T, config string) *icWorld {
 		"BOT_URL":           w.bot.url,
 		"BOT_SECRET":        w.bot.secret,
 	}
+	maps.Copy(w.env, e2eStoreEnv(t, store))
 	w.in = start(t, w.env)
 	dumpOnFailure(t, "baton", w.in)
 	w.client = apiClient{base: w.in.base, key: w.env["IC_API_KEY"]}
@@ -155,163 +167,165 @@ func (w *icWorld) texts(h string) []string {
 
 func TestIntercomRelay(t *testing.T) {
 	t.Parallel()
-	w := newICWorld(t, "intercom-relay.yaml")
-	// The webhook was saved after a HEAD probe Baton answered 200, and its ping acknowledged.
-	w.flush(t)
-	var probed, pinged bool
-	for _, d := range w.sim.Deliveries() {
-		probed = probed || (d.Method == http.MethodHead && d.Status == 200)
-		pinged = pinged || (d.Topic == intercomsim.TopicPing && d.Status == 200)
-	}
-	if !probed || !pinged {
-		t.Errorf("HEAD probe answered 200: %v; ping answered 200: %v", probed, pinged)
-	}
-	req, _ := http.NewRequest(http.MethodHead, w.in.base+"/v1/desks/nosuch/inbound/intercom", nil)
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 404 {
-		t.Errorf("HEAD of an unknown desk's inbound URL: %v %v, want 404", resp, err)
-	}
-
-	h, c := w.handoff(t, "conv-ic")
-	// The admin reads the history, one line per turn, then the question.
-	body := c.Source.Body
-	want := []string{"Customer: " + lcHistory[0]["text"], "Bot: " + lcHistory[1]["text"], "Customer: " + lcHistory[2]["text"],
-		"Bot: " + lcHistory[3]["text"], "Customer: " + lcQuestion}
-	var lines []string
-	for _, l := range strings.Split(body, "\n") {
-		if strings.HasPrefix(l, "Customer: ") || strings.HasPrefix(l, "Bot: ") {
-			lines = append(lines, l)
+	eachStore(t, func(t *testing.T, store string) {
+		w := newICWorld(t, store, "intercom-relay.yaml")
+		// The webhook was saved after a HEAD probe Baton answered 200, and its ping acknowledged.
+		w.flush(t)
+		var probed, pinged bool
+		for _, d := range w.sim.Deliveries() {
+			probed = probed || (d.Method == http.MethodHead && d.Status == 200)
+			pinged = pinged || (d.Topic == intercomsim.TopicPing && d.Status == 200)
 		}
-	}
-	if !slices.Equal(lines, want) || !strings.HasPrefix(body, "Sam Doe asked for a person.") {
-		t.Errorf("the conversation opens with\n%s\nwant the lines\n%q", body, want)
-	}
-	cs := w.sim.Contacts()
-	if len(cs) != 1 || cs[0].ExternalID == nil || *cs[0].ExternalID != lcCustomer["id"] || cs[0].Role != "user" {
-		t.Errorf("contacts %+v, want one user with external_id %v", cs, lcCustomer["id"])
-	}
-	for _, v := range w.sim.Versions() {
-		if v != intercom.DefaultVersion {
-			t.Errorf("a call sent Intercom-Version %q, want %s", v, intercom.DefaultVersion)
+		if !probed || !pinged {
+			t.Errorf("HEAD probe answered 200: %v; ping answered 200: %v", probed, pinged)
 		}
-	}
+		req, _ := http.NewRequest(http.MethodHead, w.in.base+"/v1/desks/nosuch/inbound/intercom", nil)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 404 {
+			t.Errorf("HEAD of an unknown desk's inbound URL: %v %v, want 404", resp, err)
+		}
 
-	// Customer → admin, with a file.
-	w.client.must(t, 201, "POST", "/v1/handoffs/"+h.ID+"/messages", map[string]any{"text": "Here is my receipt",
-		"attachments": []apiAttachment{{URL: "https://files.example.com/receipt.pdf", Name: "receipt.pdf", Type: "application/pdf"}}}, nil)
-	c = w.until(t, c.ID, "the customer's reply", func(c intercomsim.Conversation) bool { return len(userTexts(c)) == 1 })
-	last := c.Parts[len(c.Parts)-1]
-	if last.Body != "Here is my receipt" || len(last.Attachments) != 1 || last.Attachments[0].URL != "https://files.example.com/receipt.pdf" {
-		t.Errorf("the conversation got %+v", last)
-	}
+		h, c := w.handoff(t, "conv-ic")
+		// The admin reads the history, one line per turn, then the question.
+		body := c.Source.Body
+		want := []string{"Customer: " + lcHistory[0]["text"], "Bot: " + lcHistory[1]["text"], "Customer: " + lcHistory[2]["text"],
+			"Bot: " + lcHistory[3]["text"], "Customer: " + lcQuestion}
+		var lines []string
+		for _, l := range strings.Split(body, "\n") {
+			if strings.HasPrefix(l, "Customer: ") || strings.HasPrefix(l, "Bot: ") {
+				lines = append(lines, l)
+			}
+		}
+		if !slices.Equal(lines, want) || !strings.HasPrefix(body, "Sam Doe asked for a person.") {
+			t.Errorf("the conversation opens with\n%s\nwant the lines\n%q", body, want)
+		}
+		cs := w.sim.Contacts()
+		if len(cs) != 1 || cs[0].ExternalID == nil || *cs[0].ExternalID != lcCustomer["id"] || cs[0].Role != "user" {
+			t.Errorf("contacts %+v, want one user with external_id %v", cs, lcCustomer["id"])
+		}
+		for _, v := range w.sim.Versions() {
+			if v != intercom.DefaultVersion {
+				t.Errorf("a call sent Intercom-Version %q, want %s", v, intercom.DefaultVersion)
+			}
+		}
 
-	// Admin → customer, with a file; the first reply makes the handoff
-	// active with Ivy's name; a note stays inside.
-	if _, err := w.sim.Note(c.ID, w.ivy.ID, "internal: check the refund queue"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.sim.Reply(c.ID, w.ivy.ID, "Thanks, I see it. Refund form attached.",
-		intercomsim.Attachment{URL: "https://files.example.com/refund.pdf", Name: "refund.pdf", ContentType: "application/pdf"}); err != nil {
-		t.Fatal(err)
-	}
-	msg := lcAwait(t, w.bot, "the admin's reply", lcOfType(h.ID, "handoff.agent_message"))
-	if msg.data.Text != "Thanks, I see it. Refund form attached." || msg.data.Agent.Name != "Ivy" {
-		t.Errorf("agent_message %s", msg.Data)
-	}
-	if a := lcDataOf(msg).Attachments; len(a) != 1 || a[0].URL != "https://files.example.com/refund.pdf" {
-		t.Errorf("agent_message attachments %+v", a)
-	}
-	var got apiHandoff
-	w.client.must(t, 200, "GET", "/v1/handoffs/"+h.ID, nil, &got)
-	if got.State != "active" || got.Agent.Name != "Ivy" {
-		t.Errorf("after the first reply the handoff is %s with agent %+v, want active with Ivy", got.State, got.Agent)
-	}
+		// Customer → admin, with a file.
+		w.client.must(t, 201, "POST", "/v1/handoffs/"+h.ID+"/messages", map[string]any{"text": "Here is my receipt",
+			"attachments": []apiAttachment{{URL: "https://files.example.com/receipt.pdf", Name: "receipt.pdf", Type: "application/pdf"}}}, nil)
+		c = w.until(t, c.ID, "the customer's reply", func(c intercomsim.Conversation) bool { return len(userTexts(c)) == 1 })
+		last := c.Parts[len(c.Parts)-1]
+		if last.Body != "Here is my receipt" || len(last.Attachments) != 1 || last.Attachments[0].URL != "https://files.example.com/receipt.pdf" {
+			t.Errorf("the conversation got %+v", last)
+		}
 
-	// A read receipt reaches the bot.
-	w.client.must(t, 201, "POST", "/v1/handoffs/"+h.ID+"/messages", map[string]any{"text": "Did you get it?"}, nil)
-	w.until(t, c.ID, "the second reply", func(c intercomsim.Conversation) bool { return len(userTexts(c)) == 2 })
-	if err := w.sim.Read(c.ID, w.ivy.ID); err != nil {
-		t.Fatal(err)
-	}
-	lcAwait(t, w.bot, "the read receipt", lcOfType(h.ID, "handoff.agent_read"))
+		// Admin → customer, with a file; the first reply makes the handoff
+		// active with Ivy's name; a note stays inside.
+		if _, err := w.sim.Note(c.ID, w.ivy.ID, "internal: check the refund queue"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.sim.Reply(c.ID, w.ivy.ID, "Thanks, I see it. Refund form attached.",
+			intercomsim.Attachment{URL: "https://files.example.com/refund.pdf", Name: "refund.pdf", ContentType: "application/pdf"}); err != nil {
+			t.Fatal(err)
+		}
+		msg := lcAwait(t, w.bot, "the admin's reply", lcOfType(h.ID, "handoff.agent_message"))
+		if msg.data.Text != "Thanks, I see it. Refund form attached." || msg.data.Agent.Name != "Ivy" {
+			t.Errorf("agent_message %s", msg.Data)
+		}
+		if a := lcDataOf(msg).Attachments; len(a) != 1 || a[0].URL != "https://files.example.com/refund.pdf" {
+			t.Errorf("agent_message attachments %+v", a)
+		}
+		var got apiHandoff
+		w.client.must(t, 200, "GET", "/v1/handoffs/"+h.ID, nil, &got)
+		if got.State != "active" || got.Agent.Name != "Ivy" {
+			t.Errorf("after the first reply the handoff is %s with agent %+v, want active with Ivy", got.State, got.Agent)
+		}
 
-	// An assignment to Kim changes the agent, with the name the API gives.
-	if err := w.sim.Assign(c.ID, w.ivy.ID, w.kim.ID); err != nil {
-		t.Fatal(err)
-	}
-	joined := lcAwait(t, w.bot, "Kim joining", func(e envelope) bool {
-		return e.Type == "handoff.agent_joined" && e.data.HandoffID == h.ID && e.data.Name == "Kim"
+		// A read receipt reaches the bot.
+		w.client.must(t, 201, "POST", "/v1/handoffs/"+h.ID+"/messages", map[string]any{"text": "Did you get it?"}, nil)
+		w.until(t, c.ID, "the second reply", func(c intercomsim.Conversation) bool { return len(userTexts(c)) == 2 })
+		if err := w.sim.Read(c.ID, w.ivy.ID); err != nil {
+			t.Fatal(err)
+		}
+		lcAwait(t, w.bot, "the read receipt", lcOfType(h.ID, "handoff.agent_read"))
+
+		// An assignment to Kim changes the agent, with the name the API gives.
+		if err := w.sim.Assign(c.ID, w.ivy.ID, w.kim.ID); err != nil {
+			t.Fatal(err)
+		}
+		joined := lcAwait(t, w.bot, "Kim joining", func(e envelope) bool {
+			return e.Type == "handoff.agent_joined" && e.data.HandoffID == h.ID && e.data.Name == "Kim"
+		})
+		if joined.data.Agent.ID != w.kim.ID {
+			t.Errorf("agent_joined %s", joined.Data)
+		}
+
+		// Duplicated notifications count once; reordered ones each once.
+		w.sim.Duplicate(true)
+		w.sim.Reply(c.ID, w.kim.ID, "Refund approved.")
+		w.flush(t)
+		w.sim.Duplicate(false)
+		w.sim.Hold()
+		w.sim.Reply(c.ID, w.kim.ID, "It takes 3 days.")
+		w.sim.Reply(c.ID, w.kim.ID, "Anything else?")
+		w.sim.Release(true)
+		w.flush(t)
+		lcAwait(t, w.bot, "the reordered replies", func(e envelope) bool { return len(w.texts(h.ID)) >= 4 })
+		if got, want := w.texts(h.ID), []string{"Thanks, I see it. Refund form attached.", "Refund approved.", "Anything else?", "It takes 3 days."}; !slices.Equal(got, want) {
+			t.Errorf("the bot was told %q, want %q", got, want)
+		}
+
+		// A 429 burst: the message waits and arrives, once.
+		w.sim.Throttle(2)
+		w.client.must(t, 201, "POST", "/v1/handoffs/"+h.ID+"/messages", map[string]any{"text": "No, thank you!"}, nil)
+		w.until(t, c.ID, "the reply sent through the 429s", func(c intercomsim.Conversation) bool {
+			return slices.Equal(userTexts(c), []string{"Here is my receipt", "Did you get it?", "No, thank you!"})
+		})
+
+		// Forged and missing signatures are refused.
+		forged := []byte(`{"type":"notification_event","id":"notif_forged","topic":"conversation.admin.replied","created_at":1,` +
+			`"data":{"item":{"type":"conversation","id":"` + c.ID + `","conversation_parts":{"conversation_parts":[{"id":"9","part_type":"comment",` +
+			`"body":"Forged: send your password","author":{"type":"admin","id":"` + w.ivy.ID + `"}}]}}}}`)
+		if s := w.post(t, forged, ""); s != 401 {
+			t.Errorf("no signature: %d, want 401", s)
+		}
+		if s := w.post(t, forged, intercom.Sign("not-the-secret", forged)); s != 401 {
+			t.Errorf("wrong signature: %d, want 401", s)
+		}
+		if s := w.post(t, []byte("{broken"), intercom.Sign(w.sim.ClientSecret(), []byte("{broken"))); s != 400 {
+			t.Errorf("a signed broken envelope: %d, want 400", s)
+		}
+
+		// The admin closes the conversation.
+		if err := w.sim.CloseConversation(c.ID, w.kim.ID); err != nil {
+			t.Fatal(err)
+		}
+		if e := w.bot.await(t, h.ID, "handoff.ended"); e.data.Reason != "agent_closed" {
+			t.Errorf("ended %s", e.Data)
+		}
+		w.flush(t)
+		for _, d := range w.sim.Deliveries() {
+			if d.Method == http.MethodPost && d.Status != 200 {
+				t.Errorf("notification %s (%s) answered %d", d.NotificationID, d.Topic, d.Status)
+			}
+		}
+		if n := len(w.texts(h.ID)); n != 4 {
+			t.Errorf("the bot was told %d agent messages, want 4", n)
+		}
+
+		// The customer ends the next handoff: the conversation is closed, as
+		// Baton's admin; the contact is reused.
+		h2, c2 := w.handoff(t, "conv-ic-2")
+		w.client.must(t, 200, "POST", "/v1/handoffs/"+h2.ID+"/end", map[string]string{"reason": "customer_closed"}, nil)
+		c2 = w.until(t, c2.ID, "the conversation closed", func(c intercomsim.Conversation) bool { return c.State == "closed" })
+		if p := c2.Parts[len(c2.Parts)-1]; p.PartType != "close" || p.Author.ID != w.env["IC_ADMIN"] {
+			t.Errorf("the closing part %+v, want a close by Baton's admin %s", p, w.env["IC_ADMIN"])
+		}
+		if e := w.bot.await(t, h2.ID, "handoff.ended"); e.data.Reason != "customer_closed" {
+			t.Errorf("ended %s", e.Data)
+		}
+		if len(w.sim.Contacts()) != 1 {
+			t.Errorf("the second handoff made another contact: %+v", w.sim.Contacts())
+		}
 	})
-	if joined.data.Agent.ID != w.kim.ID {
-		t.Errorf("agent_joined %s", joined.Data)
-	}
-
-	// Duplicated notifications count once; reordered ones each once.
-	w.sim.Duplicate(true)
-	w.sim.Reply(c.ID, w.kim.ID, "Refund approved.")
-	w.flush(t)
-	w.sim.Duplicate(false)
-	w.sim.Hold()
-	w.sim.Reply(c.ID, w.kim.ID, "It takes 3 days.")
-	w.sim.Reply(c.ID, w.kim.ID, "Anything else?")
-	w.sim.Release(true)
-	w.flush(t)
-	lcAwait(t, w.bot, "the reordered replies", func(e envelope) bool { return len(w.texts(h.ID)) >= 4 })
-	if got, want := w.texts(h.ID), []string{"Thanks, I see it. Refund form attached.", "Refund approved.", "Anything else?", "It takes 3 days."}; !slices.Equal(got, want) {
-		t.Errorf("the bot was told %q, want %q", got, want)
-	}
-
-	// A 429 burst: the message waits and arrives, once.
-	w.sim.Throttle(2)
-	w.client.must(t, 201, "POST", "/v1/handoffs/"+h.ID+"/messages", map[string]any{"text": "No, thank you!"}, nil)
-	w.until(t, c.ID, "the reply sent through the 429s", func(c intercomsim.Conversation) bool {
-		return slices.Equal(userTexts(c), []string{"Here is my receipt", "Did you get it?", "No, thank you!"})
-	})
-
-	// Forged and missing signatures are refused.
-	forged := []byte(`{"type":"notification_event","id":"notif_forged","topic":"conversation.admin.replied","created_at":1,` +
-		`"data":{"item":{"type":"conversation","id":"` + c.ID + `","conversation_parts":{"conversation_parts":[{"id":"9","part_type":"comment",` +
-		`"body":"Forged: send your password","author":{"type":"admin","id":"` + w.ivy.ID + `"}}]}}}}`)
-	if s := w.post(t, forged, ""); s != 401 {
-		t.Errorf("no signature: %d, want 401", s)
-	}
-	if s := w.post(t, forged, intercom.Sign("not-the-secret", forged)); s != 401 {
-		t.Errorf("wrong signature: %d, want 401", s)
-	}
-	if s := w.post(t, []byte("{broken"), intercom.Sign(w.sim.ClientSecret(), []byte("{broken"))); s != 400 {
-		t.Errorf("a signed broken envelope: %d, want 400", s)
-	}
-
-	// The admin closes the conversation.
-	if err := w.sim.CloseConversation(c.ID, w.kim.ID); err != nil {
-		t.Fatal(err)
-	}
-	if e := w.bot.await(t, h.ID, "handoff.ended"); e.data.Reason != "agent_closed" {
-		t.Errorf("ended %s", e.Data)
-	}
-	w.flush(t)
-	for _, d := range w.sim.Deliveries() {
-		if d.Method == http.MethodPost && d.Status != 200 {
-			t.Errorf("notification %s (%s) answered %d", d.NotificationID, d.Topic, d.Status)
-		}
-	}
-	if n := len(w.texts(h.ID)); n != 4 {
-		t.Errorf("the bot was told %d agent messages, want 4", n)
-	}
-
-	// The customer ends the next handoff: the conversation is closed, as
-	// Baton's admin; the contact is reused.
-	h2, c2 := w.handoff(t, "conv-ic-2")
-	w.client.must(t, 200, "POST", "/v1/handoffs/"+h2.ID+"/end", map[string]string{"reason": "customer_closed"}, nil)
-	c2 = w.until(t, c2.ID, "the conversation closed", func(c intercomsim.Conversation) bool { return c.State == "closed" })
-	if p := c2.Parts[len(c2.Parts)-1]; p.PartType != "close" || p.Author.ID != w.env["IC_ADMIN"] {
-		t.Errorf("the closing part %+v, want a close by Baton's admin %s", p, w.env["IC_ADMIN"])
-	}
-	if e := w.bot.await(t, h2.ID, "handoff.ended"); e.data.Reason != "customer_closed" {
-		t.Errorf("ended %s", e.Data)
-	}
-	if len(w.sim.Contacts()) != 1 {
-		t.Errorf("the second handoff made another contact: %+v", w.sim.Contacts())
-	}
 }
 
 // TestIntercomSnooze: a snooze reaches the bot and holds the handoff's
@@ -319,100 +333,104 @@ func TestIntercomRelay(t *testing.T) {
 // unsnoozed, it is overdue and times out too.
 func TestIntercomSnooze(t *testing.T) {
 	t.Parallel()
-	w := newICWorld(t, "intercom-snooze.yaml")
-	snoozed, c1 := w.handoff(t, "conv-snooze")
-	control, c2 := w.handoff(t, "conv-control")
-	w.sim.Reply(c1.ID, w.ivy.ID, "Let me check with billing.")
-	lcAwait(t, w.bot, "the reply", lcOfType(snoozed.ID, "handoff.agent_message"))
-	until := time.Now().Add(time.Hour).Truncate(time.Second)
-	if err := w.sim.Snooze(c1.ID, w.ivy.ID, until); err != nil {
-		t.Fatal(err)
-	}
-	paused := lcAwait(t, w.bot, "the snooze", lcOfType(snoozed.ID, "handoff.agent_paused"))
-	var pd struct {
-		Until time.Time `json:"until"`
-	}
-	json.Unmarshal(paused.Data, &pd)
-	if !pd.Until.Equal(until) || paused.data.Agent.Name != "Ivy" {
-		t.Errorf("agent_paused %s, want until %v by Ivy", paused.Data, until)
-	}
-	w.sim.Reply(c2.ID, w.ivy.ID, "Looking into it.")
-	if e := w.bot.await(t, control.ID, "handoff.ended"); e.data.Reason != "session_timeout" {
-		t.Fatalf("the control handoff ended %s", e.Data)
-	}
-	var got apiHandoff
-	w.client.must(t, 200, "GET", "/v1/handoffs/"+snoozed.ID, nil, &got)
-	if got.State != "active" {
-		t.Fatalf("the snoozed handoff is %s %s after the control timed out, want active", got.State, got.EndReason)
-	}
-	if err := w.sim.Unsnooze(c1.ID, w.ivy.ID); err != nil {
-		t.Fatal(err)
-	}
-	lcAwait(t, w.bot, "the unsnooze", lcOfType(snoozed.ID, "handoff.agent_resumed"))
-	if e := w.bot.await(t, snoozed.ID, "handoff.ended"); e.data.Reason != "session_timeout" {
-		t.Errorf("after the unsnooze the handoff ended %s", e.Data)
-	}
+	eachStore(t, func(t *testing.T, store string) {
+		w := newICWorld(t, store, "intercom-snooze.yaml")
+		snoozed, c1 := w.handoff(t, "conv-snooze")
+		control, c2 := w.handoff(t, "conv-control")
+		w.sim.Reply(c1.ID, w.ivy.ID, "Let me check with billing.")
+		lcAwait(t, w.bot, "the reply", lcOfType(snoozed.ID, "handoff.agent_message"))
+		until := time.Now().Add(time.Hour).Truncate(time.Second)
+		if err := w.sim.Snooze(c1.ID, w.ivy.ID, until); err != nil {
+			t.Fatal(err)
+		}
+		paused := lcAwait(t, w.bot, "the snooze", lcOfType(snoozed.ID, "handoff.agent_paused"))
+		var pd struct {
+			Until time.Time `json:"until"`
+		}
+		json.Unmarshal(paused.Data, &pd)
+		if !pd.Until.Equal(until) || paused.data.Agent.Name != "Ivy" {
+			t.Errorf("agent_paused %s, want until %v by Ivy", paused.Data, until)
+		}
+		w.sim.Reply(c2.ID, w.ivy.ID, "Looking into it.")
+		if e := w.bot.await(t, control.ID, "handoff.ended"); e.data.Reason != "session_timeout" {
+			t.Fatalf("the control handoff ended %s", e.Data)
+		}
+		var got apiHandoff
+		w.client.must(t, 200, "GET", "/v1/handoffs/"+snoozed.ID, nil, &got)
+		if got.State != "active" {
+			t.Fatalf("the snoozed handoff is %s %s after the control timed out, want active", got.State, got.EndReason)
+		}
+		if err := w.sim.Unsnooze(c1.ID, w.ivy.ID); err != nil {
+			t.Fatal(err)
+		}
+		lcAwait(t, w.bot, "the unsnooze", lcOfType(snoozed.ID, "handoff.agent_resumed"))
+		if e := w.bot.await(t, snoozed.ID, "handoff.ended"); e.data.Reason != "session_timeout" {
+			t.Errorf("after the unsnooze the handoff ended %s", e.Data)
+		}
+	})
 }
 
 // TestIntercomHours imports the workspace's office hours into the desk's
 // service periods with `baton intercom hours`, run through run().
 func TestIntercomHours(t *testing.T) {
 	t.Parallel()
-	w := newICWorld(t, "intercom-relay.yaml")
-	sc := w.sim.AddSchedule(intercomsim.Schedule{Name: "Support hours", TimeZone: "Europe/Paris", Intervals: []intercomsim.Interval{
-		{StartMinute: 9 * 60, EndMinute: 17 * 60}, {StartMinute: 24*60 + 9*60, EndMinute: 24*60 + 17*60},
-		{StartMinute: 2*24*60 + 9*60, EndMinute: 2*24*60 + 17*60}, {StartMinute: 3*24*60 + 9*60, EndMinute: 3*24*60 + 17*60},
-		{StartMinute: 4*24*60 + 9*60, EndMinute: 4*24*60 + 13*60}}})
-	next := time.Now().AddDate(0, 1, 0)
-	holiday := time.Date(next.Year(), next.Month(), 1, 0, 0, 0, 0, time.UTC)
-	for holiday.Weekday() != time.Wednesday {
-		holiday = holiday.AddDate(0, 0, 1)
-	}
-	w.sim.AddException(sc.ID, intercomsim.Exception{Date: holiday.Format(time.DateOnly), Kind: "closed", Name: "Founders' day"})
-	hours := func(extra ...string) (string, error) {
-		var out bytes.Buffer
-		err := run(t.Context(), append([]string{"baton", "intercom", "hours", "--desk", "intercom"}, extra...), getenv(w.env), &out, &out)
-		return out.String(), err
-	}
-	if out, err := hours("--schedule", "Night shift"); err == nil || !strings.Contains(err.Error(), `"Support hours"`) {
-		t.Errorf("an unknown schedule: %v\n%s", err, out)
-	}
-	out, err := hours("--print")
-	if err != nil || !strings.Contains(out, "zone: Europe/Paris") || !strings.Contains(out, "closed: true") {
-		t.Errorf("--print: %v\n%s", err, out)
-	}
-	out, err = hours()
-	if err != nil || !strings.Contains(out, "weekly mon,tue,wed,thu 09:00-17:00") || !strings.Contains(out, "weekly fri 09:00-13:00") ||
-		!strings.Contains(out, "custom "+holiday.Format(time.DateOnly)+" closed") {
-		t.Fatalf("baton intercom hours: %v\n%s", err, out)
-	}
-	var cal struct {
-		Zone string `json:"zone"`
-		Days []struct {
-			Date    string `json:"date"`
-			Windows []struct{ Start, End time.Time }
-		} `json:"days"`
-	}
-	from, to := holiday.AddDate(0, 0, -2).Format(time.DateOnly), holiday.AddDate(0, 0, 4).Format(time.DateOnly)
-	eventuallyWithin(t, e2eWait, "the desk's calendar to show the imported hours", func() (bool, string) {
-		w.client.must(t, 200, "GET", "/v1/calendar?desk_id=intercom&from="+from+"&to="+to, nil, &cal)
-		return cal.Zone == "Europe/Paris", "zone " + cal.Zone
+	eachStore(t, func(t *testing.T, store string) {
+		w := newICWorld(t, store, "intercom-relay.yaml")
+		sc := w.sim.AddSchedule(intercomsim.Schedule{Name: "Support hours", TimeZone: "Europe/Paris", Intervals: []intercomsim.Interval{
+			{StartMinute: 9 * 60, EndMinute: 17 * 60}, {StartMinute: 24*60 + 9*60, EndMinute: 24*60 + 17*60},
+			{StartMinute: 2*24*60 + 9*60, EndMinute: 2*24*60 + 17*60}, {StartMinute: 3*24*60 + 9*60, EndMinute: 3*24*60 + 17*60},
+			{StartMinute: 4*24*60 + 9*60, EndMinute: 4*24*60 + 13*60}}})
+		next := time.Now().AddDate(0, 1, 0)
+		holiday := time.Date(next.Year(), next.Month(), 1, 0, 0, 0, 0, time.UTC)
+		for holiday.Weekday() != time.Wednesday {
+			holiday = holiday.AddDate(0, 0, 1)
+		}
+		w.sim.AddException(sc.ID, intercomsim.Exception{Date: holiday.Format(time.DateOnly), Kind: "closed", Name: "Founders' day"})
+		hours := func(extra ...string) (string, error) {
+			var out bytes.Buffer
+			err := run(t.Context(), append([]string{"baton", "intercom", "hours", "--desk", "intercom"}, extra...), getenv(w.env), &out, &out)
+			return out.String(), err
+		}
+		if out, err := hours("--schedule", "Night shift"); err == nil || !strings.Contains(err.Error(), `"Support hours"`) {
+			t.Errorf("an unknown schedule: %v\n%s", err, out)
+		}
+		out, err := hours("--print")
+		if err != nil || !strings.Contains(out, "zone: Europe/Paris") || !strings.Contains(out, "closed: true") {
+			t.Errorf("--print: %v\n%s", err, out)
+		}
+		out, err = hours()
+		if err != nil || !strings.Contains(out, "weekly mon,tue,wed,thu 09:00-17:00") || !strings.Contains(out, "weekly fri 09:00-13:00") ||
+			!strings.Contains(out, "custom "+holiday.Format(time.DateOnly)+" closed") {
+			t.Fatalf("baton intercom hours: %v\n%s", err, out)
+		}
+		var cal struct {
+			Zone string `json:"zone"`
+			Days []struct {
+				Date    string `json:"date"`
+				Windows []struct{ Start, End time.Time }
+			} `json:"days"`
+		}
+		from, to := holiday.AddDate(0, 0, -2).Format(time.DateOnly), holiday.AddDate(0, 0, 4).Format(time.DateOnly)
+		eventuallyWithin(t, e2eWait, "the desk's calendar to show the imported hours", func() (bool, string) {
+			w.client.must(t, 200, "GET", "/v1/calendar?desk_id=intercom&from="+from+"&to="+to, nil, &cal)
+			return cal.Zone == "Europe/Paris", "zone " + cal.Zone
+		})
+		for _, d := range cal.Days {
+			day, _ := time.Parse(time.DateOnly, d.Date)
+			var open time.Duration
+			for _, win := range d.Windows {
+				open += win.End.Sub(win.Start)
+			}
+			want := 8 * time.Hour
+			switch {
+			case d.Date == holiday.Format(time.DateOnly), day.Weekday() == time.Saturday, day.Weekday() == time.Sunday:
+				want = 0
+			case day.Weekday() == time.Friday:
+				want = 4 * time.Hour
+			}
+			if open != want {
+				t.Errorf("%s (%s): open %v, want %v", d.Date, day.Weekday(), open, want)
+			}
+		}
 	})
-	for _, d := range cal.Days {
-		day, _ := time.Parse(time.DateOnly, d.Date)
-		var open time.Duration
-		for _, win := range d.Windows {
-			open += win.End.Sub(win.Start)
-		}
-		want := 8 * time.Hour
-		switch {
-		case d.Date == holiday.Format(time.DateOnly), day.Weekday() == time.Saturday, day.Weekday() == time.Sunday:
-			want = 0
-		case day.Weekday() == time.Friday:
-			want = 4 * time.Hour
-		}
-		if open != want {
-			t.Errorf("%s (%s): open %v, want %v", d.Date, day.Weekday(), open, want)
-		}
-	}
 }
