@@ -3,11 +3,14 @@ package intercom
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	baton "github.com/batonhq/baton"
 )
@@ -22,8 +25,9 @@ type Desk struct {
 	api *Client
 
 	mu     sync.Mutex
-	admin  ID           // who closes: admin_id, or the token's admin once known
-	admins map[ID]Admin // names of the admins seen, for assignments
+	admin  ID                   // who closes: admin_id, or the token's admin once known
+	admins map[ID]Admin         // names of the admins seen, for assignments
+	unsure map[string]time.Time // message id → when a send began whose answer was lost
 }
 
 var (
@@ -49,7 +53,7 @@ func NewDesk(cfg baton.DeskConfig, client *http.Client) (*Desk, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Desk{st: st, api: NewClient(client, st.BaseURL, st.Token, st.Version), admin: ID(st.AdminID), admins: map[ID]Admin{}}, nil
+	return &Desk{st: st, api: NewClient(client, st.BaseURL, st.Token, st.Version), admin: ID(st.AdminID), admins: map[ID]Admin{}, unsure: map[string]time.Time{}}, nil
 }
 
 // Settings returns the desk's parsed settings.
@@ -283,8 +287,55 @@ func (d *Desk) Send(ctx context.Context, h baton.Handle, m baton.Message) error 
 	if body == "" {
 		body = "(sent " + strconv.Itoa(len(m.Attachments)) + " file(s))"
 	}
+	d.mu.Lock()
+	since, unsure := d.unsure[m.ID]
+	d.mu.Unlock()
+	if unsure {
+		// The last try's answer was lost: it may have been posted.
+		c, err := d.api.Conversation(ctx, h.Ref)
+		if err != nil {
+			return err
+		}
+		if posted(c, data.ContactID, body, since) {
+			d.settle(m.ID)
+			return nil
+		}
+	}
+	began := time.Now()
 	err := d.api.Reply(ctx, h.Ref, Reply{MessageType: "comment", Type: "user", IntercomUserID: data.ContactID, Body: body, AttachmentURLs: urls})
+	var de *baton.DeskError
+	switch ae := apiError(err); {
+	case err == nil:
+		d.settle(m.ID)
+	case errors.As(err, &de) && !de.Permanent && !de.Auth && (ae == nil || ae.Status != http.StatusTooManyRequests) && !unsure:
+		d.mu.Lock()
+		if len(d.unsure) > 10000 {
+			clear(d.unsure)
+		}
+		d.unsure[m.ID] = began
+		d.mu.Unlock()
+	}
 	return err
+}
+
+func (d *Desk) settle(id string) {
+	d.mu.Lock()
+	delete(d.unsure, id)
+	d.mu.Unlock()
+}
+
+// posted reports whether c has contact's reply body, made since then (a
+// second's slack: Intercom counts in seconds).
+func posted(c Conversation, contact ID, body string, since time.Time) bool {
+	for _, p := range slices.Backward(c.Parts.Parts) {
+		if p.CreatedAt < since.Unix()-1 {
+			break
+		}
+		if p.PartType == "comment" && p.Author.ID == contact && Text(p.Body) == body {
+			return true
+		}
+	}
+	return false
 }
 
 // Close implements baton.Desk: the conversation is closed as the admin

@@ -130,3 +130,52 @@ func TestCheckAndAuth(t *testing.T) {
 		t.Errorf("a wrong token: %v, want an auth DeskError quoting Intercom", err)
 	}
 }
+
+// TestSendAfterLostAnswer: a reply whose answer was lost (posted, then a
+// 503) is looked for before it is sent again: it is in the conversation
+// once. A later message with the same words is a new one.
+func TestSendAfterLostAnswer(t *testing.T) {
+	t.Parallel()
+	sim, st, _ := world(t, intercomsim.Config{})
+	d, err := intercom.New(baton.DeskConfig{Kind: baton.KindIntercom, Settings: st}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	h, err := d.Open(ctx, baton.OpenRequest{HandoffID: "h_1", Customer: baton.Customer{ID: "cust-1"}, Question: "Hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(text string) int {
+		c, _ := sim.Conversation(h.Ref)
+		n := 0
+		for _, p := range c.Parts {
+			if p.Author.Type == "user" && p.Body == text {
+				n++
+			}
+		}
+		return n
+	}
+	m := baton.Message{ID: "msg_1", Text: "Are you there?"}
+	sim.Lose(1)
+	var de *baton.DeskError
+	if err := d.Send(ctx, h, m); !errors.As(err, &de) || de.Permanent {
+		t.Fatalf("a lost answer: %v, want a retryable DeskError", err)
+	}
+	if err := d.Send(ctx, h, m); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(m.Text); n != 1 {
+		t.Fatalf("after a lost answer and a retry the reply is there %d times, want once", n)
+	}
+	if err := d.Send(ctx, h, baton.Message{ID: "msg_2", Text: m.Text}); err != nil || count(m.Text) != 2 {
+		t.Errorf("a new message with the same words: %v, %d replies", err, count(m.Text))
+	}
+	sim.Fail(1, 503) // refused before it is carried out: sent again
+	if err := d.Send(ctx, h, baton.Message{ID: "msg_3", Text: "Hello?"}); err == nil {
+		t.Fatal("a 503 answered nil")
+	}
+	if err := d.Send(ctx, h, baton.Message{ID: "msg_3", Text: "Hello?"}); err != nil || count("Hello?") != 1 {
+		t.Errorf("after a refused send: %v, %d replies", err, count("Hello?"))
+	}
+}

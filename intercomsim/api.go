@@ -81,6 +81,7 @@ func (s *Sim) guard(next http.Handler) http.Handler {
 		limited := s.used >= s.cfg.Limit
 		throttled := limited || f.throttle > 0
 		failed, code, slow := !throttled && f.fail > 0, f.failCode, f.slow
+		lost := false
 		switch {
 		case limited:
 		case f.throttle > 0:
@@ -90,6 +91,9 @@ func (s *Sim) guard(next http.Handler) http.Handler {
 			f.fail--
 		default:
 			s.used++
+			if lost = f.lose > 0; lost {
+				f.lose--
+			}
 		}
 		left := max(s.cfg.Limit-s.used, 0)
 		if throttled {
@@ -112,11 +116,21 @@ func (s *Sim) guard(next http.Handler) http.Handler {
 			errorList(w, http.StatusTooManyRequests, "rate_limit_exceeded", "You have exceeded the rate limit. Please try again later.")
 		case failed:
 			errorList(w, code, "server_error", http.StatusText(code))
+		case lost:
+			next.ServeHTTP(discard{h: http.Header{}}, r)
+			errorList(w, http.StatusServiceUnavailable, "server_error", "Service Unavailable")
 		default:
 			next.ServeHTTP(w, r)
 		}
 	})
 }
+
+// discard is a ResponseWriter whose answer nobody gets.
+type discard struct{ h http.Header }
+
+func (d discard) Header() http.Header         { return d.h }
+func (d discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d discard) WriteHeader(int)             {}
 
 // ceilUnix is t in Unix seconds, rounded up.
 func ceilUnix(t time.Time) int64 {

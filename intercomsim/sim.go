@@ -82,6 +82,7 @@ type faults struct {
 	fail      int // answer the next n API calls failCode
 	failCode  int
 	slow      time.Duration
+	lose      int  // carry out the next n API calls but answer them 503, as if the answer were lost
 	duplicate bool // deliver every notification twice
 }
 
@@ -154,6 +155,10 @@ func (s *Sim) Fail(n, status int) {
 	s.faults.fail, s.faults.failCode = n, status
 	s.mu.Unlock()
 }
+
+// Lose carries out the next n API calls but answers them 503, as a
+// timeout after the work was done would look to the caller.
+func (s *Sim) Lose(n int) { s.mu.Lock(); s.faults.lose = n; s.mu.Unlock() }
 
 // Slow delays every API answer by d.
 func (s *Sim) Slow(d time.Duration) { s.mu.Lock(); s.faults.slow = d; s.mu.Unlock() }

@@ -293,6 +293,17 @@ func TestIntercomRelay(t *testing.T) {
 		if s := w.post(t, []byte("{broken"), intercom.Sign(w.sim.ClientSecret(), []byte("{broken"))); s != 400 {
 			t.Errorf("a signed broken envelope: %d, want 400", s)
 		}
+		// A signed notification about a conversation Baton never opened,
+		// and a topic it does not act on, are acknowledged and ignored.
+		stranger := bytes.ReplaceAll(forged, []byte(`"id":"`+c.ID+`"`), []byte(`"id":"424242"`))
+		stranger = bytes.ReplaceAll(stranger, []byte("notif_forged"), []byte("notif_stranger"))
+		if s := w.post(t, stranger, intercom.Sign(w.sim.ClientSecret(), stranger)); s != 200 {
+			t.Errorf("a conversation Baton does not know: %d, want 200", s)
+		}
+		other := []byte(`{"type":"notification_event","id":"notif_other","topic":"contact.user.created","data":{"item":{"type":"contact","id":"x"}}}`)
+		if s := w.post(t, other, intercom.Sign(w.sim.ClientSecret(), other)); s != 200 {
+			t.Errorf("an unknown topic: %d, want 200", s)
+		}
 
 		// The admin closes the conversation.
 		if err := w.sim.CloseConversation(c.ID, w.kim.ID); err != nil {
