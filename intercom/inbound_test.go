@@ -113,6 +113,31 @@ func TestInboundTopics(t *testing.T) {
 	}
 }
 
+// TestInboundVersions: a 2.17 notification (fields Baton does not read)
+// and a 1.x one (the assignee as an object with its name) are read too.
+func TestInboundVersions(t *testing.T) {
+	t.Parallel()
+	d := inboundDesk(t)
+	v217 := `{"type":"notification_event","app_id":"a1","id":"notif_217","topic":"conversation.admin.replied","created_at":1767225600,
+	 "delivery_status":"pending","delivery_attempts":2,"first_sent_at":1767225600,"links":{},"self":null,
+	 "data":{"type":"notification_event_data","item":{"type":"conversation","id":"88","ai_agent_participated":false,
+	  "custom_attributes":{"tier":"gold"},"linked_objects":{"type":"list","data":[]},"statistics":null,
+	  "conversation_parts":{"type":"conversation_part.list","total_count":1,"conversation_parts":[{"type":"conversation_part","id":"7",
+	   "part_type":"comment","body":"Plain text from 2.15 on","app_package_code":null,"email_message_metadata":null,
+	   "author":{"type":"admin","id":"5","name":"Ro","email":"ro@example.org","from_ai_agent":false,"is_ai_answer":false},"attachments":[]}]}}}}`
+	evs, err := inbound(d, v217, true)
+	if err != nil || len(evs) != 1 || evs[0].Text != "Plain text from 2.15 on" || evs[0].Agent.Name != "Ro" {
+		t.Errorf("2.17: %v, %+v", err, evs)
+	}
+	v1 := `{"type":"notification_event","id":"notif_v1","topic":"conversation.admin.assigned","created_at":1,
+	 "data":{"item":{"type":"conversation","id":"88","assignee":{"type":"admin","id":"12","name":"Lou"},
+	  "conversation_parts":{"conversation_parts":[{"id":"8","part_type":"assignment","author":{"type":"admin","id":"5","name":"Ro"}}]}}}}`
+	evs, err = inbound(d, v1, true)
+	if err != nil || len(evs) != 1 || evs[0].Type != baton.DeskTransferred || evs[0].Agent != (baton.Agent{ID: "12", Name: "Lou"}) {
+		t.Errorf("1.x assignment: %v, %+v", err, evs)
+	}
+}
+
 // TestInboundIgnored: pings, notes, Baton's own replies, unknown topics and
 // assignments to a team are acknowledged and ignored.
 func TestInboundIgnored(t *testing.T) {
