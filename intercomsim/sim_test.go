@@ -270,3 +270,64 @@ func TestWebhooks(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPDriver acts as an admin through /_sim/: the webhook is saved,
+// a reply with a file, a snooze and a close go out as notifications.
+func TestHTTPDriver(t *testing.T) {
+	t.Parallel()
+	s, c, ivy := newAPI(t, intercomsim.Config{})
+	rc := &receiver{}
+	srv := httptest.NewServer(rc)
+	t.Cleanup(srv.Close)
+	post := func(path string, in any) int {
+		b, _ := json.Marshal(in)
+		resp, err := http.Post(c.base+path, "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := post("/_sim/webhooks", map[string]any{"url": srv.URL, "topics": []string{"conversation.admin.replied", "conversation.admin.snoozed", "conversation.admin.closed"}}); st != 200 {
+		t.Fatalf("saving the webhook: %d", st)
+	}
+	var ct struct{ ID string }
+	c.call("POST", "/contacts", map[string]string{"email": "a@x.org"}, &ct)
+	var msg struct {
+		ConversationID string `json:"conversation_id"`
+	}
+	c.call("POST", "/conversations", map[string]any{"from": map[string]string{"type": "user", "id": ct.ID}, "body": "Help"}, &msg)
+	id := msg.ConversationID
+	for _, step := range []struct {
+		verb string
+		in   map[string]any
+	}{
+		{"reply", map[string]any{"admin_id": ivy.ID, "text": "Form attached", "attachments": []map[string]string{{"url": "https://f.example/form.pdf", "name": "form.pdf"}}}},
+		{"snooze", map[string]any{"admin_id": ivy.ID, "until": time.Now().Add(time.Hour).Unix()}},
+		{"close", map[string]any{"admin_id": ivy.ID}},
+	} {
+		if st := post("/_sim/conversations/"+id+"/"+step.verb, step.in); st != 200 {
+			t.Errorf("%s: %d", step.verb, st)
+		}
+	}
+	if st := post("/_sim/conversations/"+id+"/reply", map[string]any{"admin_id": "nobody", "text": "x"}); st != 404 {
+		t.Errorf("an unknown admin: %d, want 404", st)
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var topics []string
+	for _, b := range rc.bodies {
+		var e envelope
+		json.Unmarshal(b, &e)
+		topics = append(topics, e.Topic)
+	}
+	if want := []string{"ping", "conversation.admin.replied", "conversation.admin.snoozed", "conversation.admin.closed"}; strings.Join(topics, " ") != strings.Join(want, " ") {
+		t.Errorf("notifications %q, want %q", topics, want)
+	}
+	if got, _ := s.Conversation(id); got.State != "closed" || got.Parts[0].Attachments[0].URL != "https://f.example/form.pdf" {
+		t.Errorf("the conversation: %+v", got)
+	}
+}
