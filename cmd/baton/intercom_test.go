@@ -74,14 +74,7 @@ func newICWorld(t *testing.T, store, config string) *icWorld {
 	w.in = start(t, w.env)
 	dumpOnFailure(t, "baton", w.in)
 	w.client = apiClient{base: w.in.base, key: w.env["IC_API_KEY"]}
-	var av struct {
-		Status    string `json:"status"`
-		LastError string `json:"last_error"`
-	}
-	w.client.must(t, 200, "GET", "/v1/availability?bot_id=helpbot", nil, &av)
-	if av.Status != "available" {
-		t.Fatalf("the Intercom desk is %s after its check against the simulator: %s", av.Status, av.LastError)
-	}
+	w.client.mustBeAvailable(t, "helpbot", "Intercom")
 	if _, err := w.sim.Subscribe(t.Context(), w.inboundURL()); err != nil {
 		t.Fatalf("saving Baton's inbound URL as the webhook: %v", err)
 	}
