@@ -3,6 +3,8 @@ package intercom_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -177,5 +179,53 @@ func TestSendAfterLostAnswer(t *testing.T) {
 	}
 	if err := d.Send(ctx, h, baton.Message{ID: "msg_3", Text: "Hello?"}); err != nil || count("Hello?") != 1 {
 		t.Errorf("after a refused send: %v, %d replies", err, count("Hello?"))
+	}
+}
+
+// TestSnoozeOrder: snoozes are checked against the conversation's state
+// now, so out-of-order notifications cannot leave a handoff paused: a
+// snooze that is over and an unsnooze of a conversation snoozed again
+// are ignored; a snooze takes the snoozed_until the API gives.
+func TestSnoozeOrder(t *testing.T) {
+	t.Parallel()
+	sim, st, maria := world(t, intercomsim.Config{})
+	d, err := intercom.New(baton.DeskConfig{Kind: baton.KindIntercom, Settings: st}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	h, err := d.Open(ctx, baton.OpenRequest{HandoffID: "h_1", Customer: baton.Customer{ID: "cust-1"}, Question: "Hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := func(topic string, until int64) ([]baton.DeskEvent, error) {
+		body := []byte(fmt.Sprintf(`{"type":"notification_event","id":"n-%s-%d","topic":%q,"created_at":1,"data":{"item":{"type":"conversation","id":%q,"snoozed_until":%d}}}`,
+			topic, until, topic, h.Ref, until))
+		return d.Inbound(ctx, "intercom", http.Header{intercom.SignatureHeader: {intercom.Sign(st[intercom.SettingClientSecret], body)}}, body)
+	}
+	until := time.Now().Add(time.Hour).Truncate(time.Second)
+	if err := sim.Snooze(h.Ref, maria.ID, until); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := note("conversation.admin.snoozed", until.Unix()+60) // the notification says another time: the API wins
+	if err != nil || len(evs) != 1 || evs[0].Type != baton.DeskAgentPaused || !evs[0].Until.Equal(until) {
+		t.Fatalf("a snooze in force: %v, %+v", err, evs)
+	}
+	var ig *baton.Ignored
+	if _, err := note("conversation.admin.unsnoozed", 0); !errors.As(err, &ig) {
+		t.Errorf("an unsnooze of a conversation snoozed now: %v, want ignored", err)
+	}
+	if err := sim.Unsnooze(h.Ref, maria.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := note("conversation.admin.snoozed", until.Unix()); !errors.As(err, &ig) {
+		t.Errorf("a snooze that is over: %v, want ignored", err)
+	}
+	if evs, err := note("conversation.admin.unsnoozed", 0); err != nil || len(evs) != 1 || evs[0].Type != baton.DeskAgentResumed {
+		t.Errorf("an unsnooze in force: %v, %+v", err, evs)
+	}
+	sim.Fail(1, 503)
+	if _, err := note("conversation.admin.opened", 0); baton.ErrorCode(err) != baton.EUNAVAILABLE {
+		t.Errorf("the API failing: %v, want unavailable (Intercom delivers again)", err)
 	}
 }

@@ -126,7 +126,35 @@ func (d *Desk) Inbound(ctx context.Context, _ string, h http.Header, body []byte
 			evs[i].Agent.Name = d.adminName(ctx, ID(evs[i].Agent.ID))
 		}
 	}
+	if len(evs) == 1 && (evs[0].Type == baton.DeskAgentPaused || evs[0].Type == baton.DeskAgentResumed) {
+		return d.current(ctx, n.Topic, evs[0])
+	}
 	return evs, nil
+}
+
+// current checks a snooze or its end against the conversation's state now,
+// since notifications may come out of order: a snooze the conversation is
+// no longer in, or an unsnooze of a conversation snoozed again since, is
+// stale and ignored; a snooze takes the conversation's snoozed_until.
+func (d *Desk) current(ctx context.Context, topic string, ev baton.DeskEvent) ([]baton.DeskEvent, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	c, err := d.api.Conversation(ctx, ev.Ref)
+	if ae := apiError(err); ae != nil && ae.Status == http.StatusNotFound {
+		return nil, &baton.Ignored{Reason: baton.IgnoredUnattributed, Err: fmt.Errorf("%s: conversation %s is unknown to the API", topic, ev.Ref)}
+	} else if err != nil {
+		return nil, &baton.Error{Code: baton.EUNAVAILABLE, Message: fmt.Sprintf("%s: reading conversation %s's state: %v", topic, ev.Ref, err), Err: err}
+	}
+	snoozed := c.State == "snoozed" && c.SnoozedUntil != nil
+	switch {
+	case ev.Type == baton.DeskAgentPaused && !snoozed:
+		return nil, &baton.Ignored{Reason: baton.IgnoredNoEvents, Err: fmt.Errorf("%s: conversation %s is %s now: a snooze that is over", topic, ev.Ref, c.State)}
+	case ev.Type == baton.DeskAgentResumed && snoozed:
+		return nil, &baton.Ignored{Reason: baton.IgnoredNoEvents, Err: fmt.Errorf("%s: conversation %s is snoozed again", topic, ev.Ref)}
+	case snoozed:
+		ev.Until = time.Unix(*c.SnoozedUntil, 0)
+	}
+	return []baton.DeskEvent{ev}, nil
 }
 
 // adminName returns an admin's name, asked of the API once; "" when it

@@ -266,6 +266,21 @@ func TestIntercomRelay(t *testing.T) {
 			t.Errorf("the bot was told %q, want %q", got, want)
 		}
 
+		// A snooze and its end delivered the other way round leave the
+		// handoff as it is: the snooze is over when it arrives.
+		w.sim.Hold()
+		if err := w.sim.Snooze(c.ID, w.kim.ID, time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		w.sim.Unsnooze(c.ID, w.kim.ID)
+		w.sim.Release(true)
+		w.flush(t)
+		w.sim.Reply(c.ID, w.kim.ID, "Back to it.") // a barrier: the bot's events come in order
+		lcAwait(t, w.bot, "the barrier", func(e envelope) bool { return len(w.texts(h.ID)) >= 5 })
+		if n := len(lcEvents(w.bot, lcOfType(h.ID, "handoff.agent_paused"))); n != 0 {
+			t.Errorf("a snooze delivered after its end told the bot %d pauses", n)
+		}
+
 		// A 429 burst: the message waits and arrives, once.
 		w.sim.Throttle(2)
 		w.client.must(t, 201, "POST", "/v1/handoffs/"+h.ID+"/messages", map[string]any{"text": "No, thank you!"}, nil)
@@ -311,8 +326,8 @@ func TestIntercomRelay(t *testing.T) {
 				t.Errorf("notification %s (%s) answered %d", d.NotificationID, d.Topic, d.Status)
 			}
 		}
-		if n := len(w.texts(h.ID)); n != 4 {
-			t.Errorf("the bot was told %d agent messages, want 4", n)
+		if n := len(w.texts(h.ID)); n != 5 {
+			t.Errorf("the bot was told %d agent messages, want 5", n)
 		}
 
 		// The customer ends the next handoff: the conversation is closed, as
