@@ -114,6 +114,10 @@ type OpenRequest struct {
 	History    []Message // the last N rounds, oldest first
 	Question   string    // the customer's latest question
 	Routing    string    // a routing hint: a group, team or skill
+	// Brief is what the agent should read first (a summary, the language,
+	// what the bot tried, the customer's fields); each desk renders it its
+	// own way, or with Brief.Text.
+	Brief Brief
 	// Progress is what an earlier attempt at this open saved with Save. A
 	// desk that opens in several calls (a customer, then a chat) continues
 	// from it, also after Baton crashed mid-open, instead of starting over
@@ -192,6 +196,18 @@ type DeskEvent struct {
 	// Until is when a DeskAgentPaused pause ends.
 	Until time.Time
 }
+
+// repeatKey marks a context as Repeat's.
+type repeatKey struct{}
+
+// Repeat returns ctx marked for a desk call that an earlier attempt may have
+// made already: the attempt failed without an answer, or its instance died
+// mid-call. A desk without its own deduplication looks before it writes
+// again.
+func Repeat(ctx context.Context) context.Context { return context.WithValue(ctx, repeatKey{}, true) }
+
+// Repeated reports whether ctx is marked by Repeat.
+func Repeated(ctx context.Context) bool { r, _ := ctx.Value(repeatKey{}).(bool); return r }
 
 // DeskError classifies a failed desk call so the worker knows what to do next.
 type DeskError struct {

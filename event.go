@@ -2,7 +2,11 @@ package baton
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Event types sent to bots.
@@ -251,6 +255,11 @@ func (d ClosedData) about(s Subject) EventData          { d.Subject = s; return 
 // empty when no agent replied; WaitedSeconds counts from the first queue
 // (keep-waiting does not restart it) to the first agent reply, or to the
 // end when none came, and is absent for a handoff never queued.
+//
+// Asked, Answered and Outcome tell the segment in words, for an agent (an
+// LLM) taking the conversation back: what the customer asked the person,
+// what the agent answered, how it ended; Text says all three in one
+// paragraph.
 type Summary struct {
 	Agent            *Agent `json:"agent,omitempty"`
 	CustomerMessages int    `json:"customer_messages"`
@@ -258,6 +267,10 @@ type Summary struct {
 	Transcript       []Line `json:"transcript"` // the last 20 messages since the agent's first reply
 	WaitedSeconds    *int64 `json:"waited_seconds,omitempty"`
 	SessionSeconds   *int64 `json:"session_seconds,omitempty"`
+	Asked            string `json:"asked,omitempty"`    // the question, then what the customer wrote during the handoff
+	Answered         string `json:"answered,omitempty"` // the agent's last replies
+	Outcome          string `json:"outcome,omitempty"`  // how it ended, in a sentence
+	Text             string `json:"text,omitempty"`     // Asked, Answered and Outcome in one paragraph
 }
 
 // Line is one message of a summary's transcript.
@@ -303,5 +316,87 @@ func Summarize(h Handoff, msgs []Message) Summary {
 	if !h.ActiveAt.IsZero() {
 		s.SessionSeconds = seconds(h.EndedAt.Sub(h.ActiveAt))
 	}
+	s.tell(h, msgs)
 	return s
+}
+
+// tell fills the summary's words from h and its messages.
+func (s *Summary) tell(h Handoff, msgs []Message) {
+	var asked, answered []string
+	if q := strings.Join(strings.Fields(h.Question), " "); q != "" {
+		asked = append(asked, q)
+	}
+	for _, m := range msgs {
+		t := strings.Join(strings.Fields(m.Text), " ")
+		if m.Late || t == "" || !(m.Author == ByAgent || m.CreatedAt.After(h.CreatedAt)) {
+			continue
+		}
+		switch {
+		case m.Author == ByCustomer && !slices.Contains(asked, t):
+			asked = append(asked, t)
+		case m.Author == ByAgent:
+			answered = append(answered, t)
+		}
+	}
+	last := func(ts []string) string {
+		if len(ts) > briefTurns {
+			ts = ts[len(ts)-briefTurns:]
+		}
+		return clip(strings.Join(ts, " / "), briefRunes)
+	}
+	s.Asked, s.Answered = last(asked), last(answered)
+	who := "the agent"
+	if s.Agent != nil && s.Agent.Name != "" {
+		who = s.Agent.Name
+	}
+	s.Outcome = outcome(h.EndReason, who)
+	var p []string
+	if s.Asked != "" {
+		p = append(p, fmt.Sprintf("The customer asked: %q.", s.Asked))
+	}
+	switch {
+	case s.Answered != "":
+		p = append(p, fmt.Sprintf("%s answered: %q.", upper(who), s.Answered))
+	case h.EndReason != "":
+		p = append(p, "No agent answered.")
+	}
+	if s.Outcome != "" {
+		p = append(p, upper(s.Outcome)+".")
+	}
+	s.Text = strings.Join(p, " ")
+}
+
+// outcome says how a handoff that ended for reason ended; who is the agent.
+func outcome(reason EndReason, who string) string {
+	switch reason {
+	case AgentClosed:
+		return who + " closed the conversation"
+	case CustomerClosed:
+		return "the customer closed the conversation"
+	case BotClosed:
+		return "the bot took the conversation back"
+	case WaitTimeout:
+		return "nobody took the conversation in time (wait timeout)"
+	case SessionTimeout:
+		return "the session reached its time limit"
+	case IdleExpired:
+		return "the conversation went quiet and expired"
+	case OutOfHours:
+		return "the desk was closed (out of hours)"
+	case DeskUnavailable:
+		return "the desk could not be reached"
+	case Transferred:
+		return "the chat came back to the bot from the desk"
+	}
+	return ""
+}
+
+// upper capitalises s's first letter.
+func upper(s string) string {
+	r := []rune(s)
+	if len(r) == 0 {
+		return s
+	}
+	r[0] = unicode.ToUpper(r[0])
+	return string(r)
 }

@@ -28,7 +28,7 @@ type Job struct {
 	HandoffID string
 	EventID   string // the event a bot.webhook job posts: its delivery is pending while the job is
 	RunAt     time.Time
-	Attempts  int
+	Attempts  int    // runs that failed, or whose worker died before finishing
 	Payload   []byte // the job's Target, encoded
 	LastError string
 	CreatedAt time.Time

@@ -32,6 +32,13 @@ type Decision struct {
 	Score     float64 `json:"score"`
 	Reason    string  `json:"reason"`
 	Trigger   string  `json:"trigger"` // what asked for the transfer: bot, customer, turns, keyword
+	// Router names the router that decided: "words" (the deterministic
+	// scorer) or "llm"; empty when no router did (a person took the chat).
+	Router string `json:"router,omitempty"`
+	// Fallback says why the router asked first did not decide (the LLM
+	// router's call failed, timed out, or named no group of the desk), when
+	// another decided in its place.
+	Fallback string `json:"fallback,omitempty"`
 }
 
 // Router picks the group a conversation should go to from its transcript.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/hours"
+	"github.com/batonhq/baton/llm"
 	"github.com/batonhq/baton/password"
 	"github.com/batonhq/baton/stdwebhook"
 )
@@ -53,8 +54,8 @@ func (f *File) Validate(newDesk func(baton.DeskConfig) (baton.Desk, error)) erro
 				}
 				return f.errorf(dp+".kind", "%s", msg)
 			case baton.KindInbox:
-				if len(d.Settings) > 0 {
-					return f.errorf(dp+".settings", "the inbox desk takes no settings")
+				if len(llm.Without(d.Settings)) > 0 {
+					return f.errorf(dp+".settings", "the inbox desk takes no settings but an LLM endpoint's (llm_url, llm_key, llm_model, llm_timeout)")
 				}
 			}
 			if err := f.checkPolicy(dp+".policy", d.Policy); err != nil {

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,6 +88,15 @@ type Harness interface {
 	// (wrong secret, signature or key), carrying eventID, and returns the
 	// status Baton answered.
 	Forge(t *testing.T, ref, eventID string) int
+}
+
+// Briefer is a Harness whose desk shows agents the handoff's brief
+// (baton.Brief) beside the transcript; the suite checks it when a harness
+// implements it.
+type Briefer interface {
+	// Brief returns the brief an agent sees for the handoff at ref, as
+	// text; ok is false when the desk shows none.
+	Brief(t *testing.T, ref string) (text string, ok bool)
 }
 
 // Run runs the conformance suite against the desk newHarness sets up.
@@ -240,6 +250,16 @@ func testOpen(t *testing.T, s *stack) {
 	want = append(want, question)
 	if !slices.Equal(transcript, want) {
 		t.Errorf("the desk shows the transcript\n%q\nwant\n%q", transcript, want)
+	}
+	if b, ok := s.h.(Briefer); ok {
+		brief, shown := b.Brief(t, ref)
+		// The summary (the customer's turns), what the bot tried, the
+		// customer's fields.
+		for _, part := range []string{"#1234 / " + question, history[1].Text, "casey@example.com"} {
+			if !shown || !strings.Contains(brief, part) {
+				t.Errorf("the desk shows the brief %q (shown %v), want it to hold %q", brief, shown, part)
+			}
+		}
 	}
 	d := queued.Data
 	if d.State != baton.Queued || d.DeskID != deskID || d.ConversationID != conversationID || d.WaitTimeout == nil {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/batonhq/baton"
 )
@@ -37,13 +38,46 @@ func (e *Engine) InboxQueue(ctx context.Context, a baton.InboxAgent) (waiting, m
 	return waiting, mine, err
 }
 
-// InboxTranscript reads a handoff of the agent's desk and its messages.
-func (e *Engine) InboxTranscript(ctx context.Context, a baton.InboxAgent, id string) (baton.Handoff, []baton.Message, error) {
+// InboxTranscript reads a handoff of the agent's desk, its messages and its
+// brief.
+func (e *Engine) InboxTranscript(ctx context.Context, a baton.InboxAgent, id string) (baton.Handoff, []baton.Message, baton.Brief, error) {
 	h, ms, err := e.Transcript(ctx, a.WorkspaceID, id)
 	if err == nil && h.DeskID != a.DeskID {
-		return h, nil, notInDesk(id)
+		return h, nil, baton.Brief{}, notInDesk(id)
 	}
-	return h, ms, err
+	if err != nil {
+		return h, ms, baton.Brief{}, err
+	}
+	b, ok := keptBrief(h)
+	if !ok {
+		var c baton.Conversation
+		err = e.store.View(ctx, func(tx baton.Tx) (err error) {
+			c, err = tx.ConversationByID(h.ConversationID)
+			return err
+		})
+		b = baton.MakeBrief(c.Customer, ms[:historyOf(h, ms)], h.Question)
+	}
+	return h, ms, b, err
+}
+
+// keptBrief is the brief the inbox desk kept as h's desk data when it
+// opened; ok is false for a handoff opened before briefs were kept.
+func keptBrief(h baton.Handoff) (b baton.Brief, ok bool) {
+	return b, json.Unmarshal([]byte(h.DeskData), &b) == nil && b.Summary != ""
+}
+
+// historyOf is how many of msgs, from the first, are the rounds of the
+// bot's history h was asked with: the brief, dated when the handoff was
+// made as Opening reads it, is the history and then the question.
+func historyOf(h baton.Handoff, msgs []baton.Message) int {
+	n := 0
+	for _, m := range msgs {
+		if m.CreatedAt.After(h.CreatedAt) {
+			break
+		}
+		n++
+	}
+	return max(n-1, 0)
 }
 
 func notInDesk(id string) error {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/batonhq/baton"
 )
@@ -82,6 +84,9 @@ func (e *Engine) handleInbound(ctx context.Context, deskID, path string, h map[s
 		return "", dc.Kind, err
 	case len(evs) == 0:
 		return baton.IgnoredNoEvents, dc.Kind, nil
+	}
+	if err := checkEvents(evs); err != nil {
+		return "", dc.Kind, err
 	}
 	applied := false
 	for _, ev := range evs {
@@ -380,7 +385,7 @@ func (e *Engine) Opening(ctx context.Context, t baton.Target) (o Opening, ok boo
 		}
 		o.Handoff, ok = l.h, true
 		o.Request = baton.OpenRequest{HandoffID: l.h.ID, ExternalID: l.h.ExternalID, Customer: l.c.Customer, History: hist,
-			Question: l.h.Question, Routing: l.h.Routing, Progress: l.h.DeskData,
+			Question: l.h.Question, Routing: l.h.Routing, Progress: l.h.DeskData, Brief: baton.MakeBrief(l.c.Customer, hist, l.h.Question),
 			Save: func(p string) error { return e.saveOpening(ctx, t, p) }}
 		return err
 	})
@@ -439,4 +444,39 @@ func (e *Engine) Unopened(ctx context.Context, t baton.Target) error {
 		}
 		return e.end(tx, l, baton.DeskUnavailable, false)
 	})
+}
+
+// checkEvents refuses, before any is applied, events a desk read that carry
+// what no message may hold: text that is not UTF-8 or holds a NUL (400),
+// more than baton.MaxText bytes, more than baton.MaxAttachments files or a
+// file that is not an http or https URL (422), as the bot API does. The field
+// is the message's ("text", "attachments[0].url"), under "events[i]." when the
+// request carried several.
+func checkEvents(evs []baton.DeskEvent) error {
+	for i, ev := range evs {
+		if ev.Text == "" && len(ev.Attachments) == 0 {
+			continue
+		}
+		prefix := ""
+		if len(evs) > 1 {
+			prefix = fmt.Sprintf("events[%d].", i)
+		}
+		if !utf8.ValidString(ev.Text) || strings.ContainsRune(ev.Text, 0) {
+			err := baton.Errorf(baton.EBADREQUEST, "the desk's message text is not valid UTF-8 or holds a NUL character")
+			err.Field = prefix + "text"
+			return err
+		}
+		text := ev.Text
+		if strings.TrimSpace(text) == "" {
+			text = "-" // files alone, or blank words: not this check's to refuse
+		}
+		if err := baton.ValidMessage(text, ev.Attachments); err != nil {
+			var be *baton.Error
+			if errors.As(err, &be) && prefix != "" {
+				be.Field = prefix + be.Field
+			}
+			return err
+		}
+	}
+	return nil
 }

@@ -30,7 +30,7 @@ type CustomerSays struct {
 
 // What a customer message did.
 const (
-	SaidOpened  = "opened"  // the start payload opened a handoff
+	SaidOpened  = "opened"  // the start payload opened a handoff, or found it open (Said.Before)
 	SaidRelayed = "relayed" // a person holds the conversation: the message went to the desk
 	SaidEnded   = "ended"   // the end payload ended the open handoff
 	SaidBot     = "bot"     // the bot holds the conversation: the bot answers it
@@ -42,6 +42,9 @@ type Said struct {
 	Action  string
 	Handoff baton.Handoff
 	Message baton.Message
+	// Before says the start payload found Handoff open already (pressed
+	// twice, or at once by two requests): nothing was sent.
+	Before bool
 }
 
 // DefaultSessionQuestion is the question of a handoff opened by the start
@@ -49,8 +52,8 @@ type Said struct {
 const DefaultSessionQuestion = "The customer asked to talk to a person."
 
 // CustomerSays applies one customer message of a conversation, in one
-// write: while a handoff is open the end payload ends it (customer_closed)
-// and anything else is relayed to the desk; while the bot holds the
+// write: while a handoff is open the end payload ends it (customer_closed),
+// the start payload changes nothing, and anything else is relayed to the desk; while the bot holds the
 // conversation the start payload opens a handoff and anything else is the
 // bot's to answer.
 func (e *Engine) CustomerSays(ctx context.Context, ws string, r CustomerSays) (Said, error) {
@@ -94,8 +97,8 @@ func (e *Engine) CustomerSays(ctx context.Context, ws string, r CustomerSays) (S
 			said.Action = SaidBot
 			return SaidBot + ":", nil
 		}
-		if len(r.Attachments) > 0 {
-			return "", baton.FieldErrorf("attachments", "cannot come with the start payload: the question is words; send files once the handoff is open")
+		if err := startFiles(r); err != nil {
+			return "", err
 		}
 		question, history := sessionQuestion(r)
 		cr := baton.CreateRequest{BotID: bot.ID, DeskID: dc.ID, ExternalID: r.ExternalID, Customer: r.Customer,
@@ -136,6 +139,15 @@ func (e *Engine) sayInHandoff(ctx context.Context, tx *wtx, ws, id string, r Cus
 	if err != nil {
 		return "", err
 	}
+	if r.Payload != "" && r.Payload == l.pol.SessionPayloads.Start {
+		// The start pressed again, or by two requests at once: the handoff
+		// is open, and the button's words are not a message to relay.
+		if err := startFiles(r); err != nil {
+			return "", err
+		}
+		said.Action, said.Handoff, said.Before = SaidOpened, l.h, true
+		return SaidOpened + ":" + id + ":before", nil
+	}
 	ends := r.Payload != "" && r.Payload == l.pol.SessionPayloads.End
 	text := r.Text
 	if text == "" && r.Payload != "" && len(r.Attachments) == 0 && !ends {
@@ -174,6 +186,8 @@ func (e *Engine) said(ctx context.Context, ws, result string) (Said, error) {
 			s.Message, err = e.message(ctx, ws, msg)
 		}
 	case SaidOpened:
+		id, before, _ := strings.Cut(id, ":")
+		s.Before = before != ""
 		s.Handoff, err = e.Handoff(ctx, ws, id)
 	case SaidRelayed:
 		if s.Message, err = e.message(ctx, ws, id); err == nil {
@@ -181,6 +195,14 @@ func (e *Engine) said(ctx context.Context, ws, result string) (Said, error) {
 		}
 	}
 	return s, err
+}
+
+// startFiles refuses files sent with the start payload.
+func startFiles(r CustomerSays) error {
+	if len(r.Attachments) > 0 {
+		return baton.FieldErrorf("attachments", "cannot come with the start payload: the question is words; send files once the handoff is open")
+	}
+	return nil
 }
 
 // sessionQuestion is the question of a handoff opened by the start

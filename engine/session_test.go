@@ -57,7 +57,7 @@ func TestSessionExpires(t *testing.T) {
 }
 
 // TestSessionRaces: the same conversation's start payload sent many times
-// at once opens one handoff, the rest are relayed into it; then messages
+// at once opens one handoff, the rest find it open and relay nothing; then messages
 // racing the customer's end payload (with words of its own) are each
 // relayed before the end or left to the bot after it, never relayed into
 // an ended handoff.
@@ -74,13 +74,19 @@ func TestSessionRaces(t *testing.T) {
 			if errs[i] != nil {
 				t.Fatalf("start %d: %v", i, errs[i])
 			}
-			if said.Action == engine.SaidOpened {
+			if said.Action != engine.SaidOpened || said.Message.ID != "" {
+				t.Fatalf("start %d: %+v, want opened and nothing relayed", i, said)
+			}
+			if !said.Before {
 				opened++
 			}
 		}
 		_, hs, err := s.eng.Conversation(ctx, s.ws, "", "c1")
 		if err != nil || opened != 1 || len(hs) != 1 {
 			t.Fatalf("%d opened, %d handoffs (%v), want 1 and 1", opened, len(hs), err)
+		}
+		if _, msgs, err := s.eng.Transcript(ctx, s.ws, hs[0].ID); err != nil || len(msgs) != 1 {
+			t.Fatalf("the handoff holds %d messages (%v), want the question alone", len(msgs), err)
 		}
 		said, errs := together(6, func(i int) (engine.Said, error) {
 			r := engine.CustomerSays{ExternalID: "c1", Text: "more"}

@@ -121,6 +121,9 @@ type InboxCase struct {
 	// History is how many of Messages, from the first, are the rounds of
 	// the bot's history the handoff was asked with; the question follows.
 	History int
+	// Brief is the handoff's brief as the inbox desk kept it when it opened
+	// (written by the LLM when the desk has one), else the extractive one.
+	Brief baton.Brief
 }
 
 // InboxCase reads a handoff of the agent's desk with its customer and its
@@ -148,15 +151,11 @@ func (e *Engine) InboxCase(ctx context.Context, a baton.InboxAgent, id string) (
 	if err != nil {
 		return InboxCase{}, err
 	}
-	// The brief (the history and then the question) is dated when the
-	// handoff was made, as Opening reads it.
-	for _, m := range v.Messages {
-		if m.CreatedAt.After(v.Handoff.CreatedAt) {
-			break
-		}
-		v.History++
+	v.History = historyOf(v.Handoff, v.Messages)
+	var ok bool
+	if v.Brief, ok = keptBrief(v.Handoff); !ok {
+		v.Brief = baton.MakeBrief(v.Customer, v.Messages[:v.History], v.Handoff.Question)
 	}
-	v.History = max(v.History-1, 0)
 	return v, nil
 }
 

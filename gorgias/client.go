@@ -185,7 +185,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, 
 			msg += " " + string(ae.Error.Data)
 		}
 	}
-	cause := fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, msg)
+	cause := &statusError{status: resp.StatusCode, err: fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, msg)}
 	switch s := resp.StatusCode; {
 	case s == http.StatusUnauthorized || s == http.StatusForbidden:
 		return &baton.DeskError{Auth: true, Err: cause}
@@ -196,10 +196,10 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, 
 	case s >= 500 || s == http.StatusRequestTimeout:
 		return &baton.DeskError{RetryAfter: retryAfter(resp.Header.Get("Retry-after")), Err: cause}
 	}
-	return &baton.DeskError{Permanent: true, Err: &statusError{status: resp.StatusCode, err: cause}}
+	return &baton.DeskError{Permanent: true, Err: cause}
 }
 
-// statusError keeps the status of a refused call.
+// statusError keeps the status of a call Gorgias answered with an error.
 type statusError struct {
 	status int
 	err    error
@@ -208,7 +208,8 @@ type statusError struct {
 func (e *statusError) Error() string { return e.err.Error() }
 func (e *statusError) Unwrap() error { return e.err }
 
-// status returns the HTTP status a permanent failure was answered with.
+// status returns the HTTP status a failed call was answered with; 0 when
+// none came back.
 func status(err error) int {
 	var se *statusError
 	if errors.As(err, &se) {

@@ -101,6 +101,16 @@ func (a *account) Opened(t *testing.T, handoffID string) (string, []string, bool
 	return strconv.FormatInt(tk.ID, 10), transcript(tk.Messages[0]), true
 }
 
+// Brief is the ticket's internal note by the API's user.
+func (a *account) Brief(t *testing.T, ref string) (string, bool) {
+	for _, m := range a.ticket(t, ref).Messages {
+		if m.Channel == "internal-note" && m.FromAgent && strings.HasSuffix(m.ExternalID, ":brief") {
+			return m.BodyText, true
+		}
+	}
+	return "", false
+}
+
 func (a *account) ticket(t *testing.T, ref string) gorgiassim.Ticket {
 	id, _ := strconv.ParseInt(ref, 10, 64)
 	tk, ok := a.sim.Ticket(id)

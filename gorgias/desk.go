@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	baton "github.com/batonhq/baton"
 )
@@ -74,8 +75,19 @@ type Data struct {
 type progress struct {
 	CustomerID int64 `json:"customer_id,omitempty"`
 	Creating   bool  `json:"creating,omitempty"` // the ticket may have been created
-	TicketID   int64 `json:"ticket_id,omitempty"`
+	// Sent is when (Unix ms) the ticket was asked for by a call that got no
+	// answer: Gorgias may still be making it.
+	Sent     int64 `json:"sent,omitempty"`
+	TicketID int64 `json:"ticket_id,omitempty"`
+	Noting   bool  `json:"noting,omitempty"` // the brief's note may have been added
+	Noted    bool  `json:"noted,omitempty"`
 }
+
+// Settle is how long a ticket asked for by a call that got no answer (a
+// timeout, a dropped connection, an instance that died) is given to appear
+// before Open asks for another: Gorgias may be making it still, and has no
+// idempotency key to make a second call safe.
+const Settle = time.Minute
 
 // OpeningRef implements baton.Opener.
 func (d *Desk) OpeningRef(p string) (string, bool) {
@@ -95,7 +107,9 @@ func (d *Desk) OpeningRef(p string) (string, bool) {
 // Open implements baton.Desk: the customer is found (by external_id, then
 // email) or created, and a ticket is created on the api channel with
 // external_id = the handoff id, unless one exists already (an earlier
-// attempt that died before saving it). Ref is the ticket id.
+// attempt that died before saving it). After a create that got no answer,
+// another waits until Settle has passed without the ticket appearing. Ref is
+// the ticket id.
 func (d *Desk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, error) {
 	if r.HandoffID == "" {
 		return baton.Handle{}, &baton.DeskError{Permanent: true, Err: baton.FieldErrorf("handoff_id", "required")}
@@ -116,8 +130,13 @@ func (d *Desk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, err
 		if err != nil {
 			return baton.Handle{}, err
 		}
-		if ok {
+		switch wait := time.Until(time.UnixMilli(pr.Sent).Add(Settle)); {
+		case ok:
 			pr.TicketID = t.ID
+		case pr.Sent != 0 && wait > 0:
+			return baton.Handle{}, &baton.DeskError{RetryAfter: wait.Round(time.Second) + time.Second,
+				Err: fmt.Errorf("the ticket asked for at %s got no answer and may still appear: looking again after %s",
+					time.UnixMilli(pr.Sent).UTC().Format(time.TimeOnly), Settle)}
 		}
 	}
 	if pr.CustomerID == 0 {
@@ -128,12 +147,18 @@ func (d *Desk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, err
 		pr.CustomerID = id
 	}
 	if pr.TicketID == 0 {
-		pr.Creating = true
+		pr.Creating, pr.Sent = true, time.Now().UnixMilli()
 		if err := save(); err != nil {
 			return baton.Handle{}, err
 		}
 		t, err := d.api.CreateTicket(ctx, d.ticket(r, pr.CustomerID))
 		if err != nil {
+			if status(err) != 0 {
+				// Gorgias answered: what it did is done, and the next
+				// attempt's search sees it.
+				pr.Sent = 0
+				_ = save()
+			}
 			return baton.Handle{}, err
 		}
 		pr.TicketID = t.ID
@@ -141,8 +166,44 @@ func (d *Desk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, err
 			return baton.Handle{}, err
 		}
 	}
+	if !pr.Noted && r.Brief.Summary != "" {
+		if err := d.note(ctx, r, &pr, save); err != nil {
+			return baton.Handle{}, err
+		}
+	}
 	b, _ := json.Marshal(Data{CustomerID: pr.CustomerID})
 	return baton.Handle{Ref: strconv.FormatInt(pr.TicketID, 10), Data: string(b)}, nil
+}
+
+// note adds the brief to the ticket as an internal note by the API's user,
+// external_id "{handoff id}:brief", once: an attempt after one that may
+// have added it looks for it first. A note Gorgias refuses for good is
+// left out; the ticket still opens.
+func (d *Desk) note(ctx context.Context, r baton.OpenRequest, pr *progress, save func() error) error {
+	ref, ext := strconv.FormatInt(pr.TicketID, 10), r.HandoffID+":brief"
+	if pr.Noting {
+		msgs, err := d.api.Messages(ctx, ref)
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			pr.Noted = pr.Noted || m.ExternalID == ext
+		}
+	}
+	if !pr.Noted {
+		pr.Noting = true
+		if err := save(); err != nil {
+			return err
+		}
+		_, err := d.api.AddMessage(ctx, ref, Message{Channel: "internal-note", Via: "api", FromAgent: true, Sender: &Party{Email: d.st.Email},
+			ExternalID: ext, BodyText: "Handoff brief\n" + r.Brief.Text(), BodyHTML: "<p><strong>Handoff brief</strong></p>" + r.Brief.HTML()})
+		var de *baton.DeskError
+		if err != nil && !(errors.As(err, &de) && de.Permanent) {
+			return err
+		}
+	}
+	pr.Noted = true
+	return save()
 }
 
 // customer finds or creates the Gorgias customer of c.
@@ -233,8 +294,8 @@ func truncate(s string, n int) string {
 
 // Send implements baton.Desk: an incoming customer message, its
 // attachments as links, external_id "baton:{message id}". A send whose
-// answer was lost is looked for among the ticket's messages before it is
-// made again.
+// answer was lost (here, or in an instance that died: baton.Repeated) is
+// looked for among the ticket's messages before it is made again.
 func (d *Desk) Send(ctx context.Context, h baton.Handle, m baton.Message) error {
 	var data Data
 	if err := json.Unmarshal([]byte(h.Data), &data); err != nil || data.CustomerID == 0 {
@@ -242,7 +303,7 @@ func (d *Desk) Send(ctx context.Context, h baton.Handle, m baton.Message) error 
 	}
 	ext := "baton:" + m.ID
 	d.mu.Lock()
-	unsure := d.unsure[ext]
+	unsure := d.unsure[ext] || baton.Repeated(ctx)
 	d.mu.Unlock()
 	if unsure {
 		msgs, err := d.api.Messages(ctx, h.Ref)

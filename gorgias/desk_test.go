@@ -3,7 +3,9 @@ package gorgias_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -164,5 +166,93 @@ func TestSettings(t *testing.T) {
 		if _, err := gorgias.ParseSettings(s); baton.ErrorField(err) != "settings."+field {
 			t.Errorf("%s=%q: %v, want an error naming settings.%s", field, v, err, field)
 		}
+	}
+}
+
+// TestOpenLate: a create that timed out lands later in Gorgias. The next
+// attempt does not make a second ticket: it waits for the first to appear
+// (the desk asks to be retried after Settle), then finds it.
+func TestOpenLate(t *testing.T) {
+	t.Parallel()
+	sim, base, api := world(t, gorgiassim.Config{Retry: []time.Duration{}})
+	dk, err := gorgias.New(baton.DeskConfig{ID: "d1", Kind: baton.KindGorgias, Settings: settings(base, api, confToken)},
+		&http.Client{Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := dk.(*gorgias.Desk)
+	var saved string
+	r := openReq
+	r.Save = func(p string) error { saved = p; return nil }
+	if _, err := d.Open(t.Context(), r); err != nil { // the customer is made in time
+		t.Fatal(err)
+	}
+	r.HandoffID = "hnd_late"
+	sim.Late("POST /api/tickets", 1, 600*time.Millisecond)
+	if _, err := d.Open(t.Context(), r); err == nil {
+		t.Fatal("a create that timed out did not fail the open")
+	}
+	r.Progress = saved
+	_, err = d.Open(t.Context(), r)
+	var de *baton.DeskError
+	if !errors.As(err, &de) || de.Permanent || de.Busy || de.RetryAfter < gorgias.Settle-5*time.Second || de.RetryAfter > gorgias.Settle+2*time.Second {
+		t.Fatalf("the open right after the timeout: %v; want a retry after about %v", err, gorgias.Settle)
+	}
+	tickets := func() (n int) {
+		for _, tk := range sim.Tickets() {
+			if tk.ExternalID == "hnd_late" {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for tickets() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the late create never landed")
+		}
+		runtime.Gosched()
+	}
+	h, err := d.Open(t.Context(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := tickets(); n != 1 || h.Ref == "" {
+		t.Errorf("%d tickets for the handoff (handle %+v), want 1", n, h)
+	}
+
+	// Gorgias answering an error is an answer: the next attempt searches
+	// and, finding nothing, makes the ticket at once.
+	r.HandoffID, r.Progress = "hnd_503", fmt.Sprintf(`{"customer_id":%d}`, sim.Customers()[0].ID) // straight to the create
+	sim.Fail(1, http.StatusServiceUnavailable)
+	if _, err := d.Open(t.Context(), r); err == nil {
+		t.Fatal("a 503 did not fail the open")
+	}
+	r.Progress = saved
+	if _, err := d.Open(t.Context(), r); err != nil {
+		t.Fatalf("after a 503: %v", err)
+	}
+}
+
+// TestSendRepeated: a send the outbox repeats after an instance died
+// (baton.Repeat) looks for the message before posting it again.
+func TestSendRepeated(t *testing.T) {
+	t.Parallel()
+	sim, base, api := world(t, gorgiassim.Config{Retry: []time.Duration{}})
+	d := newDesk(t, settings(base, api, confToken))
+	h, err := d.Open(t.Context(), openReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := baton.Message{ID: "msg_1", Text: "once"}
+	if err := d.Send(t.Context(), h, m); err != nil {
+		t.Fatal(err)
+	}
+	fresh := newDesk(t, settings(base, api, confToken)) // another instance: it knows nothing of the first send
+	if err := fresh.Send(baton.Repeat(t.Context()), h, m); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(sim.Tickets()[0].Messages); n != 2 {
+		t.Errorf("%d messages in the ticket, want the opening and one", n)
 	}
 }

@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -61,7 +63,7 @@ type Call struct {
 // false), internal notes and other updates are acknowledged and ignored.
 func (d *Desk) Inbound(_ context.Context, path string, h http.Header, body []byte) ([]baton.DeskEvent, error) {
 	q, qerr := url.ParseQuery(h.Get(baton.InboundQuery))
-	if !d.authentic(q.Get("token"), h.Get(TokenHeader)) {
+	if !d.authentic(append(q["token"], h.Values(TokenHeader)...)) {
 		return nil, fmt.Errorf("%w: the HTTP integration's token is missing or wrong", baton.ErrForged)
 	}
 	if qerr != nil {
@@ -74,16 +76,15 @@ func (d *Desk) Inbound(_ context.Context, path string, h http.Header, body []byt
 	return c.Events()
 }
 
-func (d *Desk) authentic(vals ...string) bool {
-	ok := 0
+// authentic reports whether the call presents the token, in the query or
+// the header or both, and nothing else: every value given must be it.
+func (d *Desk) authentic(vals []string) bool {
+	ok := len(vals)
 	for _, v := range vals {
-		if v == "" {
-			continue
-		}
 		sum := sha256.Sum256([]byte(v))
-		ok |= subtle.ConstantTimeCompare(sum[:], d.token[:])
+		ok -= subtle.ConstantTimeCompare(sum[:], d.token[:])
 	}
-	return ok == 1
+	return len(vals) > 0 && ok == 0
 }
 
 // ParseCall reads an integration call: body fields first, the query's
@@ -91,6 +92,9 @@ func (d *Desk) authentic(vals ...string) bool {
 func ParseCall(q url.Values, contentType string, body []byte) (Call, error) {
 	var c Call
 	body = bytes.TrimSpace(body)
+	if !utf8.Valid(body) {
+		return Call{}, fieldError(baton.EBADREQUEST, "body", "is not valid UTF-8")
+	}
 	if len(body) > 0 {
 		mt, _, _ := mime.ParseMediaType(contentType)
 		var err error
@@ -154,15 +158,61 @@ func (c *Call) fromValues(v url.Values) error {
 	return nil
 }
 
-// boolean reads True/False, true/false, 1/0.
+// boolean reads True/False (Gorgias' templates) or true/false (JSON).
 func boolean(s string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "true", "1", "yes":
+	switch s {
+	case "True", "true":
 		return true, nil
-	case "false", "0", "no", "none", "":
+	case "False", "false":
 		return false, nil
 	}
-	return false, fmt.Errorf("must be True or False, not %q", truncate(s, 40))
+	return false, fmt.Errorf("must be True or False (or true or false), not %q", truncate(s, 40))
+}
+
+// fieldError is a *baton.Error of code naming field.
+func fieldError(code, field, format string, args ...any) *baton.Error {
+	e := baton.Errorf(code, format, args...)
+	e.Field = field
+	return e
+}
+
+// jsonError says what is wrong with a JSON body (or its context, under
+// prefix) in the integration's terms: the field and the kind of value it
+// wants, not Go's types.
+func jsonError(prefix string, err error) error {
+	join := func(f string) string {
+		switch {
+		case prefix == "" && f == "":
+			return "body"
+		case prefix == "":
+			return f
+		case f == "":
+			return prefix
+		}
+		return prefix + "." + f
+	}
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		return fieldError(baton.EBADREQUEST, join(te.Field), "must be %s, not %s", kind(te.Type), te.Value)
+	case errors.As(err, &se):
+		return fieldError(baton.EBADREQUEST, join(""), "is not JSON: %v (at byte %d)", se, se.Offset)
+	}
+	return fieldError(baton.EBADREQUEST, join(""), "is not the integration's JSON: %v", err)
+}
+
+// kind names the JSON value a Go type reads.
+func kind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map, reflect.Pointer:
+		return "an object"
+	case reflect.String:
+		return "a string, number or boolean"
+	}
+	return "a " + t.Kind().String()
 }
 
 // flex is a JSON value read as a string: a string, number, boolean or null.
@@ -250,17 +300,23 @@ func (c *Call) fromJSON(b []byte) error {
 	for depth := 0; ; depth++ {
 		var w wire
 		if err := json.Unmarshal(b, &w); err != nil {
-			return baton.Errorf(baton.EBADREQUEST, "the body is not the integration's JSON: %v", err)
+			if depth > 0 {
+				return jsonError("context", err)
+			}
+			return jsonError("", err)
 		}
 		ctx := bytes.TrimSpace(w.Context)
 		if len(ctx) > 0 && ctx[0] == '"' && depth == 0 {
 			var s string
 			_ = json.Unmarshal(ctx, &s)
-			ctx = []byte(s) // a context rendered as a string
+			ctx = bytes.TrimSpace([]byte(s)) // a context rendered as a string
 		}
-		if len(ctx) > 0 && ctx[0] == '{' && depth == 0 {
+		switch {
+		case len(ctx) > 0 && ctx[0] == '{' && depth == 0:
 			b = ctx
 			continue
+		case len(ctx) > 0 && string(ctx) != "null":
+			return baton.FieldErrorf("context", "must be the ticket's context, an object: template it as {{context}}")
 		}
 		v := url.Values{}
 		set := func(k string, f flex) {
@@ -359,8 +415,8 @@ func (c Call) Events() ([]baton.DeskEvent, error) {
 		case c.Channel == "internal-note" || (c.Public != nil && !*c.Public):
 			return ignore("an internal note")
 		}
-		if id == "" {
-			id = c.MessageID
+		if c.MessageID != "" {
+			id = "message:" + c.MessageID // one message is one event, whichever call tells it
 		}
 		if id == "" {
 			return nil, baton.FieldErrorf("event_id", "required: template {{event.id}} or message_id={{message.id}}")

@@ -3,8 +3,10 @@ package gorgias_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/batonhq/baton"
@@ -47,12 +49,13 @@ func TestInbound(t *testing.T) {
 		want   baton.DeskEvent
 		reason string // an Ignored reason
 		err    string // an error code, or "forged"
+		field  string // the field the error names
 	}{
-		{name: "csml query", query: csml, want: baton.DeskEvent{ID: "77", Ref: "42", Type: baton.DeskAgentMessage, Text: "Hello there"}},
+		{name: "csml query", query: csml, want: baton.DeskEvent{ID: "message:9", Ref: "42", Type: baton.DeskAgentMessage, Text: "Hello there"}},
 		{name: "header token, json keys", hdr: map[string]string{gorgias.TokenHeader: confToken, "Content-Type": "application/json"},
 			body: `{"ticket_id":"42","event_type":"ticket-message-created","message_id":9,"text":"Hi","from_agent":"true"}`,
-			want: baton.DeskEvent{ID: "9", Ref: "42", Type: baton.DeskAgentMessage, Text: "Hi"}},
-		{name: "whole context", query: tok, body: json, want: baton.DeskEvent{ID: "78", Ref: "42", Type: baton.DeskAgentMessage, Text: "With a file",
+			want: baton.DeskEvent{ID: "message:9", Ref: "42", Type: baton.DeskAgentMessage, Text: "Hi"}},
+		{name: "whole context", query: tok, body: json, want: baton.DeskEvent{ID: "message:10", Ref: "42", Type: baton.DeskAgentMessage, Text: "With a file",
 			Agent: baton.Agent{ID: "5", Name: "Gia"}, Attachments: []baton.Attachment{{URL: "https://f.test/a.pdf", Name: "a.pdf", Type: "application/pdf", Size: 12}}}},
 		{name: "form body", query: tok, hdr: map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
 			body: "ticket_id=42&event_id=5&text=Yo&from_agent=True", want: baton.DeskEvent{ID: "5", Ref: "42", Type: baton.DeskAgentMessage, Text: "Yo"}},
@@ -66,7 +69,18 @@ func TestInbound(t *testing.T) {
 		{name: "wrong token", query: "token=conformance-gorgias-token-0124&ticket_id=42&event_id=1&text=x&from_agent=True", err: "forged"},
 		{name: "bad from_agent", query: tok + "&ticket_id=42&event_id=1&text=x&from_agent=maybe", err: baton.EINVALID},
 		{name: "bad ticket", query: tok + "&ticket_id=abc&event_id=1&text=x&from_agent=True", err: baton.EINVALID},
-		{name: "bad json", query: tok, body: `{"ticket_id":`, err: baton.EBADREQUEST},
+		{name: "bad json", query: tok, body: `{"ticket_id":`, err: baton.EBADREQUEST, field: "body"},
+		{name: "not utf-8", query: tok, body: "{\"text\":\"a\xff\xfeb\",\"ticket_id\":42,\"from_agent\":true,\"event_id\":1}", err: baton.EBADREQUEST, field: "body"},
+		{name: "attachments not a list", query: tok, body: `{"context":{"message":{"attachments":{"url":"x"}}}}`, err: baton.EBADREQUEST, field: "context.message.attachments"},
+		{name: "an array", query: tok, body: `[1,2]`, err: baton.EBADREQUEST, field: "body"},
+		{name: "an unrendered context", query: tok, body: `{"context":"{{context}}"}`, err: baton.EBADREQUEST, field: "context"},
+		{name: "a number for context", query: tok, body: `{"context":5}`, err: baton.EINVALID, field: "context"},
+		{name: "from_agent yes", query: tok + "&ticket_id=42&event_id=1&text=x&from_agent=yes", err: baton.EINVALID, field: "from_agent"},
+		{name: "from_agent 1", query: tok + "&ticket_id=42&event_id=1&text=x&from_agent=1", err: baton.EINVALID, field: "from_agent"},
+		{name: "two tokens, the first right", query: tok + "&token=wrong-wrong-wrong-wrong&ticket_id=42&event_id=1&text=x&from_agent=True", err: "forged"},
+		{name: "a wrong header beside the right query", query: tok + "&ticket_id=42&event_id=1&text=x&from_agent=True",
+			hdr: map[string]string{gorgias.TokenHeader: "wrong-wrong-wrong-wrong"}, err: "forged"},
+		{name: "another event type", query: tok + "&ticket_id=42&event_type=ticket-deleted&event_id=1&text=x&from_agent=True", reason: baton.IgnoredNoEvents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,8 +93,11 @@ func TestInbound(t *testing.T) {
 					t.Errorf("err %v, want forged", err)
 				}
 			case tc.err != "":
-				if baton.ErrorCode(err) != tc.err {
-					t.Errorf("err %v, want %s", err, tc.err)
+				if baton.ErrorCode(err) != tc.err || (tc.field != "" && baton.ErrorField(err) != tc.field) {
+					t.Errorf("err %v (field %q), want %s naming %q", err, baton.ErrorField(err), tc.err, tc.field)
+				}
+				if strings.Contains(fmt.Sprint(err), "gorgias.") || strings.Contains(fmt.Sprint(err), "Go struct") {
+					t.Errorf("err %v speaks of Go's types", err)
 				}
 			case tc.reason != "":
 				if !errors.As(err, &ig) || ig.Reason != tc.reason {

@@ -80,8 +80,10 @@ func ParseSettings(s map[string]string) (Settings, error) {
 		sort.Strings(unknown)
 		return st, baton.FieldErrorf("settings."+unknown[0], "unknown setting; a Gorgias desk reads domain, base_url, email, api_key, integration_token and rate_limit")
 	}
+	// "acme", "acme.gorgias.com" or the whole "https://acme.gorgias.com/api/".
 	st.Domain = strings.ToLower(get(SettingDomain))
-	st.Domain = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(st.Domain, "https://"), "http://"), "/")
+	st.Domain = strings.TrimPrefix(strings.TrimPrefix(st.Domain, "https://"), "http://")
+	st.Domain, _, _ = strings.Cut(st.Domain, "/")
 	st.Domain = strings.TrimSuffix(st.Domain, ".gorgias.com")
 	switch {
 	case st.Domain == "":

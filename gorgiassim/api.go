@@ -1,6 +1,8 @@
 package gorgiassim
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -78,7 +80,18 @@ func (s *Sim) guard(next http.Handler) http.Handler {
 		} else if failed {
 			f.fail--
 		}
+		late := f.late > 0 && f.lateTo == r.Method+" "+r.URL.Path && !throttled && !failed && wait <= 0
+		if late {
+			f.late--
+		}
+		lateBy := f.lateBy
 		s.mu.Unlock()
+		if late {
+			body, _ := io.ReadAll(io.LimitReader(r.Body, 10<<20))
+			r = r.WithContext(context.WithoutCancel(r.Context()))
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			time.Sleep(lateBy) // the fault: the work is done whoever waits
+		}
 		if slow > 0 {
 			select {
 			case <-time.After(slow):

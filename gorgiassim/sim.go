@@ -80,6 +80,9 @@ type faults struct {
 	failCode  int           // default 503
 	duplicate bool          // deliver every integration call twice
 	slow      time.Duration // wait before answering API calls
+	late      int           // carry out the next n calls of lateTo lateBy late
+	lateTo    string        // "METHOD /path"
+	lateBy    time.Duration
 }
 
 // New returns a running simulator; Close stops it.
@@ -157,6 +160,15 @@ func (s *Sim) Fail(n, status int) {
 
 // Duplicate makes every integration call go out twice (on) or once.
 func (s *Sim) Duplicate(on bool) { s.mu.Lock(); s.faults.duplicate = on; s.mu.Unlock() }
+
+// Late carries out the next n API calls of route ("POST /api/tickets") d
+// late, whether or not their caller still waits: a slow Gorgias whose work
+// lands after the caller gave up.
+func (s *Sim) Late(route string, n int, d time.Duration) {
+	s.mu.Lock()
+	s.faults.late, s.faults.lateTo, s.faults.lateBy = n, route, d
+	s.mu.Unlock()
+}
 
 // Slow delays every API answer by d.
 func (s *Sim) Slow(d time.Duration) { s.mu.Lock(); s.faults.slow = d; s.mu.Unlock() }

@@ -368,7 +368,9 @@ func handleCustomerSays(log *slog.Logger, eng *engine.Engine) http.Handler {
 		}
 		switch s.Action {
 		case engine.SaidOpened:
-			status = http.StatusCreated
+			if !s.Before {
+				status = http.StatusCreated
+			}
 			w.Header().Set("Location", "/v1/handoffs/"+s.Handoff.ID)
 		case engine.SaidRelayed:
 			status = http.StatusCreated

@@ -52,6 +52,12 @@ func TestInbound(t *testing.T) {
 		{"unknown path", hookDesk + "/inbound/nope", auth, `{"istest":true}`, 404, "not_found", "", false},
 		{"unknown desk", "dk_nope/inbound/message", auth, `{"istest":true}`, 401, "unauthorized", "", false},
 		{"inbox desk", inboxDesk + "/inbound/message", auth, `{"istest":true}`, 401, "unauthorized", "", false},
+		// What no message may hold, from a desk as from a bot.
+		{"a NUL", hookDesk + "/inbound/message", auth, map[string]any{"conversation_id": h.ID, "body": "a\u0000b", "message_id": "m-nul"}, 400, "bad_request", "body", false},
+		{"a script link", hookDesk + "/inbound/message", auth, map[string]any{"conversation_id": h.ID, "body": "see", "message_id": "m-js",
+			"attachments": []any{map[string]any{"url": "javascript:alert(1)"}}}, 422, "invalid", "attachments[0].url", false},
+		{"too many files", hookDesk + "/inbound/message", auth, map[string]any{"conversation_id": h.ID, "body": "see", "message_id": "m-many",
+			"attachments": slices.Repeat([]any{map[string]any{"url": "https://files.example.com/a.png"}}, 11)}, 422, "invalid", "attachments", false},
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {

@@ -46,14 +46,15 @@ func handleInboxTranscript(log *slog.Logger, eng *engine.Engine) http.Handler {
 	type response struct {
 		Handoff  handoffJSON   `json:"handoff"`
 		Messages []messageJSON `json:"messages"`
+		Brief    baton.Brief   `json:"brief"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, ms, err := eng.InboxTranscript(r.Context(), agentOf(r.Context()), r.PathValue("id"))
+		h, ms, b, err := eng.InboxTranscript(r.Context(), agentOf(r.Context()), r.PathValue("id"))
 		if err != nil {
 			encodeError(w, r, log, err)
 			return
 		}
-		out := response{Handoff: newHandoff(h), Messages: make([]messageJSON, 0, len(ms))}
+		out := response{Handoff: newHandoff(h), Messages: make([]messageJSON, 0, len(ms)), Brief: b}
 		for _, m := range ms {
 			out.Messages = append(out.Messages, newMessage(m, h.ExternalID))
 		}

@@ -44,6 +44,17 @@ type message struct {
 	Text   string       `json:"text"`
 }
 
+// Brief is the brief the agent reads with the transcript.
+func (a *agent) Brief(t *testing.T, ref string) (string, bool) {
+	var out struct {
+		Brief baton.Brief `json:"brief"`
+	}
+	if status := a.call(t, http.MethodGet, "/v1/inbox/handoffs/"+ref+"/messages", a.key, "", nil, &out); status != http.StatusOK {
+		t.Fatalf("reading the transcript of %s answered %d", ref, status)
+	}
+	return out.Brief.Text(), out.Brief.Summary != ""
+}
+
 // transcript reads GET /v1/inbox/handoffs/{id}/messages.
 func (a *agent) transcript(t *testing.T, id string) (baton.State, []message) {
 	t.Helper()

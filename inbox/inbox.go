@@ -6,6 +6,7 @@ package inbox
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -27,9 +28,14 @@ func (*Desk) Capabilities() baton.Capabilities {
 // Check always succeeds: the inbox is part of Baton.
 func (*Desk) Check(context.Context) error { return nil }
 
-// Open queues the handoff; its reference is the handoff id.
+// Open queues the handoff; its reference is the handoff id, and its data
+// the brief (JSON), which the inbox shows above the conversation.
 func (*Desk) Open(_ context.Context, r baton.OpenRequest) (baton.Handle, error) {
-	return baton.Handle{Ref: r.HandoffID}, nil
+	b, err := json.Marshal(r.Brief)
+	if err != nil {
+		return baton.Handle{}, &baton.DeskError{Permanent: true, Err: err}
+	}
+	return baton.Handle{Ref: r.HandoffID, Data: string(b)}, nil
 }
 
 // Send does nothing: agents read messages from the transcript.

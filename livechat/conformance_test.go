@@ -115,7 +115,8 @@ func customer(c livechatsim.Chat) string {
 }
 
 // Opened lists the chat's first messages: those by the customer or Baton's
-// account that Baton did not send as relayed messages (custom_id "baton:").
+// account that Baton did not send as relayed messages (custom_id "baton:"),
+// and that the customer sees (the brief is for agents only).
 func (l *license) Opened(t *testing.T, handoffID string) (string, []string, bool) {
 	c, ok := l.chatOf(handoffID)
 	if !ok {
@@ -124,11 +125,25 @@ func (l *license) Opened(t *testing.T, handoffID string) (string, []string, bool
 	cust := customer(c)
 	texts := []string{}
 	for _, e := range c.Events() {
-		if e.Type == "message" && e.CustomID == "" && (e.AuthorID == cust || e.AuthorID == confBaton) {
+		if e.Type == "message" && e.CustomID == "" && e.Visibility == "all" && (e.AuthorID == cust || e.AuthorID == confBaton) {
 			texts = append(texts, e.Text)
 		}
 	}
 	return c.ID, texts, true
+}
+
+// Brief is the chat's first event for agents only, by Baton's account.
+func (l *license) Brief(t *testing.T, ref string) (string, bool) {
+	c, ok := l.sim.Chat(ref)
+	if !ok {
+		return "", false
+	}
+	for _, e := range c.Events() {
+		if e.Type == "message" && e.Visibility == "agents" && e.AuthorID == confBaton {
+			return e.Text, true
+		}
+	}
+	return "", false
 }
 
 func (l *license) Received(t *testing.T, ref string) []string {

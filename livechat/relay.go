@@ -271,12 +271,16 @@ func (d *Relay) name(ctx context.Context, s *Session, r baton.OpenRequest) error
 	return err
 }
 
-// history builds the chat's first events: each history turn as its own
-// message (the customer's authored by the customer, all others by the
-// requester, the PAT's account), then the question by the customer unless
-// the history already ends with it.
+// history builds the chat's first events: the brief, for agents only (the
+// customer never sees it), then each history turn as its own message (the
+// customer's authored by the customer, all others by the requester, the
+// PAT's account), then the question by the customer unless the history
+// already ends with it.
 func history(r baton.OpenRequest, customerID string) []Event {
 	var evs []Event
+	if r.Brief.Summary != "" {
+		evs = append(evs, Event{Type: EventMessage, Text: limitText("Handoff brief\n" + r.Brief.Text()), Visibility: VisibilityAgents})
+	}
 	var last *baton.Message
 	for i := range r.History {
 		m := &r.History[i]

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/llm"
+	"github.com/batonhq/baton/router"
 	"github.com/batonhq/baton/stdwebhook"
 )
 
@@ -113,6 +116,7 @@ func (w *Worker) open(ctx context.Context, t task) error {
 		w.unbuilt(ctx, o.Desk, err)
 		return w.retryOrEnd(ctx, t, "open", err)
 	}
+	w.brief(ctx, &o)
 	var opened baton.Handle
 	err = w.call(ctx, t, o.Desk, "open", func() (err error) {
 		opened, err = desk.Open(ctx, o.Request)
@@ -128,6 +132,21 @@ func (w *Worker) open(ctx context.Context, t task) error {
 		return w.engine.Unopened(ctx, t.target)
 	}
 	return err
+}
+
+// brief has the desk's LLM endpoint, when it has one, write the brief of
+// the handoff o opens; when it cannot, the extractive brief goes.
+func (w *Worker) brief(ctx context.Context, o *engine.Opening) {
+	cfg, ok, err := llm.ParseSettings(o.Desk.Settings)
+	if !ok || err != nil {
+		return
+	}
+	b, err := llm.New(cfg, w.llm).Brief(ctx, o.Request)
+	if err != nil {
+		w.log.Warn("the LLM did not write the handoff's brief: the extractive one goes", "handoff", o.Handoff.ID, "desk", o.Desk.ID, "err", err)
+		return
+	}
+	o.Request.Brief = b
 }
 
 // adapter builds a desk's adapter for a delivery. A desk that cannot be
@@ -162,6 +181,9 @@ func (w *Worker) send(ctx context.Context, t task) error {
 	}
 	if !desk.Capabilities().Attachments && len(m.Attachments) > 0 {
 		m.Text, m.Attachments = linkify(m), nil
+	}
+	if t.Attempts > 0 {
+		ctx = baton.Repeat(ctx)
 	}
 	if err := w.call(ctx, t, t.desk, "send", func() error { return desk.Send(ctx, baton.Handle{Ref: h.DeskRef, Data: h.DeskData}, m) }); err != nil {
 		return w.retryDesk("send", h.ID, err)
@@ -236,7 +258,7 @@ func (w *Worker) transfer(ctx context.Context, t task) error {
 				}
 			}
 		}
-		d, err = w.cfg.Router.Route(ctx, groups, tr.Transcript, tr.Handoff.Routing)
+		d, err = router.ForDesk(tr.Desk, w.cfg.Router, w.llm).Route(ctx, groups, tr.Transcript, tr.Handoff.Routing)
 	}
 	if err == nil {
 		d.Trigger = tr.Handoff.Decision.Trigger

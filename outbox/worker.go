@@ -35,7 +35,9 @@ type Config struct {
 	Workers int
 	// Client makes bot webhook calls (default stdwebhook.NewClient(15s)).
 	Client *http.Client
-	// Router chooses the group of a seat transfer (default router.Words).
+	// Router chooses the group of a seat transfer (default router.Words);
+	// a desk whose settings name an LLM endpoint asks it first, this
+	// router deciding when it cannot (router.ForDesk).
 	Router baton.Router
 	// RetryScale multiplies every retry delay (default 1); tests and local
 	// development shorten the schedules with it.
@@ -70,6 +72,7 @@ type Worker struct {
 	recorded func(baton.Job, error)
 	handlers map[baton.JobKind]handler
 	wake     chan struct{}
+	llm      *http.Client // calls LLM endpoints, each call within its desk's budget
 }
 
 // New returns a Worker.
@@ -111,7 +114,7 @@ func New(p Params) *Worker {
 	if p.Obs == nil {
 		p.Obs = nopObserver{}
 	}
-	w := &Worker{store: p.Store, engine: p.Engine, desks: p.Desks, log: p.Log, obs: p.Obs, cfg: cfg, recorded: p.Recorded, wake: make(chan struct{}, 1)}
+	w := &Worker{store: p.Store, engine: p.Engine, desks: p.Desks, log: p.Log, obs: p.Obs, cfg: cfg, recorded: p.Recorded, wake: make(chan struct{}, 1), llm: &http.Client{}}
 	w.handlers = map[baton.JobKind]handler{
 		baton.JobOpen:     plain(w.open),
 		baton.JobSend:     plain(w.send),

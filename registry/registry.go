@@ -20,6 +20,7 @@ import (
 	"github.com/batonhq/baton/inbox"
 	"github.com/batonhq/baton/intercom"
 	"github.com/batonhq/baton/livechat"
+	"github.com/batonhq/baton/llm"
 	"github.com/batonhq/baton/webhookdesk"
 )
 
@@ -60,11 +61,12 @@ func secrets[F any](fields []F, field func(F) (string, bool)) []string {
 	return out
 }
 
-// Secrets names the secret settings of a desk kind this build serves.
+// Secrets names the secret settings of a desk kind this build serves,
+// with the LLM endpoint's key, which every kind may have.
 func Secrets(kind baton.DeskKind) []string {
 	for _, k := range Kinds() {
 		if k.Name == kind {
-			return k.Secrets
+			return append(slices.Clip(k.Secrets), llm.SettingKey)
 		}
 	}
 	return nil
@@ -122,7 +124,14 @@ func (r *Registry) Desk(dc baton.DeskConfig) (baton.Desk, error) {
 	if i < 0 {
 		return nil, baton.FieldErrorf("kind", "%q is not a desk kind this build serves; want %s", dc.Kind, r.names())
 	}
-	d, err := r.kinds[i].Build(dc, r.client)
+	// The LLM endpoint's settings are every kind's: checked here, and not
+	// given to the kind, which reads only its own.
+	if _, _, err := llm.ParseSettings(dc.Settings); err != nil {
+		return nil, err
+	}
+	own := dc
+	own.Settings = llm.Without(dc.Settings)
+	d, err := r.kinds[i].Build(own, r.client)
 	if err != nil || dc.ID == "" {
 		return d, err
 	}

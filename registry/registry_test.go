@@ -3,7 +3,9 @@ package registry_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -95,5 +97,35 @@ func TestServed(t *testing.T) {
 	t.Parallel()
 	if got := registry.Served(); got != "inbox, webhook, livechat, gorgias or intercom" {
 		t.Errorf("Served() = %q", got)
+	}
+}
+
+// TestLLMSettings: every kind takes the LLM endpoint's settings, checked by
+// the registry and not given to the kind; llm_key is a secret of each.
+func TestLLMSettings(t *testing.T) {
+	t.Parallel()
+	r := registry.New(registry.Params{})
+	llmSet := map[string]string{"llm_url": "https://llm.example/v1", "llm_key": "sk-1", "llm_model": "m"}
+	for _, k := range registry.Kinds() {
+		if !slices.Contains(registry.Secrets(k.Name), "llm_key") {
+			t.Errorf("%s: llm_key is not a secret", k.Name)
+		}
+	}
+	web := map[string]string{"url": "https://support.example/baton", "secret": "0123456789abcdef0123"}
+	dc := baton.DeskConfig{Kind: baton.KindWebhook, Settings: web}
+	if _, err := r.Desk(dc); err != nil {
+		t.Fatal(err)
+	}
+	dc.Settings = maps.Clone(web)
+	maps.Copy(dc.Settings, llmSet)
+	if _, err := r.Desk(dc); err != nil {
+		t.Fatalf("a webhook desk with an LLM endpoint: %v", err)
+	}
+	if _, err := r.Desk(baton.DeskConfig{Kind: baton.KindInbox, Settings: llmSet}); err != nil {
+		t.Fatalf("an inbox desk with an LLM endpoint: %v", err)
+	}
+	dc.Settings["llm_url"] = "not a url"
+	if _, err := r.Desk(dc); baton.ErrorField(err) != "settings.llm_url" {
+		t.Fatalf("bad llm_url: %v", err)
 	}
 }

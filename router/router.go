@@ -1,6 +1,9 @@
 // Package router chooses the human group a conversation is transferred to.
 // Words, the default, is deterministic and explains itself: it scores each
 // group by the conversation's words found in the group's name and description.
+// LLM asks a chat-completions endpoint to choose, held to the desk's groups,
+// with Words deciding whenever the model cannot; ForDesk picks between them
+// from a desk's settings.
 package router
 
 import (
@@ -13,7 +16,7 @@ import (
 	"github.com/batonhq/baton"
 )
 
-// Words is the default baton.Router.
+// Words is the default baton.Router; its decisions are the router "words".
 //
 // Each customer message contributes its words, the latest one counting
 // three times and earlier ones once; bot and agent words count half. A group
@@ -27,7 +30,19 @@ type Words struct{}
 var _ baton.Router = Words{}
 
 // Route implements baton.Router.
-func (Words) Route(_ context.Context, groups []baton.Group, transcript []baton.Message, hint string) (baton.Decision, error) {
+func (w Words) Route(ctx context.Context, groups []baton.Group, transcript []baton.Message, hint string) (baton.Decision, error) {
+	d, err := w.route(groups, transcript, hint)
+	d.Router = NameWords
+	return d, err
+}
+
+// NameWords and NameLLM are the routers' names in a baton.Decision.
+const (
+	NameWords = "words"
+	NameLLM   = "llm"
+)
+
+func (Words) route(groups []baton.Group, transcript []baton.Message, hint string) (baton.Decision, error) {
 	if len(groups) == 0 {
 		return baton.Decision{}, baton.Errorf(baton.EUNAVAILABLE, "the desk has no groups to transfer to")
 	}

@@ -113,7 +113,8 @@ func scanJob(r scanner) (baton.Job, error) {
 
 // ClaimJobs leases up to limit due jobs until now+lease: jobs whose RunAt has
 // come, that nobody holds (or whose lease ran out) and that head their lane.
-// They come back ordered by RunAt, then ID.
+// They come back ordered by RunAt, then ID. A job whose lease ran out counts
+// the run its worker did not finish as an attempt.
 func (t *tx) ClaimJobs(now time.Time, limit int, lease time.Duration) ([]baton.Job, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -123,7 +124,7 @@ func (t *tx) ClaimJobs(now time.Time, limit int, lease time.Duration) ([]baton.J
 		lock = ` FOR UPDATE SKIP LOCKED`
 	}
 	n := micro(now)
-	js, err := all(t, scanJob, `UPDATE jobs SET locked_until = ? WHERE id IN (
+	js, err := all(t, scanJob, `UPDATE jobs SET locked_until = ?, attempts = attempts + CASE WHEN locked_until <> 0 THEN 1 ELSE 0 END WHERE id IN (
 			SELECT j.id FROM jobs j WHERE j.head AND j.run_at <= ? AND j.locked_until <= ?
 			ORDER BY j.run_at, j.id LIMIT ?`+lock+`)
 		RETURNING `+jobColumns,

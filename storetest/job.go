@@ -158,6 +158,10 @@ func testJobLease(t *testing.T, s baton.Store) {
 	if len(again) != 1 || again[0].ID != first[0].ID {
 		t.Fatalf("after the lease claimed %+v", again)
 	}
+	// The run that died counts as an attempt: it may have done its work.
+	if first[0].Attempts != 0 || again[0].Attempts != 1 {
+		t.Errorf("attempts %d, then %d after the lease ran out; want 0, then 1", first[0].Attempts, again[0].Attempts)
+	}
 	// Its worker renews the lease: nobody else may take it until the new end.
 	do(t, s, func(tx baton.Tx) error { return tx.RenewJobs([]int64{again[0].ID}, at(3*time.Minute)) })
 	same(t, "within the renewed lease", kinds(claim(t, s, at(2*time.Minute+59*time.Second), 10, time.Minute)), []string{})

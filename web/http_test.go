@@ -611,3 +611,28 @@ func TestQueueShowsPlace(t *testing.T) {
 		return i >= 0 && j > i && strings.Contains(body[i:j], "#1 in line") && strings.Contains(body[j:], "#2 in line")
 	})
 }
+
+// TestCaseBrief: the case page's header shows the handoff's brief: the
+// customer's turns, their language, what the bot tried.
+func TestCaseBrief(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	id := f.ask(apiKey1, "c-brief", "Léa", "Je veux parler à une personne, merci",
+		baton.Turn{Author: baton.ByCustomer, Text: "Bonjour, je ne trouve pas ma facture"},
+		baton.Turn{Author: baton.ByBot, Text: "Elle est dans votre espace client."})
+	c := f.client()
+	f.signIn(c, ada)
+	p := f.get(c, "/inbox/handoffs/"+id)
+	for _, want := range []string{
+		`<p id="brief-summary">Bonjour, je ne trouve pas ma facture / Je veux parler à une personne, merci</p>`,
+		`<span id="brief-language">fr</span>`,
+		`<ul id="brief-tried"><li>Elle est dans votre espace client.</li></ul>`,
+	} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the case page lacks %s:\n%s", want, p.body)
+		}
+	}
+	if strings.Contains(p.body, "written by an LLM") {
+		t.Error("an extractive brief is said to be an LLM's")
+	}
+}

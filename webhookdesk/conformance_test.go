@@ -38,6 +38,7 @@ type service struct {
 
 	mu     sync.Mutex
 	opened map[string][]string // conversation_id → transcript texts
+	briefs map[string]string   // conversation_id → the brief, as text
 	chats  map[string][]string // conversation_id → customer messages
 	ids    map[string]bool     // message_ids already taken
 	closed map[string]string   // conversation_id → close type
@@ -47,7 +48,7 @@ type service struct {
 func (s *service) Desk(t *testing.T, st desktest.Stack) desktest.Desk {
 	s.base = st.BaseURL + "/v1/desks/" + st.DeskID + "/inbound/"
 	s.client = &http.Client{Timeout: 10 * time.Second}
-	s.opened, s.chats, s.ids, s.closed = map[string][]string{}, map[string][]string{}, map[string]bool{}, map[string]string{}
+	s.opened, s.chats, s.ids, s.closed, s.briefs = map[string][]string{}, map[string][]string{}, map[string]bool{}, map[string]string{}, map[string]string{}
 	srv := httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {
@@ -78,6 +79,7 @@ func (s *service) serve(w http.ResponseWriter, r *http.Request) {
 		Body           json.RawMessage
 		MessageID      string `json:"message_id"`
 		Type           string `json:"type"`
+		Brief          *baton.Brief
 	}
 	body, _ := io.ReadAll(r.Body)
 	user, pass, ok := r.BasicAuth()
@@ -125,6 +127,9 @@ func (s *service) serve(w http.ResponseWriter, r *http.Request) {
 				texts = append(texts, t.Text)
 			}
 			s.opened[id] = texts
+			if in.Brief != nil {
+				s.briefs[id] = in.Brief.Text()
+			}
 		}
 	case "/human/chat":
 		var text string
@@ -157,6 +162,14 @@ func (s *service) Opened(t *testing.T, handoffID string) (string, []string, bool
 	defer s.mu.Unlock()
 	texts, ok := s.opened[handoffID]
 	return handoffID, append([]string(nil), texts...), ok
+}
+
+// Brief is the brief establish carried, as its text.
+func (s *service) Brief(t *testing.T, ref string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.briefs[ref]
+	return b, ok
 }
 
 func (s *service) Received(t *testing.T, ref string) []string {

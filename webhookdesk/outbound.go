@@ -75,6 +75,8 @@ type establishRequest struct {
 	Body           []turn    `json:"body"`
 	UserInfo       *userInfo `json:"user_info,omitempty"`
 	Routing        string    `json:"routing,omitempty"`
+	// Brief is the handoff's brief, for the service to show its agent.
+	Brief *baton.Brief `json:"brief,omitempty"`
 }
 
 type chatRequest struct {
@@ -115,6 +117,9 @@ func (d *Desk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, err
 			Metadata: r.Customer.Metadata,
 		},
 		Routing: r.Routing,
+	}
+	if r.Brief.Summary != "" {
+		req.Brief = &r.Brief
 	}
 	if err := d.post(ctx, PathEstablish, req, true); err != nil {
 		return baton.Handle{}, err

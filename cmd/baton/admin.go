@@ -833,6 +833,8 @@ type streamData struct {
 		GroupID   string `json:"group_id"`
 		GroupName string `json:"group_name"`
 		Reason    string `json:"reason"`
+		Router    string `json:"router"`
+		Fallback  string `json:"fallback"`
 	} `json:"decision"`
 	Agent struct {
 		ID   string `json:"id"`
@@ -892,7 +894,14 @@ func summarizeEvent(typ string, d streamData) string {
 			s += fmt.Sprintf(", wait timeout %ds", *d.WaitTimeoutSeconds)
 		}
 		if d.Decision != nil {
-			s += fmt.Sprintf(", group %s: %s", firstOf(d.Decision.GroupName, d.Decision.GroupID), d.Decision.Reason)
+			s += ", group " + firstOf(d.Decision.GroupName, d.Decision.GroupID)
+			if d.Decision.Router != "" {
+				s += " by " + d.Decision.Router
+			}
+			if d.Decision.Fallback != "" {
+				s += " (" + d.Decision.Fallback + ")"
+			}
+			s += ": " + d.Decision.Reason
 		}
 	case "handoff.queue_updated":
 		s = fmt.Sprintf("position %d in desk %s, ", d.Position, dash(d.DeskID))

@@ -329,10 +329,11 @@ func TestGorgiasSessionPayloads(t *testing.T) {
 	if body := tk.Messages[0].BodyText; !strings.HasSuffix(body, "Customer: I want a person") {
 		t.Errorf("the ticket opens with %q", body)
 	}
-	// Pressed again, the start payload relays rather than opening twice.
-	if again := says("helpbot", "conv-sp", 201, map[string]any{"payload": baton.DefaultSessionStart, "text": "Hello?"}); again.Action != "relayed" {
+	// Pressed again, the start payload neither opens twice nor relays.
+	if again := says("helpbot", "conv-sp", 200, map[string]any{"payload": baton.DefaultSessionStart, "text": "I want a person"}); again.Action != "opened" || again.Handoff.ID != s.Handoff.ID || again.Message.ID != "" {
 		t.Errorf("the start payload again: %+v", again)
 	}
+	says("helpbot", "conv-sp", 201, map[string]any{"text": "Hello?"})
 	// End: the words reach the ticket, then it is closed.
 	end := says("helpbot", "conv-sp", 200, map[string]any{"payload": baton.DefaultSessionEnd, "text": "Never mind, bye"})
 	if end.Action != "ended" || end.Handoff.EndReason != "customer_closed" {

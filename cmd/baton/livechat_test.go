@@ -450,9 +450,17 @@ func TestLiveChatRelay(t *testing.T) {
 		t.Errorf("the customer's session fields are %v; want Baton's customer, conversation and handoff ids", cu.SessionFields)
 	}
 
-	// The history is a conversation: one event per turn, each by its author.
+	// The brief comes first, for agents only; then the history is a
+	// conversation: one event per turn, each by its author.
 	var got, want []string
-	for _, e := range lcMessages(c) {
+	msgs := lcMessages(c)
+	if len(msgs) == 0 || msgs[0].Visibility != "agents" || msgs[0].AuthorID != lcBatonAgent ||
+		!strings.HasPrefix(msgs[0].Text, "Handoff brief\nSummary: ") || !strings.Contains(msgs[0].Text, fmt.Sprint("- email: ", lcCustomer["email"])) {
+		t.Errorf("the chat does not open with the brief for agents: %+v", msgs)
+	} else {
+		msgs = msgs[1:]
+	}
+	for _, e := range msgs {
 		who := e.AuthorID
 		switch who {
 		case cust.ID:
