@@ -93,6 +93,16 @@ func (w *workspace) Opened(t *testing.T, handoffID string) (string, []string, bo
 	return "", nil, false
 }
 
+// Brief is the conversation's note by Baton's admin.
+func (w *workspace) Brief(t *testing.T, ref string) (string, bool) {
+	for _, p := range w.conversation(t, ref).Parts {
+		if p.PartType == "note" && strings.HasPrefix(p.Body, intercom.BriefHeading) {
+			return p.Body, true
+		}
+	}
+	return "", false
+}
+
 func (w *workspace) Received(t *testing.T, ref string) []string {
 	var out []string
 	for _, p := range w.conversation(t, ref).Parts {

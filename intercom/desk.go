@@ -19,6 +19,10 @@ import (
 // past it are sent as links in the text.
 const MaxAttachmentURLs = 10
 
+// RepeatWindow is how far back Send looks for a reply an earlier attempt
+// (one of another instance, baton.Repeated) may have posted.
+const RepeatWindow = 2 * time.Minute
+
 // Desk is a configured Intercom desk. It is safe for concurrent use.
 type Desk struct {
 	st  Settings
@@ -107,11 +111,25 @@ type Data struct {
 
 // progress is what Open saves between its calls.
 type progress struct {
-	ContactID      ID   `json:"contact_id,omitempty"`
-	Lead           bool `json:"lead,omitempty"`     // the contact is a lead
-	Creating       bool `json:"creating,omitempty"` // the conversation may have been created
-	ConversationID ID   `json:"conversation_id,omitempty"`
+	ContactID ID   `json:"contact_id,omitempty"`
+	Lead      bool `json:"lead,omitempty"`     // the contact is a lead
+	Creating  bool `json:"creating,omitempty"` // the conversation may have been created
+	// Asked is when (Unix ms) a create got no answer: Intercom may have
+	// made the conversation, which its search may not show yet.
+	Asked          int64 `json:"asked,omitempty"`
+	ConversationID ID    `json:"conversation_id,omitempty"`
+	Noting         bool  `json:"noting,omitempty"` // the brief's note may have been added
+	Noted          bool  `json:"noted,omitempty"`
 }
+
+// Settle is how long a conversation whose create got no answer (a
+// timeout, a dropped connection, an instance that died) is given to show
+// in search before Open creates another: Intercom takes no idempotency key
+// there, and its search lags behind.
+const Settle = time.Minute
+
+// BriefHeading begins the note that holds the handoff's brief.
+const BriefHeading = "Handoff brief (from Baton)"
 
 // OpeningRef implements baton.Opener.
 func (d *Desk) OpeningRef(p string) (string, bool) {
@@ -170,12 +188,18 @@ func (d *Desk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, err
 		if err != nil {
 			return baton.Handle{}, err
 		}
-		if len(found) > 0 {
+		wait := time.Until(time.UnixMilli(pr.Asked).Add(Settle))
+		switch {
+		case len(found) > 0:
 			pr.ConversationID = found[0].ID
+		case pr.Asked != 0 && wait > 0:
+			return baton.Handle{}, &baton.DeskError{RetryAfter: wait.Round(time.Second) + time.Second,
+				Err: fmt.Errorf("a conversation asked for at %s got no answer and may not show in search yet: looking again after %s",
+					time.UnixMilli(pr.Asked).UTC().Format(time.TimeOnly), Settle)}
 		}
 	}
 	if pr.ConversationID == "" {
-		pr.Creating = true
+		pr.Creating, pr.Asked = true, time.Now().UnixMilli()
 		if err := save(); err != nil {
 			return baton.Handle{}, err
 		}
@@ -185,6 +209,11 @@ func (d *Desk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, err
 		}
 		msg, err := d.api.CreateConversation(ctx, NewConversation{From: from, Body: Transcript(r)})
 		if err != nil {
+			if ae := apiError(err); ae != nil && ae.Status < 500 {
+				// Intercom refused it: nothing was made.
+				pr.Asked = 0
+				_ = save()
+			}
 			return baton.Handle{}, err
 		}
 		if msg.ConversationID == "" {
@@ -195,8 +224,47 @@ func (d *Desk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, err
 			return baton.Handle{}, err
 		}
 	}
+	if !pr.Noted && r.Brief.Summary != "" {
+		if err := d.note(ctx, r, &pr, save); err != nil {
+			return baton.Handle{}, err
+		}
+	}
 	b, _ := json.Marshal(Data{ContactID: pr.ContactID})
 	return baton.Handle{Ref: string(pr.ConversationID), Data: string(b)}, nil
+}
+
+// note adds the brief to the conversation as a note (teammates only) by
+// the admin Baton acts as, once: an attempt after one that may have added
+// it looks for it first. A note Intercom refuses for good is left out; the
+// conversation still opens.
+func (d *Desk) note(ctx context.Context, r baton.OpenRequest, pr *progress, save func() error) error {
+	ref := string(pr.ConversationID)
+	if pr.Noting {
+		c, err := d.api.Conversation(ctx, ref)
+		if err != nil {
+			return err
+		}
+		pr.Noted = slices.ContainsFunc(c.Parts.Parts, func(p Part) bool {
+			return p.PartType == "note" && strings.HasPrefix(Text(p.Body), BriefHeading)
+		})
+	}
+	if !pr.Noted {
+		admin, err := d.closer(ctx)
+		if err != nil {
+			return err
+		}
+		pr.Noting = true
+		if err := save(); err != nil {
+			return err
+		}
+		err = d.api.Reply(ctx, ref, Reply{MessageType: "note", Type: "admin", AdminID: admin, Body: BriefHeading + "\n" + r.Brief.Text()})
+		var de *baton.DeskError
+		if err != nil && !(errors.As(err, &de) && de.Permanent) {
+			return err
+		}
+	}
+	pr.Noted = true
+	return save()
 }
 
 // contact finds or creates c's contact: a user by external_id (Baton's
@@ -290,6 +358,11 @@ func (d *Desk) Send(ctx context.Context, h baton.Handle, m baton.Message) error 
 	d.mu.Lock()
 	since, unsure := d.unsure[m.ID]
 	d.mu.Unlock()
+	if !unsure && baton.Repeated(ctx) {
+		// An attempt in an instance that died may have posted it: it
+		// would be among the conversation's last minutes.
+		since, unsure = time.Now().Add(-RepeatWindow), true
+	}
 	if unsure {
 		// The last try's answer was lost: it may have been posted.
 		c, err := d.api.Conversation(ctx, h.Ref)

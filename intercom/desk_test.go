@@ -44,7 +44,7 @@ func TestParseSettings(t *testing.T) {
 // contact the search index misses is found through the 409.
 func TestOpenResumes(t *testing.T) {
 	t.Parallel()
-	sim, st, _ := world(t, intercomsim.Config{IndexDelay: time.Hour})
+	sim, st, _ := world(t, intercomsim.Config{})
 	d, err := intercom.New(baton.DeskConfig{Kind: baton.KindIntercom, Settings: st}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -77,9 +77,24 @@ func TestOpenResumes(t *testing.T) {
 	if want := "Customer: Hi\nBot: Hello! How can I help?\nCustomer: A person, please\n"; !strings.Contains(convs[0].Source.Body, want) {
 		t.Errorf("the body reads\n%s\nwant it to hold\n%s", convs[0].Source.Body, want)
 	}
-	// Another handoff of the same customer, which search cannot find yet.
-	r2 := baton.OpenRequest{HandoffID: "h_2", Customer: r.Customer, Question: "Again"}
-	h2, err := d.Open(ctx, r2)
+}
+
+// TestOpenFindsTheContact: a customer whose contact search cannot find yet
+// (Intercom's index lags) is found through the 409 its creation answers.
+func TestOpenFindsTheContact(t *testing.T) {
+	t.Parallel()
+	sim, st, _ := world(t, intercomsim.Config{IndexDelay: time.Hour})
+	d, err := intercom.New(baton.DeskConfig{Kind: baton.KindIntercom, Settings: st}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ana := baton.Customer{ID: "cust-1", Name: "Ana", Email: "ana@example.org"}
+	h, err := d.Open(ctx, baton.OpenRequest{HandoffID: "h_1", Customer: ana, Question: "Hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, err := d.Open(ctx, baton.OpenRequest{HandoffID: "h_2", Customer: ana, Question: "Again"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +195,10 @@ func TestSendAfterLostAnswer(t *testing.T) {
 	if err := d.Send(ctx, h, baton.Message{ID: "msg_3", Text: "Hello?"}); err != nil || count("Hello?") != 1 {
 		t.Errorf("after a refused send: %v, %d replies", err, count("Hello?"))
 	}
+	// A repeat of an attempt another instance made (baton.Repeated) looks first too.
+	if err := d.Send(baton.Repeat(ctx), h, baton.Message{ID: "msg_3", Text: "Hello?"}); err != nil || count("Hello?") != 1 {
+		t.Errorf("a repeated send: %v, %d replies", err, count("Hello?"))
+	}
 }
 
 // TestSnoozeOrder: snoozes are checked against the conversation's state
@@ -227,5 +246,41 @@ func TestSnoozeOrder(t *testing.T) {
 	sim.Fail(1, 503)
 	if _, err := note("conversation.admin.opened", 0); baton.ErrorCode(err) != baton.EUNAVAILABLE {
 		t.Errorf("the API failing: %v, want unavailable (Intercom delivers again)", err)
+	}
+}
+
+// TestOpenSettles: a create whose answer was lost may have made the
+// conversation, which search does not show yet: the next attempt waits
+// for Settle instead of making a second one.
+func TestOpenSettles(t *testing.T) {
+	t.Parallel()
+	sim, st, _ := world(t, intercomsim.Config{IndexDelay: time.Hour})
+	d, err := intercom.New(baton.DeskConfig{Kind: baton.KindIntercom, Settings: st}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var saved string
+	r := baton.OpenRequest{HandoffID: "h_1", Customer: baton.Customer{ID: "cust-1"}, Question: "Hi",
+		Save: func(p string) error { saved = p; return nil }}
+	contact := func(p string) error {
+		saved = p
+		if strings.Contains(p, "contact_id") && !strings.Contains(p, "creating") {
+			sim.Lose(1) // the create, next
+		}
+		return nil
+	}
+	r.Save = contact
+	var de *baton.DeskError
+	if _, err := d.Open(ctx, r); !errors.As(err, &de) {
+		t.Fatalf("a lost create: %v", err)
+	}
+	r.Progress, r.Save = saved, func(p string) error { saved = p; return nil }
+	_, err = d.Open(ctx, r)
+	if !errors.As(err, &de) || de.RetryAfter < 30*time.Second || de.Permanent {
+		t.Fatalf("the next attempt: %v, want a wait of about %v", err, intercom.Settle)
+	}
+	if n := len(sim.Conversations()); n != 1 {
+		t.Errorf("%d conversations, want the one the lost create made", n)
 	}
 }

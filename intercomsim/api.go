@@ -433,8 +433,10 @@ func (s *Sim) createConversation(w http.ResponseWriter, r *http.Request) {
 		errorList(w, http.StatusNotFound, "not_found", "User Not Found")
 		return
 	}
-	now := s.cfg.Now().Unix()
+	at := s.cfg.Now()
+	now := at.Unix()
 	c := &Conversation{ID: s.next(), CreatedAt: now, UpdatedAt: now, State: "open", Contact: m[0].ID, ExternalID: deref(m[0].ExternalID),
+		indexed: at.Add(s.cfg.IndexDelay),
 		Source: Source{Type: "conversation", ID: s.next(), DeliveredAs: "customer_initiated", Body: in.Body,
 			Author: Author{Type: m[0].Role, ID: m[0].ID, Name: deref(m[0].Name), Email: deref(m[0].Email)}, Attachments: files}}
 	s.convs = append(s.convs, c)
@@ -452,7 +454,7 @@ func (s *Sim) searchConversations(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	out := []map[string]any{}
 	for _, c := range s.convs {
-		match := true
+		match := !s.cfg.Now().Before(c.indexed)
 		for _, q := range cl {
 			switch {
 			case q.Field == "contact_ids" && q.Operator == "=":

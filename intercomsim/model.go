@@ -81,6 +81,7 @@ type Conversation struct {
 	ExternalID    string // the contact's external id
 	Source        Source
 	Parts         []Part
+	indexed       time.Time // when search finds it
 }
 
 // Schedule is an office-hours schedule.

@@ -31,7 +31,8 @@ type Config struct {
 	// Version is the API version the app's webhooks are rendered in
 	// (default "2.16"): part bodies are plain text from 2.15 on, HTML before.
 	Version string
-	// IndexDelay is how long a new contact stays out of search results.
+	// IndexDelay is how long a new contact or conversation stays out of
+	// search results.
 	IndexDelay time.Duration
 	// Limit calls per Window (default 1666 per 10 s: 10,000 a minute in
 	// 10-second slices).

@@ -191,6 +191,13 @@ func TestIntercomRelay(t *testing.T) {
 		if !slices.Equal(lines, want) || !strings.HasPrefix(body, "Sam Doe asked for a person.") {
 			t.Errorf("the conversation opens with\n%s\nwant the lines\n%q", body, want)
 		}
+		// The brief is a note for the teammates, by Baton's admin.
+		brief := slices.IndexFunc(c.Parts, func(p intercomsim.Part) bool {
+			return p.PartType == "note" && p.Author.ID == w.env["IC_ADMIN"] && strings.HasPrefix(p.Body, intercom.BriefHeading)
+		})
+		if brief < 0 || !strings.Contains(c.Parts[brief].Body, lcQuestion) {
+			t.Errorf("no brief among the conversation's parts %+v", c.Parts)
+		}
 		cs := w.sim.Contacts()
 		if len(cs) != 1 || cs[0].ExternalID == nil || *cs[0].ExternalID != lcCustomer["id"] || cs[0].Role != "user" {
 			t.Errorf("contacts %+v, want one user with external_id %v", cs, lcCustomer["id"])
