@@ -15,6 +15,7 @@ import (
 	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/intercom"
 	"github.com/batonhq/baton/intercomsim"
+	"github.com/batonhq/baton/llm"
 	"github.com/batonhq/baton/registry"
 )
 
@@ -43,7 +44,9 @@ func intercomHours(ctx context.Context, e env, o opts, log *slog.Logger, stdout 
 	case err != nil:
 		return err
 	}
-	d, err := intercom.NewDesk(dc, client)
+	own := dc
+	own.Settings = llm.Without(dc.Settings) // the LLM endpoint's settings are the registry's, not the kind's
+	d, err := intercom.NewDesk(own, client)
 	if err != nil {
 		return fmt.Errorf("intercom hours: desk %s: %w", dc.ID, err)
 	}
