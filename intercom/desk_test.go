@@ -45,10 +45,7 @@ func TestParseSettings(t *testing.T) {
 func TestOpenResumes(t *testing.T) {
 	t.Parallel()
 	sim, st, _ := world(t, intercomsim.Config{})
-	d, err := intercom.New(baton.DeskConfig{Kind: baton.KindIntercom, Settings: st}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := newDesk(t, st)
 	ctx := context.Background()
 	var saved []string
 	crash := errors.New("crashed")
@@ -84,10 +81,7 @@ func TestOpenResumes(t *testing.T) {
 func TestOpenFindsTheContact(t *testing.T) {
 	t.Parallel()
 	sim, st, _ := world(t, intercomsim.Config{IndexDelay: time.Hour})
-	d, err := intercom.New(baton.DeskConfig{Kind: baton.KindIntercom, Settings: st}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := newDesk(t, st)
 	ctx := context.Background()
 	ana := baton.Customer{ID: "cust-1", Name: "Ana", Email: "ana@example.org"}
 	h, err := d.Open(ctx, baton.OpenRequest{HandoffID: "h_1", Customer: ana, Question: "Hi"})
@@ -154,15 +148,9 @@ func TestCheckAndAuth(t *testing.T) {
 func TestSendAfterLostAnswer(t *testing.T) {
 	t.Parallel()
 	sim, st, _ := world(t, intercomsim.Config{})
-	d, err := intercom.New(baton.DeskConfig{Kind: baton.KindIntercom, Settings: st}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := newDesk(t, st)
 	ctx := context.Background()
-	h, err := d.Open(ctx, baton.OpenRequest{HandoffID: "h_1", Customer: baton.Customer{ID: "cust-1"}, Question: "Hi"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := open(t, d)
 	count := func(text string) int {
 		c, _ := sim.Conversation(h.Ref)
 		n := 0
@@ -208,15 +196,9 @@ func TestSendAfterLostAnswer(t *testing.T) {
 func TestSnoozeOrder(t *testing.T) {
 	t.Parallel()
 	sim, st, maria := world(t, intercomsim.Config{})
-	d, err := intercom.New(baton.DeskConfig{Kind: baton.KindIntercom, Settings: st}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := newDesk(t, st)
 	ctx := context.Background()
-	h, err := d.Open(ctx, baton.OpenRequest{HandoffID: "h_1", Customer: baton.Customer{ID: "cust-1"}, Question: "Hi"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := open(t, d)
 	note := func(topic string, until int64) ([]baton.DeskEvent, error) {
 		body := []byte(fmt.Sprintf(`{"type":"notification_event","id":"n-%s-%d","topic":%q,"created_at":1,"data":{"item":{"type":"conversation","id":%q,"snoozed_until":%d}}}`,
 			topic, until, topic, h.Ref, until))
@@ -255,10 +237,7 @@ func TestSnoozeOrder(t *testing.T) {
 func TestOpenSettles(t *testing.T) {
 	t.Parallel()
 	sim, st, _ := world(t, intercomsim.Config{IndexDelay: time.Hour})
-	d, err := intercom.New(baton.DeskConfig{Kind: baton.KindIntercom, Settings: st}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := newDesk(t, st)
 	ctx := context.Background()
 	var saved string
 	r := baton.OpenRequest{HandoffID: "h_1", Customer: baton.Customer{ID: "cust-1"}, Question: "Hi",
@@ -276,11 +255,31 @@ func TestOpenSettles(t *testing.T) {
 		t.Fatalf("a lost create: %v", err)
 	}
 	r.Progress, r.Save = saved, func(p string) error { saved = p; return nil }
-	_, err = d.Open(ctx, r)
+	_, err := d.Open(ctx, r)
 	if !errors.As(err, &de) || de.RetryAfter < 30*time.Second || de.Permanent {
 		t.Fatalf("the next attempt: %v, want a wait of about %v", err, intercom.Settle)
 	}
 	if n := len(sim.Conversations()); n != 1 {
 		t.Errorf("%d conversations, want the one the lost create made", n)
 	}
+}
+
+// newDesk builds the desk settings st configure.
+func newDesk(t *testing.T, st map[string]string) baton.Desk {
+	t.Helper()
+	d, err := intercom.New(baton.DeskConfig{Kind: baton.KindIntercom, Settings: st}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// open opens handoff h_1 of customer cust-1 in d.
+func open(t *testing.T, d baton.Desk) baton.Handle {
+	t.Helper()
+	h, err := d.Open(context.Background(), baton.OpenRequest{HandoffID: "h_1", Customer: baton.Customer{ID: "cust-1"}, Question: "Hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
