@@ -66,10 +66,10 @@ func (d *Desk) Settings() Settings { return d.st }
 // Client returns the desk's API client.
 func (d *Desk) Client() *Client { return d.api }
 
-// Capabilities implements baton.Desk: attachments (by URL), agent names,
-// and the customer may end the handoff (the conversation is closed).
+// Capabilities implements baton.Desk: attachments (by URL) and agent
+// names. Intercom reports no customer ending a conversation.
 func (d *Desk) Capabilities() baton.Capabilities {
-	return baton.Capabilities{Attachments: true, AgentProfile: true, EndByCustomer: true}
+	return baton.Capabilities{Attachments: true, AgentProfile: true}
 }
 
 // Check implements baton.Desk with GET /me; the admin who owns the token
