@@ -60,7 +60,7 @@ func intercomHours(ctx context.Context, e env, o opts, log *slog.Logger, stdout 
 	}
 	pol.Zone, pol.Periods = h.Zone, h.Periods
 	for _, n := range h.Notes {
-		fmt.Fprintf(stdout, "note: %s\n", n)
+		fmt.Fprintf(stdout, "# note: %s\n", n) // a YAML comment, so --print stays pasteable
 	}
 	if o.print {
 		b, err := yaml.Marshal(map[string]any{"zone": pol.Zone, "periods": pol.Periods})
