@@ -297,6 +297,17 @@ type Opener interface {
 
 // Desks gives the adapter of a configured desk. The desk registry
 // implements it: it builds each desk once and keeps it while the desk's
+// Staffed is an optional interface of a Desk that can tell whether
+// someone there takes a handoff now (LiveChat: the routing status of the
+// relay's group). The availability read asks it, within StaffedTimeout.
+type Staffed interface {
+	Accepting(ctx context.Context) (bool, error)
+}
+
+// StaffedTimeout is how long the availability read waits for a desk's
+// Accepting before it answers without it.
+const StaffedTimeout = 2 * time.Second
+
 // kind and settings stay the same.
 type Desks interface {
 	Desk(DeskConfig) (Desk, error)

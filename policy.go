@@ -20,6 +20,9 @@ const (
 	// MaxTriggerDescription is the most characters a policy's
 	// TriggerDescription may hold.
 	MaxTriggerDescription = 2000
+	// DefaultTriggerDescription is the TriggerDescription of a policy that
+	// sets none: what an LLM agent reads as the handoff tool's description.
+	DefaultTriggerDescription = "Hand the conversation to a person on the support team. Call this when the customer asks for a human, when they are upset or the conversation goes in circles, or when they need something you cannot do or must not decide (refunds, account changes, complaints). Pass the conversation so far and the customer's latest question."
 	// MaxOutOfHoursReply is the most characters a policy's OutOfHoursReply
 	// may hold.
 	MaxOutOfHoursReply = 2000
@@ -252,6 +255,9 @@ func (p Policy) Effective() Policy {
 	}
 	if p.HistoryRounds <= 0 {
 		p.HistoryRounds = DefaultHistoryRounds
+	}
+	if p.TriggerDescription == "" {
+		p.TriggerDescription = DefaultTriggerDescription
 	}
 	var names SessionPayloads
 	if p.SessionPayloads != nil {

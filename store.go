@@ -113,6 +113,9 @@ type Tx interface {
 	InboxAgent(workspaceID, id string) (InboxAgent, error)
 	// InboxAgents lists the workspace's inbox agents, oldest first.
 	InboxAgents(workspaceID string) ([]InboxAgent, error)
+	// TouchInboxAgent records that an inbox agent of the workspace used
+	// the inbox at at (InboxAgent.SeenAt); PutInboxAgent keeps it.
+	TouchInboxAgent(workspaceID, id string, at time.Time) error
 	// DeleteInboxAgent removes an inbox agent of the workspace.
 	DeleteInboxAgent(workspaceID, id string) error
 	// InboxAgentsByEmail lists the inbox agents, of every workspace that

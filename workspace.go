@@ -21,9 +21,15 @@ type KeyScope string
 
 // Key scopes.
 const (
-	ScopeFull KeyScope = "full" // every bot API call
+	ScopeFull KeyScope = "full" // every bot API call, the MCP server and the tools
 	ScopeRead KeyScope = "read" // the bot API's reads only
+	ScopeBot  KeyScope = "bot"  // every bot API call, but not the MCP server nor the tools
+	ScopeMCP  KeyScope = "mcp"  // the MCP server and the tools only: the key an LLM agent's configuration holds
 )
+
+// MCP reports whether a key of scope s may use the MCP server and call
+// the tools (POST /mcp, POST /v1/tools/{name}).
+func (s KeyScope) MCP() bool { return s == ScopeFull || s == ScopeMCP }
 
 // APIKey is a workspace's bearer token for the bot API, stored hashed
 // (SHA-256, hex). Prefix, the first characters of the secret, lets people
@@ -93,6 +99,22 @@ type InboxAgent struct {
 	SessionGen int64
 	Managed    bool // declared in a configuration file (see APIKey.Managed)
 	CreatedAt  time.Time
+	// SeenAt is when the agent last used the inbox, with its key or a web
+	// session (recorded at most once a minute; zero if never).
+	SeenAt time.Time
+}
+
+// OnlineWindow is how lately an inbox agent must have used the inbox to
+// count as online: the web inbox is a page an agent keeps open, which
+// fetches its lists every 30 seconds (and an agent's use is recorded at
+// most once a minute), so an agent with the inbox open stays online and one
+// who closed it is offline within this window.
+const OnlineWindow = 5 * time.Minute
+
+// Online reports whether a is an agent who can answer now: not disabled
+// and seen within OnlineWindow before at.
+func (a InboxAgent) Online(at time.Time) bool {
+	return !a.Disabled && !a.SeenAt.IsZero() && at.Sub(a.SeenAt) <= OnlineWindow
 }
 
 // AuditEntry records one change to the configuration: who made it, when,

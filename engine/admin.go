@@ -239,7 +239,7 @@ func (e *Engine) forget() {
 // KeyInput creates a workspace API key.
 type KeyInput struct {
 	Name  string
-	Scope baton.KeyScope // default full
+	Scope baton.KeyScope // default full (full, read, bot or mcp)
 	BotID string         // optional: the key reaches only this bot
 }
 
@@ -252,9 +252,9 @@ func (e *Engine) CreateKey(ctx context.Context, ws string, in KeyInput) (baton.A
 	switch in.Scope {
 	case "":
 		in.Scope = baton.ScopeFull
-	case baton.ScopeFull, baton.ScopeRead:
+	case baton.ScopeFull, baton.ScopeRead, baton.ScopeBot, baton.ScopeMCP:
 	default:
-		return baton.APIKey{}, "", baton.FieldErrorf("scope", "must be %q or %q", baton.ScopeFull, baton.ScopeRead)
+		return baton.APIKey{}, "", baton.FieldErrorf("scope", "must be %q, %q, %q or %q", baton.ScopeFull, baton.ScopeRead, baton.ScopeBot, baton.ScopeMCP)
 	}
 	secret := baton.NewKey(baton.PrefixAPIKey)
 	k := baton.APIKey{ID: baton.NewID("key"), Hash: baton.HashKey(secret), WorkspaceID: ws, Name: in.Name,

@@ -408,6 +408,11 @@ func (e *Engine) UpdateDesk(ctx context.Context, ws, id string, u DeskUpdate) (b
 		if err := e.checkDesk(d); err != nil {
 			return "", err
 		}
+		if _, err := e.desks.Desk(d); err != nil && d.Kind != baton.KindInbox {
+			// Saved without what it needs (a setting left out): it
+			// cannot serve from now, whatever its last check said.
+			d.Status, d.LastError = baton.NotConfigured, baton.ErrorMessage(err)
+		}
 		if err := tx.PutDesk(d); err != nil {
 			return "", err
 		}

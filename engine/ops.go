@@ -59,7 +59,22 @@ func (e *Engine) AuthenticateAgent(ctx context.Context, key string) (baton.Inbox
 	if baton.ErrorCode(err) == baton.ENOTFOUND {
 		return a, baton.Errorf(baton.EUNAUTHORIZED, "unknown agent key (or the agent is disabled): the inbox API takes an inbox agent key")
 	}
+	if err == nil {
+		e.AgentSeen(ctx, &a)
+	}
 	return a, err
+}
+
+// AgentSeen records that an inbox agent just used the inbox, at most once
+// a minute (touchEvery): the availability read counts the agents seen
+// within baton.OnlineWindow as online. The web inbox calls it for each
+// page of a signed-in agent; the inbox API's authentication does.
+func (e *Engine) AgentSeen(ctx context.Context, a *baton.InboxAgent) {
+	if now().Sub(a.SeenAt) <= touchEvery {
+		return
+	}
+	a.SeenAt = now()
+	e.touch(ctx, func(tx baton.Tx) error { return tx.TouchInboxAgent(a.WorkspaceID, a.ID, a.SeenAt) })
 }
 
 type botScopeKey struct{}

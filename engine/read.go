@@ -109,6 +109,24 @@ type Availability struct {
 	OpenNow    bool      // open at At
 	NextOpenAt time.Time // zero if open at At or never after it
 	Zone       string
+	// AgentsOnline is how many of the desk's people can answer now, when
+	// AgentsKnown: the inbox's agents seen within baton.OnlineWindow. A
+	// desk whose API does not say has no figure.
+	AgentsOnline int
+	AgentsKnown  bool
+	// Accepting says whether someone at the desk takes a handoff now, when
+	// AcceptingKnown: the inbox has an agent online; a desk that is a
+	// baton.Staffed says (LiveChat: its group's routing status).
+	Accepting      bool
+	AcceptingKnown bool
+	// QueueLength is how many of the desk's handoffs wait for a person
+	// now: a handoff asked for now would enter the queue at QueueLength+1.
+	QueueLength int
+	// Wait is the estimated wait of a handoff asked for now, when
+	// Estimated: the desk's recent waits (baton.EstimateWait) at position
+	// QueueLength+1. A desk with no recent wait has no estimate.
+	Wait      time.Duration
+	Estimated bool
 }
 
 // DeskQuery names the desk a read is about: the named one, or the bot's.
@@ -132,14 +150,33 @@ func (e *Engine) policyOf(ctx context.Context, tx baton.Tx, ws string, q DeskQue
 }
 
 // Availability answers whether a handoff through the desk could be served
-// at an instant (zero means now).
+// at an instant (zero means now), asking a desk that can tell whether
+// someone takes handoffs now (baton.Staffed).
 func (e *Engine) Availability(ctx context.Context, ws string, q DeskQuery, at time.Time) (Availability, error) {
+	a, dc, err := e.availability(ctx, ws, q, at)
+	if err == nil && !a.AcceptingKnown {
+		e.accepting(ctx, dc, &a)
+	}
+	return a, err
+}
+
+// Queue is Availability now from the store alone, without asking the
+// desk: for a caller that needs the queue's length and estimate.
+func (e *Engine) Queue(ctx context.Context, ws string, q DeskQuery) (Availability, error) {
+	a, _, err := e.availability(ctx, ws, q, time.Time{})
+	return a, err
+}
+
+func (e *Engine) availability(ctx context.Context, ws string, q DeskQuery, at time.Time) (Availability, baton.DeskConfig, error) {
 	if at.IsZero() {
 		at = now()
 	}
 	var a Availability
+	var dc baton.DeskConfig
 	err := e.store.View(ctx, func(tx baton.Tx) error {
-		dc, cal, err := e.policyOf(ctx, tx, ws, q)
+		var cal *hours.Calendar
+		var err error
+		dc, cal, err = e.policyOf(ctx, tx, ws, q)
 		if err != nil {
 			return err
 		}
@@ -150,9 +187,64 @@ func (e *Engine) Availability(ctx context.Context, ws string, q DeskQuery, at ti
 		if !a.OpenNow {
 			a.NextOpenAt, _ = cal.NextOpen(at)
 		}
-		return nil
+		return e.staffing(tx, dc, &a)
 	})
-	return a, err
+	return a, dc, err
+}
+
+// accepting asks a desk that can tell whether someone takes a handoff now,
+// within baton.StaffedTimeout; a desk that cannot answer leaves it unknown.
+func (e *Engine) accepting(ctx context.Context, dc baton.DeskConfig, a *Availability) {
+	d, err := e.desks.Desk(dc)
+	if err != nil {
+		return
+	}
+	s, ok := d.(baton.Staffed)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, baton.StaffedTimeout)
+	defer cancel()
+	yes, err := s.Accepting(ctx)
+	if err != nil {
+		e.log.Info("the desk could not tell whether someone takes handoffs", "desk", dc.ID, "err", err)
+		return
+	}
+	a.Accepting, a.AcceptingKnown = yes, true
+}
+
+// staffing fills in who can answer at the desk now and how long its queue
+// is: the present, whatever instant a asks about.
+func (e *Engine) staffing(tx baton.Tx, dc baton.DeskConfig, a *Availability) error {
+	t := now()
+	// The rank a handoff entering the queue now would have: one past
+	// every handoff waiting in it, those that entered at this very
+	// microsecond included (the store keeps microseconds).
+	rank, err := tx.QueuePosition(baton.Handoff{DeskID: dc.ID, QueuedAt: t.Add(time.Microsecond)})
+	if err != nil {
+		return err
+	}
+	a.QueueLength = rank - 1
+	waits, err := recentWaits(tx, dc.ID)
+	if err != nil {
+		return err
+	}
+	a.Wait, a.Estimated = baton.EstimateWait(waits, rank)
+	if dc.Kind != baton.KindInbox {
+		return nil
+	}
+	agents, err := tx.InboxAgents(dc.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	a.AgentsKnown = true
+	for _, ag := range agents {
+		if ag.DeskID == dc.ID && ag.Online(t) {
+			a.AgentsOnline++
+		}
+	}
+	a.Accepting, a.AcceptingKnown = a.AgentsOnline > 0, true
+	return nil
 }
 
 // MaxCalendarDays is the longest range Calendar lists.
@@ -216,4 +308,25 @@ func (e *Engine) Idempotency(ctx context.Context, ws, key string) (rec baton.Ide
 		return rec, false, nil
 	}
 	return rec, err == nil, err
+}
+
+// Trigger is the effective policy's TriggerDescription of the desk a query
+// names (the bot's own policy where the bot has no desk): when an LLM
+// agent should hand off, baton.DefaultTriggerDescription when neither
+// policy says.
+func (e *Engine) Trigger(ctx context.Context, ws string, q DeskQuery) (string, error) {
+	var text string
+	err := e.store.View(ctx, func(tx baton.Tx) error {
+		bot, err := resolveBot(ctx, tx, ws, q.BotID)
+		if err != nil {
+			return err
+		}
+		dc, err := deskOf(tx, ws, bot, q.DeskID)
+		if err != nil && (q.DeskID != "" || bot.DeskID != "") {
+			return err
+		}
+		text = policyFor(bot, dc).TriggerDescription
+		return nil
+	})
+	return text, err
 }

@@ -164,7 +164,7 @@ func (s *Sim) Customers() []Customer {
 //	POST /_sim/tickets/{id}/reply  {"agent","text","attachments"}
 //	POST /_sim/tickets/{id}/note   {"agent","text"}
 //	POST /_sim/tickets/{id}/close  {"agent"}
-//	POST /_sim/faults              {"throttle","fail","fail_status","duplicate"}
+//	POST /_sim/faults              {"throttle","fail","fail_status","duplicate","late","late_route","late_ms"}
 //	GET  /_sim/deliveries
 func (s *Sim) driverRoutes(mux *http.ServeMux) {
 	type act struct {
@@ -210,10 +210,13 @@ func (s *Sim) driverRoutes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("POST /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
-			Throttle   int  `json:"throttle"`
-			Fail       int  `json:"fail"`
-			FailStatus int  `json:"fail_status"`
-			Duplicate  bool `json:"duplicate"`
+			Throttle   int    `json:"throttle"`
+			Fail       int    `json:"fail"`
+			FailStatus int    `json:"fail_status"`
+			Duplicate  bool   `json:"duplicate"`
+			Late       int    `json:"late"`
+			LateRoute  string `json:"late_route"`
+			LateMS     int    `json:"late_ms"`
 		}
 		if !decode(w, r, &in) {
 			return
@@ -221,6 +224,7 @@ func (s *Sim) driverRoutes(mux *http.ServeMux) {
 		s.Throttle(in.Throttle)
 		s.Fail(in.Fail, in.FailStatus)
 		s.Duplicate(in.Duplicate)
+		s.Late(in.LateRoute, in.Late, time.Duration(in.LateMS)*time.Millisecond)
 		reply(w, http.StatusOK, map[string]bool{"ok": true})
 	})
 	mux.HandleFunc("GET /_sim/deliveries", func(w http.ResponseWriter, r *http.Request) {

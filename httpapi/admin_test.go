@@ -286,6 +286,12 @@ func TestAdminDeskLater(t *testing.T) {
 	if c["status"] != "available" {
 		t.Errorf("the completed desk checks %v", c)
 	}
+	// A required setting taken away makes it not_configured at once, not at
+	// its next check.
+	d = must[map[string]any](t, a.do("PATCH", adm+ws1+"/desks/later", map[string]any{"settings": map[string]string{"secret": ""}}), 200)
+	if d["status"] != "not_configured" || d["last_error"] == "" {
+		t.Errorf("after the secret was removed: %v", d)
+	}
 }
 
 // TestAdminKeyScopes: a read-only key cannot write, a key scoped to one bot

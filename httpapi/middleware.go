@@ -297,8 +297,24 @@ func bearer(r *http.Request) (string, bool) {
 
 var errNoKey = baton.Errorf(baton.EUNAUTHORIZED, "missing credentials: send \"Authorization: Bearer <key>\"")
 
-// requireKey authenticates a workspace API key and puts the workspace in the context.
+// requireKey authenticates a workspace API key for the bot API and puts
+// the workspace in the context.
 func requireKey(log *slog.Logger, eng *engine.Engine, next http.Handler) http.Handler {
+	return requireReach(log, eng, reachBot, next)
+}
+
+// reach is a part of the API a workspace key's scope may open.
+type reach int
+
+const (
+	reachBot         reach = iota // the bot API: scopes full and bot, read for its reads
+	reachTools                    // the MCP server and tool calls: scopes full and mcp
+	reachDefinitions              // the tool definitions: any scope
+)
+
+// requireReach authenticates a workspace API key whose scope opens
+// reach, and puts the workspace (and the key's bot) in the context.
+func requireReach(log *slog.Logger, eng *engine.Engine, to reach, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, ok := bearer(r)
 		if !ok {
@@ -306,12 +322,11 @@ func requireKey(log *slog.Logger, eng *engine.Engine, next http.Handler) http.Ha
 			return
 		}
 		k, err := eng.Authenticate(r.Context(), key)
+		if err == nil {
+			err = opens(k, to, r.Method)
+		}
 		if err != nil {
 			encodeError(w, r, log, err)
-			return
-		}
-		if k.Scope == baton.ScopeRead && r.Method != http.MethodGet {
-			encodeError(w, r, log, baton.Errorf(baton.EFORBIDDEN, "API key %s is read-only", k.Prefix))
 			return
 		}
 		ctx := context.WithValue(r.Context(), workspaceKey, k.WorkspaceID)
@@ -320,6 +335,19 @@ func requireKey(log *slog.Logger, eng *engine.Engine, next http.Handler) http.Ha
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// opens refuses a key whose scope does not open reach for method.
+func opens(k baton.APIKey, to reach, method string) error {
+	switch {
+	case to == reachTools && !k.Scope.MCP():
+		return baton.Errorf(baton.EFORBIDDEN, "API key %s has no MCP rights (scope %s): the MCP server and tool calls take a key with scope full or mcp", k.Prefix, k.Scope)
+	case to == reachBot && k.Scope == baton.ScopeMCP:
+		return baton.Errorf(baton.EFORBIDDEN, "API key %s reaches only the MCP server and the tools (scope mcp)", k.Prefix)
+	case to == reachBot && k.Scope == baton.ScopeRead && method != http.MethodGet:
+		return baton.Errorf(baton.EFORBIDDEN, "API key %s is read-only", k.Prefix)
+	}
+	return nil
 }
 
 // requireAgent authenticates an inbox agent key and puts the agent (and its

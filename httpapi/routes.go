@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/mcpserver"
 )
 
 // mux is where routes go: an *http.ServeMux (tests list the patterns).
@@ -33,6 +34,15 @@ func addRoutes(mux mux, p Params) {
 	mux.Handle("GET /v1/events", bot(handleEvents(log, eng)))
 	mux.Handle("GET /v1/events/stream", bot(handleEventStream(log, eng, p.Hub)))
 	mux.Handle("POST /v1/files", bot(handleUpload(log, eng)))
+
+	// LLM agents: the MCP server and the same tools for function calling,
+	// for a key with MCP rights (scope full or mcp); any key reads the
+	// definitions.
+	tools := mcpserver.NewTools(eng)
+	toolKey := func(h http.Handler) http.Handler { return requireReach(log, eng, reachTools, h) }
+	mux.Handle("POST /mcp", crossOrigin(log, toolKey(mcpserver.Handler(mcpserver.Params{Tools: tools, Log: log, Workspace: workspace}))))
+	mux.Handle("GET /v1/tools", requireReach(log, eng, reachDefinitions, handleTools(log, tools)))
+	mux.Handle("POST /v1/tools/{name}", toolKey(handleCallTool(log, tools)))
 
 	// Desks calling in: no API key, the desk adapter verifies the request.
 	mux.Handle("POST /v1/desks/{desk}/inbound/{path...}", handleInbound(log, eng))

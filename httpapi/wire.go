@@ -105,11 +105,29 @@ type availabilityJSON struct {
 	OpenNow    bool             `json:"open_now"`
 	NextOpenAt time.Time        `json:"next_open_at,omitzero"`
 	Zone       string           `json:"zone"`
+	// AgentsOnline is left out where the desk cannot know.
+	AgentsOnline *int `json:"agents_online,omitempty"`
+	// Accepting is left out where the desk cannot tell.
+	Accepting   *bool `json:"accepting,omitempty"`
+	QueueLength int   `json:"queue_length"`
+	// EstimatedWaitSeconds is left out when the desk has no recent wait.
+	EstimatedWaitSeconds *int64 `json:"estimated_wait_seconds,omitempty"`
 }
 
 func newAvailability(a engine.Availability) availabilityJSON {
-	return availabilityJSON{DeskID: a.DeskID, Status: a.Status, LastError: a.LastError, CheckedAt: utc(a.CheckedAt), At: utc(a.At),
-		OpenNow: a.OpenNow, NextOpenAt: utc(a.NextOpenAt), Zone: a.Zone}
+	out := availabilityJSON{DeskID: a.DeskID, Status: a.Status, LastError: a.LastError, CheckedAt: utc(a.CheckedAt), At: utc(a.At),
+		OpenNow: a.OpenNow, NextOpenAt: utc(a.NextOpenAt), Zone: a.Zone, QueueLength: a.QueueLength}
+	if a.AgentsKnown {
+		out.AgentsOnline = &a.AgentsOnline
+	}
+	if a.AcceptingKnown {
+		out.Accepting = &a.Accepting
+	}
+	if a.Estimated {
+		s := int64(a.Wait / time.Second)
+		out.EstimatedWaitSeconds = &s
+	}
+	return out
 }
 
 // utc returns t in UTC, keeping the zero time zero.

@@ -42,6 +42,7 @@ type Relay struct {
 var (
 	_ baton.Desk           = (*Relay)(nil)
 	_ baton.Opener         = (*Relay)(nil)
+	_ baton.Staffed        = (*Relay)(nil)
 	_ baton.InboundLimiter = (*Relay)(nil)
 	_ baton.InboundLimiter = (*Seat)(nil)
 	_ baton.Desk           = (*Seat)(nil)
@@ -527,6 +528,21 @@ func (d *Relay) Check(ctx context.Context) error {
 	}
 	_, err := d.api.Organization(ctx)
 	return err
+}
+
+// Accepting implements baton.Staffed: whether the relay's group
+// (group_id) accepts chats now, by its routing status in list_groups.
+func (d *Relay) Accepting(ctx context.Context) (bool, error) {
+	groups, err := d.api.ListGroups(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, g := range groups {
+		if g.ID == d.st.GroupID {
+			return strings.ReplaceAll(g.RoutingStatus, " ", "_") == AcceptingChats, nil
+		}
+	}
+	return false, baton.FieldErrorf("settings.group_id", "group %d does not exist in the license", d.st.GroupID)
 }
 
 // Inbound implements baton.Desk for relay mode; see doc.go for the mapping.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -223,4 +224,35 @@ func only(t *testing.T, evs []baton.DeskEvent, typ baton.DeskEventType) baton.De
 
 func has(evs []baton.DeskEvent, typ baton.DeskEventType) bool {
 	return slices.ContainsFunc(evs, func(e baton.DeskEvent) bool { return e.Type == typ })
+}
+
+// TestRelayAccepting: the relay says whether its group accepts chats, by
+// the group's routing status: group 0 has only the relay's own account,
+// not accepting; Sales has Maria, accepting.
+func TestRelayAccepting(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, ModeRelay)
+	for group, want := range map[string]bool{"0": false, "1": true} {
+		cfg := w.cfg
+		cfg.Settings = maps.Clone(w.cfg.Settings)
+		cfg.Settings[SettingGroupID] = group
+		d, err := New(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.(baton.Staffed).Accepting(context.Background())
+		if err != nil || got != want {
+			t.Errorf("group %s: accepting %v, %v; want %v", group, got, err, want)
+		}
+	}
+	cfg := w.cfg
+	cfg.Settings = maps.Clone(w.cfg.Settings)
+	cfg.Settings[SettingGroupID] = "9"
+	d, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.(baton.Staffed).Accepting(context.Background()); baton.ErrorField(err) != "settings.group_id" {
+		t.Errorf("a group the license lacks: %v, want an error naming settings.group_id", err)
+	}
 }

@@ -517,25 +517,35 @@ func (t *tx) SetDeskStatus(s baton.DeskState) error {
 	return nil
 }
 
-const agentColumns = `id, workspace_id, desk_id, name, email, key_hash, password_hash, disabled, managed, created_at, session_gen`
+const agentColumns = `id, workspace_id, desk_id, name, email, key_hash, password_hash, disabled, managed, created_at, session_gen, seen_at`
 
-// PutInboxAgent inserts or replaces a.
+// PutInboxAgent inserts or replaces a, keeping when a replaced agent was
+// last seen.
 func (t *tx) PutInboxAgent(a baton.InboxAgent) error {
 	return t.upsert("put inbox agent "+a.ID,
-		`INSERT INTO inbox_agents (`+agentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		`INSERT INTO inbox_agents (`+agentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET desk_id = excluded.desk_id, name = excluded.name,
 			email = excluded.email, key_hash = excluded.key_hash, password_hash = excluded.password_hash,
 			disabled = excluded.disabled, managed = excluded.managed, created_at = excluded.created_at,
 			session_gen = excluded.session_gen
 		WHERE inbox_agents.workspace_id = excluded.workspace_id`,
-		a.ID, a.WorkspaceID, a.DeskID, a.Name, a.Email, a.KeyHash, a.PasswordHash, a.Disabled, a.Managed, micro(a.CreatedAt), a.SessionGen)
+		a.ID, a.WorkspaceID, a.DeskID, a.Name, a.Email, a.KeyHash, a.PasswordHash, a.Disabled, a.Managed, micro(a.CreatedAt), a.SessionGen, micro(a.SeenAt))
+}
+
+// TouchInboxAgent records that the workspace's inbox agent id used the
+// inbox at at.
+func (t *tx) TouchInboxAgent(workspaceID, id string, at time.Time) error {
+	if _, err := t.exec(`UPDATE inbox_agents SET seen_at = ? WHERE workspace_id = ? AND id = ?`, micro(at), workspaceID, id); err != nil {
+		return t.fail("touch inbox agent", err)
+	}
+	return nil
 }
 
 func scanAgent(r scanner) (baton.InboxAgent, error) {
 	var a baton.InboxAgent
-	var at int64
-	err := r.Scan(&a.ID, &a.WorkspaceID, &a.DeskID, &a.Name, &a.Email, &a.KeyHash, &a.PasswordHash, &a.Disabled, &a.Managed, &at, &a.SessionGen)
-	a.CreatedAt = fromMicro(at)
+	var at, seen int64
+	err := r.Scan(&a.ID, &a.WorkspaceID, &a.DeskID, &a.Name, &a.Email, &a.KeyHash, &a.PasswordHash, &a.Disabled, &a.Managed, &at, &a.SessionGen, &seen)
+	a.CreatedAt, a.SeenAt = fromMicro(at), fromMicro(seen)
 	return a, err
 }
 

@@ -232,6 +232,22 @@ func testInboxAgent(t *testing.T, s baton.Store) {
 	wantCode(t, s, baton.ECONFLICT, func(tx baton.Tx) error {
 		return tx.PutInboxAgent(baton.InboxAgent{ID: "a1", WorkspaceID: "w2"})
 	})
+	// Seen: recorded for the workspace's agent alone, kept by a put.
+	seen := t0.Add(time.Hour)
+	do(t, s, func(tx baton.Tx) error {
+		if err := tx.TouchInboxAgent("w2", "a1", seen.Add(time.Hour)); err != nil {
+			return err
+		}
+		return tx.TouchInboxAgent("w1", "a1", seen)
+	})
+	a.Name = "Annie"
+	do(t, s, func(tx baton.Tx) error { return tx.PutInboxAgent(a) })
+	a.SeenAt = seen
+	do(t, s, func(tx baton.Tx) error {
+		got, err := tx.InboxAgent("w1", "a1")
+		same(t, "seen agent", got, a)
+		return err
+	})
 	// Removing an agent: a1 goes, w2's a3 stays.
 	do(t, s, func(tx baton.Tx) error {
 		return tx.PutInboxAgent(baton.InboxAgent{ID: "a3", WorkspaceID: "w2", KeyHash: "h3"})

@@ -62,6 +62,7 @@ func (s *Server) agentOf(ctx context.Context, sess session) (baton.InboxAgent, e
 	case a.Disabled || a.PasswordHash == "" || sess.Gen != a.SessionGen || !validToken(sess.Password, passwordPrint(s.p.SessionKey, a)):
 		return a, errSession
 	}
+	s.p.Engine.AgentSeen(ctx, &a)
 	return a, nil
 }
 

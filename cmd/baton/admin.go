@@ -89,7 +89,7 @@ var apiCmds = map[string]apiCmd{
 	}},
 	"keys create": {key: "admin", ws: true, run: cmdKeysCreate, flags: func(fs *flag.FlagSet, o *apiOpts) {
 		fs.StringVar(&o.name, "name", "", "the key's `NAME`, to know it by (required)")
-		fs.StringVar(&o.scope, "scope", "", "the key's `SCOPE`: full, or read for the bot API's GET routes only (default full)")
+		fs.StringVar(&o.scope, "scope", "", "the key's `SCOPE`: full; read for the bot API's GET routes only; bot for the bot API without MCP; mcp for MCP and the tools only (default full)")
 		fs.StringVar(&o.bot, "bot", "", "limit the key to the conversations, handoffs and events of the bot `ID`")
 		jsonFlag(fs, o)
 	}},

@@ -373,8 +373,8 @@ func TestAdminUsageErrors(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{[]string{"keys"}, env, "usage: baton keys create --name NAME [--scope read] [--bot BOT]; try: baton keys --help"},
-		{[]string{"keys", "rotate"}, env, "usage: baton keys create --name NAME [--scope read] [--bot BOT]; try: baton keys --help"},
+		{[]string{"keys"}, env, "usage: baton keys create --name NAME [--scope SCOPE] [--bot BOT]; try: baton keys --help"},
+		{[]string{"keys", "rotate"}, env, "usage: baton keys create --name NAME [--scope SCOPE] [--bot BOT]; try: baton keys --help"},
 		{[]string{"events"}, env, "usage: baton events tail [--bot BOT] [--after SEQ]; try: baton events --help"},
 		{[]string{"workspaces", "extra"}, env, `workspaces: unexpected argument "extra"; try: baton workspaces --help`},
 		{[]string{"workspaces", "delete"}, env, "workspaces delete: ID is required; try: baton workspaces delete --help"},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/config"
@@ -21,6 +22,9 @@ func gorgiasIntegration(ctx context.Context, e env, getenv func(string) string, 
 	}
 	if deskID == "" || base == "" {
 		return fmt.Errorf("gorgias integration: --desk and --url are required")
+	}
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("gorgias integration: --url must be Baton's public address, an http or https URL like https://baton.example.com, not %q", base)
 	}
 	client := &http.Client{Timeout: deskTimeout}
 	cfg, err := config.Load(e.config, config.Params{Getenv: getenv, Desk: registry.New(registry.Params{Client: client}).Desk})

@@ -163,6 +163,10 @@ func TestGorgiasRelay(t *testing.T) {
 	if out := w.integration(t, "--print"); !strings.Contains(out, "token="+w.env["GG_TOKEN"]) || !strings.Contains(out, "ticket-message-created") {
 		t.Errorf("--print does not show the URL with the token and the triggers:\n%s", out)
 	}
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"baton", "gorgias", "integration", "--desk", "gorgias", "--url", "not a url", "--print"}, getenv(w.env), &out, &out); err == nil || !strings.Contains(err.Error(), "--url") {
+		t.Errorf("a --url that is no URL: %v\n%s", err, out.String())
+	}
 
 	h, tk := w.handoff(t, "conv-gg")
 	// The agent reads the history, one line per turn, then the question.

@@ -135,7 +135,7 @@ var commands = []command{
 		about: "Refused while it has open handoffs, unless --force, which ends them bot_closed.",
 	},
 	{
-		name: "keys create", args: "--name NAME [--scope read] [--bot BOT]", summary: "create a bot API key of the workspace", env: apiWorkspaceEnv,
+		name: "keys create", args: "--name NAME [--scope SCOPE] [--bot BOT]", summary: "create a bot API key of the workspace", env: apiWorkspaceEnv,
 		about: "Prints the key's secret: this once only, Baton keeps a hash of it.",
 	},
 	{name: "keys list", summary: "list the workspace's bot API keys (their prefixes, never the keys)", env: apiWorkspaceEnv},
