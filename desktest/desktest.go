@@ -18,6 +18,7 @@
 package desktest
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -519,4 +520,26 @@ func testLate(t *testing.T, s *stack) {
 			after.State, after.EndReason, after.Epoch, h.Epoch)
 	}
 	s.botOwns(t, h.Epoch)
+}
+
+// Latest is for harnesses whose far side delivers asynchronously (a
+// simulator's webhooks): it waits until flush says nothing is queued or in
+// flight (5 s at most), then returns the latest of items that match
+// accepts, failing t when none does.
+func Latest[T any](t *testing.T, flush func(context.Context) error, items func() []T, match func(T) bool) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := flush(ctx); err != nil {
+		t.Fatalf("waiting for the desk's deliveries: %v", err)
+	}
+	all := items()
+	for i := len(all) - 1; i >= 0; i-- {
+		if match(all[i]) {
+			return all[i]
+		}
+	}
+	t.Fatalf("the desk made no such delivery (%d made)", len(all))
+	var zero T
+	return zero
 }

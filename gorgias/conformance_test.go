@@ -2,7 +2,6 @@ package gorgias_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -186,17 +185,5 @@ func (a *account) Forge(t *testing.T, ref, eventID string) int {
 // delivery match accepts.
 func (a *account) last(t *testing.T, match func(gorgiassim.Delivery) bool) int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := a.sim.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ds := a.sim.Deliveries()
-	for i := len(ds) - 1; i >= 0; i-- {
-		if match(ds[i]) {
-			return ds[i].Status
-		}
-	}
-	t.Fatal(fmt.Sprintf("the simulator made no such delivery (%d made)", len(ds)))
-	return 0
+	return desktest.Latest(t, a.sim.Flush, a.sim.Deliveries, match).Status
 }

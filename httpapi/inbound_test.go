@@ -162,3 +162,21 @@ func TestWebhookDeskAttachments(t *testing.T) {
 		t.Errorf("the company got %+v", chat)
 	}
 }
+
+// TestInboundProbe: the HEAD a desk sends to check its inbound URL
+// (Intercom, when a webhook URL is saved) is 200 for a desk that takes
+// inbound requests and 404 otherwise, with no body and no key.
+func TestInboundProbe(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for path, want := range map[string]int{
+		hookDesk + "/inbound/intercom": http.StatusOK,
+		"dk_nosuch/inbound/intercom":   http.StatusNotFound,
+		inboxDesk + "/inbound/x":       http.StatusNotFound,
+	} {
+		r := f.do(req{method: "HEAD", path: "/v1/desks/" + path})
+		if r.status != want || len(r.body) != 0 {
+			t.Errorf("HEAD %s: %d with %d bytes, want %d and none", path, r.status, len(r.body), want)
+		}
+	}
+}

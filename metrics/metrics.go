@@ -34,6 +34,7 @@ var deskOps = map[baton.DeskKind][]string{
 	baton.KindWebhook:  {"open", "send", "close", "check"},
 	baton.KindLiveChat: {"open", "send", "close", "check", "reply", "groups", "transfer"},
 	baton.KindGorgias:  {"open", "send", "close", "check"},
+	baton.KindIntercom: {"open", "send", "close", "check"},
 }
 
 // ScrapeTimeout bounds the store reads made for one scrape.

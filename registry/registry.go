@@ -18,6 +18,7 @@ import (
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/gorgias"
 	"github.com/batonhq/baton/inbox"
+	"github.com/batonhq/baton/intercom"
 	"github.com/batonhq/baton/livechat"
 	"github.com/batonhq/baton/llm"
 	"github.com/batonhq/baton/webhookdesk"
@@ -39,28 +40,22 @@ func Kinds() []Kind {
 		{Name: baton.KindInbox, Build: func(dc baton.DeskConfig, _ *http.Client) (baton.Desk, error) { return inbox.New(dc) }},
 		{Name: baton.KindWebhook, Build: func(dc baton.DeskConfig, c *http.Client) (baton.Desk, error) { return webhookdesk.New(dc, c) },
 			Secrets: []string{webhookdesk.SettingSecret, webhookdesk.SettingPassword}},
-		{Name: baton.KindLiveChat, Build: livechat.New, Secrets: liveChatSecrets()},
-		{Name: baton.KindGorgias, Build: gorgias.New, Secrets: gorgiasSecrets()},
+		{Name: baton.KindLiveChat, Build: livechat.New,
+			Secrets: secrets(livechat.Fields(), func(f livechat.Field) (string, bool) { return f.Name, f.Secret })},
+		{Name: baton.KindGorgias, Build: gorgias.New,
+			Secrets: secrets(gorgias.Fields(), func(f gorgias.Field) (string, bool) { return f.Name, f.Secret })},
+		{Name: baton.KindIntercom, Build: intercom.New,
+			Secrets: secrets(intercom.Fields(), func(f intercom.Field) (string, bool) { return f.Name, f.Secret })},
 	}
 }
 
-// liveChatSecrets names LiveChat's secret settings.
-func liveChatSecrets() []string {
+// secrets names the secret settings among a kind's fields; field gives
+// a field's name and whether it is secret.
+func secrets[F any](fields []F, field func(F) (string, bool)) []string {
 	var out []string
-	for _, f := range livechat.Fields() {
-		if f.Secret {
-			out = append(out, f.Name)
-		}
-	}
-	return out
-}
-
-// gorgiasSecrets names Gorgias' secret settings.
-func gorgiasSecrets() []string {
-	var out []string
-	for _, f := range gorgias.Fields() {
-		if f.Secret {
-			out = append(out, f.Name)
+	for _, f := range fields {
+		if name, secret := field(f); secret {
+			out = append(out, name)
 		}
 	}
 	return out

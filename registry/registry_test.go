@@ -95,7 +95,7 @@ func (d *fakeDesk) Check(context.Context) error { return d.check }
 // TestServed lists the kinds as people read them.
 func TestServed(t *testing.T) {
 	t.Parallel()
-	if got := registry.Served(); got != "inbox, webhook, livechat or gorgias" {
+	if got := registry.Served(); got != "inbox, webhook, livechat, gorgias or intercom" {
 		t.Errorf("Served() = %q", got)
 	}
 }

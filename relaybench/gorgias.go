@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -33,46 +31,18 @@ func Gorgias(ctx context.Context, o Options) (Report, error) {
 // unthrottled is a bucket no run fills.
 const unthrottled = 1_000_000_000
 
-// ggDesk reads arrivals from the simulator's tickets: a customer message
-// whose text is the bench's message id.
-type ggDesk struct {
-	sim *gorgiassim.Sim
-	mu  sync.Mutex
-	at  map[string]time.Time
-	dup int
-}
-
-func (d *ggDesk) count() int {
-	at, dup := map[string]time.Time{}, 0
-	for _, t := range d.sim.Tickets() {
-		for _, m := range t.Messages {
-			if m.FromAgent || !strings.HasPrefix(m.BodyText, "m") {
-				continue
+// gorgiasTally reads arrivals from the simulator's tickets: a customer
+// message whose text is the bench's message id.
+func gorgiasTally(sim *gorgiassim.Sim) *tally {
+	return &tally{scan: func(add func(string, time.Time)) {
+		for _, t := range sim.Tickets() {
+			for _, m := range t.Messages {
+				if !m.FromAgent {
+					add(m.BodyText, m.Created)
+				}
 			}
-			if _, ok := at[m.BodyText]; ok {
-				dup++
-				continue
-			}
-			at[m.BodyText] = m.Created
 		}
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.at, d.dup = at, dup
-	return len(at)
-}
-
-func (d *ggDesk) arrived(id string) (time.Time, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	t, ok := d.at[id]
-	return t, ok
-}
-
-func (d *ggDesk) duplicates() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.dup
+	}}
 }
 
 func newGorgiasSim() (*gorgiassim.Sim, *httptest.Server, gorgiassim.User) {
@@ -109,7 +79,7 @@ func bareGorgias(ctx context.Context, o Options) (Result, error) {
 	}))
 	defer relay.Close()
 	in := client(o.Conversations)
-	return drive(ctx, "bare", o, &ggDesk{sim: sim}, func(conv int, id string) error {
+	return drive(ctx, "bare", o, gorgiasTally(sim), func(conv int, id string) error {
 		return post(in, fmt.Sprintf("%s/relay/%d", relay.URL, conv), "", map[string]string{"text": id}, 201, nil)
 	})
 }
@@ -119,7 +89,7 @@ func batonGorgias(ctx context.Context, o Options) (Result, error) {
 	sim, srv, u := newGorgiasSim()
 	defer sim.Close()
 	defer srv.Close()
-	return throughStack(ctx, o, &ggDesk{sim: sim}, baton.DeskConfig{Kind: baton.KindGorgias,
+	return throughStack(ctx, o, gorgiasTally(sim), baton.DeskConfig{Kind: baton.KindGorgias,
 		Settings: map[string]string{"domain": "acme", "base_url": srv.URL, "email": u.Email, "api_key": u.APIKey,
 			"integration_token": "bench-integration-token-0123", "rate_limit": strconv.Itoa(unthrottled) + "/1s"}}, client(64))
 }

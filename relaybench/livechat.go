@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -20,54 +18,20 @@ func LiveChat(ctx context.Context, o Options) (Report, error) {
 	return compare(ctx, o, bareLiveChat, batonLiveChat)
 }
 
-// simDesk reads arrivals from the simulator's chats: a customer message whose
-// text is the bench's message id.
-type simDesk struct {
-	sim *livechatsim.Sim
-	mu  sync.Mutex
-	at  map[string]time.Time
-	dup int
-}
-
-func (d *simDesk) scan() {
-	at, dup := map[string]time.Time{}, 0
-	for _, c := range d.sim.Chats() {
-		for _, th := range c.Threads {
-			for _, e := range th.Events {
-				if e.Type != "message" || !strings.HasPrefix(e.Text, "m") {
-					continue
+// liveChatTally reads arrivals from the simulator's chats: a customer
+// message whose text is the bench's message id.
+func liveChatTally(sim *livechatsim.Sim) *tally {
+	return &tally{scan: func(add func(string, time.Time)) {
+		for _, c := range sim.Chats() {
+			for _, th := range c.Threads {
+				for _, e := range th.Events {
+					if e.Type == "message" {
+						add(e.Text, e.CreatedAt)
+					}
 				}
-				if _, ok := at[e.Text]; ok {
-					dup++
-					continue
-				}
-				at[e.Text] = e.CreatedAt
 			}
 		}
-	}
-	d.mu.Lock()
-	d.at, d.dup = at, dup
-	d.mu.Unlock()
-}
-
-func (d *simDesk) count() int {
-	d.scan()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return len(d.at)
-}
-
-func (d *simDesk) arrived(id string) (time.Time, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	t, ok := d.at[id]
-	return t, ok
-}
-
-func (d *simDesk) duplicates() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.dup
+	}}
 }
 
 // newSim starts a simulator with one group and one agent who accepts chats.
@@ -111,7 +75,7 @@ func bareLiveChat(ctx context.Context, o Options) (Result, error) {
 	}))
 	defer relay.Close()
 	in := client(o.Conversations)
-	return drive(ctx, "bare", o, &simDesk{sim: sim}, func(conv int, id string) error {
+	return drive(ctx, "bare", o, liveChatTally(sim), func(conv int, id string) error {
 		return post(in, fmt.Sprintf("%s/relay/%d", relay.URL, conv), "", map[string]string{"text": id}, 201, nil)
 	})
 }
@@ -124,7 +88,7 @@ func batonLiveChat(ctx context.Context, o Options) (Result, error) {
 	}
 	defer sim.Close()
 	defer srv.Close()
-	return throughStack(ctx, o, &simDesk{sim: sim}, baton.DeskConfig{Kind: baton.KindLiveChat,
+	return throughStack(ctx, o, liveChatTally(sim), baton.DeskConfig{Kind: baton.KindLiveChat,
 		Settings: map[string]string{"organization_id": sim.OrganizationID(), "client_id": lcApp.ClientID, "redirect_uri": lcApp.RedirectURI,
 			"account_id": agent.AccountID, "token": agent.PAT, "secret_key": "bench-secret-key-0123456789", "group_id": "1",
 			"api_url": srv.URL, "accounts_url": srv.URL}}, client(64))

@@ -56,6 +56,12 @@ func BenchmarkLiveChat(b *testing.B) { benchmark(b, LiveChat, 3000, "msg") }
 // Run: go test -run '^$' -bench Gorgias -benchtime 1x ./relaybench
 func BenchmarkGorgias(b *testing.B) { benchmark(b, Gorgias, 3000, "msg") }
 
+// BenchmarkIntercom: the same into the Intercom simulator, its rate limit
+// set far above the load; the baseline posts the user replies as the
+// conversation's contact, Baton relays through its Intercom desk.
+// Run: go test -run '^$' -bench Intercom -benchtime 1x ./relaybench
+func BenchmarkIntercom(b *testing.B) { benchmark(b, Intercom, 3000, "msg") }
+
 // BenchmarkEvents: signed event delivery to a bot (committed, then posted from
 // the outbox in order per conversation) against signing and posting the same
 // bodies with no storage.
@@ -71,6 +77,7 @@ var pipelines = []struct {
 	{"relay", bare, throughBaton},
 	{"livechat", bareLiveChat, batonLiveChat},
 	{"gorgias", bareGorgias, batonGorgias},
+	{"intercom", bareIntercom, batonIntercom},
 	{"events", bareEvents, batonEvents},
 }
 

@@ -116,11 +116,20 @@ var consoleFields = map[baton.DeskKind][]settingField{
 		{"api_key", "Password (API Key)", true},
 		{"integration_token", "Integration token", true},
 	},
+	baton.KindIntercom: {
+		// Developer Hub → your app: Authentication holds the token, Basic
+		// information the client secret; the admin and version are Baton's.
+		{"base_url", "Regional API URL", false},
+		{"api_version", "Intercom-Version", false},
+		{"admin_id", "Admin ID", false},
+		{"access_token", "Access token", true},
+		{"client_secret", "Client secret", true},
+	},
 	baton.KindInbox: nil,
 }
 
 // consoleKinds are the kinds the console makes desks of, in its order.
-var consoleKinds = []baton.DeskKind{baton.KindWebhook, baton.KindLiveChat, baton.KindGorgias, baton.KindInbox}
+var consoleKinds = []baton.DeskKind{baton.KindWebhook, baton.KindLiveChat, baton.KindGorgias, baton.KindIntercom, baton.KindInbox}
 
 type newDeskData struct {
 	Kind     baton.DeskKind
@@ -141,6 +150,8 @@ func (s *Server) consoleHandler() http.Handler {
 				return "LiveChat"
 			case baton.KindGorgias:
 				return "Gorgias"
+			case baton.KindIntercom:
+				return "Intercom"
 			case baton.KindWebhook:
 				return "webhook"
 			case baton.KindInbox:

@@ -27,7 +27,7 @@ func TestConsoleLabels(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"/console/signin", "/console/", "/console/ws/ws_one/", "/console/ws/ws_one/settings",
-		"/console/ws/ws_one/desks/new?kind=webhook", "/console/ws/ws_one/desks/new?kind=livechat", "/console/ws/ws_one/desks/new?kind=gorgias", "/console/ws/ws_one/desks/new?kind=inbox",
+		"/console/ws/ws_one/desks/new?kind=webhook", "/console/ws/ws_one/desks/new?kind=livechat", "/console/ws/ws_one/desks/new?kind=gorgias", "/console/ws/ws_one/desks/new?kind=intercom", "/console/ws/ws_one/desks/new?kind=inbox",
 		"/console/ws/ws_one/desks/dk_lc/edit", "/console/ws/ws_one/desks/dk_inbox/edit", "/console/ws/ws_one/desks/dk_lc/policy",
 		"/console/ws/ws_one/keys", "/console/ws/ws_one/bots", "/console/ws/ws_one/bots/bot_one", "/console/ws/ws_one/bots/bot_one/policy",
 		"/console/ws/ws_one/agents"} {

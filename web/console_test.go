@@ -10,6 +10,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/gorgias"
+	"github.com/batonhq/baton/intercom"
 	"github.com/batonhq/baton/livechat"
 	"github.com/batonhq/baton/web"
 	"github.com/batonhq/baton/webhookdesk"
@@ -139,6 +140,24 @@ func TestConsoleCSRFAndEscaping(t *testing.T) {
 	if d, err := f.app.Engine.Desk(adminCtx(), ws1, "dk_gg"); err != nil || d.Kind != baton.KindGorgias || d.Settings["domain"] != "acme" {
 		t.Fatalf("the Gorgias desk: %+v %v", d, err)
 	}
+	ic := f.get(c, "/console/ws/ws_one/desks/new?kind=intercom")
+	for _, label := range []string{"Regional API URL", "Intercom-Version", "Admin ID", "Access token", "Client secret"} {
+		if !strings.Contains(ic.body, ">"+label+"</label>") {
+			t.Errorf("the Intercom form has no %q label", label)
+		}
+	}
+	// An Intercom desk is made from its form; a bad version is shown at its field.
+	if p := f.post(c, "/console/ws/ws_one/desks", url.Values{"csrf": {csrf}, "kind": {"intercom"}, "name": {"I"},
+		"settings.api_version": {"latest"}, "settings.access_token": {"dG9rOmFiYw=="}, "settings.client_secret": {"s3cr3t"}}); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="err-s-api_version"`) {
+		t.Fatalf("a bad Intercom version: %d %s", p.status, p.body)
+	}
+	if p := f.post(c, "/console/ws/ws_one/desks", url.Values{"csrf": {csrf}, "kind": {"intercom"}, "id": {"dk_ic"}, "name": {"I"},
+		"settings.access_token": {"dG9rOmFiYw=="}, "settings.client_secret": {"s3cr3t"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("creating an Intercom desk: %d %s", p.status, p.body)
+	}
+	if d, err := f.app.Engine.Desk(adminCtx(), ws1, "dk_ic"); err != nil || d.Kind != baton.KindIntercom || d.Settings["client_secret"] != "s3cr3t" {
+		t.Fatalf("the Intercom desk: %+v %v", d, err)
+	}
 	// A forged token changes nothing.
 	if p := f.post(c, "/console/ws/ws_one/desks", url.Values{"csrf": {"forged"}, "kind": {"inbox"}, "name": {"Nope"}}); p.status != http.StatusForbidden {
 		t.Fatalf("a forged CSRF token: %d", p.status)
@@ -207,12 +226,15 @@ func TestConsoleCSRFAndEscaping(t *testing.T) {
 // desk kinds' own lists of settings: every name is one of the kind's
 // settings, secret exactly when the kind says so.
 func TestConsoleFieldsMatchTheDesks(t *testing.T) {
-	kinds := map[baton.DeskKind]map[string]bool{baton.KindLiveChat: {}, baton.KindWebhook: {}, baton.KindGorgias: {}}
+	kinds := map[baton.DeskKind]map[string]bool{baton.KindLiveChat: {}, baton.KindWebhook: {}, baton.KindGorgias: {}, baton.KindIntercom: {}}
 	for _, f := range livechat.Fields() {
 		kinds[baton.KindLiveChat][f.Name] = f.Secret
 	}
 	for _, f := range gorgias.Fields() {
 		kinds[baton.KindGorgias][f.Name] = f.Secret
+	}
+	for _, f := range intercom.Fields() {
+		kinds[baton.KindIntercom][f.Name] = f.Secret
 	}
 	for _, f := range webhookdesk.Fields() {
 		kinds[baton.KindWebhook][f.Name] = f.Secret
@@ -225,7 +247,7 @@ func TestConsoleFieldsMatchTheDesks(t *testing.T) {
 			}
 		}
 	}
-	for _, kind := range []baton.DeskKind{baton.KindWebhook, baton.KindGorgias} {
+	for _, kind := range []baton.DeskKind{baton.KindWebhook, baton.KindGorgias, baton.KindIntercom} {
 		if len(web.ConsoleFields()[kind]) != len(kinds[kind]) {
 			t.Errorf("the %s form does not show every setting", kind)
 		}

@@ -95,6 +95,20 @@ func dumpOnFailure(t *testing.T, name string, in *instance) {
 	})
 }
 
+// mustBeAvailable fails t unless bot's desk is available: its check
+// against the simulator behind it (desk names it) passed.
+func (c apiClient) mustBeAvailable(t *testing.T, bot, desk string) {
+	t.Helper()
+	var av struct {
+		Status    string `json:"status"`
+		LastError string `json:"last_error"`
+	}
+	c.must(t, 200, "GET", "/v1/availability?bot_id="+bot, nil, &av)
+	if av.Status != "available" {
+		t.Fatalf("the %s desk is %s after its check against the simulator: %s", desk, av.Status, av.LastError)
+	}
+}
+
 // --- the bot's side ---------------------------------------------------------
 
 // apiClient calls Baton's API with a key (a workspace API key or an agent key).

@@ -74,14 +74,7 @@ func (w *ggWorld) start(t *testing.T) {
 	w.in = start(t, w.env)
 	dumpOnFailure(t, "baton", w.in)
 	w.client = apiClient{base: w.in.base, key: w.env["GG_API_KEY"]}
-	var av struct {
-		Status    string `json:"status"`
-		LastError string `json:"last_error"`
-	}
-	w.client.must(t, 200, "GET", "/v1/availability?bot_id=helpbot", nil, &av)
-	if av.Status != "available" {
-		t.Fatalf("the Gorgias desk is %s after its check against the simulator: %s", av.Status, av.LastError)
-	}
+	w.client.mustBeAvailable(t, "helpbot", "Gorgias")
 	if out := w.integration(t); !strings.Contains(out, "created now") {
 		t.Fatalf("baton gorgias integration:\n%s", out)
 	}

@@ -115,6 +115,19 @@ var commands = []command{
 		name: "sim gorgias", args: "[--addr HOST:PORT]",
 		summary: "run the Gorgias simulator, for local development",
 	},
+	{
+		name: "intercom hours", args: "--desk ID [--schedule NAME] [--print]",
+		summary: "import an Intercom desk's office hours into its service periods",
+		about: "Reads the workspace's office-hours schedule (the only or first one, or the one\n" +
+			"--schedule names) and its exceptions from Intercom, with the desk's access\n" +
+			"token, and stores them as the desk's policy zone and periods (the rest of its\n" +
+			"policy stays), or --print prints them as YAML to paste into a config file.",
+		env: shared("BATON_DATABASE_URL", "BATON_DB", "BATON_SECRET_KEY", "BATON_LOG_LEVEL"),
+	},
+	{
+		name: "sim intercom", args: "[--addr HOST:PORT]",
+		summary: "run the Intercom simulator, for local development",
+	},
 	{name: "workspaces", summary: "list the workspaces of a running Baton (admin API)", env: apiAdminEnv},
 	{name: "workspaces create", args: "--name NAME [--id ID]", summary: "create a workspace", env: apiAdminEnv},
 	{
@@ -167,6 +180,7 @@ func group(name string) []command {
 type opts struct {
 	fileOpts                // apply, config check, admin init (apply.go)
 	config, desk, url, addr string
+	schedule                string
 	walk, print             bool
 }
 
@@ -195,6 +209,12 @@ func (c command) flags(o *opts) *flag.FlagSet {
 		fs.BoolVar(&o.print, "print", false, "print the integration to paste into Gorgias instead of creating it")
 	case "sim gorgias":
 		fs.StringVar(&o.addr, "addr", "127.0.0.1:8091", "the `HOST:PORT` to listen on")
+	case "intercom hours":
+		fs.StringVar(&o.desk, "desk", "", "the Intercom desk's `ID` (required)")
+		fs.StringVar(&o.schedule, "schedule", "", "the office-hours schedule's `NAME` (default: the only or first one)")
+		fs.BoolVar(&o.print, "print", false, "print the periods as YAML instead of storing them")
+	case "sim intercom":
+		fs.StringVar(&o.addr, "addr", "127.0.0.1:8092", "the `HOST:PORT` to listen on")
 	}
 	return fs
 }

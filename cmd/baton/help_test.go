@@ -95,7 +95,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"frobnicate"}, `unknown command "frobnicate"; try: baton help`},
 		{[]string{"help", "frobnicate"}, `help: unknown command "frobnicate"; try: baton help`},
 		{[]string{"livechat"}, "usage: baton livechat webhooks --desk ID --url URL [--config FILE]; try: baton livechat --help"},
-		{[]string{"sim", "intercom"}, "usage: baton sim livechat [--addr HOST:PORT]; try: baton sim --help"},
+		{[]string{"sim", "nosuch"}, "usage: baton sim livechat [--addr HOST:PORT]; try: baton sim --help"},
 	} {
 		stdout, _, err := runArgs(t, c.args...)
 		if err == nil || err.Error() != c.want || stdout != "" {

@@ -118,14 +118,7 @@ func (w *lcWorld) start(t *testing.T, cfg, desk, botID string) {
 	})
 	w.api = apiClient{base: w.in.base, key: w.env["LC_API_KEY"]}
 
-	var av struct {
-		Status    string `json:"status"`
-		LastError string `json:"last_error"`
-	}
-	w.api.must(t, 200, "GET", "/v1/availability?bot_id="+botID, nil, &av)
-	if av.Status != "available" {
-		t.Fatalf("the LiveChat desk is %s after its check against the simulator: %s", av.Status, av.LastError)
-	}
+	w.api.mustBeAvailable(t, botID, "LiveChat")
 	if out := w.registerWebhooks(t); !lcWebhookStates(out, "registered now") {
 		t.Fatalf("baton livechat webhooks did not register the four webhooks:\n%s", out)
 	}

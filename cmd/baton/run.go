@@ -171,6 +171,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return gorgiasIntegration(ctx, e, getenv, o.desk, o.url, o.print, stdout)
 	case "sim gorgias":
 		return simGorgias(ctx, o.addr, stdout)
+	case "sim intercom":
+		return simIntercom(ctx, o.addr, stdout)
 	}
 	level := e.logLevel
 	if level == "" && cmd == "demo" {
@@ -191,6 +193,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return checkConfig(o.fileOpts, e, getenv, stdout)
 	case "admin init":
 		return adminInit(ctx, e, o.fileOpts, log, stdout)
+	case "intercom hours":
+		return intercomHours(ctx, e, o, log, stdout)
 	}
 	return serve(ctx, e, getenv, log, stdout)
 }
