@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/intercom"
 	"github.com/batonhq/baton/intercomsim"
@@ -35,7 +36,7 @@ func intercomHours(ctx context.Context, e env, o opts, log *slog.Logger, stdout 
 	}
 	defer store.Close()
 	client := &http.Client{Timeout: deskTimeout}
-	eng := engine.New(engine.Params{Store: store, Desks: registry.New(registry.Params{Client: client}), Log: log, Secrets: registry.Secrets})
+	eng := app.New(app.Params{Store: store, Log: log, Desks: registry.New(registry.Params{Client: client})}).Engine // built, never run
 	var dc baton.DeskConfig
 	err = store.View(ctx, func(tx baton.Tx) (err error) { dc, err = tx.DeskByID(o.desk); return err })
 	switch {
