@@ -41,8 +41,9 @@ func Open(ctx context.Context, path string, key []byte) (*sqlstore.Store, error)
 	}
 	// One process serves a SQLite file, so a job still leased at open was
 	// claimed by a process that died: it may run again now rather than
-	// when its lease runs out.
-	if _, err := db.ExecContext(ctx, `UPDATE jobs SET locked_until = 0 WHERE locked_until <> 0`); err != nil {
+	// when its lease runs out, and its unfinished run counts as an attempt
+	// (it may have done its work: the desk looks before it writes again).
+	if _, err := db.ExecContext(ctx, `UPDATE jobs SET locked_until = 0, attempts = attempts + 1 WHERE locked_until <> 0`); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: release leases: %w", err)
 	}
