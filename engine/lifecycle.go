@@ -85,7 +85,7 @@ func (e *Engine) handleInbound(ctx context.Context, deskID, path string, h map[s
 	case len(evs) == 0:
 		return baton.IgnoredNoEvents, dc.Kind, nil
 	}
-	if err := checkEvents(evs); err != nil {
+	if err := checkEvents(body, evs); err != nil {
 		return "", dc.Kind, err
 	}
 	applied := false
@@ -446,13 +446,20 @@ func (e *Engine) Unopened(ctx context.Context, t baton.Target) error {
 	})
 }
 
-// checkEvents refuses, before any is applied, events a desk read that carry
-// what no message may hold: text that is not UTF-8 or holds a NUL (400),
-// more than baton.MaxText bytes, more than baton.MaxAttachments files or a
-// file that is not an http or https URL (422), as the bot API does. The field
-// is the message's ("text", "attachments[0].url"), under "events[i]." when the
+// checkEvents refuses, before any is applied, what a verified desk request
+// carries that no message may hold: a body that is not UTF-8 (a JSON decoder
+// would have changed its text), text with a NUL (400), more than
+// baton.MaxAttachments files or a file that is not an http or https URL
+// (422), as the bot API does. An agent's text may be longer than a bot's
+// (baton.MaxText): the desk's body limit bounds it. The field is the
+// message's ("text", "attachments[0].url"), under "events[i]." when the
 // request carried several.
-func checkEvents(evs []baton.DeskEvent) error {
+func checkEvents(body []byte, evs []baton.DeskEvent) error {
+	if !utf8.Valid(body) {
+		err := baton.Errorf(baton.EBADREQUEST, "the desk's request is not valid UTF-8")
+		err.Field = "body"
+		return err
+	}
 	for i, ev := range evs {
 		if ev.Text == "" && len(ev.Attachments) == 0 {
 			continue
@@ -466,11 +473,8 @@ func checkEvents(evs []baton.DeskEvent) error {
 			err.Field = prefix + "text"
 			return err
 		}
-		text := ev.Text
-		if strings.TrimSpace(text) == "" {
-			text = "-" // files alone, or blank words: not this check's to refuse
-		}
-		if err := baton.ValidMessage(text, ev.Attachments); err != nil {
+		// The words are checked above; the files as a bot's are.
+		if err := baton.ValidMessage("-", ev.Attachments); err != nil {
 			var be *baton.Error
 			if errors.As(err, &be) && prefix != "" {
 				be.Field = prefix + be.Field

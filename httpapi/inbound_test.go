@@ -56,6 +56,7 @@ func TestInbound(t *testing.T) {
 		{"a NUL", hookDesk + "/inbound/message", auth, map[string]any{"conversation_id": h.ID, "body": "a\u0000b", "message_id": "m-nul"}, 400, "bad_request", "body", false},
 		{"a script link", hookDesk + "/inbound/message", auth, map[string]any{"conversation_id": h.ID, "body": "see", "message_id": "m-js",
 			"attachments": []any{map[string]any{"url": "javascript:alert(1)"}}}, 422, "invalid", "attachments[0].url", false},
+		{"not UTF-8", hookDesk + "/inbound/message", auth, `{"conversation_id":"` + h.ID + `","body":"a` + "\xff\xfe" + `b","message_id":"m-bad"}`, 400, "bad_request", "body", true},
 		{"too many files", hookDesk + "/inbound/message", auth, map[string]any{"conversation_id": h.ID, "body": "see", "message_id": "m-many",
 			"attachments": slices.Repeat([]any{map[string]any{"url": "https://files.example.com/a.png"}}, 11)}, 422, "invalid", "attachments", false},
 	}
@@ -77,6 +78,19 @@ func TestInbound(t *testing.T) {
 		}
 		if after := f.snapshot(); after != before {
 			t.Errorf("a probe changed things")
+		}
+	})
+
+	t.Run("a long reply", func(t *testing.T) {
+		// An agent may write more than a bot may send: the desk's body
+		// limit bounds it, and it reaches the bot whole.
+		long := strings.Repeat("All good. ", 2000)
+		b := createBody("c-hook-long")
+		b["desk_id"] = hookDesk
+		lh := f.waitState(must[wireHandoff](t, f.do(req{method: "POST", path: "/v1/handoffs", key: key1, body: b}), http.StatusCreated).ID, "queued")
+		if a := must[ack](t, inbound(hookDesk+"/inbound/message", auth, map[string]any{"conversation_id": lh.ID, "body": long, "message_id": "m-long",
+			"agent": map[string]any{"id": "zoe", "name": "Zoe"}}), http.StatusOK); a != (ack{OK: true}) {
+			t.Errorf("a 20 KB reply was answered %+v", a)
 		}
 	})
 
