@@ -27,20 +27,6 @@ func (e *Engine) HandleInbound(ctx context.Context, deskID, path string, h map[s
 	return ignored, err
 }
 
-// ProbeInbound answers the probe a desk makes of its inbound URL (the HEAD
-// request Intercom sends when a webhook URL is saved): nil when desk
-// deskID exists and takes inbound requests (any kind but the built-in
-// inbox), an ENOTFOUND error otherwise.
-func (e *Engine) ProbeInbound(ctx context.Context, deskID string) error {
-	return e.store.View(ctx, func(tx baton.Tx) error {
-		dc, err := tx.DeskByID(deskID)
-		if err == nil && dc.Kind == baton.KindInbox {
-			err = baton.Errorf(baton.ENOTFOUND, "the inbox desk %s takes no inbound requests", deskID)
-		}
-		return err
-	})
-}
-
 func (e *Engine) handleInbound(ctx context.Context, deskID, path string, h map[string][]string, read func(limit int) ([]byte, error)) (ignored string, kind baton.DeskKind, err error) {
 	var dc baton.DeskConfig
 	err = e.store.View(ctx, func(tx baton.Tx) (err error) {

@@ -46,7 +46,7 @@ func addRoutes(mux mux, p Params) {
 
 	// Desks calling in: no API key, the desk adapter verifies the request.
 	mux.Handle("POST /v1/desks/{desk}/inbound/{path...}", handleInbound(log, eng))
-	mux.Handle("HEAD /v1/desks/{desk}/inbound/{path...}", handleInboundProbe(log, eng))
+	mux.Handle("HEAD /v1/desks/{desk}/inbound/{path...}", handleInboundProbe())
 
 	// Built-in inbox, agent side: an inbox agent key.
 	agent := func(h http.Handler) http.Handler { return requireAgent(log, eng, h) }

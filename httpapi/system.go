@@ -61,21 +61,12 @@ func handleInbound(log *slog.Logger, eng *engine.Engine) http.Handler {
 }
 
 // handleInboundProbe answers the HEAD request a desk sends to check its
-// inbound URL (Intercom, when a webhook URL is saved): 200 when the desk
-// exists and takes inbound requests, 404 otherwise, never a body.
-func handleInboundProbe(log *slog.Logger, eng *engine.Engine) http.Handler {
+// inbound URL (Intercom, when a webhook URL is saved): 200 whatever the
+// desk, never a body, so that desk ids cannot be probed.
+func handleInboundProbe() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		err := eng.ProbeInbound(r.Context(), r.PathValue("desk"))
-		switch {
-		case err == nil:
-			w.WriteHeader(http.StatusOK)
-		case baton.ErrorCode(err) == baton.ENOTFOUND:
-			w.WriteHeader(http.StatusNotFound)
-		default:
-			log.Warn("inbound probe failed", "desk", r.PathValue("desk"), "err", err)
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
+		w.WriteHeader(http.StatusOK)
 	})
 }
 
