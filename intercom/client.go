@@ -302,8 +302,10 @@ func (c *Client) Conversation(ctx context.Context, id string) (Conversation, err
 
 // Reply adds a reply (a user's or an admin's) to a conversation. The
 // answer, the whole conversation, is not read.
-func (c *Client) Reply(ctx context.Context, conversation string, r Reply) error {
-	return c.call(ctx, http.MethodPost, "/conversations/"+url.PathEscape(conversation)+"/reply", r, nil)
+func (c *Client) Reply(ctx context.Context, conversation string, r Reply) (Conversation, error) {
+	var conv Conversation
+	err := c.call(ctx, http.MethodPost, "/conversations/"+url.PathEscape(conversation)+"/reply", r, &conv)
+	return conv, err
 }
 
 // Part closes, snoozes, opens or assigns a conversation. The answer, the

@@ -32,6 +32,7 @@ type Desk struct {
 	admin  ID                   // who closes: admin_id, or the token's admin once known
 	admins map[ID]Admin         // names of the admins seen, for assignments
 	unsure map[string]time.Time // message id → when a send began whose answer was lost
+	sent   map[ID]string        // part id → the message id whose reply made it
 }
 
 var (
@@ -57,7 +58,7 @@ func NewDesk(cfg baton.DeskConfig, client *http.Client) (*Desk, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Desk{st: st, api: NewClient(client, st.BaseURL, st.Token, st.Version), admin: ID(st.AdminID), admins: map[ID]Admin{}, unsure: map[string]time.Time{}}, nil
+	return &Desk{st: st, api: NewClient(client, st.BaseURL, st.Token, st.Version), admin: ID(st.AdminID), admins: map[ID]Admin{}, unsure: map[string]time.Time{}, sent: map[ID]string{}}, nil
 }
 
 // Settings returns the desk's parsed settings.
@@ -257,7 +258,7 @@ func (d *Desk) note(ctx context.Context, r baton.OpenRequest, pr *progress, save
 		if err := save(); err != nil {
 			return err
 		}
-		err = d.api.Reply(ctx, ref, Reply{MessageType: "note", Type: "admin", AdminID: admin, Body: BriefHeading + "\n" + r.Brief.Text()})
+		_, err = d.api.Reply(ctx, ref, Reply{MessageType: "note", Type: "admin", AdminID: admin, Body: BriefHeading + "\n" + r.Brief.Text()})
 		var de *baton.DeskError
 		if err != nil && !(errors.As(err, &de) && de.Permanent) {
 			return err
@@ -360,8 +361,12 @@ func (d *Desk) Send(ctx context.Context, h baton.Handle, m baton.Message) error 
 	d.mu.Unlock()
 	if !unsure && baton.Repeated(ctx) {
 		// An attempt in an instance that died may have posted it: it
-		// would be among the conversation's last minutes.
+		// would be among the conversation's last minutes, and not before
+		// Baton took the message.
 		since, unsure = time.Now().Add(-RepeatWindow), true
+		if m.CreatedAt.After(since) {
+			since = m.CreatedAt
+		}
 	}
 	if unsure {
 		// The last try's answer was lost: it may have been posted.
@@ -369,17 +374,18 @@ func (d *Desk) Send(ctx context.Context, h baton.Handle, m baton.Message) error 
 		if err != nil {
 			return err
 		}
-		if posted(c, data.ContactID, body, since) {
+		if d.posted(c, m.ID, data.ContactID, body, since) {
 			d.settle(m.ID)
 			return nil
 		}
 	}
 	began := time.Now()
-	err := d.api.Reply(ctx, h.Ref, Reply{MessageType: "comment", Type: "user", IntercomUserID: data.ContactID, Body: body, AttachmentURLs: urls})
+	c, err := d.api.Reply(ctx, h.Ref, Reply{MessageType: "comment", Type: "user", IntercomUserID: data.ContactID, Body: body, AttachmentURLs: urls})
 	var de *baton.DeskError
 	switch ae := apiError(err); {
 	case err == nil:
 		d.settle(m.ID)
+		d.own(c, m.ID, data.ContactID, body)
 	case errors.As(err, &de) && !de.Permanent && !de.Auth && (ae == nil || ae.Status != http.StatusTooManyRequests) && !unsure:
 		d.mu.Lock()
 		if len(d.unsure) > 10000 {
@@ -399,16 +405,35 @@ func (d *Desk) settle(id string) {
 
 // posted reports whether c has contact's reply body, made since then (a
 // second's slack: Intercom counts in seconds).
-func posted(c Conversation, contact ID, body string, since time.Time) bool {
+func (d *Desk) posted(c Conversation, msg string, contact ID, body string, since time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	for _, p := range slices.Backward(c.Parts.Parts) {
 		if p.CreatedAt < since.Unix()-1 {
 			break
 		}
-		if p.PartType == "comment" && p.Author.ID == contact && Text(p.Body) == body {
+		if owner := d.sent[p.ID]; p.PartType == "comment" && p.Author.ID == contact && Text(p.Body) == body && (owner == "" || owner == msg) {
 			return true
 		}
 	}
 	return false
+}
+
+// own records the part a reply made (the newest of the contact's with its
+// body in the answer), so that a lookup for another message with the same
+// words, made within the same second, does not take it for its own.
+func (d *Desk) own(c Conversation, msg string, contact ID, body string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, p := range slices.Backward(c.Parts.Parts) {
+		if p.PartType == "comment" && p.Author.ID == contact && Text(p.Body) == body {
+			if len(d.sent) > 10000 {
+				clear(d.sent)
+			}
+			d.sent[p.ID] = msg
+			return
+		}
+	}
 }
 
 // Close implements baton.Desk: the conversation is closed as the admin

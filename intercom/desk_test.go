@@ -187,6 +187,24 @@ func TestSendAfterLostAnswer(t *testing.T) {
 	if err := d.Send(baton.Repeat(ctx), h, baton.Message{ID: "msg_3", Text: "Hello?"}); err != nil || count("Hello?") != 1 {
 		t.Errorf("a repeated send: %v, %d replies", err, count("Hello?"))
 	}
+	// The same words twice in one second, the second refused once: its
+	// retry does not take the first one's reply for its own.
+	if err := d.Send(ctx, h, baton.Message{ID: "msg_4", Text: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	sim.Fail(1, 503)
+	if err := d.Send(ctx, h, baton.Message{ID: "msg_5", Text: "ok"}); err == nil {
+		t.Fatal("a 503 answered nil")
+	}
+	if err := d.Send(ctx, h, baton.Message{ID: "msg_5", Text: "ok"}); err != nil || count("ok") != 2 {
+		t.Errorf("the second ok after its retry: %v, %d replies, want 2", err, count("ok"))
+	}
+	// Another instance repeating a message Baton took after an earlier one
+	// with the same words looks only at what came after it was taken.
+	fresh := newDesk(t, st)
+	if err := fresh.Send(baton.Repeat(ctx), h, baton.Message{ID: "msg_6", Text: "ok", CreatedAt: time.Now().Add(2 * time.Second)}); err != nil || count("ok") != 3 {
+		t.Errorf("a repeat of a later message with the same words: %v, %d replies, want 3", err, count("ok"))
+	}
 }
 
 // TestSnoozeOrder: snoozes are checked against the conversation's state

@@ -241,6 +241,9 @@ func (n Notification) Events() ([]baton.DeskEvent, error) {
 			}
 			ev := base
 			ev.ID = *n.ID + ":" + string(p.ID)
+			if p.ID != "" {
+				ev.ID = "part:" + string(p.ID) // a part counts once, whichever notification carries it
+			}
 			ev.Type, ev.Agent, ev.Text = baton.DeskAgentMessage, admin(p), Text(p.Body)
 			if p.CreatedAt > 0 {
 				ev.At = time.Unix(p.CreatedAt, 0)

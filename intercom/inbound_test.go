@@ -3,6 +3,7 @@ package intercom_test
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,7 +82,7 @@ func TestInboundTopics(t *testing.T) {
 		t.Fatalf("replied: %v, %+v", err, evs)
 	}
 	ev := evs[0]
-	if ev.Type != baton.DeskAgentMessage || ev.Ref != "524" || ev.ID != "notif_1:132" || ev.Text != "Thanks again :)" ||
+	if ev.Type != baton.DeskAgentMessage || ev.Ref != "524" || ev.ID != "part:132" || ev.Text != "Thanks again :)" ||
 		ev.Agent != (baton.Agent{ID: "991267715", Name: "Joe"}) || !ev.At.Equal(time.Unix(1734537560, 0)) {
 		t.Errorf("replied: %+v", ev)
 	}
@@ -200,5 +201,23 @@ func TestInboundRefused(t *testing.T) {
 		if _, err := inbound(d, body, true); baton.ErrorCode(err) != baton.EBADREQUEST {
 			t.Errorf("%s: %v, want bad_request", name, err)
 		}
+	}
+}
+
+// TestPartOnce: the same part under another notification id (a webhook
+// replayed with a new id) is the same event, so the bot is told it once.
+func TestPartOnce(t *testing.T) {
+	t.Parallel()
+	d := inboundDesk(t)
+	a, err := inbound(d, replied, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := inbound(d, strings.Replace(replied, `"id":"notif_1"`, `"id":"notif_9"`, 1), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) != 1 || len(b) != 1 || a[0].ID != b[0].ID {
+		t.Errorf("events %+v and %+v, want one id", a, b)
 	}
 }
