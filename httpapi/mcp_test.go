@@ -3,7 +3,9 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"regexp"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/webhookdesk"
 )
 
 // The MCP server and the function-calling tools, driven through a whole
@@ -484,5 +487,76 @@ func TestToolDefinitions(t *testing.T) {
 	// The default description where the bot's policy sets none.
 	if d := byName["request_human_handoff"].Description; d != baton.DefaultTriggerDescription {
 		t.Errorf("request_human_handoff described %q, want the default", d)
+	}
+}
+
+// refusingDesk adds to workspace one a webhook desk whose company service
+// answers every call with status, and returns its id.
+func (f *fixture) refusingDesk(t *testing.T, id string, status int) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	if err := f.store.Tx(context.Background(), func(tx baton.Tx) error {
+		return tx.PutDesk(baton.DeskConfig{ID: id, WorkspaceID: ws1, Name: "Refusing", Kind: baton.KindWebhook, Status: baton.Available,
+			Settings: map[string]string{webhookdesk.SettingURL: srv.URL, webhookdesk.SettingSecret: hookSecret}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// TestMCPOutcomeFollowsDesk: request_human_handoff answers what the desk
+// did, not that it was asked: a desk that refuses (500, busy) is
+// desk_unavailable, and a retry of that call answers the same handoff; a
+// desk that takes it is queued, and the handoff can be claimed at once; a
+// request for a conversation a person holds says so.
+func TestMCPOutcomeFollowsDesk(t *testing.T) {
+	t.Parallel()
+	for _, store := range stores {
+		t.Run(store, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, withStore(store))
+			run := f.toolRun(t)
+			busy := f.refusingDesk(t, "dk_busy", http.StatusInternalServerError)
+			ask := map[string]any{"conversation_id": "conv-busy", "customer": map[string]any{"id": "cus-b"}, "question": "A person, please.", "desk_id": busy}
+			out := run.call("request_human_handoff", ask)
+			if out["outcome"] != "desk_unavailable" {
+				t.Fatalf("a busy desk: %v, want desk_unavailable", out)
+			}
+			id, _ := out["handoff_id"].(string)
+			if h := f.handoff(id); h.State != "ended" || h.EndReason != "desk_unavailable" {
+				t.Errorf("the busy desk's handoff: %s %s, want ended desk_unavailable", h.State, h.EndReason)
+			}
+			if again := run.call("request_human_handoff", ask); again["outcome"] != "desk_unavailable" || again["handoff_id"] != id {
+				t.Errorf("retried after the refusal: %v, want the first call's desk_unavailable %s", again, id)
+			}
+			if _, hs, err := f.eng.Conversation(context.Background(), ws1, "", "conv-busy"); err != nil || len(hs) != 1 {
+				t.Errorf("conversation: %d handoffs, %v; want the one", len(hs), err)
+			}
+
+			out = run.call("request_human_handoff", map[string]any{"conversation_id": "conv-open", "customer": map[string]any{"id": "cus-o"}, "question": "Help"})
+			id, _ = out["handoff_id"].(string)
+			if out["outcome"] != "queued" || out["position"] != float64(1) {
+				t.Fatalf("the inbox: %v, want queued at 1", out)
+			}
+			if h := f.handoff(id); h.State != "queued" {
+				t.Errorf("answered queued while the handoff is %s", h.State)
+			}
+			ada, err := f.eng.AuthenticateAgent(context.Background(), agentKey1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.eng.Claim(context.Background(), ada, id); err != nil {
+				t.Fatalf("claim right after queued: %v", err)
+			}
+			held := run.call("request_human_handoff", map[string]any{"conversation_id": "conv-open", "customer": map[string]any{"id": "cus-o"}, "question": "Help again"})
+			if held["outcome"] != "active" || held["handoff_id"] != id || held["agent_name"] != agentAdaName ||
+				!strings.Contains(held["instruction"].(string), "Do not answer the customer yourself") {
+				t.Errorf("a request while Ada holds the handoff: %v, want active with Ada", held)
+			}
+		})
 	}
 }

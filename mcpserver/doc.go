@@ -12,8 +12,8 @@
 // argument, never a transport error.
 //
 // A retried call does not act twice: each write carries an idempotency
-// key made from the call's content and what it acts on (the conversation
-// and its epoch, the handoff, the last reply the customer answered), kept
+// key made from the call's content and what it acts on (the bot and
+// the conversation, the handoff, the last reply the customer answered), kept
 // in the engine's idempotency records as the REST API's keys are. A call
 // alike to one that finished more than two minutes before is no retry: a
 // request whose handoff has ended, or a message, is made anew.

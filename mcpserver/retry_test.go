@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -48,7 +49,7 @@ func TestToolRetries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ts := mcpserver.NewTools(app.New(app.Params{Store: st}).Engine)
+		ts := mcpserver.NewTools(app.New(app.Params{Store: st}).Engine, nil)
 		call := func(name string, args any) map[string]any {
 			t.Helper()
 			b, _ := json.Marshal(args)
@@ -83,6 +84,48 @@ func TestToolRetries(t *testing.T) {
 		time.Sleep(mcpserver.RetryWindow + time.Second)
 		if m3 := call(mcpserver.SendToHuman, say); m3["message_id"] == m1["message_id"] {
 			t.Errorf("the same words written later were taken for a retry: %v", m3)
+		}
+	})
+}
+
+// TestToolSettleDeadline, in virtual time: with nobody opening the desk
+// (no worker runs), request_human_handoff waits Settle for the desk and
+// then says honestly that it is still being reached, not that a person is
+// coming.
+func TestToolSettleDeadline(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		st, err := sqlite.Open(ctx, filepath.Join(dir, "baton.db"), []byte("0123456789abcdef0123456789abcdef"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		err = st.Tx(ctx, func(tx baton.Tx) error {
+			if err := tx.CreateWorkspace(baton.Workspace{ID: "ws", Name: "W"}); err != nil {
+				return err
+			}
+			if err := tx.PutDesk(baton.DeskConfig{ID: "open", WorkspaceID: "ws", Name: "Open", Kind: baton.KindInbox}); err != nil {
+				return err
+			}
+			return tx.PutBot(baton.Bot{ID: "bot", WorkspaceID: "ws", Name: "Bot", DeskID: "open"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := mcpserver.NewTools(app.New(app.Params{Store: st}).Engine, nil)
+		start := time.Now()
+		out, err := ts.Call(ctx, "ws", mcpserver.RequestHandoff, json.RawMessage(`{"conversation_id": "c", "customer": {"id": "u"}, "question": "A person"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := out.(mcpserver.Outcome)
+		if o.Outcome != mcpserver.Requested || o.HandoffID == "" || !strings.Contains(o.Instruction, "get_handoff") || strings.Contains(o.Instruction, "number 1") {
+			t.Errorf("a desk that never answers: %+v, want requested with the instruction to check get_handoff", o)
+		}
+		if waited := time.Since(start); waited < mcpserver.Settle || waited > mcpserver.Settle+time.Second {
+			t.Errorf("waited %v for the desk, want %v", waited, mcpserver.Settle)
 		}
 	})
 }

@@ -28,16 +28,23 @@ type Tool struct {
 	run         func(ctx context.Context, t *Tools, ws string, args json.RawMessage) (any, error)
 }
 
+// Changes subscribes to the changes of a workspace: the channel gets a
+// signal when one of its handoffs may have moved, until stop is called.
+// hub.Hub's Subscribe is one.
+type Changes func(ws string) (signal <-chan struct{}, stop func())
+
 // Tools is the tool set over an engine. Create it with NewTools.
 type Tools struct {
-	eng    *engine.Engine
+	eng     *engine.Engine
+	changes Changes // nil: settle reads again on a ticker only
 	list   []*Tool
 	byName map[string]*Tool
 }
 
-// NewTools returns the tool set over eng.
-func NewTools(eng *engine.Engine) *Tools {
-	t := &Tools{eng: eng, byName: map[string]*Tool{}}
+// NewTools returns the tool set over eng. A handoff request waits for its
+// desk's answer, woken by changes (nil: it reads again now and then).
+func NewTools(eng *engine.Engine, changes Changes) *Tools {
+	t := &Tools{eng: eng, changes: changes, byName: map[string]*Tool{}}
 	t.list = []*Tool{
 		define(CheckAvailability, "Check whether a person could take the conversation now, before offering one: the desk's status, whether it is open, when it opens next, agents online where the desk can tell, the queue's length and the estimated wait.",
 			true, (*Tools).availability),
@@ -54,7 +61,7 @@ func NewTools(eng *engine.Engine) *Tools {
 	enum(t.list[0].Output, "status", string(baton.NotConfigured), string(baton.Available), string(baton.Unavailable))
 	enum(t.list[1].Input, "history.author", string(baton.ByCustomer), string(baton.ByBot))
 	for _, o := range t.list[1:3] {
-		enum(o.Output, "outcome", Queued, NeedsEmail, OutOfHours, DeskUnavailable)
+		enum(o.Output, "outcome", Queued, NeedsEmail, OutOfHours, DeskUnavailable, Requested, Active)
 	}
 	for _, o := range []*Tool{t.list[4], t.list[5]} {
 		enum(o.Output, "state", string(baton.Requested), string(baton.Queued), string(baton.Active), string(baton.Ended))

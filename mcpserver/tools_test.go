@@ -13,7 +13,7 @@ import (
 // Anthropic alike.
 func TestToolSchemas(t *testing.T) {
 	t.Parallel()
-	ts := NewTools(nil)
+	ts := NewTools(nil, nil)
 	for _, o := range ts.list {
 		if o.Input.Type != "object" || o.Output.Type != "object" {
 			t.Errorf("%s: input %q, output %q; want object schemas", o.Name, o.Input.Type, o.Output.Type)
@@ -29,7 +29,7 @@ func TestToolSchemas(t *testing.T) {
 		}
 	}
 	outcome := ts.byName[RequestHandoff].Output.Properties["outcome"].Enum
-	if want := []any{Queued, NeedsEmail, OutOfHours, DeskUnavailable}; !slices.Equal(outcome, want) {
+	if want := []any{Queued, NeedsEmail, OutOfHours, DeskUnavailable, Requested, Active}; !slices.Equal(outcome, want) {
 		t.Errorf("outcomes %v, want %v", outcome, want)
 	}
 	if req := ts.byName[RequestHandoff].Input.Required; !slices.Equal(req, []string{"conversation_id", "customer", "question"}) {
@@ -69,7 +69,7 @@ func TestDecodeArgs(t *testing.T) {
 // TestDefinitions: each format's shape, and another format refused.
 func TestDefinitions(t *testing.T) {
 	t.Parallel()
-	ts := NewTools(nil)
+	ts := NewTools(nil, nil)
 	tools := make([]Tool, len(ts.list))
 	for i, o := range ts.list {
 		tools[i] = *o
