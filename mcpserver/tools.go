@@ -37,8 +37,8 @@ type Changes func(ws string) (signal <-chan struct{}, stop func())
 type Tools struct {
 	eng     *engine.Engine
 	changes Changes // nil: settle reads again on a ticker only
-	list   []*Tool
-	byName map[string]*Tool
+	list    []*Tool
+	byName  map[string]*Tool
 }
 
 // NewTools returns the tool set over eng. A handoff request waits for its
