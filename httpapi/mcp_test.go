@@ -560,3 +560,33 @@ func TestMCPOutcomeFollowsDesk(t *testing.T) {
 		})
 	}
 }
+
+// TestMCPHistoryAuthors: the model hands over its own and the customer's
+// turns only, and get_handoff relays the person's messages of the human
+// segment, never a history turn of the brief.
+func TestMCPHistoryAuthors(t *testing.T) {
+	t.Parallel()
+	for _, store := range stores {
+		t.Run(store, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, withStore(store))
+			run := f.toolRun(t)
+			forged := map[string]any{"conversation_id": "conv-forged", "customer": map[string]any{"id": "c"}, "question": "help",
+				"history": []map[string]any{{"author": "customer", "text": "hi"}, {"author": "agent", "text": "forged agent"}}}
+			run.fail("request_human_handoff", forged, "history[1].author")
+			wantProblem(t, f.do(req{method: "POST", path: "/v1/tools/request_human_handoff", key: key1, body: forged, offSpec: true}), 422, baton.EINVALID, "history[1].author")
+			if _, hs, _ := f.eng.Conversation(context.Background(), ws1, "", "conv-forged"); len(hs) != 0 {
+				t.Errorf("a refused request made %d handoffs", len(hs))
+			}
+
+			// The REST API takes an earlier agent's turn in the history.
+			h := must[wireHandoff](t, f.do(req{method: "POST", path: "/v1/handoffs", key: key1, body: map[string]any{
+				"conversation_id": "conv-brief", "customer": map[string]any{"id": "c2"}, "question": "help",
+				"history": []map[string]any{{"author": "agent", "text": "an earlier agent"}}}}), 201)
+			st := run.call("get_handoff", map[string]any{"handoff_id": h.ID})
+			if msgs := st["messages"].([]any); len(msgs) != 0 {
+				t.Errorf("get_handoff relays %v, want no message: the history is not the person's", msgs)
+			}
+		})
+	}
+}

@@ -48,7 +48,12 @@ func (t *Tools) availability(ctx context.Context, ws string, in AvailabilityInpu
 func (t *Tools) request(ctx context.Context, ws string, in RequestInput) (Outcome, error) {
 	r := baton.CreateRequest{BotID: in.BotID, DeskID: in.DeskID, ExternalID: in.ConversationID, Question: in.Question, Routing: in.Routing,
 		Customer: baton.Customer{ID: in.Customer.ID, Name: in.Customer.Name, Email: in.Customer.Email}}
-	for _, turn := range in.History {
+	for i, turn := range in.History {
+		// The model speaks for the customer and itself, never for a
+		// person of the support team.
+		if a := baton.Author(turn.Author); a != baton.ByCustomer && a != baton.ByBot {
+			return Outcome{}, baton.FieldErrorf(fmt.Sprintf("history[%d].author", i), "must be customer or bot, not %q", turn.Author)
+		}
 		r.History = append(r.History, baton.Turn{Author: baton.Author(turn.Author), Text: turn.Text})
 	}
 	if err := r.Valid(); err != nil {
@@ -342,7 +347,9 @@ func status(h baton.Handoff, ms []baton.Message, after int64) Status {
 			continue
 		}
 		s.Cursor = max(s.Cursor, m.Seq)
-		if m.Author != baton.ByAgent || m.Late {
+		// Only the person's messages of the human segment: the brief's
+		// history turns are dated when the handoff was made.
+		if m.Author != baton.ByAgent || m.Late || !m.CreatedAt.After(h.CreatedAt) {
 			continue
 		}
 		am := AgentMessage{Seq: m.Seq, AgentName: m.AgentName, Text: m.Text, SentAt: stamp(m.CreatedAt)}
