@@ -590,3 +590,53 @@ func TestMCPHistoryAuthors(t *testing.T) {
 		})
 	}
 }
+
+// TestToolArgumentText: a string argument holding a NUL, invalid UTF-8 or
+// a lone surrogate is refused naming the argument, over /v1/tools and
+// /mcp alike, and nothing is stored changed.
+func TestToolArgumentText(t *testing.T) {
+	t.Parallel()
+	for _, store := range stores {
+		t.Run(store, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, withStore(store))
+			run := f.toolRun(t)
+			open := run.call("request_human_handoff", map[string]any{"conversation_id": "conv-text", "customer": map[string]any{"id": "c"}, "question": "help"})
+			id := open["handoff_id"].(string)
+			before := f.snapshot()
+			for _, c := range []struct{ tool, args, field string }{
+				{"request_human_handoff", `{"conversation_id": "x", "customer": {"id": "a\u0000b"}, "question": "q"}`, "customer.id"},
+				{"request_human_handoff", `{"conversation_id": "x\u0000", "customer": {"id": "a"}, "question": "q"}`, "conversation_id"},
+				{"request_human_handoff", `{"conversation_id": "x", "customer": {"id": "a", "name": "Z\u0000"}, "question": "q"}`, "customer.name"},
+				{"send_to_human", `{"handoff_id": "` + id + `", "text": "lone \ud800"}`, "text"},
+				{"send_to_human", "{\"handoff_id\": \"" + id + "\", \"text\": \"bad \xff bytes\"}", "text"},
+				{"send_to_human", `{"handoff_id": "` + id + `", "text": "nul \u0000"}`, "text"},
+				{"provide_customer_email", `{"handoff_id": "` + id + `", "email": "a@b.example"}`, "handoff_id"},
+			} {
+				r := f.do(req{method: "POST", path: "/v1/tools/" + c.tool, key: key1, body: c.args, offSpec: true})
+				if r.status == 409 {
+					wantProblem(t, r, 409, baton.ECONFLICT, c.field)
+				} else {
+					wantProblem(t, r, 422, baton.EINVALID, c.field)
+				}
+				// The same arguments as sent, in a JSON-RPC call to /mcp.
+				rpc := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + c.tool + `","arguments":` + c.args + `}}`
+				r = f.do(req{method: "POST", path: "/mcp", key: key1, body: rpc, offSpec: true,
+					header: map[string]string{"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}})
+				var out struct {
+					Result *mcp.CallToolResult `json:"result"`
+				}
+				if err := json.Unmarshal(r.body, &out); err != nil || out.Result == nil {
+					t.Errorf("%s over /mcp: %d %s", c.tool, r.status, r.body)
+					continue
+				}
+				if msg := text(out.Result); !out.Result.IsError || !strings.HasPrefix(msg, c.field+": ") {
+					t.Errorf("%s %s over /mcp: %q, want a tool error naming %s", c.tool, c.args, msg, c.field)
+				}
+			}
+			if after := f.snapshot(); after != before {
+				t.Errorf("refused calls changed the store:\n%s\nwas\n%s", after, before)
+			}
+		})
+	}
+}

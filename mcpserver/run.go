@@ -315,7 +315,7 @@ func (t *Tools) end(ctx context.Context, ws string, in EndInput) (Status, error)
 	if baton.ErrorCode(err) == baton.ECONFLICT {
 		// Ended already, by the person or a timer: the model's wish holds.
 		if h, err = t.eng.Handoff(ctx, ws, in.HandoffID); err == nil && h.Open() {
-			return Status{}, baton.Errorf(baton.ECONFLICT, "handoff %s cannot be ended now (state %s)", h.ID, h.State)
+			return Status{}, onHandoff(baton.Errorf(baton.ECONFLICT, "handoff %s cannot be ended now (state %s)", h.ID, h.State))
 		}
 	}
 	if err != nil {
@@ -376,11 +376,17 @@ func status(h baton.Handoff, ms []baton.Message, after int64) Status {
 	return s
 }
 
-// onHandoff names handoff_id in an error that says a handoff was not
-// found: the argument the model got wrong.
+// onHandoff names handoff_id in an error about the handoff that names no
+// argument (not found, or in a state that does not allow the call): the
+// argument the model is to look at.
 func onHandoff(err error) error {
-	if baton.ErrorCode(err) == baton.ENOTFOUND && baton.ErrorField(err) == "" {
+	switch code := baton.ErrorCode(err); {
+	case err == nil || baton.ErrorField(err) != "":
+		return err
+	case code == baton.ENOTFOUND:
 		return &baton.Error{Code: baton.ENOTFOUND, Field: "handoff_id", Message: "no such handoff in this workspace", Err: err}
+	case code == baton.ECONFLICT || code == baton.ESTALE:
+		return &baton.Error{Code: code, Field: "handoff_id", Message: baton.ErrorMessage(err), Err: err}
 	}
 	return err
 }

@@ -9,12 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/internal/jsoncheck"
+	"github.com/batonhq/baton/internal/jsonpath"
 )
 
 // Tool is one tool: what MCP lists and function calling defines, and the
@@ -150,10 +153,15 @@ func enum(s *jsonschema.Schema, path string, values ...string) {
 }
 
 // decodeArgs reads a call's arguments into v: a JSON object (or nothing),
-// with no field v lacks. The error names the argument at fault.
+// with no field v lacks, and no string holding a NUL or text that is not
+// UTF-8 (which decoding would quietly change). The error names the
+// argument at fault by its path ("history[0].text", "customer.phone").
 func decodeArgs(args json.RawMessage, v any) error {
 	if len(bytes.TrimSpace(args)) == 0 || string(bytes.TrimSpace(args)) == "null" {
 		args = json.RawMessage("{}")
+	}
+	if err := jsoncheck.Text(args); err != nil {
+		return &baton.Error{Code: baton.EINVALID, Field: baton.ErrorField(err), Message: baton.ErrorMessage(err), Err: err}
 	}
 	dec := json.NewDecoder(bytes.NewReader(args))
 	dec.DisallowUnknownFields()
@@ -161,34 +169,54 @@ func decodeArgs(args json.RawMessage, v any) error {
 	if err == nil && dec.Decode(new(json.RawMessage)) != io.EOF {
 		err = errors.New("more than one JSON value")
 	}
+	// doc is the arguments as JSON values, to find the path at fault in.
+	doc := func() any {
+		var d any
+		_ = json.Unmarshal(args, &d) // decoded once already: valid
+		return d
+	}
+	t := reflect.TypeOf(v).Elem()
 	var typ *json.UnmarshalTypeError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &typ) && typ.Field != "":
-		return baton.FieldErrorf(typ.Field, "must be %s, not %s", jsonType(typ.Type.Kind().String()), typ.Value)
+		field := typ.Field
+		if p, ok := jsonpath.Mistyped(t, doc(), strings.Split(typ.Field, "."), ""); ok {
+			field = p
+		}
+		return baton.FieldErrorf(field, "must be %s, not %s", jsonpath.Kind(typ.Type), sent(typ.Value))
 	case errors.As(err, &typ):
-		return baton.FieldErrorf("arguments", "must be a JSON object, not %s", typ.Value)
+		return baton.FieldErrorf("arguments", "must be a JSON object, not %s", sent(typ.Value))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if p, ok := jsonpath.Unknown(t, doc(), f, ""); ok {
+			f = p
+		}
 		return baton.FieldErrorf(f, "is not an argument of this tool")
 	}
 	return &baton.Error{Code: baton.EINVALID, Field: "arguments", Message: "must be one JSON object", Err: err}
 }
 
-// jsonType names a Go kind as JSON does.
-func jsonType(kind string) string {
-	switch {
-	case kind == "string":
-		return "a string"
-	case kind == "bool":
-		return "true or false"
-	case strings.HasPrefix(kind, "int") || strings.HasPrefix(kind, "uint") || strings.HasPrefix(kind, "float"):
-		return "a number"
-	case kind == "slice" || kind == "array":
-		return "an array"
+// sent describes a JSON value as encoding/json's type error names it
+// ("string", "number 1.5"): "a string", "1.5".
+func sent(value string) string {
+	if n, ok := strings.CutPrefix(value, "number "); ok {
+		return n
 	}
-	return "an object"
+	switch value {
+	case "string":
+		return "a string"
+	case "number":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "array":
+		return "an array"
+	case "object":
+		return "an object"
+	}
+	return value
 }
 
 // keyed returns ctx carrying an idempotency key for a write of tool about
