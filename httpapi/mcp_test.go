@@ -640,3 +640,33 @@ func TestToolArgumentText(t *testing.T) {
 		})
 	}
 }
+
+// TestMCPAvailabilityInstruction: the instruction of check_human_availability
+// follows the desk's status: a desk set up without what it needs, or one
+// failing, is not offered as a person who can take over.
+func TestMCPAvailabilityInstruction(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	run := f.toolRun(t)
+	if err := f.store.Tx(context.Background(), func(tx baton.Tx) error {
+		if err := tx.PutDesk(baton.DeskConfig{ID: "dk_unset", WorkspaceID: ws1, Name: "Unset", Kind: baton.KindWebhook,
+			Status: baton.NotConfigured, LastError: "url: is required"}); err != nil {
+			return err
+		}
+		return tx.PutDesk(baton.DeskConfig{ID: "dk_down", WorkspaceID: ws1, Name: "Down", Kind: baton.KindWebhook, Status: baton.Unavailable,
+			Settings: map[string]string{webhookdesk.SettingURL: f.company.srv.URL, webhookdesk.SettingSecret: hookSecret}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for desk, status := range map[string]string{"dk_unset": "not_configured", "dk_down": "unavailable", emailDesk: "not_configured"} {
+		out := run.call("check_human_availability", map[string]any{"desk_id": desk})
+		in := out["instruction"].(string)
+		if out["status"] != status || strings.Contains(in, "A person can take over now") || !strings.Contains(in, "person") {
+			t.Errorf("%s: %v, want status %s and no promise of a person", desk, out, status)
+		}
+	}
+	must[map[string]any](t, f.do(req{method: "GET", path: "/v1/inbox/handoffs", key: agentKey1}), 200) // Ada is online
+	if out := run.call("check_human_availability", map[string]any{"desk_id": inboxDesk}); !strings.HasPrefix(out["instruction"].(string), "A person can take over now") {
+		t.Errorf("an available open desk: %v", out)
+	}
+}

@@ -33,12 +33,17 @@ func (t *Tools) availability(ctx context.Context, ws string, in AvailabilityInpu
 	switch {
 	case a.Status == baton.Unavailable:
 		out.Instruction = "The support desk cannot be reached right now. Do not offer the customer a person; keep helping them yourself."
+	case a.Status == baton.NotConfigured && a.LastError != "":
+		// Saved without what it needs: it cannot take a conversation.
+		out.Instruction = "The support desk is not set up to take conversations: no person can be reached through it. Do not offer the customer a person; keep helping them yourself."
 	case !a.OpenNow && out.NextOpenAt != "":
 		out.Instruction = "Nobody is working now; the team is back at " + out.NextOpenAt + ". If the customer needs a person, tell them when the team is back and keep helping them yourself."
 	case !a.OpenNow:
 		out.Instruction = "Nobody is working now. Do not offer the customer a person; keep helping them yourself."
 	case a.AcceptingKnown && !a.Accepting:
 		out.Instruction = "The desk is open but nobody there is taking conversations now: a handoff would wait until someone comes. Offer a person only if the customer needs one."
+	case a.Status == baton.NotConfigured:
+		out.Instruction = "The desk is open but has not been reached yet, so it is not sure a person can take over. Do not promise the customer a person; if the conversation needs one, call request_human_handoff: its answer says whether the desk took the conversation."
 	default:
 		out.Instruction = "A person can take over now. Call request_human_handoff when the conversation needs one."
 	}
