@@ -324,6 +324,10 @@ func TestMCPBadInput(t *testing.T) {
 	} {
 		run.fail(c.tool, c.args, c.field)
 	}
+	// An unlisted tool is the one protocol error (as documented).
+	if _, err := run.cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "make_coffee", Arguments: map[string]any{}}); err == nil || !strings.Contains(err.Error(), `unknown tool "make_coffee"`) {
+		t.Errorf("an unknown tool: %v, want the JSON-RPC error", err)
+	}
 	// The other workspace's conversation id names a conversation of this
 	// workspace: a handoff of its own, the other's untouched.
 	mine := run.call("request_human_handoff", map[string]any{"conversation_id": "theirs", "customer": map[string]any{"id": "x"}, "question": "hi"})
@@ -668,5 +672,61 @@ func TestMCPAvailabilityInstruction(t *testing.T) {
 	must[map[string]any](t, f.do(req{method: "GET", path: "/v1/inbox/handoffs", key: agentKey1}), 200) // Ada is online
 	if out := run.call("check_human_availability", map[string]any{"desk_id": inboxDesk}); !strings.HasPrefix(out["instruction"].(string), "A person can take over now") {
 		t.Errorf("an available open desk: %v", out)
+	}
+}
+
+// TestMCPURLBotAndDesk: the bot and desk a tools or MCP URL names must be
+// the workspace's (404 naming them, as /v1/availability answers), and an
+// MCP URL's bot and desk are the calls' defaults, the arguments winning.
+func TestMCPURLBotAndDesk(t *testing.T) {
+	t.Parallel()
+	for _, store := range stores {
+		t.Run(store, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, withStore(store))
+			for path, field := range map[string]string{
+				"/v1/tools?bot_id=nope":                  "bot_id",
+				"/v1/tools?desk_id=nope":                 "desk_id",
+				"/v1/tools?desk_id=" + inboxDesk2:        "desk_id",
+				"/v1/availability?bot_id=nope":           "bot_id",
+				"/v1/availability?desk_id=nope":          "desk_id",
+				"/v1/availability?desk_id=" + inboxDesk2: "desk_id",
+			} {
+				wantProblem(t, f.do(req{method: "GET", path: path, key: key1, offSpec: true}), 404, baton.ENOTFOUND, field)
+			}
+			list := `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}`
+			for path, field := range map[string]string{"/mcp?bot_id=nope": "bot_id", "/mcp?desk_id=nope": "desk_id"} {
+				wantProblem(t, f.do(req{method: "POST", path: path, key: key1, body: list, offSpec: true,
+					header: map[string]string{"Accept": "application/json, text/event-stream"}}), 404, baton.ENOTFOUND, field)
+			}
+
+			// A second bot: calls must say which, unless the URL does.
+			if err := f.store.Tx(context.Background(), func(tx baton.Tx) error {
+				return tx.PutBot(baton.Bot{ID: "bot_helper", WorkspaceID: ws1, Name: "Helper", DeskID: hookDesk})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			cs, err := f.mcpClient(t, key1, "?bot_id="+bot1+"&desk_id="+closedDesk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := newToolRun(t, cs)
+			if av := run.call("check_human_availability", map[string]any{}); av["desk_id"] != closedDesk {
+				t.Errorf("availability with the URL's bot and desk: %v, want %s", av, closedDesk)
+			}
+			if av := run.call("check_human_availability", map[string]any{"desk_id": inboxDesk}); av["desk_id"] != inboxDesk {
+				t.Errorf("the argument's desk: %v, want %s", av, inboxDesk)
+			}
+			out := run.call("request_human_handoff", map[string]any{"conversation_id": "conv-url", "customer": map[string]any{"id": "c"}, "question": "help"})
+			if out["outcome"] != "out_of_hours" {
+				t.Errorf("a request on the URL's closed desk: %v, want out_of_hours", out)
+			}
+			if h := f.handoff(out["handoff_id"].(string)); h.BotID != bot1 || h.DeskID != closedDesk {
+				t.Errorf("handoff of bot %s on desk %s, want %s on %s", h.BotID, h.DeskID, bot1, closedDesk)
+			}
+			if av := run.call("check_human_availability", map[string]any{"bot_id": "bot_helper"}); av["desk_id"] != hookDesk {
+				t.Errorf("another bot named in the arguments: %v, want its desk %s", av, hookDesk)
+			}
+		})
 	}
 }

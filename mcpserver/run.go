@@ -16,6 +16,7 @@ import (
 const defaultReply = "Our team is away right now."
 
 func (t *Tools) availability(ctx context.Context, ws string, in AvailabilityInput) (AvailabilityOutput, error) {
+	defaults(ctx, &in.BotID, &in.DeskID)
 	a, err := t.eng.Availability(ctx, ws, engine.DeskQuery{BotID: in.BotID, DeskID: in.DeskID}, time.Time{})
 	if err != nil {
 		return AvailabilityOutput{}, err
@@ -51,6 +52,7 @@ func (t *Tools) availability(ctx context.Context, ws string, in AvailabilityInpu
 }
 
 func (t *Tools) request(ctx context.Context, ws string, in RequestInput) (Outcome, error) {
+	defaults(ctx, &in.BotID, &in.DeskID)
 	r := baton.CreateRequest{BotID: in.BotID, DeskID: in.DeskID, ExternalID: in.ConversationID, Question: in.Question, Routing: in.Routing,
 		Customer: baton.Customer{ID: in.Customer.ID, Name: in.Customer.Name, Email: in.Customer.Email}}
 	for i, turn := range in.History {

@@ -78,10 +78,14 @@ func NewTools(eng *engine.Engine, changes Changes) *Tools {
 
 // List returns the tools, the handoff request's description being the
 // trigger description of the bot and desk q names (the default when the
-// workspace has several bots and q names none).
-func (t *Tools) List(ctx context.Context, ws string, q engine.DeskQuery) []Tool {
+// workspace has several bots and q names none). A bot or desk q names
+// that the workspace lacks is ENOTFOUND naming bot_id or desk_id.
+func (t *Tools) List(ctx context.Context, ws string, q engine.DeskQuery) ([]Tool, error) {
 	trigger, err := t.eng.Trigger(ctx, ws, q)
-	if err != nil || trigger == "" {
+	switch {
+	case baton.ErrorCode(err) == baton.ENOTFOUND, baton.ErrorCode(err) == baton.EINTERNAL:
+		return nil, err
+	case err != nil || trigger == "":
 		trigger = baton.DefaultTriggerDescription
 	}
 	out := make([]Tool, len(t.list))
@@ -91,7 +95,30 @@ func (t *Tools) List(ctx context.Context, ws string, q engine.DeskQuery) []Tool 
 			out[i].Description = trigger
 		}
 	}
-	return out
+	return out, nil
+}
+
+// defaultsKey is the context key of the bot and desk a call takes when
+// its arguments name none.
+type defaultsKey struct{}
+
+// WithDefaults returns ctx whose tool calls take the bot and desk q names
+// where their arguments name none (an MCP URL's bot_id and desk_id); the
+// desk only for the same bot or none named.
+func WithDefaults(ctx context.Context, q engine.DeskQuery) context.Context {
+	return context.WithValue(ctx, defaultsKey{}, q)
+}
+
+// defaults fills in a call's bot and desk from ctx's defaults.
+func defaults(ctx context.Context, bot, desk *string) {
+	q, _ := ctx.Value(defaultsKey{}).(engine.DeskQuery)
+	if *bot != "" && *bot != q.BotID {
+		return
+	}
+	*bot = q.BotID
+	if *desk == "" {
+		*desk = q.DeskID
+	}
 }
 
 // Call runs the tool name with its arguments (a JSON object) for the
