@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,13 +12,13 @@ import (
 	"net/http"
 	"os"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/internal/jsoncheck"
+	"github.com/batonhq/baton/internal/jsonpath"
 )
 
 // maxBody is the largest request body the API reads.
@@ -115,17 +114,17 @@ func decodeError(err error, t reflect.Type, data []byte) error {
 		field := typ.Field
 		var doc any
 		if t != nil && json.Unmarshal(data, &doc) == nil {
-			if p, ok := typePath(t, doc, strings.Split(typ.Field, "."), ""); ok {
+			if p, ok := jsonpath.Mistyped(t, doc, strings.Split(typ.Field, "."), ""); ok {
 				field = p
 			}
 		}
-		return &baton.Error{Code: baton.EINVALID, Field: field, Message: fmt.Sprintf("must be %s, not %s", jsonKind(typ.Type), typ.Value)}
+		return &baton.Error{Code: baton.EINVALID, Field: field, Message: fmt.Sprintf("must be %s, not %s", jsonpath.Kind(typ.Type), typ.Value)}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		path := name
 		var doc any
 		if t != nil && json.Unmarshal(data, &doc) == nil {
-			if p, ok := unknownPath(t, doc, name, ""); ok {
+			if p, ok := jsonpath.Unknown(t, doc, name, ""); ok {
 				path = p
 			}
 		}
@@ -168,7 +167,7 @@ func refusedValue(t reflect.Type, v any, prefix string) (string, error) {
 			var ft reflect.Type
 			switch t.Kind() {
 			case reflect.Struct:
-				f, ok := jsonField(t, k)
+				f, ok := jsonpath.Field(t, k)
 				if !ok {
 					continue
 				}
@@ -193,192 +192,6 @@ func refusedValue(t reflect.Type, v any, prefix string) (string, error) {
 		}
 	}
 	return "", nil
-}
-
-// unknownPath finds, in the document v read for a t, the JSON path of the
-// field called name that t does not have ("history[1].mood"). encoding/json
-// names only the field, not where it is.
-func unknownPath(t reflect.Type, v any, name, prefix string) (string, bool) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return "", false
-		}
-		keys := make([]string, 0, len(obj))
-		for k := range obj {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			path := k
-			if prefix != "" {
-				path = prefix + "." + k
-			}
-			ft, known := jsonField(t, k)
-			if !known {
-				if k == name {
-					return path, true
-				}
-				continue
-			}
-			if p, ok := unknownPath(ft, obj[k], name, path); ok {
-				return p, true
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		arr, _ := v.([]any)
-		for i, e := range arr {
-			if p, ok := unknownPath(t.Elem(), e, name, fmt.Sprintf("%s[%d]", prefix, i)); ok {
-				return p, true
-			}
-		}
-	}
-	return "", false
-}
-
-// typePath turns the dotted path encoding/json gives for a value of the wrong
-// type ("history.text") into the path of the first such value in the document
-// v read for a t, with list indexes ("history[2].text").
-func typePath(t reflect.Type, v any, segs []string, prefix string) (string, bool) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
-		if arr, ok := v.([]any); ok {
-			for i, e := range arr {
-				if p, ok := typePath(t.Elem(), e, segs, fmt.Sprintf("%s[%d]", prefix, i)); ok {
-					return p, true
-				}
-			}
-			return "", false
-		}
-	}
-	if len(segs) == 0 {
-		if obj, ok := v.(map[string]any); ok && t.Kind() == reflect.Map {
-			// encoding/json stops its path at a map; find the entry.
-			keys := make([]string, 0, len(obj))
-			for k := range obj {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				if p, ok := typePath(t.Elem(), obj[k], nil, prefix+"."+k); ok {
-					return p, true
-				}
-			}
-		}
-		return prefix, !fits(t, v)
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return "", false
-	}
-	var et reflect.Type
-	switch t.Kind() {
-	case reflect.Struct:
-		if et, ok = jsonField(t, segs[0]); !ok {
-			return "", false
-		}
-	case reflect.Map:
-		et = t.Elem()
-	default:
-		return "", false
-	}
-	for k, val := range obj {
-		if k != segs[0] && (t.Kind() == reflect.Map || !strings.EqualFold(k, segs[0])) {
-			continue
-		}
-		path := k
-		if prefix != "" {
-			path = prefix + "." + k
-		}
-		if p, ok := typePath(et, val, segs[1:], path); ok {
-			return p, true
-		}
-	}
-	return "", false
-}
-
-// fits reports whether a decoded JSON value can go into a t.
-func fits(t reflect.Type, v any) bool {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch v.(type) {
-	case nil:
-		return true
-	case string:
-		return t.Kind() == reflect.String || t.Kind() == reflect.Interface || t.Implements(textUnmarshaler) || reflect.PointerTo(t).Implements(textUnmarshaler)
-	case float64:
-		return t.Kind() >= reflect.Int && t.Kind() <= reflect.Float64 || t.Kind() == reflect.Interface
-	case bool:
-		return t.Kind() == reflect.Bool || t.Kind() == reflect.Interface
-	case []any:
-		return t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Interface
-	}
-	return t.Kind() == reflect.Struct || t.Kind() == reflect.Map || t.Kind() == reflect.Interface
-}
-
-var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
-
-// jsonField returns the type of t's field that encoding/json fills from key.
-func jsonField(t reflect.Type, key string) (reflect.Type, bool) {
-	var fold reflect.Type
-	for i := range t.NumField() {
-		sf := t.Field(i)
-		tag := sf.Tag.Get("json")
-		if tag == "-" || !sf.IsExported() && !sf.Anonymous {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if sf.Anonymous && name == "" {
-			et := sf.Type
-			for et.Kind() == reflect.Pointer {
-				et = et.Elem()
-			}
-			if et.Kind() == reflect.Struct {
-				if ft, ok := jsonField(et, key); ok {
-					return ft, true
-				}
-			}
-			continue
-		}
-		if name == "" {
-			name = sf.Name
-		}
-		if name == key {
-			return sf.Type, true
-		}
-		if fold == nil && strings.EqualFold(name, key) {
-			fold = sf.Type
-		}
-	}
-	return fold, fold != nil
-}
-
-// jsonKind names a Go type the way a JSON client thinks of it.
-func jsonKind(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "an integer"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	}
-	return "an object"
 }
 
 // problem is an RFC 9457 problem document with Baton's code and field.

@@ -162,3 +162,18 @@ func TestNoMetrics(t *testing.T) {
 		t.Errorf("/metrics: %d %s", w.Code, w.Header().Get("Content-Type"))
 	}
 }
+
+// TestHandoffDecisionOmitted: a transfer's decision is left out of a
+// handoff until it is made (the 201 of a transfer answers before the
+// router chose), and kept once made.
+func TestHandoffDecisionOmitted(t *testing.T) {
+	t.Parallel()
+	undecided, _ := json.Marshal(newHandoff(baton.Handoff{ID: "ho_1", Decision: &baton.Decision{Trigger: "bot"}}))
+	if strings.Contains(string(undecided), `"decision"`) {
+		t.Errorf("an undecided transfer: %s, want no decision", undecided)
+	}
+	decided, _ := json.Marshal(newHandoff(baton.Handoff{ID: "ho_1", Decision: &baton.Decision{GroupID: "2", GroupName: "Sales", Score: 0.8, Reason: "pricing", Trigger: "bot", Router: "words"}}))
+	if !strings.Contains(string(decided), `"group_id":"2"`) {
+		t.Errorf("a decided transfer: %s, want its decision", decided)
+	}
+}

@@ -3,7 +3,9 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"regexp"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/webhookdesk"
 )
 
 // The MCP server and the function-calling tools, driven through a whole
@@ -321,6 +324,10 @@ func TestMCPBadInput(t *testing.T) {
 	} {
 		run.fail(c.tool, c.args, c.field)
 	}
+	// An unlisted tool is the one protocol error (as documented).
+	if _, err := run.cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "make_coffee", Arguments: map[string]any{}}); err == nil || !strings.Contains(err.Error(), `unknown tool "make_coffee"`) {
+		t.Errorf("an unknown tool: %v, want the JSON-RPC error", err)
+	}
 	// The other workspace's conversation id names a conversation of this
 	// workspace: a handoff of its own, the other's untouched.
 	mine := run.call("request_human_handoff", map[string]any{"conversation_id": "theirs", "customer": map[string]any{"id": "x"}, "question": "hi"})
@@ -485,4 +492,235 @@ func TestToolDefinitions(t *testing.T) {
 	if d := byName["request_human_handoff"].Description; d != baton.DefaultTriggerDescription {
 		t.Errorf("request_human_handoff described %q, want the default", d)
 	}
+}
+
+// onStores runs test on a fresh fixture of each store, in parallel, with
+// an MCP session of key1.
+func onStores(t *testing.T, test func(t *testing.T, f *fixture, run *toolRun)) {
+	t.Helper()
+	for _, store := range stores {
+		t.Run(store, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, withStore(store))
+			test(t, f, f.toolRun(t))
+		})
+	}
+}
+
+// refusingDesk adds to workspace one a webhook desk whose company service
+// answers every call with status, and returns its id.
+func (f *fixture) refusingDesk(t *testing.T, id string, status int) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	if err := f.store.Tx(context.Background(), func(tx baton.Tx) error {
+		return tx.PutDesk(baton.DeskConfig{ID: id, WorkspaceID: ws1, Name: "Refusing", Kind: baton.KindWebhook, Status: baton.Available,
+			Settings: map[string]string{webhookdesk.SettingURL: srv.URL, webhookdesk.SettingSecret: hookSecret}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// TestMCPOutcomeFollowsDesk: request_human_handoff answers what the desk
+// did, not that it was asked: a desk that refuses (500, busy) is
+// desk_unavailable, and a retry of that call answers the same handoff; a
+// desk that takes it is queued, and the handoff can be claimed at once; a
+// request for a conversation a person holds says so.
+func TestMCPOutcomeFollowsDesk(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, f *fixture, run *toolRun) {
+		busy := f.refusingDesk(t, "dk_busy", http.StatusInternalServerError)
+		ask := map[string]any{"conversation_id": "conv-busy", "customer": map[string]any{"id": "cus-b"}, "question": "A person, please.", "desk_id": busy}
+		out := run.call("request_human_handoff", ask)
+		if out["outcome"] != "desk_unavailable" {
+			t.Fatalf("a busy desk: %v, want desk_unavailable", out)
+		}
+		id, _ := out["handoff_id"].(string)
+		if h := f.handoff(id); h.State != "ended" || h.EndReason != "desk_unavailable" {
+			t.Errorf("the busy desk's handoff: %s %s, want ended desk_unavailable", h.State, h.EndReason)
+		}
+		if again := run.call("request_human_handoff", ask); again["outcome"] != "desk_unavailable" || again["handoff_id"] != id {
+			t.Errorf("retried after the refusal: %v, want the first call's desk_unavailable %s", again, id)
+		}
+		if _, hs, err := f.eng.Conversation(context.Background(), ws1, "", "conv-busy"); err != nil || len(hs) != 1 {
+			t.Errorf("conversation: %d handoffs, %v; want the one", len(hs), err)
+		}
+
+		out = run.call("request_human_handoff", map[string]any{"conversation_id": "conv-open", "customer": map[string]any{"id": "cus-o"}, "question": "Help"})
+		id, _ = out["handoff_id"].(string)
+		if out["outcome"] != "queued" || out["position"] != float64(1) {
+			t.Fatalf("the inbox: %v, want queued at 1", out)
+		}
+		if h := f.handoff(id); h.State != "queued" {
+			t.Errorf("answered queued while the handoff is %s", h.State)
+		}
+		ada, err := f.eng.AuthenticateAgent(context.Background(), agentKey1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.eng.Claim(context.Background(), ada, id); err != nil {
+			t.Fatalf("claim right after queued: %v", err)
+		}
+		held := run.call("request_human_handoff", map[string]any{"conversation_id": "conv-open", "customer": map[string]any{"id": "cus-o"}, "question": "Help again"})
+		if held["outcome"] != "active" || held["handoff_id"] != id || held["agent_name"] != agentAdaName ||
+			!strings.Contains(held["instruction"].(string), "Do not answer the customer yourself") {
+			t.Errorf("a request while Ada holds the handoff: %v, want active with Ada", held)
+		}
+	})
+}
+
+// TestMCPHistoryAuthors: the model hands over its own and the customer's
+// turns only, and get_handoff relays the person's messages of the human
+// segment, never a history turn of the brief.
+func TestMCPHistoryAuthors(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, f *fixture, run *toolRun) {
+		forged := map[string]any{"conversation_id": "conv-forged", "customer": map[string]any{"id": "c"}, "question": "help",
+			"history": []map[string]any{{"author": "customer", "text": "hi"}, {"author": "agent", "text": "forged agent"}}}
+		run.fail("request_human_handoff", forged, "history[1].author")
+		wantProblem(t, f.do(req{method: "POST", path: "/v1/tools/request_human_handoff", key: key1, body: forged, offSpec: true}), 422, baton.EINVALID, "history[1].author")
+		if _, hs, _ := f.eng.Conversation(context.Background(), ws1, "", "conv-forged"); len(hs) != 0 {
+			t.Errorf("a refused request made %d handoffs", len(hs))
+		}
+
+		// The REST API takes an earlier agent's turn in the history.
+		h := must[wireHandoff](t, f.do(req{method: "POST", path: "/v1/handoffs", key: key1, body: map[string]any{
+			"conversation_id": "conv-brief", "customer": map[string]any{"id": "c2"}, "question": "help",
+			"history": []map[string]any{{"author": "agent", "text": "an earlier agent"}}}}), 201)
+		st := run.call("get_handoff", map[string]any{"handoff_id": h.ID})
+		if msgs := st["messages"].([]any); len(msgs) != 0 {
+			t.Errorf("get_handoff relays %v, want no message: the history is not the person's", msgs)
+		}
+	})
+}
+
+// TestToolArgumentText: a string argument holding a NUL, invalid UTF-8 or
+// a lone surrogate is refused naming the argument, over /v1/tools and
+// /mcp alike, and nothing is stored changed.
+func TestToolArgumentText(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, f *fixture, run *toolRun) {
+		open := run.call("request_human_handoff", map[string]any{"conversation_id": "conv-text", "customer": map[string]any{"id": "c"}, "question": "help"})
+		id := open["handoff_id"].(string)
+		before := f.snapshot()
+		for _, c := range []struct{ tool, args, field string }{
+			{"request_human_handoff", `{"conversation_id": "x", "customer": {"id": "a\u0000b"}, "question": "q"}`, "customer.id"},
+			{"request_human_handoff", `{"conversation_id": "x\u0000", "customer": {"id": "a"}, "question": "q"}`, "conversation_id"},
+			{"request_human_handoff", `{"conversation_id": "x", "customer": {"id": "a", "name": "Z\u0000"}, "question": "q"}`, "customer.name"},
+			{"send_to_human", `{"handoff_id": "` + id + `", "text": "lone \ud800"}`, "text"},
+			{"send_to_human", "{\"handoff_id\": \"" + id + "\", \"text\": \"bad \xff bytes\"}", "text"},
+			{"send_to_human", `{"handoff_id": "` + id + `", "text": "nul \u0000"}`, "text"},
+			{"provide_customer_email", `{"handoff_id": "` + id + `", "email": "a@b.example"}`, "handoff_id"},
+		} {
+			r := f.do(req{method: "POST", path: "/v1/tools/" + c.tool, key: key1, body: c.args, offSpec: true})
+			if r.status == 409 {
+				wantProblem(t, r, 409, baton.ECONFLICT, c.field)
+			} else {
+				wantProblem(t, r, 422, baton.EINVALID, c.field)
+			}
+			// The same arguments as sent, in a JSON-RPC call to /mcp.
+			rpc := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + c.tool + `","arguments":` + c.args + `}}`
+			r = f.do(req{method: "POST", path: "/mcp", key: key1, body: rpc, offSpec: true,
+				header: map[string]string{"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}})
+			var out struct {
+				Result *mcp.CallToolResult `json:"result"`
+			}
+			if err := json.Unmarshal(r.body, &out); err != nil || out.Result == nil {
+				t.Errorf("%s over /mcp: %d %s", c.tool, r.status, r.body)
+				continue
+			}
+			if msg := text(out.Result); !out.Result.IsError || !strings.HasPrefix(msg, c.field+": ") {
+				t.Errorf("%s %s over /mcp: %q, want a tool error naming %s", c.tool, c.args, msg, c.field)
+			}
+		}
+		if after := f.snapshot(); after != before {
+			t.Errorf("refused calls changed the store:\n%s\nwas\n%s", after, before)
+		}
+	})
+}
+
+// TestMCPAvailabilityInstruction: the instruction of check_human_availability
+// follows the desk's status: a desk set up without what it needs, or one
+// failing, is not offered as a person who can take over.
+func TestMCPAvailabilityInstruction(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	run := f.toolRun(t)
+	if err := f.store.Tx(context.Background(), func(tx baton.Tx) error {
+		if err := tx.PutDesk(baton.DeskConfig{ID: "dk_unset", WorkspaceID: ws1, Name: "Unset", Kind: baton.KindWebhook,
+			Status: baton.NotConfigured, LastError: "url: is required"}); err != nil {
+			return err
+		}
+		return tx.PutDesk(baton.DeskConfig{ID: "dk_down", WorkspaceID: ws1, Name: "Down", Kind: baton.KindWebhook, Status: baton.Unavailable,
+			Settings: map[string]string{webhookdesk.SettingURL: f.company.srv.URL, webhookdesk.SettingSecret: hookSecret}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for desk, status := range map[string]string{"dk_unset": "not_configured", "dk_down": "unavailable", emailDesk: "not_configured"} {
+		out := run.call("check_human_availability", map[string]any{"desk_id": desk})
+		in := out["instruction"].(string)
+		if out["status"] != status || strings.Contains(in, "A person can take over now") || !strings.Contains(in, "person") {
+			t.Errorf("%s: %v, want status %s and no promise of a person", desk, out, status)
+		}
+	}
+	must[map[string]any](t, f.do(req{method: "GET", path: "/v1/inbox/handoffs", key: agentKey1}), 200) // Ada is online
+	if out := run.call("check_human_availability", map[string]any{"desk_id": inboxDesk}); !strings.HasPrefix(out["instruction"].(string), "A person can take over now") {
+		t.Errorf("an available open desk: %v", out)
+	}
+}
+
+// TestMCPURLBotAndDesk: the bot and desk a tools or MCP URL names must be
+// the workspace's (404 naming them, as /v1/availability answers), and an
+// MCP URL's bot and desk are the calls' defaults, the arguments winning.
+func TestMCPURLBotAndDesk(t *testing.T) {
+	t.Parallel()
+	onStores(t, func(t *testing.T, f *fixture, run *toolRun) {
+		for path, field := range map[string]string{
+			"/v1/tools?bot_id=nope":                  "bot_id",
+			"/v1/tools?desk_id=nope":                 "desk_id",
+			"/v1/tools?desk_id=" + inboxDesk2:        "desk_id",
+			"/v1/availability?bot_id=nope":           "bot_id",
+			"/v1/availability?desk_id=nope":          "desk_id",
+			"/v1/availability?desk_id=" + inboxDesk2: "desk_id",
+		} {
+			wantProblem(t, f.do(req{method: "GET", path: path, key: key1, offSpec: true}), 404, baton.ENOTFOUND, field)
+		}
+		list := `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}`
+		for path, field := range map[string]string{"/mcp?bot_id=nope": "bot_id", "/mcp?desk_id=nope": "desk_id"} {
+			wantProblem(t, f.do(req{method: "POST", path: path, key: key1, body: list, offSpec: true,
+				header: map[string]string{"Accept": "application/json, text/event-stream"}}), 404, baton.ENOTFOUND, field)
+		}
+
+		// A second bot: calls must say which, unless the URL does.
+		if err := f.store.Tx(context.Background(), func(tx baton.Tx) error {
+			return tx.PutBot(baton.Bot{ID: "bot_helper", WorkspaceID: ws1, Name: "Helper", DeskID: hookDesk})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		cs, err := f.mcpClient(t, key1, "?bot_id="+bot1+"&desk_id="+closedDesk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run = newToolRun(t, cs)
+		if av := run.call("check_human_availability", map[string]any{}); av["desk_id"] != closedDesk {
+			t.Errorf("availability with the URL's bot and desk: %v, want %s", av, closedDesk)
+		}
+		if av := run.call("check_human_availability", map[string]any{"desk_id": inboxDesk}); av["desk_id"] != inboxDesk {
+			t.Errorf("the argument's desk: %v, want %s", av, inboxDesk)
+		}
+		out := run.call("request_human_handoff", map[string]any{"conversation_id": "conv-url", "customer": map[string]any{"id": "c"}, "question": "help"})
+		if out["outcome"] != "out_of_hours" {
+			t.Errorf("a request on the URL's closed desk: %v, want out_of_hours", out)
+		}
+		if h := f.handoff(out["handoff_id"].(string)); h.BotID != bot1 || h.DeskID != closedDesk {
+			t.Errorf("handoff of bot %s on desk %s, want %s on %s", h.BotID, h.DeskID, bot1, closedDesk)
+		}
+		if av := run.call("check_human_availability", map[string]any{"bot_id": "bot_helper"}); av["desk_id"] != hookDesk {
+			t.Errorf("another bot named in the arguments: %v, want its desk %s", av, hookDesk)
+		}
+	})
 }

@@ -38,9 +38,10 @@ func addRoutes(mux mux, p Params) {
 	// LLM agents: the MCP server and the same tools for function calling,
 	// for a key with MCP rights (scope full or mcp); any key reads the
 	// definitions.
-	tools := mcpserver.NewTools(eng)
+	tools := mcpserver.NewTools(eng, p.Hub.Subscribe)
 	toolKey := func(h http.Handler) http.Handler { return requireReach(log, eng, reachTools, h) }
-	mux.Handle("POST /mcp", crossOrigin(log, toolKey(mcpserver.Handler(mcpserver.Params{Tools: tools, Log: log, Workspace: workspace}))))
+	mux.Handle("POST /mcp", crossOrigin(log, toolKey(mcpserver.Handler(mcpserver.Params{Tools: tools, Log: log, Workspace: workspace,
+		Refuse: func(w http.ResponseWriter, r *http.Request, err error) { encodeError(w, r, log, err) }}))))
 	mux.Handle("GET /v1/tools", requireReach(log, eng, reachDefinitions, handleTools(log, tools)))
 	mux.Handle("POST /v1/tools/{name}", toolKey(handleCallTool(log, tools)))
 

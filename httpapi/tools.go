@@ -27,7 +27,12 @@ func handleTools(log *slog.Logger, tools *mcpserver.Tools) http.Handler {
 		if format == "" {
 			format = mcpserver.FormatOpenAI
 		}
-		defs, err := mcpserver.Definitions(tools.List(r.Context(), workspace(r.Context()), deskQuery(r)), format)
+		list, err := tools.List(r.Context(), workspace(r.Context()), deskQuery(r))
+		if err != nil {
+			encodeError(w, r, log, err)
+			return
+		}
+		defs, err := mcpserver.Definitions(list, format)
 		if err != nil {
 			encodeError(w, r, log, err)
 			return

@@ -50,6 +50,11 @@ func newHandoff(h baton.Handoff) handoffJSON {
 	if p := h.Place; p != nil {
 		out.Queue = &queueJSON{Position: p.Position, EstimatedWaitSeconds: p.WaitSeconds()}
 	}
+	if d := h.Decision; d != nil && d.GroupID == "" && d.Reason == "" && d.Router == "" {
+		// A transfer whose group is not chosen yet: the decision comes
+		// with handoff.queued.
+		out.Decision = nil
+	}
 	return out
 }
 

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/jsoncheck"
 )
 
 // The desk settings of the endpoint.
@@ -325,6 +326,12 @@ func (c *Client) JSON(ctx context.Context, msgs []Message, name string, schema *
 	}
 	if dec.More() {
 		return fmt.Errorf("chat completions: the answer %q has more than one JSON value", snippet([]byte(ch.Message.Content)))
+	}
+	// Text Baton would keep (a brief's summary) must be UTF-8 without NUL:
+	// decoding would have changed a lone surrogate, and a NUL cannot be
+	// stored on every store.
+	if err := jsoncheck.Text([]byte(ch.Message.Content)); err != nil {
+		return fmt.Errorf("chat completions: the answer's %s %s", baton.ErrorField(err), baton.ErrorMessage(err))
 	}
 	return nil
 }

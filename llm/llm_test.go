@@ -177,6 +177,8 @@ func TestLLMBrief(t *testing.T) {
 			want: baton.Brief{Summary: "s", By: baton.BriefByLLM, Language: "es-419", Fields: base.Fields}},
 		{name: "empty", content: `{"summary":" ","language":"es","tried":[]}`, err: "summary is empty"},
 		{name: "malformed", content: `{"summary":5}`, err: "not the JSON"},
+		{name: "a NUL", content: `{"summary":"bad\u0000nul","language":"es","tried":[]}`, err: "summary must not contain a NUL"},
+		{name: "a lone surrogate", content: `{"summary":"s","language":"es","tried":["x\ud800"]}`, err: "tried[0] must be UTF-8"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -9,11 +9,12 @@
 // answer is a structured result with an instruction, the exact thing the
 // model is to say or do next; a mistake (a missing or wrong-typed argument,
 // a handoff of another workspace) is a tool error whose text names the
-// argument, never a transport error.
+// argument, never a transport error; only a call of an unlisted tool is a
+// JSON-RPC error (the SDK's invalid params).
 //
 // A retried call does not act twice: each write carries an idempotency
-// key made from the call's content and what it acts on (the conversation
-// and its epoch, the handoff, the last reply the customer answered), kept
+// key made from the call's content and what it acts on (the bot and
+// the conversation, the handoff, the last reply the customer answered), kept
 // in the engine's idempotency records as the REST API's keys are. A call
 // alike to one that finished more than two minutes before is no retry: a
 // request whose handoff has ended, or a message, is made anew.

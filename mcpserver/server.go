@@ -22,6 +22,9 @@ type Params struct {
 	Workspace func(context.Context) string
 	// Version is Baton's version, for the server's implementation info.
 	Version string
+	// Refuse answers a request whose URL names a bot or desk the
+	// workspace lacks (err is ENOTFOUND naming bot_id or desk_id).
+	Refuse func(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // Handler returns the MCP endpoint: streamable HTTP, stateless (no
@@ -29,7 +32,9 @@ type Params struct {
 // request gets a server of its own, whose tools act for the request's
 // workspace and bot, and whose request_human_handoff carries the trigger
 // description of the bot (and desk) that the bot_id and desk_id query
-// parameters name, the key's bot or the workspace's only bot by default.
+// parameters name, the key's bot or the workspace's only bot by default;
+// they are also the bot and desk of calls whose arguments name none. A
+// bot or desk the workspace lacks is refused by p.Refuse.
 func Handler(p Params) http.Handler {
 	if p.Log == nil {
 		p.Log = slog.New(slog.DiscardHandler)
@@ -37,10 +42,29 @@ func Handler(p Params) http.Handler {
 	if p.Version == "" {
 		p.Version = "dev"
 	}
+	if p.Refuse == nil {
+		p.Refuse = func(w http.ResponseWriter, _ *http.Request, err error) {
+			http.Error(w, Message(err), http.StatusNotFound)
+		}
+	}
 	sdk := slog.New(quiet{p.Log.Handler()})
-	return mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
+	h := mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
 		return server(p, sdk, r)
 	}, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: sdk})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A bot or desk the URL names that the workspace lacks is the
+		// caller's mistake, answered before MCP.
+		if _, err := p.Tools.List(r.Context(), p.Workspace(r.Context()), query(r)); err != nil {
+			p.Refuse(w, r, err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// query is the bot and desk an MCP URL names.
+func query(r *http.Request) engine.DeskQuery {
+	return engine.DeskQuery{BotID: r.URL.Query().Get("bot_id"), DeskID: r.URL.Query().Get("desk_id")}
 }
 
 // quiet passes on the SDK's warnings and errors only: it logs every
@@ -59,12 +83,14 @@ func (q quiet) WithGroup(name string) slog.Handler { return quiet{q.Handler.With
 func server(p Params, sdk *slog.Logger, r *http.Request) *mcp.Server {
 	// The request's context carries the key's bot scope; the calls run
 	// within the request (stateless), so its context is theirs.
-	ctx := r.Context()
+	// The URL's bot and desk are the calls' defaults.
+	q := query(r)
+	ctx := WithDefaults(r.Context(), q)
 	ws := p.Workspace(ctx)
-	q := engine.DeskQuery{BotID: r.URL.Query().Get("bot_id"), DeskID: r.URL.Query().Get("desk_id")}
 	s := mcp.NewServer(&mcp.Implementation{Name: "baton", Title: "Baton human handoff", Version: p.Version}, &mcp.ServerOptions{Logger: sdk,
 		Instructions: "Baton hands a conversation to a person on the support team and back. Each tool result has an instruction: follow it exactly."})
-	for _, t := range p.Tools.List(ctx, ws, q) {
+	tools, _ := p.Tools.List(ctx, ws, q) // checked by Handler
+	for _, t := range tools {
 		tool := &mcp.Tool{Name: t.Name, Description: t.Description, InputSchema: t.Input, OutputSchema: t.Output,
 			Annotations: &mcp.ToolAnnotations{ReadOnlyHint: t.ReadOnly, IdempotentHint: true, OpenWorldHint: new(bool)}}
 		s.AddTool(tool, func(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {

@@ -9,12 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/engine"
+	"github.com/batonhq/baton/internal/jsoncheck"
+	"github.com/batonhq/baton/internal/jsonpath"
 )
 
 // Tool is one tool: what MCP lists and function calling defines, and the
@@ -28,16 +31,23 @@ type Tool struct {
 	run         func(ctx context.Context, t *Tools, ws string, args json.RawMessage) (any, error)
 }
 
+// Changes subscribes to the changes of a workspace: the channel gets a
+// signal when one of its handoffs may have moved, until stop is called.
+// hub.Hub's Subscribe is one.
+type Changes func(ws string) (signal <-chan struct{}, stop func())
+
 // Tools is the tool set over an engine. Create it with NewTools.
 type Tools struct {
-	eng    *engine.Engine
-	list   []*Tool
-	byName map[string]*Tool
+	eng     *engine.Engine
+	changes Changes // nil: settle reads again on a ticker only
+	list    []*Tool
+	byName  map[string]*Tool
 }
 
-// NewTools returns the tool set over eng.
-func NewTools(eng *engine.Engine) *Tools {
-	t := &Tools{eng: eng, byName: map[string]*Tool{}}
+// NewTools returns the tool set over eng. A handoff request waits for its
+// desk's answer, woken by changes (nil: it reads again now and then).
+func NewTools(eng *engine.Engine, changes Changes) *Tools {
+	t := &Tools{eng: eng, changes: changes, byName: map[string]*Tool{}}
 	t.list = []*Tool{
 		define(CheckAvailability, "Check whether a person could take the conversation now, before offering one: the desk's status, whether it is open, when it opens next, agents online where the desk can tell, the queue's length and the estimated wait.",
 			true, (*Tools).availability),
@@ -54,7 +64,7 @@ func NewTools(eng *engine.Engine) *Tools {
 	enum(t.list[0].Output, "status", string(baton.NotConfigured), string(baton.Available), string(baton.Unavailable))
 	enum(t.list[1].Input, "history.author", string(baton.ByCustomer), string(baton.ByBot))
 	for _, o := range t.list[1:3] {
-		enum(o.Output, "outcome", Queued, NeedsEmail, OutOfHours, DeskUnavailable)
+		enum(o.Output, "outcome", Queued, NeedsEmail, OutOfHours, DeskUnavailable, Requested, Active)
 	}
 	for _, o := range []*Tool{t.list[4], t.list[5]} {
 		enum(o.Output, "state", string(baton.Requested), string(baton.Queued), string(baton.Active), string(baton.Ended))
@@ -68,10 +78,14 @@ func NewTools(eng *engine.Engine) *Tools {
 
 // List returns the tools, the handoff request's description being the
 // trigger description of the bot and desk q names (the default when the
-// workspace has several bots and q names none).
-func (t *Tools) List(ctx context.Context, ws string, q engine.DeskQuery) []Tool {
+// workspace has several bots and q names none). A bot or desk q names
+// that the workspace lacks is ENOTFOUND naming bot_id or desk_id.
+func (t *Tools) List(ctx context.Context, ws string, q engine.DeskQuery) ([]Tool, error) {
 	trigger, err := t.eng.Trigger(ctx, ws, q)
-	if err != nil || trigger == "" {
+	switch {
+	case baton.ErrorCode(err) == baton.ENOTFOUND, baton.ErrorCode(err) == baton.EINTERNAL:
+		return nil, err
+	case err != nil || trigger == "":
 		trigger = baton.DefaultTriggerDescription
 	}
 	out := make([]Tool, len(t.list))
@@ -81,7 +95,30 @@ func (t *Tools) List(ctx context.Context, ws string, q engine.DeskQuery) []Tool 
 			out[i].Description = trigger
 		}
 	}
-	return out
+	return out, nil
+}
+
+// defaultsKey is the context key of the bot and desk a call takes when
+// its arguments name none.
+type defaultsKey struct{}
+
+// WithDefaults returns ctx whose tool calls take the bot and desk q names
+// where their arguments name none (an MCP URL's bot_id and desk_id); the
+// desk only for the same bot or none named.
+func WithDefaults(ctx context.Context, q engine.DeskQuery) context.Context {
+	return context.WithValue(ctx, defaultsKey{}, q)
+}
+
+// defaults fills in a call's bot and desk from ctx's defaults.
+func defaults(ctx context.Context, bot, desk *string) {
+	q, _ := ctx.Value(defaultsKey{}).(engine.DeskQuery)
+	if *bot != "" && *bot != q.BotID {
+		return
+	}
+	*bot = q.BotID
+	if *desk == "" {
+		*desk = q.DeskID
+	}
 }
 
 // Call runs the tool name with its arguments (a JSON object) for the
@@ -143,10 +180,15 @@ func enum(s *jsonschema.Schema, path string, values ...string) {
 }
 
 // decodeArgs reads a call's arguments into v: a JSON object (or nothing),
-// with no field v lacks. The error names the argument at fault.
+// with no field v lacks, and no string holding a NUL or text that is not
+// UTF-8 (which decoding would quietly change). The error names the
+// argument at fault by its path ("history[0].text", "customer.phone").
 func decodeArgs(args json.RawMessage, v any) error {
 	if len(bytes.TrimSpace(args)) == 0 || string(bytes.TrimSpace(args)) == "null" {
 		args = json.RawMessage("{}")
+	}
+	if err := jsoncheck.Text(args); err != nil {
+		return &baton.Error{Code: baton.EINVALID, Field: baton.ErrorField(err), Message: baton.ErrorMessage(err), Err: err}
 	}
 	dec := json.NewDecoder(bytes.NewReader(args))
 	dec.DisallowUnknownFields()
@@ -154,34 +196,54 @@ func decodeArgs(args json.RawMessage, v any) error {
 	if err == nil && dec.Decode(new(json.RawMessage)) != io.EOF {
 		err = errors.New("more than one JSON value")
 	}
+	// doc is the arguments as JSON values, to find the path at fault in.
+	doc := func() any {
+		var d any
+		_ = json.Unmarshal(args, &d) // decoded once already: valid
+		return d
+	}
+	t := reflect.TypeOf(v).Elem()
 	var typ *json.UnmarshalTypeError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &typ) && typ.Field != "":
-		return baton.FieldErrorf(typ.Field, "must be %s, not %s", jsonType(typ.Type.Kind().String()), typ.Value)
+		field := typ.Field
+		if p, ok := jsonpath.Mistyped(t, doc(), strings.Split(typ.Field, "."), ""); ok {
+			field = p
+		}
+		return baton.FieldErrorf(field, "must be %s, not %s", jsonpath.Kind(typ.Type), sent(typ.Value))
 	case errors.As(err, &typ):
-		return baton.FieldErrorf("arguments", "must be a JSON object, not %s", typ.Value)
+		return baton.FieldErrorf("arguments", "must be a JSON object, not %s", sent(typ.Value))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if p, ok := jsonpath.Unknown(t, doc(), f, ""); ok {
+			f = p
+		}
 		return baton.FieldErrorf(f, "is not an argument of this tool")
 	}
 	return &baton.Error{Code: baton.EINVALID, Field: "arguments", Message: "must be one JSON object", Err: err}
 }
 
-// jsonType names a Go kind as JSON does.
-func jsonType(kind string) string {
-	switch {
-	case kind == "string":
-		return "a string"
-	case kind == "bool":
-		return "true or false"
-	case strings.HasPrefix(kind, "int") || strings.HasPrefix(kind, "uint") || strings.HasPrefix(kind, "float"):
-		return "a number"
-	case kind == "slice" || kind == "array":
-		return "an array"
+// sent describes a JSON value as encoding/json's type error names it
+// ("string", "number 1.5"): "a string", "1.5".
+func sent(value string) string {
+	if n, ok := strings.CutPrefix(value, "number "); ok {
+		return n
 	}
-	return "an object"
+	switch value {
+	case "string":
+		return "a string"
+	case "number":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "array":
+		return "an array"
+	case "object":
+		return "an object"
+	}
+	return value
 }
 
 // keyed returns ctx carrying an idempotency key for a write of tool about

@@ -13,7 +13,7 @@ import (
 // Anthropic alike.
 func TestToolSchemas(t *testing.T) {
 	t.Parallel()
-	ts := NewTools(nil)
+	ts := NewTools(nil, nil)
 	for _, o := range ts.list {
 		if o.Input.Type != "object" || o.Output.Type != "object" {
 			t.Errorf("%s: input %q, output %q; want object schemas", o.Name, o.Input.Type, o.Output.Type)
@@ -29,7 +29,7 @@ func TestToolSchemas(t *testing.T) {
 		}
 	}
 	outcome := ts.byName[RequestHandoff].Output.Properties["outcome"].Enum
-	if want := []any{Queued, NeedsEmail, OutOfHours, DeskUnavailable}; !slices.Equal(outcome, want) {
+	if want := []any{Queued, NeedsEmail, OutOfHours, DeskUnavailable, Requested, Active}; !slices.Equal(outcome, want) {
 		t.Errorf("outcomes %v, want %v", outcome, want)
 	}
 	if req := ts.byName[RequestHandoff].Input.Required; !slices.Equal(req, []string{"conversation_id", "customer", "question"}) {
@@ -46,7 +46,13 @@ func TestDecodeArgs(t *testing.T) {
 	}{
 		{`{"conversation_id": 5}`, "conversation_id"},
 		{`{"customer": {"id": true}}`, "customer.id"},
-		{`{"history": [{"author": "customer", "text": 3}]}`, "history.text"},
+		{`{"history": [{"author": "customer", "text": 3}]}`, "history[0].text"},
+		{`{"history": [{"author": "bot", "text": "a"}, {"author": "customer", "text": "b", "extra": 1}]}`, "history[1].extra"},
+		{`{"history": ["hi"]}`, "history[0]"},
+		{`{"customer": {"id": "c", "phone": "1"}}`, "customer.phone"},
+		{`{"customer": {"id": "c\u0000"}}`, "customer.id"},
+		{`{"conversation_id": "c\ud800"}`, "conversation_id"},
+		{"{\"question\": \"bad \xff\"}", "question"},
 		{`{"colour": "red"}`, "colour"},
 		{`[1, 2]`, "arguments"},
 		{`{"question": "a"} {}`, "arguments"},
@@ -57,6 +63,20 @@ func TestDecodeArgs(t *testing.T) {
 		if baton.ErrorCode(err) != baton.EINVALID || baton.ErrorField(err) != c.field {
 			t.Errorf("%s: %v, want invalid naming %s", c.args, err, c.field)
 		}
+	}
+	for args, want := range map[string]string{
+		`{"history": ["hi"]}`:                         "history[0]: must be an object, not a string",
+		`{"conversation_id": 1.5}`:                    "conversation_id: must be a string, not a number",
+		`{"history": [{"author": "bot", "text": 2}]}`: "history[0].text: must be a string, not a number",
+	} {
+		var in RequestInput
+		if got := Message(decodeArgs(json.RawMessage(args), &in)); got != want {
+			t.Errorf("%s: %q, want %q", args, got, want)
+		}
+	}
+	var get GetInput
+	if got := Message(decodeArgs(json.RawMessage(`{"after": 1.5}`), &get)); got != "after: must be a whole number, not 1.5" {
+		t.Errorf("after 1.5: %q", got)
 	}
 	for _, empty := range []string{"", "null", " "} {
 		var in GetInput
@@ -69,7 +89,7 @@ func TestDecodeArgs(t *testing.T) {
 // TestDefinitions: each format's shape, and another format refused.
 func TestDefinitions(t *testing.T) {
 	t.Parallel()
-	ts := NewTools(nil)
+	ts := NewTools(nil, nil)
 	tools := make([]Tool, len(ts.list))
 	for i, o := range ts.list {
 		tools[i] = *o

@@ -21,6 +21,8 @@ const (
 	NeedsEmail      = "needs_email"      // ask the customer's email, then provide_customer_email
 	OutOfHours      = "out_of_hours"     // nobody works now: say the reply and the next opening
 	DeskUnavailable = "desk_unavailable" // the desk cannot take it: carry on alone
+	Requested       = "requested"        // the desk is still being reached: stay silent, check get_handoff
+	Active          = "active"           // a person already holds it: relay, do not answer
 )
 
 // AvailabilityInput asks check_human_availability about a bot's desk.
@@ -68,9 +70,10 @@ type RequestInput struct {
 }
 
 // Outcome is what a handoff request led to: one of Queued, NeedsEmail,
-// OutOfHours and DeskUnavailable, with the instruction to follow.
+// OutOfHours, DeskUnavailable, Requested and Active, with the
+// instruction to follow.
 type Outcome struct {
-	Outcome     string `json:"outcome" jsonschema:"queued, needs_email, out_of_hours or desk_unavailable."`
+	Outcome     string `json:"outcome" jsonschema:"queued, needs_email, out_of_hours, desk_unavailable, requested (the desk is still being reached) or active (a person already holds the handoff)."`
 	Instruction string `json:"instruction" jsonschema:"Exactly what to say or do next."`
 	HandoffID   string `json:"handoff_id,omitempty" jsonschema:"The handoff, for provide_customer_email, send_to_human, get_handoff and end_human_handoff."`
 	Position    int    `json:"position,omitempty" jsonschema:"queued: the conversation's place in the queue, 1 being next."`
@@ -78,6 +81,7 @@ type Outcome struct {
 	EstimatedWaitSeconds *int64 `json:"estimated_wait_seconds,omitempty" jsonschema:"queued: the estimated wait in seconds."`
 	Reply                string `json:"reply,omitempty" jsonschema:"out_of_hours: the text to give the customer."`
 	NextOpenAt           string `json:"next_open_at,omitempty" jsonschema:"out_of_hours: when the desk opens again (RFC 3339)."`
+	AgentName            string `json:"agent_name,omitempty" jsonschema:"active: the person talking with the customer, when known."`
 }
 
 // EmailInput gives a handoff the customer's email (provide_customer_email).
