@@ -295,6 +295,17 @@ type Opener interface {
 	OpeningRef(progress string) (ref string, known bool)
 }
 
+// Abandoner is an optional interface of an Opener whose open may leave
+// something in the desk that Baton never learns of: a create that got no
+// answer, for a handoff that ended before another attempt found it. When such
+// a handoff ends, Abandon is given its saved progress (OpenRequest.HandoffID
+// and Progress) to find what an earlier attempt made and close it; a
+// DeskError with RetryAfter asks to look again later (what was asked for may
+// still appear).
+type Abandoner interface {
+	Abandon(ctx context.Context, r OpenRequest) error
+}
+
 // Desks gives the adapter of a configured desk. The desk registry
 // implements it: it builds each desk once and keeps it while the desk's
 // Staffed is an optional interface of a Desk that can tell whether

@@ -324,9 +324,11 @@ func (h *Handoff) End(c *Conversation, reason EndReason, msgs []Message, closeDe
 	sum := Summarize(*h, msgs)
 	h.Summary, _ = json.Marshal(sum) // plain values only: it cannot fail
 	eff := Effects{Events: []EventData{h.event(EndedData{Reason: reason, Summary: sum})}, Timer: true, Ended: reason, Queue: left}
-	if closeDesk && h.DeskRef != "" {
-		// A handoff the desk has not opened yet has nothing to close: an
-		// open under way closes it when it finds the handoff ended.
+	if closeDesk && (h.DeskRef != "" || h.DeskData != "") {
+		// An open under way closes what it makes when it finds the
+		// handoff ended; one whose progress is saved (DeskData, before a
+		// reference) may have made something no attempt will find: the
+		// close job gives it to the desk to abandon (Abandoner).
 		eff.Jobs = append(eff.Jobs, DeskJob(JobClose, *h, at))
 	}
 	return eff, nil

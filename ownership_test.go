@@ -220,3 +220,41 @@ func (m *machine) check(t *rapid.T) {
 		}
 	}
 }
+
+// TestEndWhileOpening: ending a handoff Baton's desk is closed on gets a
+// close job when the desk opened it (a reference) or was opening it (saved
+// progress: what its open may have made is abandoned), and none when the
+// open had not begun.
+func TestEndWhileOpening(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name      string
+		ref, data string
+		close     bool
+	}{
+		{"opened", "T-1", `{"customer_id":1}`, true},
+		{"opening", "", `{"customer_id":1,"creating":true}`, true},
+		{"not begun", "", "", false},
+	} {
+		c := &baton.Conversation{Owner: baton.OwnerBot}
+		h := &baton.Handoff{ID: "h1", State: baton.Requested, CreatedAt: at}
+		if _, err := h.Request(c, baton.JobOpen, at, at); err != nil {
+			t.Fatal(err)
+		}
+		h.DeskRef, h.DeskData = tc.ref, tc.data
+		eff, err := h.End(c, baton.CustomerClosed, nil, true, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		closes := 0
+		for _, j := range eff.Jobs {
+			if j.Kind == baton.JobClose {
+				closes++
+			}
+		}
+		if (closes == 1) != tc.close || closes > 1 {
+			t.Errorf("%s: %d close jobs, want close %v", tc.name, closes, tc.close)
+		}
+	}
+}

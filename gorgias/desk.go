@@ -30,6 +30,7 @@ var (
 	_ baton.Desk           = (*Desk)(nil)
 	_ baton.Opener         = (*Desk)(nil)
 	_ baton.InboundLimiter = (*Desk)(nil)
+	_ baton.Abandoner      = (*Desk)(nil)
 )
 
 // New returns the desk cfg configures; client makes its calls (nil: a
@@ -204,6 +205,32 @@ func (d *Desk) note(ctx context.Context, r baton.OpenRequest, pr *progress, save
 	}
 	pr.Noted = true
 	return save()
+}
+
+// Abandon implements baton.Abandoner: a ticket an earlier attempt asked for
+// (progress Creating) is looked for by its external_id and closed; while a
+// create that got no answer may still land (Settle), it is looked for again
+// later.
+func (d *Desk) Abandon(ctx context.Context, r baton.OpenRequest) error {
+	var pr progress
+	if r.Progress == "" || json.Unmarshal([]byte(r.Progress), &pr) != nil || (!pr.Creating && pr.TicketID == 0) {
+		return nil
+	}
+	if pr.TicketID == 0 {
+		t, ok, err := d.api.FindTicket(ctx, r.HandoffID)
+		switch wait := time.Until(time.UnixMilli(pr.Sent).Add(Settle)); {
+		case err != nil:
+			return err
+		case ok:
+			pr.TicketID = t.ID
+		case pr.Sent != 0 && wait > 0:
+			return &baton.DeskError{RetryAfter: wait.Round(time.Second) + time.Second,
+				Err: fmt.Errorf("the ticket of ended handoff %s may still appear: looking again after %s", r.HandoffID, Settle)}
+		default:
+			return nil // never made
+		}
+	}
+	return d.Close(ctx, baton.Handle{Ref: strconv.FormatInt(pr.TicketID, 10)}, "")
 }
 
 // customer finds or creates the Gorgias customer of c.

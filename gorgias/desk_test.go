@@ -256,3 +256,47 @@ func TestSendRepeated(t *testing.T) {
 		t.Errorf("%d messages in the ticket, want the opening and one", n)
 	}
 }
+
+// TestAbandon: a handoff that ended while its ticket's create got no answer
+// leaves no open ticket: Abandon waits while the create may land, then
+// closes the ticket it finds.
+func TestAbandon(t *testing.T) {
+	t.Parallel()
+	sim, base, api := world(t, gorgiassim.Config{Retry: []time.Duration{}})
+	dk, err := gorgias.New(baton.DeskConfig{ID: "d1", Kind: baton.KindGorgias, Settings: settings(base, api, confToken)},
+		&http.Client{Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := dk.(*gorgias.Desk)
+	var saved string
+	r := openReq
+	r.HandoffID = "hnd_gone"
+	r.Save = func(p string) error { saved = p; return nil }
+	sim.Late("POST /api/tickets", 1, 600*time.Millisecond)
+	if _, err := d.Open(t.Context(), r); err == nil {
+		t.Fatal("a create that timed out did not fail the open")
+	}
+	gone := baton.OpenRequest{HandoffID: r.HandoffID, Progress: saved}
+	var de *baton.DeskError
+	if err := d.Abandon(t.Context(), gone); !errors.As(err, &de) || de.RetryAfter <= 0 {
+		t.Fatalf("abandoning while the create may land: %v, want a retry later", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(sim.Tickets()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the late create never landed")
+		}
+		runtime.Gosched()
+	}
+	if err := d.Abandon(t.Context(), gone); err != nil {
+		t.Fatal(err)
+	}
+	if tk := sim.Tickets()[0]; tk.ExternalID != "hnd_gone" || tk.Status != "closed" {
+		t.Errorf("the late ticket %+v, want closed", tk)
+	}
+	// Progress that never asked for a ticket has nothing to abandon.
+	if err := d.Abandon(t.Context(), baton.OpenRequest{HandoffID: "hnd_x", Progress: `{"customer_id":1}`}); err != nil {
+		t.Errorf("nothing to abandon: %v", err)
+	}
+}

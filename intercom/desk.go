@@ -39,6 +39,7 @@ var (
 	_ baton.Desk           = (*Desk)(nil)
 	_ baton.Opener         = (*Desk)(nil)
 	_ baton.InboundLimiter = (*Desk)(nil)
+	_ baton.Abandoner      = (*Desk)(nil)
 )
 
 // New returns the desk cfg configures; client makes its calls (nil: a
@@ -148,6 +149,32 @@ func (d *Desk) OpeningRef(p string) (string, bool) {
 		return "", false
 	}
 	return "", true
+}
+
+// Abandon implements baton.Abandoner: a conversation an earlier attempt
+// asked for (progress Creating) is looked for by its marker and closed;
+// while a create that got no answer may still show (Settle), it is looked
+// for again later.
+func (d *Desk) Abandon(ctx context.Context, r baton.OpenRequest) error {
+	var pr progress
+	if r.Progress == "" || json.Unmarshal([]byte(r.Progress), &pr) != nil || (!pr.Creating && pr.ConversationID == "") {
+		return nil
+	}
+	if pr.ConversationID == "" {
+		found, err := d.api.SearchConversations(ctx, pr.ContactID, Marker(r.HandoffID))
+		switch wait := time.Until(time.UnixMilli(pr.Asked).Add(Settle)); {
+		case err != nil:
+			return err
+		case len(found) > 0:
+			pr.ConversationID = found[0].ID
+		case pr.Asked != 0 && wait > 0:
+			return &baton.DeskError{RetryAfter: wait.Round(time.Second) + time.Second,
+				Err: fmt.Errorf("the conversation of ended handoff %s may still appear: looking again after %s", r.HandoffID, Settle)}
+		default:
+			return nil // never made
+		}
+	}
+	return d.Close(ctx, baton.Handle{Ref: string(pr.ConversationID)}, "")
 }
 
 // Marker is the line that ends the body of the conversation Open creates:

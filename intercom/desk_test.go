@@ -280,6 +280,20 @@ func TestOpenSettles(t *testing.T) {
 	if n := len(sim.Conversations()); n != 1 {
 		t.Errorf("%d conversations, want the one the lost create made", n)
 	}
+	// The handoff ends now: abandoning waits while search may not show the
+	// conversation, then, once it shows, closes it.
+	ab := d.(baton.Abandoner)
+	gone := baton.OpenRequest{HandoffID: "h_1", Progress: saved}
+	if err := ab.Abandon(ctx, gone); !errors.As(err, &de) || de.RetryAfter <= 0 {
+		t.Fatalf("abandoning before search shows it: %v, want a retry later", err)
+	}
+	sim.Reindex() // the search index catches up
+	if err := ab.Abandon(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	if cs := sim.Conversations(); len(cs) != 1 || cs[0].State != "closed" {
+		t.Errorf("after abandoning: %+v, want the one conversation closed", cs)
+	}
 }
 
 // newDesk builds the desk settings st configure.

@@ -184,6 +184,19 @@ func (s *Sim) Read(conv, admin string) error {
 	})
 }
 
+// Reindex lets search find every contact and conversation now, as the
+// index catches up.
+func (s *Sim) Reindex() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.contacts {
+		c.indexed = time.Time{}
+	}
+	for _, c := range s.convs {
+		c.indexed = time.Time{}
+	}
+}
+
 // Conversations lists the conversations with all their parts.
 func (s *Sim) Conversations() []Conversation {
 	s.mu.Lock()

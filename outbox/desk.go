@@ -191,15 +191,28 @@ func (w *Worker) send(ctx context.Context, t task) error {
 	return nil
 }
 
-// close ends the handoff in the desk.
+// close ends the handoff in the desk, or, for one that ended while it was
+// opening, abandons what its open may have made (baton.Abandoner).
 func (w *Worker) close(ctx context.Context, t task) error {
 	h := t.handoff
-	if h.DeskRef == "" {
+	if h.DeskRef == "" && h.DeskData == "" {
 		return nil
 	}
 	desk, err := w.adapter(ctx, t.desk)
 	if err != nil {
 		return err
+	}
+	if h.DeskRef == "" {
+		ab, ok := desk.(baton.Abandoner)
+		if !ok {
+			return nil
+		}
+		if err := w.call(ctx, t, t.desk, "close", func() error {
+			return ab.Abandon(ctx, baton.OpenRequest{HandoffID: h.ID, ExternalID: h.ExternalID, Progress: h.DeskData})
+		}); err != nil {
+			return w.retryDesk("abandon", h.ID, err)
+		}
+		return nil
 	}
 	if err := w.call(ctx, t, t.desk, "close", func() error { return desk.Close(ctx, baton.Handle{Ref: h.DeskRef, Data: h.DeskData}, h.EndReason) }); err != nil {
 		return w.retryDesk("close", h.ID, err)
