@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 )
@@ -267,7 +268,7 @@ func (s *Sim) AddException(schedule string, e Exception) Exception {
 //	POST /_sim/conversations/{id}/unsnooze     {"admin_id"}
 //	POST /_sim/conversations/{id}/assign       {"admin_id","assignee_id"}
 //	POST /_sim/conversations/{id}/read         {"admin_id"}
-//	POST /_sim/faults                          {"throttle","fail","fail_status","duplicate","hold","release","reverse"}
+//	POST /_sim/faults                          {"throttle","fail","fail_status","lose","duplicate","hold","release","reverse"}
 //	GET  /_sim/conversations, /_sim/deliveries
 func (s *Sim) driverRoutes(mux *http.ServeMux) {
 	type act struct {
@@ -330,16 +331,21 @@ func (s *Sim) driverRoutes(mux *http.ServeMux) {
 			Throttle   int  `json:"throttle"`
 			Fail       int  `json:"fail"`
 			FailStatus int  `json:"fail_status"`
+			Lose       int  `json:"lose"`
 			Duplicate  bool `json:"duplicate"`
 			Hold       bool `json:"hold"`
 			Release    bool `json:"release"`
 			Reverse    bool `json:"reverse"`
 		}
-		if !read(w, r, &in) {
+		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+		dec.DisallowUnknownFields() // a misspelt fault must not pass for a set one
+		if err := dec.Decode(&in); err != nil {
+			errorList(w, http.StatusBadRequest, "parameter_invalid", "faults: "+err.Error())
 			return
 		}
 		s.Throttle(in.Throttle)
 		s.Fail(in.Fail, in.FailStatus)
+		s.Lose(in.Lose)
 		s.Duplicate(in.Duplicate)
 		if in.Hold {
 			s.Hold()
