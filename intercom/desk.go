@@ -317,6 +317,19 @@ func (d *Desk) contact(ctx context.Context, c baton.Customer) (id ID, lead bool,
 			return f.ID, f.Role == "lead", nil
 		}
 	}
+	if field == "external_id" && c.Email != "" {
+		// Not by the id: by the email, a contact nobody gave another id
+		// (a lead from the Messenger, a user made by hand).
+		found, err := d.api.SearchContacts(ctx, "email", c.Email)
+		if err != nil {
+			return "", false, err
+		}
+		for _, f := range found {
+			if strings.EqualFold(f.Email, c.Email) && f.ExternalID == "" {
+				return f.ID, f.Role == "lead", nil
+			}
+		}
+	}
 	id, _, err = d.api.CreateContact(ctx, Contact{Role: "user", ExternalID: c.ID, Email: c.Email, Name: c.Name})
 	return id, false, err
 }

@@ -95,6 +95,22 @@ func TestOpenFindsTheContact(t *testing.T) {
 	if n := len(sim.Contacts()); n != 1 || h2.Data != h.Data || h2.Ref == h.Ref {
 		t.Errorf("second open: %d contacts, handles %+v and %+v", n, h, h2)
 	}
+	// A lead the Messenger made with the customer's email, and no id: the
+	// open finds it by the email rather than making another contact.
+	sim.Reindex()
+	api := intercom.NewClient(nil, st["base_url"], st["access_token"], "2.16")
+	lead, _, err := api.CreateContact(ctx, intercom.Contact{Role: "lead", Email: "bo@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.Reindex()
+	h3, err := d.Open(ctx, baton.OpenRequest{HandoffID: "h_3", Customer: baton.Customer{ID: "cust-2", Email: "bo@example.org"}, Question: "Hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(sim.Contacts()); n != 2 || !strings.Contains(h3.Data, string(lead)) {
+		t.Errorf("open by email: %d contacts, handle %+v, want the lead %s", n, h3, lead)
+	}
 }
 
 // TestClientKeepsWithinTheLimit: the client waits for the window the
