@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -169,18 +170,36 @@ func TestSettings(t *testing.T) {
 	}
 }
 
-// TestOpenLate: a create that timed out lands later in Gorgias. The next
-// attempt does not make a second ticket: it waits for the first to appear
-// (the desk asks to be retried after Settle), then finds it.
-func TestOpenLate(t *testing.T) {
-	t.Parallel()
+// impatient is a desk on a simulator whose calls give up after 200 ms.
+func impatient(t *testing.T) (*gorgiassim.Sim, *gorgias.Desk) {
+	t.Helper()
 	sim, base, api := world(t, gorgiassim.Config{Retry: []time.Duration{}})
 	dk, err := gorgias.New(baton.DeskConfig{ID: "d1", Kind: baton.KindGorgias, Settings: settings(base, api, confToken)},
 		&http.Client{Timeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := dk.(*gorgias.Desk)
+	return sim, dk.(*gorgias.Desk)
+}
+
+// landed waits (up to 5 s) until the simulator has a ticket of handoff h.
+func landed(t *testing.T, sim *gorgiassim.Sim, h string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !slices.ContainsFunc(sim.Tickets(), func(tk gorgiassim.Ticket) bool { return tk.ExternalID == h }) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the late create of %s never landed", h)
+		}
+		runtime.Gosched()
+	}
+}
+
+// TestOpenLate: a create that timed out lands later in Gorgias. The next
+// attempt does not make a second ticket: it waits for the first to appear
+// (the desk asks to be retried after Settle), then finds it.
+func TestOpenLate(t *testing.T) {
+	t.Parallel()
+	sim, d := impatient(t)
 	var saved string
 	r := openReq
 	r.Save = func(p string) error { saved = p; return nil }
@@ -193,7 +212,7 @@ func TestOpenLate(t *testing.T) {
 		t.Fatal("a create that timed out did not fail the open")
 	}
 	r.Progress = saved
-	_, err = d.Open(t.Context(), r)
+	_, err := d.Open(t.Context(), r)
 	var de *baton.DeskError
 	if !errors.As(err, &de) || de.Permanent || de.Busy || de.RetryAfter < gorgias.Settle-5*time.Second || de.RetryAfter > gorgias.Settle+2*time.Second {
 		t.Fatalf("the open right after the timeout: %v; want a retry after about %v", err, gorgias.Settle)
@@ -206,13 +225,7 @@ func TestOpenLate(t *testing.T) {
 		}
 		return n
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for tickets() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the late create never landed")
-		}
-		runtime.Gosched()
-	}
+	landed(t, sim, "hnd_late")
 	h, err := d.Open(t.Context(), r)
 	if err != nil {
 		t.Fatal(err)
@@ -262,13 +275,7 @@ func TestSendRepeated(t *testing.T) {
 // closes the ticket it finds.
 func TestAbandon(t *testing.T) {
 	t.Parallel()
-	sim, base, api := world(t, gorgiassim.Config{Retry: []time.Duration{}})
-	dk, err := gorgias.New(baton.DeskConfig{ID: "d1", Kind: baton.KindGorgias, Settings: settings(base, api, confToken)},
-		&http.Client{Timeout: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := dk.(*gorgias.Desk)
+	sim, d := impatient(t)
 	var saved string
 	r := openReq
 	r.HandoffID = "hnd_gone"
@@ -282,13 +289,7 @@ func TestAbandon(t *testing.T) {
 	if err := d.Abandon(t.Context(), gone); !errors.As(err, &de) || de.RetryAfter <= 0 {
 		t.Fatalf("abandoning while the create may land: %v, want a retry later", err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(sim.Tickets()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the late create never landed")
-		}
-		runtime.Gosched()
-	}
+	landed(t, sim, "hnd_gone")
 	if err := d.Abandon(t.Context(), gone); err != nil {
 		t.Fatal(err)
 	}
