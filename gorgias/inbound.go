@@ -11,13 +11,13 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	baton "github.com/batonhq/baton"
+	"github.com/batonhq/baton/internal/jsonpath"
 )
 
 // MaxInboundBody is the largest integration call Inbound reads ({{context}}
@@ -195,24 +195,11 @@ func jsonError(prefix string, err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &te):
-		return fieldError(baton.EBADREQUEST, join(te.Field), "must be %s, not %s", kind(te.Type), te.Value)
+		return fieldError(baton.EBADREQUEST, join(te.Field), "must be %s, not %s", jsonpath.Kind(te.Type), te.Value)
 	case errors.As(err, &se):
 		return fieldError(baton.EBADREQUEST, join(""), "is not JSON: %v (at byte %d)", se, se.Offset)
 	}
 	return fieldError(baton.EBADREQUEST, join(""), "is not the integration's JSON: %v", err)
-}
-
-// kind names the JSON value a Go type reads.
-func kind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.Struct, reflect.Map, reflect.Pointer:
-		return "an object"
-	case reflect.String:
-		return "a string, number or boolean"
-	}
-	return "a " + t.Kind().String()
 }
 
 // flex is a JSON value read as a string: a string, number, boolean or null.
