@@ -126,19 +126,8 @@ func (d *Desk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, err
 		b, _ := json.Marshal(pr)
 		return r.Save(string(b))
 	}
-	if pr.TicketID == 0 && pr.Creating {
-		t, ok, err := d.api.FindTicket(ctx, r.HandoffID)
-		if err != nil {
-			return baton.Handle{}, err
-		}
-		switch wait := time.Until(time.UnixMilli(pr.Sent).Add(Settle)); {
-		case ok:
-			pr.TicketID = t.ID
-		case pr.Sent != 0 && wait > 0:
-			return baton.Handle{}, &baton.DeskError{RetryAfter: wait.Round(time.Second) + time.Second,
-				Err: fmt.Errorf("the ticket asked for at %s got no answer and may still appear: looking again after %s",
-					time.UnixMilli(pr.Sent).UTC().Format(time.TimeOnly), Settle)}
-		}
+	if err := d.lookFor(ctx, r.HandoffID, &pr); err != nil {
+		return baton.Handle{}, err
 	}
 	if pr.CustomerID == 0 {
 		id, err := d.customer(ctx, r.Customer)
@@ -213,24 +202,35 @@ func (d *Desk) note(ctx context.Context, r baton.OpenRequest, pr *progress, save
 // later.
 func (d *Desk) Abandon(ctx context.Context, r baton.OpenRequest) error {
 	var pr progress
-	if r.Progress == "" || json.Unmarshal([]byte(r.Progress), &pr) != nil || (!pr.Creating && pr.TicketID == 0) {
+	if r.Progress == "" || json.Unmarshal([]byte(r.Progress), &pr) != nil {
 		return nil
 	}
-	if pr.TicketID == 0 {
-		t, ok, err := d.api.FindTicket(ctx, r.HandoffID)
-		switch wait := time.Until(time.UnixMilli(pr.Sent).Add(Settle)); {
-		case err != nil:
-			return err
-		case ok:
-			pr.TicketID = t.ID
-		case pr.Sent != 0 && wait > 0:
-			return &baton.DeskError{RetryAfter: wait.Round(time.Second) + time.Second,
-				Err: fmt.Errorf("the ticket of ended handoff %s may still appear: looking again after %s", r.HandoffID, Settle)}
-		default:
-			return nil // never made
-		}
+	if err := d.lookFor(ctx, r.HandoffID, &pr); err != nil || pr.TicketID == 0 {
+		return err // nil: never made
 	}
 	return d.Close(ctx, baton.Handle{Ref: strconv.FormatInt(pr.TicketID, 10)}, "")
+}
+
+// lookFor finds the ticket an earlier attempt may have made (progress
+// Creating, no ticket yet) by its external_id and records it in pr. While a
+// create that got no answer may still land (Settle), not finding it is a
+// DeskError asking to look again later.
+func (d *Desk) lookFor(ctx context.Context, handoffID string, pr *progress) error {
+	if pr.TicketID != 0 || !pr.Creating {
+		return nil
+	}
+	t, ok, err := d.api.FindTicket(ctx, handoffID)
+	switch wait := time.Until(time.UnixMilli(pr.Sent).Add(Settle)); {
+	case err != nil:
+		return err
+	case ok:
+		pr.TicketID = t.ID
+	case pr.Sent != 0 && wait > 0:
+		return &baton.DeskError{RetryAfter: wait.Round(time.Second) + time.Second,
+			Err: fmt.Errorf("the ticket asked for at %s got no answer and may still appear: looking again after %s",
+				time.UnixMilli(pr.Sent).UTC().Format(time.TimeOnly), Settle)}
+	}
+	return nil
 }
 
 // customer finds or creates the Gorgias customer of c.

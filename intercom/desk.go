@@ -157,24 +157,35 @@ func (d *Desk) OpeningRef(p string) (string, bool) {
 // for again later.
 func (d *Desk) Abandon(ctx context.Context, r baton.OpenRequest) error {
 	var pr progress
-	if r.Progress == "" || json.Unmarshal([]byte(r.Progress), &pr) != nil || (!pr.Creating && pr.ConversationID == "") {
+	if r.Progress == "" || json.Unmarshal([]byte(r.Progress), &pr) != nil {
 		return nil
 	}
-	if pr.ConversationID == "" {
-		found, err := d.api.SearchConversations(ctx, pr.ContactID, Marker(r.HandoffID))
-		switch wait := time.Until(time.UnixMilli(pr.Asked).Add(Settle)); {
-		case err != nil:
-			return err
-		case len(found) > 0:
-			pr.ConversationID = found[0].ID
-		case pr.Asked != 0 && wait > 0:
-			return &baton.DeskError{RetryAfter: wait.Round(time.Second) + time.Second,
-				Err: fmt.Errorf("the conversation of ended handoff %s may still appear: looking again after %s", r.HandoffID, Settle)}
-		default:
-			return nil // never made
-		}
+	if err := d.lookFor(ctx, r.HandoffID, &pr); err != nil || pr.ConversationID == "" {
+		return err // nil: never made
 	}
 	return d.Close(ctx, baton.Handle{Ref: string(pr.ConversationID)}, "")
+}
+
+// lookFor finds the conversation an earlier attempt may have made
+// (progress Creating, no conversation yet) by its marker and records it in
+// pr. While a create that got no answer may not show in search yet
+// (Settle), not finding it is a DeskError asking to look again later.
+func (d *Desk) lookFor(ctx context.Context, handoffID string, pr *progress) error {
+	if pr.ConversationID != "" || !pr.Creating {
+		return nil
+	}
+	found, err := d.api.SearchConversations(ctx, pr.ContactID, Marker(handoffID))
+	switch wait := time.Until(time.UnixMilli(pr.Asked).Add(Settle)); {
+	case err != nil:
+		return err
+	case len(found) > 0:
+		pr.ConversationID = found[0].ID
+	case pr.Asked != 0 && wait > 0:
+		return &baton.DeskError{RetryAfter: wait.Round(time.Second) + time.Second,
+			Err: fmt.Errorf("a conversation asked for at %s got no answer and may not show in search yet: looking again after %s",
+				time.UnixMilli(pr.Asked).UTC().Format(time.TimeOnly), Settle)}
+	}
+	return nil
 }
 
 // Marker is the line that ends the body of the conversation Open creates:
@@ -210,21 +221,9 @@ func (d *Desk) Open(ctx context.Context, r baton.OpenRequest) (baton.Handle, err
 			return baton.Handle{}, err
 		}
 	}
-	if pr.ConversationID == "" && pr.Creating {
-		// An earlier attempt may have made it and died before saving.
-		found, err := d.api.SearchConversations(ctx, pr.ContactID, Marker(r.HandoffID))
-		if err != nil {
-			return baton.Handle{}, err
-		}
-		wait := time.Until(time.UnixMilli(pr.Asked).Add(Settle))
-		switch {
-		case len(found) > 0:
-			pr.ConversationID = found[0].ID
-		case pr.Asked != 0 && wait > 0:
-			return baton.Handle{}, &baton.DeskError{RetryAfter: wait.Round(time.Second) + time.Second,
-				Err: fmt.Errorf("a conversation asked for at %s got no answer and may not show in search yet: looking again after %s",
-					time.UnixMilli(pr.Asked).UTC().Format(time.TimeOnly), Settle)}
-		}
+	// An earlier attempt may have made it and died before saving.
+	if err := d.lookFor(ctx, r.HandoffID, &pr); err != nil {
+		return baton.Handle{}, err
 	}
 	if pr.ConversationID == "" {
 		pr.Creating, pr.Asked = true, time.Now().UnixMilli()
