@@ -442,9 +442,7 @@ func (e *Engine) Unopened(ctx context.Context, t baton.Target) error {
 // request carried several.
 func checkEvents(body []byte, evs []baton.DeskEvent) error {
 	if !utf8.Valid(body) {
-		err := baton.Errorf(baton.EBADREQUEST, "the desk's request is not valid UTF-8")
-		err.Field = "body"
-		return err
+		return &baton.Error{Code: baton.EBADREQUEST, Field: "body", Message: "the desk's request is not valid UTF-8"}
 	}
 	for i, ev := range evs {
 		if ev.Text == "" && len(ev.Attachments) == 0 {
@@ -455,9 +453,7 @@ func checkEvents(body []byte, evs []baton.DeskEvent) error {
 			prefix = fmt.Sprintf("events[%d].", i)
 		}
 		if !utf8.ValidString(ev.Text) || strings.ContainsRune(ev.Text, 0) {
-			err := baton.Errorf(baton.EBADREQUEST, "the desk's message text is not valid UTF-8 or holds a NUL character")
-			err.Field = prefix + "text"
-			return err
+			return &baton.Error{Code: baton.EBADREQUEST, Field: prefix + "text", Message: "the desk's message text is not valid UTF-8 or holds a NUL character"}
 		}
 		// The words are checked above; the files as a bot's are.
 		if err := baton.ValidMessage("-", ev.Attachments); err != nil {
