@@ -24,6 +24,11 @@ type botHook struct {
 	at     map[string]time.Time
 	dups   int
 	bad    int
+	joined int
+}
+
+func newBotHook() *botHook {
+	return &botHook{secret: stdwebhook.NewSecret(), at: map[string]time.Time{}}
 }
 
 func (b *botHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -40,6 +45,11 @@ func (b *botHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Data struct{ Text string }
 	}
 	json.Unmarshal(body, &env)
+	if env.Type == baton.EventAgentJoined {
+		b.mu.Lock()
+		b.joined++
+		b.mu.Unlock()
+	}
 	if env.Type == baton.EventAgentMessage {
 		b.mu.Lock()
 		if _, ok := b.at[env.Data.Text]; ok {
@@ -50,6 +60,13 @@ func (b *botHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.mu.Unlock()
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// joins is how many agent_joined events arrived.
+func (b *botHook) joins() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.joined
 }
 
 func (b *botHook) count() int {
@@ -81,14 +98,14 @@ func Events(ctx context.Context, o Options) (Report, error) {
 
 // bareEvents signs and posts each event body directly, storing nothing.
 func bareEvents(ctx context.Context, o Options) (Result, error) {
-	hook := &botHook{secret: stdwebhook.NewSecret(), at: map[string]time.Time{}}
+	hook := newBotHook()
 	srv := httptest.NewServer(hook)
 	defer srv.Close()
 	signer, err := stdwebhook.NewSigner(hook.secret)
 	if err != nil {
 		return Result{}, err
 	}
-	out := client(o.Conversations)
+	out := client(o.Clients)
 	return drive(ctx, "bare", o, hook, func(conv int, id string) error {
 		body, _ := json.Marshal(map[string]any{"id": "evt_" + id, "type": baton.EventAgentMessage, "data": map[string]any{"text": id}})
 		res := stdwebhook.Post(ctx, out, srv.URL, signer.Headers("evt_"+id, time.Now(), body), body)
@@ -102,7 +119,7 @@ func bareEvents(ctx context.Context, o Options) (Result, error) {
 // batonEvents has inbox agents reply in open handoffs and measures the
 // signed deliveries of the resulting events to the bot.
 func batonEvents(ctx context.Context, o Options) (Result, error) {
-	hook := &botHook{secret: stdwebhook.NewSecret(), at: map[string]time.Time{}}
+	hook := newBotHook()
 	srv := httptest.NewServer(hook)
 	defer srv.Close()
 	st, closeStore, err := freshStore(ctx, o)

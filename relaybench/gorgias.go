@@ -56,7 +56,7 @@ func bareGorgias(ctx context.Context, o Options) (Result, error) {
 	defer sim.Close()
 	defer srv.Close()
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(u.Email+":"+u.APIKey))
-	out := client(o.Conversations)
+	out := client(o.Clients)
 	tickets, customers := make([]string, o.Conversations), make([]int64, o.Conversations)
 	for c := range o.Conversations {
 		var tk struct {
@@ -78,7 +78,7 @@ func bareGorgias(ctx context.Context, o Options) (Result, error) {
 			"sender": map[string]int64{"id": customers[conv]}, "body_text": text, "body_html": "<p>" + text + "</p>"}
 	}))
 	defer relay.Close()
-	in := client(o.Conversations)
+	in := client(o.Clients)
 	return drive(ctx, "bare", o, gorgiasTally(sim), func(conv int, id string) error {
 		return post(in, fmt.Sprintf("%s/relay/%d", relay.URL, conv), "", map[string]string{"text": id}, 201, nil)
 	})

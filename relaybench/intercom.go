@@ -45,7 +45,7 @@ func bareIntercom(ctx context.Context, o Options) (Result, error) {
 	defer sim.Close()
 	defer srv.Close()
 	auth := "Bearer " + tok
-	out := client(o.Conversations)
+	out := client(o.Clients)
 	convs, contacts := make([]string, o.Conversations), make([]string, o.Conversations)
 	for c := range o.Conversations {
 		var ct struct {
@@ -54,10 +54,10 @@ func bareIntercom(ctx context.Context, o Options) (Result, error) {
 		var msg struct {
 			ConversationID string `json:"conversation_id"`
 		}
-		if err := post(out, srv.URL+"/contacts", tok, map[string]string{"role": "user", "external_id": fmt.Sprintf("c%d", c)}, 200, &ct); err != nil {
+		if err := post(out, srv.URL+"/contacts", "Bearer "+tok, map[string]string{"role": "user", "external_id": fmt.Sprintf("c%d", c)}, 200, &ct); err != nil {
 			return Result{}, err
 		}
-		if err := post(out, srv.URL+"/conversations", tok, map[string]any{"from": map[string]string{"type": "user", "id": ct.ID}, "body": "hello"}, 200, &msg); err != nil {
+		if err := post(out, srv.URL+"/conversations", "Bearer "+tok, map[string]any{"from": map[string]string{"type": "user", "id": ct.ID}, "body": "hello"}, 200, &msg); err != nil {
 			return Result{}, err
 		}
 		convs[c], contacts[c] = msg.ConversationID, ct.ID
@@ -67,7 +67,7 @@ func bareIntercom(ctx context.Context, o Options) (Result, error) {
 			"intercom_user_id": contacts[conv], "body": text}
 	}))
 	defer relay.Close()
-	in := client(o.Conversations)
+	in := client(o.Clients)
 	return drive(ctx, "bare", o, d, func(conv int, id string) error {
 		return post(in, fmt.Sprintf("%s/relay/%d", relay.URL, conv), "", map[string]string{"text": id}, 201, nil)
 	})

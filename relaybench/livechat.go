@@ -68,13 +68,13 @@ func bareLiveChat(ctx context.Context, o Options) (Result, error) {
 			return Result{}, fmt.Errorf("no customer token for chat %s: %v", chats[c], err)
 		}
 	}
-	out := client(o.Conversations)
+	out := client(o.Clients)
 	url := srv.URL + "/v3.6/customer/action/send_event?organization_id=" + sim.OrganizationID()
 	relay := httptest.NewServer(forward(out, func(conv int, text string) (string, string, any) {
 		return url, "Bearer " + tokens[conv], map[string]any{"chat_id": chats[conv], "event": map[string]any{"type": "message", "text": text, "visibility": "all"}}
 	}))
 	defer relay.Close()
-	in := client(o.Conversations)
+	in := client(o.Clients)
 	return drive(ctx, "bare", o, liveChatTally(sim), func(conv int, id string) error {
 		return post(in, fmt.Sprintf("%s/relay/%d", relay.URL, conv), "", map[string]string{"text": id}, 201, nil)
 	})

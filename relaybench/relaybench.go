@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -25,6 +26,7 @@ import (
 	"github.com/batonhq/baton/app"
 	"github.com/batonhq/baton/engine"
 	"github.com/batonhq/baton/outbox"
+	"github.com/batonhq/baton/postgres"
 	"github.com/batonhq/baton/registry"
 	"github.com/batonhq/baton/sqlite"
 	"github.com/batonhq/baton/sqlstore"
@@ -33,10 +35,20 @@ import (
 // Options size a run.
 type Options struct {
 	Messages      int           // messages per side
-	Conversations int           // concurrent clients, one conversation each
+	Conversations int           // open conversations; message i goes to conversation i mod Conversations
+	Clients       int           // concurrent senders (default Conversations)
 	Dir           string        // where the SQLite files go (the system's temp dir if empty)
 	Rate          float64       // if > 0, messages per second offered (open loop) instead of as fast as possible
 	Timeout       time.Duration // give up waiting for deliveries after this long
+	// Postgres, when set, gives each Baton run the URL of a fresh, migrated
+	// PostgreSQL database to run on instead of a SQLite file.
+	Postgres func() (string, error)
+	// Instances is how many Baton processes' worth of engine, outbox and
+	// API share the PostgreSQL database, the load spread over them (default 1).
+	Instances int
+	// SQLite, when set, opens the SQLite store instead of sqlite.Open: a
+	// driver comparison plugs its own in here.
+	SQLite func(ctx context.Context, path string, key []byte) (*sqlstore.Store, error)
 }
 
 // Result is one side's numbers.
@@ -45,10 +57,13 @@ type Result struct {
 	Messages      int
 	Elapsed       time.Duration
 	AcceptElapsed time.Duration // until the last 2xx
-	PerSecond     float64
-	P50, P99      time.Duration // client send → desk receipt
+	PerSecond     float64       // delivered per second: first send to last receipt
+	IngestPerSec  float64       // accepted per second: first send to last 2xx
+	P50, P90, P99 time.Duration // client send → first receipt
 	AcceptP99     time.Duration // client send → 2xx
 	Duplicates    int           // deliveries of a message id seen before
+	Losses        int           // messages accepted that never arrived within Options.Timeout
+	Refused       int           // answers asking the sender to come back later (429, 503), each retried
 }
 
 // Report compares Baton with the bare relay.
@@ -61,9 +76,9 @@ type Report struct {
 
 // String is one line of a Result, for the benchmark's log.
 func (r Result) String() string {
-	return fmt.Sprintf("%-6s accepted in %-8v %6d msgs in %-8v %8.0f msg/s  p50 %-9v p99 %-9v accept-p99 %-9v dups %d",
-		r.Name, r.AcceptElapsed.Round(time.Millisecond), r.Messages, r.Elapsed.Round(time.Millisecond), r.PerSecond, r.P50.Round(10*time.Microsecond),
-		r.P99.Round(10*time.Microsecond), r.AcceptP99.Round(10*time.Microsecond), r.Duplicates)
+	return fmt.Sprintf("%-6s ingest %6.0f/s  delivered %6d in %-8v %6.0f/s  p50 %-9v p90 %-9v p99 %-9v accept-p99 %-9v dups %d losses %d refused %d",
+		r.Name, r.IngestPerSec, r.Messages, r.Elapsed.Round(time.Millisecond), r.PerSecond, r.P50.Round(10*time.Microsecond),
+		r.P90.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.AcceptP99.Round(10*time.Microsecond), r.Duplicates, r.Losses, r.Refused)
 }
 
 // String prints both sides at full speed and at half load, and the ratios.
@@ -132,6 +147,12 @@ func defaults(o Options) Options {
 	if o.Conversations <= 0 {
 		o.Conversations = 32
 	}
+	if o.Clients <= 0 {
+		o.Clients = o.Conversations
+	}
+	if o.Instances <= 0 {
+		o.Instances = 1
+	}
 	if o.Timeout <= 0 {
 		o.Timeout = 2 * time.Minute
 	}
@@ -139,7 +160,7 @@ func defaults(o Options) Options {
 }
 
 // Run measures both sides through the webhook desk.
-func Run(ctx context.Context, o Options) (Report, error) { return compare(ctx, o, bare, throughBaton) }
+func Run(ctx context.Context, o Options) (Report, error) { return compare(ctx, o, bareRelay, throughBaton) }
 
 // side runs one side's traffic and measures it.
 type side func(context.Context, Options) (Result, error)
@@ -176,17 +197,24 @@ func client(conns int) *http.Client {
 		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}}
 }
 
-// drive sends o.Messages through send from o.Conversations goroutines and
-// waits until the sink has them all.
+// refusal is a sender's answer asking it to come back later (429 or 503):
+// drive sends the same message again after the delay.
+type refusal struct{ after time.Duration }
+
+func (r *refusal) Error() string { return fmt.Sprintf("refused: retry after %v", r.after) }
+
+// drive sends o.Messages through send from o.Clients goroutines, message i
+// to conversation i mod o.Conversations, and waits until the desk has them
+// all or o.Timeout has passed: a message that never came is a loss.
 func drive(ctx context.Context, name string, o Options, sk desk, send func(conv int, id string) error) (Result, error) {
 	sent := make([]time.Time, o.Messages)
 	accepted := make([]time.Duration, o.Messages)
-	var next atomic.Int64
+	var next, refused atomic.Int64
 	var firstErr error
 	var errOnce sync.Once
 	start := time.Now()
 	var wg sync.WaitGroup
-	for c := range o.Conversations {
+	for range o.Clients {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
@@ -198,9 +226,19 @@ func drive(ctx context.Context, name string, o Options, sk desk, send func(conv 
 					time.Sleep(time.Until(start.Add(time.Duration(float64(i) / o.Rate * float64(time.Second)))))
 				}
 				sent[i] = time.Now()
-				if err := send(c, fmt.Sprintf("m%d", i)); err != nil {
-					errOnce.Do(func() { firstErr = err })
-					return
+				for {
+					err := send(i%o.Conversations, fmt.Sprintf("m%d", i))
+					var r *refusal
+					if errors.As(err, &r) && ctx.Err() == nil {
+						refused.Add(1)
+						time.Sleep(max(r.after, time.Millisecond))
+						continue
+					}
+					if err != nil {
+						errOnce.Do(func() { firstErr = err })
+						return
+					}
+					break
 				}
 				accepted[i] = time.Since(sent[i])
 			}
@@ -212,26 +250,33 @@ func drive(ctx context.Context, name string, o Options, sk desk, send func(conv 
 	}
 	acceptedAll := time.Since(start)
 	deadline := time.Now().Add(o.Timeout)
-	for sk.count() < o.Messages {
-		if time.Now().After(deadline) {
-			return Result{}, fmt.Errorf("%s: only %d of %d messages reached the desk", name, sk.count(), o.Messages)
-		}
+	for sk.count() < o.Messages && time.Now().Before(deadline) {
 		time.Sleep(2 * time.Millisecond)
 	}
-	lat := make([]time.Duration, o.Messages)
+	lat := make([]time.Duration, 0, o.Messages)
 	var last time.Time
 	for i := range o.Messages {
-		at, _ := sk.arrived(fmt.Sprintf("m%d", i))
-		lat[i] = at.Sub(sent[i])
+		at, ok := sk.arrived(fmt.Sprintf("m%d", i))
+		if !ok {
+			continue
+		}
+		lat = append(lat, at.Sub(sent[i]))
 		if at.After(last) {
 			last = at
 		}
 	}
-	elapsed := last.Sub(start)
+	r := Result{Name: name, Messages: len(lat), AcceptElapsed: acceptedAll, IngestPerSec: float64(o.Messages) / acceptedAll.Seconds(),
+		Duplicates: sk.duplicates(), Losses: o.Messages - len(lat), Refused: int(refused.Load())}
+	if len(lat) == 0 {
+		return r, fmt.Errorf("%s: none of %d messages reached the desk", name, o.Messages)
+	}
+	r.Elapsed = last.Sub(start)
+	r.PerSecond = float64(len(lat)) / r.Elapsed.Seconds()
 	slices.Sort(lat)
 	slices.Sort(accepted)
-	return Result{Name: name, Messages: o.Messages, Elapsed: elapsed, AcceptElapsed: acceptedAll, PerSecond: float64(o.Messages) / elapsed.Seconds(),
-		P50: lat[len(lat)/2], P99: lat[len(lat)*99/100], AcceptP99: accepted[len(accepted)*99/100], Duplicates: sk.duplicates()}, nil
+	r.P50, r.P90, r.P99 = lat[len(lat)/2], lat[len(lat)*90/100], lat[len(lat)*99/100]
+	r.AcceptP99 = accepted[len(accepted)*99/100]
+	return r, nil
 }
 
 // forward is the baseline relay: POST /relay/{conv} {"text"} is forwarded
@@ -271,27 +316,29 @@ func forward(out *http.Client, target func(conv int, text string) (url, auth str
 	return mux
 }
 
-// bare is the baseline: a relay that forwards each request to the desk before answering, storing nothing.
-func bare(ctx context.Context, o Options) (Result, error) {
+// bareRelay is the baseline: a relay that forwards each request to the desk before answering, storing nothing.
+func bareRelay(ctx context.Context, o Options) (Result, error) {
 	sk := &sink{at: map[string]time.Time{}}
 	desk := httptest.NewServer(sk)
 	defer desk.Close()
-	relay := httptest.NewServer(forward(client(o.Conversations), func(conv int, text string) (string, string, any) {
+	relay := httptest.NewServer(forward(client(o.Clients), func(conv int, text string) (string, string, any) {
 		return desk.URL + "/chat", "", map[string]any{"conversation_id": fmt.Sprint("h", conv), "timestamp": time.Now().UnixMilli(), "body": text}
 	}))
 	defer relay.Close()
-	in := client(o.Conversations)
+	in := client(o.Clients)
 	return drive(ctx, "bare", o, sk, func(conv int, id string) error {
 		return post(in, fmt.Sprintf("%s/relay/%d", relay.URL, conv), "", map[string]string{"text": id}, 201, nil)
 	})
 }
 
-func post(c *http.Client, url, key string, body any, want int, out any) error {
+// post posts body as JSON with the Authorization header auth (none when
+// empty), wants the status want and decodes the answer into out.
+func post(c *http.Client, url, auth string, body any, want int, out any) error {
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest("POST", url, bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
 	}
 	resp, err := c.Do(req)
 	if err != nil {
@@ -299,6 +346,10 @@ func post(c *http.Client, url, key string, body any, want int, out any) error {
 	}
 	defer resp.Body.Close()
 	rb, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		after, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		return &refusal{after: time.Duration(after) * time.Second}
+	}
 	if resp.StatusCode != want {
 		return fmt.Errorf("POST %s: %d %s", url, resp.StatusCode, rb)
 	}
@@ -318,19 +369,60 @@ func throughBaton(ctx context.Context, o Options) (Result, error) {
 		Settings: map[string]string{"url": desk.URL, "secret": "bench-desk-secret-0123456789"}}, out)
 }
 
-// freshStore opens a SQLite store in a new directory under o.Dir; done
-// closes it and removes the directory.
+// benchKey seals the bench stores' secrets.
+var benchKey = []byte("0123456789abcdef0123456789abcdef")
+
+// freshStore opens a fresh store: a SQLite file in a new directory under
+// o.Dir, or the database o.Postgres gives. done closes it and removes
+// what it made.
 func freshStore(ctx context.Context, o Options) (st *sqlstore.Store, done func(), err error) {
+	sts, done, err := freshStores(ctx, o, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sts[0], done, nil
+}
+
+// freshStores opens n stores on one fresh database, as n instances would:
+// n must be 1 on SQLite, which one process serves.
+func freshStores(ctx context.Context, o Options, n int) (sts []*sqlstore.Store, done func(), err error) {
+	closeAll := func() {
+		for _, st := range sts {
+			st.Close()
+		}
+	}
+	if o.Postgres != nil {
+		url, err := o.Postgres()
+		if err != nil {
+			return nil, nil, err
+		}
+		for range n {
+			st, err := postgres.Open(ctx, url, benchKey)
+			if err != nil {
+				closeAll()
+				return nil, nil, err
+			}
+			sts = append(sts, st)
+		}
+		return sts, closeAll, nil
+	}
+	if n != 1 {
+		return nil, nil, fmt.Errorf("%d instances: one process serves a SQLite file", n)
+	}
 	dir, err := os.MkdirTemp(o.Dir, "baton-bench")
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err = sqlite.Open(ctx, filepath.Join(dir, "bench.db"), []byte("0123456789abcdef0123456789abcdef"))
+	open := o.SQLite
+	if open == nil {
+		open = sqlite.Open
+	}
+	st, err := open(ctx, filepath.Join(dir, "bench.db"), benchKey)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, nil, err
 	}
-	return st, func() { st.Close(); os.RemoveAll(dir) }, nil
+	return []*sqlstore.Store{st}, func() { st.Close(); os.RemoveAll(dir) }, nil
 }
 
 // throughStack boots Baton on a fresh SQLite file with one desk (dc's kind
@@ -366,13 +458,13 @@ func throughStack(ctx context.Context, o Options, d desk, dc baton.DeskConfig, o
 	defer func() { stop(); <-done }()
 	api := httptest.NewServer(a.Handler)
 	defer api.Close()
-	in := client(o.Conversations)
+	in := client(o.Clients)
 	ids, err := openHandoffs(ctx, a.Engine, in, api.URL, o.Conversations)
 	if err != nil {
 		return Result{}, err
 	}
 	return drive(ctx, "baton", o, d, func(conv int, id string) error {
-		return post(in, api.URL+"/v1/handoffs/"+ids[conv]+"/messages", "bench-key", map[string]string{"text": id}, 201, nil)
+		return post(in, api.URL+"/v1/handoffs/"+ids[conv]+"/messages", "Bearer bench-key", map[string]string{"text": id}, 201, nil)
 	})
 }
 
@@ -382,7 +474,7 @@ func openHandoffs(ctx context.Context, eng *engine.Engine, in *http.Client, api 
 	ids := make([]string, n)
 	for c := range n {
 		var h struct{ ID string }
-		err := post(in, api+"/v1/handoffs", "bench-key", map[string]any{
+		err := post(in, api+"/v1/handoffs", "Bearer bench-key", map[string]any{
 			"conversation_id": fmt.Sprintf("conv-%d", c), "customer": map[string]any{"id": fmt.Sprintf("cust-%d", c)}, "question": "help",
 		}, 201, &h)
 		if err != nil {

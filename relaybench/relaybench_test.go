@@ -3,8 +3,12 @@ package relaybench
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/batonhq/baton/postgres/pgtest"
 )
 
 // exactlyOnce fails tb unless r delivered its n messages, each once.
@@ -74,7 +78,8 @@ var pipelines = []struct {
 	name        string
 	bare, baton side
 }{
-	{"relay", bare, throughBaton},
+	{"relay", bareRelay, throughBaton},
+	{"inbound", bareInbound, batonInbound},
 	{"livechat", bareLiveChat, batonLiveChat},
 	{"gorgias", bareGorgias, batonGorgias},
 	{"intercom", bareIntercom, batonIntercom},
@@ -146,6 +151,91 @@ func TestCompare(t *testing.T) {
 		if rep.ThroughputRatio != 0.25 || rep.AddedP99 != 2*time.Millisecond || rep.HalfBaton.Messages != c.half {
 			t.Errorf("%d messages, Baton at %v/s: ratio %v, added p99 %v, half-load messages %d; want 0.25, 2ms, %d",
 				c.messages, c.batonRate, rep.ThroughputRatio, rep.AddedP99, rep.HalfBaton.Messages, c.half)
+		}
+	}
+}
+
+// BenchmarkDelivery is the delivery harness: each pipeline ("inbound":
+// agents' replies posted to the webhook desk's inbound endpoint, delivered
+// to the bot as signed events; "relay": customers' messages into the bot
+// API, delivered to the desk's service) on each store, against its bare
+// baseline in the same run, closed loop with 8 and 32 clients and paced
+// at 100/s. BATON_BENCH_CONVERSATIONS sets the open conversations (64),
+// BATON_BENCH_MESSAGES the closed loops' messages (5000) and
+// BATON_BENCH_INSTANCES the instances sharing the PostgreSQL database (1).
+// Run: go test -run '^$' -bench Delivery -benchtime 1x -timeout 60m ./relaybench
+func BenchmarkDelivery(b *testing.B) {
+	o := Options{Messages: envInt(b, "BATON_BENCH_MESSAGES", 5000), Conversations: envInt(b, "BATON_BENCH_CONVERSATIONS", 64),
+		Instances: envInt(b, "BATON_BENCH_INSTANCES", 1), Timeout: 5 * time.Minute}
+	for _, store := range []string{"sqlite", "postgres"} {
+		for _, p := range []Pipeline{"inbound", "relay"} {
+			b.Run(store+"/"+string(p), func(b *testing.B) {
+				so := o
+				so.Dir = b.TempDir()
+				if store == "postgres" {
+					so.Postgres = func() (string, error) { return pgtest.Migrated(b), nil }
+				} else {
+					so.Instances = 1
+				}
+				for b.Loop() {
+					rep, err := Suite(b.Context(), so, p, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.Log("\n" + rep.String())
+					if !rep.Clean() {
+						b.Fatal("a message was lost or doubled")
+					}
+					for _, l := range rep.Loads {
+						b.ReportMetric(l.Ratio(), l.Load.Name+"-ratio")
+						b.ReportMetric(l.Baton.PerSecond, l.Load.Name+"-baton/s")
+						b.ReportMetric(float64(l.Baton.P99.Microseconds())/1000, l.Load.Name+"-p99-ms")
+					}
+					b.ReportMetric(rep.Saturation(), "sat/paced-p99")
+				}
+			})
+		}
+	}
+}
+
+// envInt is the environment variable name as a number, def when unset.
+func envInt(tb testing.TB, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		tb.Fatalf("%s=%q: want a positive number", name, v)
+	}
+	return n
+}
+
+// TestSuiteSmoke runs the delivery harness small on both stores (two
+// instances on PostgreSQL): every message of every load arrives exactly
+// once. It asserts nothing about speed.
+func TestSuiteSmoke(t *testing.T) {
+	t.Parallel()
+	loads := []Load{{"closed-8", 8, 0}, {"paced-100", 4, 200}}
+	for _, store := range []string{"sqlite", "postgres"} {
+		for _, p := range []Pipeline{"inbound", "relay"} {
+			t.Run(store+"/"+string(p), func(t *testing.T) {
+				t.Parallel()
+				o := Options{Messages: 150, Conversations: 10, Dir: t.TempDir(), Timeout: time.Minute}
+				if store == "postgres" {
+					o.Postgres = func() (string, error) { return pgtest.Migrated(t), nil }
+					if p == "inbound" {
+						o.Instances = 2
+					}
+				}
+				rep, err := Suite(t.Context(), o, p, loads)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !rep.Clean() {
+					t.Fatalf("a message was lost or doubled:\n%v", rep)
+				}
+			})
 		}
 	}
 }
