@@ -160,7 +160,9 @@ func defaults(o Options) Options {
 }
 
 // Run measures both sides through the webhook desk.
-func Run(ctx context.Context, o Options) (Report, error) { return compare(ctx, o, bareRelay, throughBaton) }
+func Run(ctx context.Context, o Options) (Report, error) {
+	return compare(ctx, o, bareRelay, throughBaton)
+}
 
 // side runs one side's traffic and measures it.
 type side func(context.Context, Options) (Result, error)
