@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/outbox"
 )
 
 // flakyDesk fails the first send of each text in fail (a 503 with a short
@@ -65,6 +66,61 @@ func TestFollowersKeepOrder(t *testing.T) {
 			defer desk.mu.Unlock()
 			if !slices.Equal(desk.sent, want) {
 				t.Fatalf("the desk took %v, want m0 to m39 in order, each once", desk.sent)
+			}
+		})
+	})
+}
+
+// blockedDesk holds every send until release is closed.
+type blockedDesk struct {
+	quickDesk
+	release chan struct{}
+}
+
+func (d *blockedDesk) Send(ctx context.Context, _ baton.Handle, _ baton.Message) error {
+	select {
+	case <-d.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestLag: while the only worker is held by a slow desk call, a job due in
+// another lane waits, and the worker's lag (baton_outbox_lag_seconds)
+// grows with the wait; once the worker is free again it is back to zero.
+func TestLag(t *testing.T) {
+	t.Parallel()
+	eachOpener(t, func(t *testing.T, open func(*testing.T) baton.Store) {
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			st := open(t)
+			desk := &blockedDesk{release: make(chan struct{})}
+			desks := func(baton.DeskConfig) (baton.Desk, error) { return desk, nil }
+			s := newStackOn(t, st, desks, nil)
+			s.eng = newNode(st, desks, outbox.Config{Workers: 1})
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			defer cancel()
+			wg.Go(func() { s.eng.Run(ctx) })
+			one, two := s.create(t, "one"), s.create(t, "two")
+			time.Sleep(time.Second)
+			synctest.Wait()
+			for _, h := range []baton.Handoff{one, two} {
+				if _, err := s.eng.CustomerMessage(ctx, s.ws, h.ID, "hello", nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			time.Sleep(40 * time.Second)
+			synctest.Wait()
+			if lag := s.eng.app.Worker.Lag(); lag < 39*time.Second || lag > 41*time.Second {
+				t.Fatalf("after 40 s with the only worker held, the lag is %v, want about 40 s", lag)
+			}
+			close(desk.release)
+			time.Sleep(2 * time.Second)
+			synctest.Wait()
+			if lag := s.eng.app.Worker.Lag(); lag != 0 {
+				t.Fatalf("with the worker free again, the lag is %v, want 0", lag)
 			}
 		})
 	})

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -47,11 +48,18 @@ type Config struct {
 	// RetryScale multiplies every retry delay (default 1); tests and local
 	// development shorten the schedules with it.
 	RetryScale float64
+	// Behind is the lag past which the worker says it is falling behind:
+	// a warning in the log when the lag first passes it (default 30s).
+	// The lag itself is Worker.Lag, on /metrics as baton_outbox_lag_seconds.
+	Behind time.Duration
 }
 
 // DefaultLease is how long a job is held by the worker that claimed it
 // between two renewals.
 const DefaultLease = 5 * time.Second
+
+// DefaultBehind is the lag past which a worker says it is falling behind.
+const DefaultBehind = 30 * time.Second
 
 // Params build a Worker.
 type Params struct {
@@ -78,6 +86,27 @@ type Worker struct {
 	handlers map[baton.JobKind]handler
 	wake     chan struct{}
 	llm      *http.Client // calls LLM endpoints, each call within its desk's budget
+	lag      atomic.Int64 // Lag, in nanoseconds
+	behind   atomic.Bool  // the lag is past Config.Behind
+}
+
+// Lag is how long the oldest job that is due and that nobody holds has
+// waited past its time, as of this worker's last round: zero while the
+// worker keeps pace with what is written, growing while it falls behind.
+func (w *Worker) Lag() time.Duration { return time.Duration(w.lag.Load()) }
+
+// measure records the lag a round found: when it claimed fewer heads than
+// it could take, none due was left; otherwise the next free job's due
+// time, when past, is how far behind the worker is.
+func (w *Worker) measure(at time.Time, claimed, could int, next time.Time) {
+	lag := time.Duration(0)
+	if claimed >= could && next.Before(at) {
+		lag = at.Sub(next)
+	}
+	w.lag.Store(int64(lag))
+	if was := w.behind.Swap(lag > w.cfg.Behind); !was && lag > w.cfg.Behind {
+		w.log.Warn("the outbox is falling behind: due jobs wait for a worker", "lag", lag.Round(time.Millisecond), "bound", w.cfg.Behind)
+	}
 }
 
 // New returns a Worker.
@@ -106,6 +135,9 @@ func New(p Params) *Worker {
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 500 * time.Millisecond
+	}
+	if cfg.Behind <= 0 {
+		cfg.Behind = DefaultBehind
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 16
@@ -264,7 +296,13 @@ func (w *Worker) Run(ctx context.Context) error {
 		if len(runs) > 0 && running < w.cfg.Workers {
 			continue // there may be more due
 		}
-		wait := min(time.Until(next), w.cfg.Poll)
+		wait, wake := min(time.Until(next), w.cfg.Poll), w.wake
+		if running == w.cfg.Workers {
+			// Nothing can be claimed until a worker is free, and a result
+			// says when one is: due jobs and new writes wait for it (the
+			// poll still measures the lag meanwhile).
+			wait, wake = w.cfg.Poll, nil
+		}
 		t := time.NewTimer(max(wait, 0))
 		select {
 		case <-ctx.Done():
@@ -289,7 +327,7 @@ func (w *Worker) Run(ctx context.Context) error {
 					break collect
 				}
 			}
-		case <-w.wake:
+		case <-wake:
 		case <-t.C:
 		}
 		t.Stop()
@@ -396,6 +434,7 @@ type outcome struct {
 // join held, when given, as soon as the claim commits.
 func (w *Worker) round(ctx context.Context, done []outcome, n int, held *leases) ([][]task, time.Time, error) {
 	var claimed []baton.Job
+	nHeads := 0
 	next := time.Now().Add(w.cfg.Poll)
 	// Outcomes are recorded in lane order: finishing a job locks its lane
 	// until the round commits (on PostgreSQL), and an engine write that puts
@@ -404,7 +443,7 @@ func (w *Worker) round(ctx context.Context, done []outcome, n int, held *leases)
 	byLane := slices.Clone(done)
 	slices.SortStableFunc(byLane, func(a, b outcome) int { return strings.Compare(a.job.Lane, b.job.Lane) })
 	err := w.store.Tx(ctx, func(tx baton.Tx) error {
-		claimed = nil // a retried transaction claims anew
+		claimed, nHeads = nil, 0 // a retried transaction claims anew
 		var finished []int64
 		for _, o := range byLane {
 			if err := w.record(tx, o, &finished); err != nil {
@@ -420,7 +459,7 @@ func (w *Worker) round(ctx context.Context, done []outcome, n int, held *leases)
 			if err != nil {
 				return err
 			}
-			claimed = heads
+			claimed, nHeads = heads, len(heads)
 			if w.cfg.Follow > 0 {
 				var lead []baton.Job
 				for _, h := range heads {
@@ -441,6 +480,9 @@ func (w *Worker) round(ctx context.Context, done []outcome, n int, held *leases)
 		}
 		return err
 	})
+	if err == nil && held != nil {
+		w.measure(now(), nHeads, n, next)
+	}
 	if err == nil && w.recorded != nil {
 		for _, o := range done {
 			if !o.skipped {
