@@ -1,0 +1,181 @@
+package drivers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton"
+	"github.com/batonhq/baton/relaybench"
+	"github.com/batonhq/baton/sqlstore"
+)
+
+var key = bytes.Repeat([]byte{7}, 32)
+
+// conversations is how many conversations the micro-benchmarks spread
+// their messages over.
+const conversations = 64
+
+// seed opens a store on d with one workspace, one bot and conversations
+// conversations c0, c1, ...
+func seed(b *testing.B, d Driver) *sqlstore.Store {
+	s, err := d.Open(b.Context(), filepath.Join(b.TempDir(), "baton.db"), key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	err = s.Tx(b.Context(), func(tx baton.Tx) error {
+		if err := tx.CreateWorkspace(baton.Workspace{ID: "w1"}); err != nil {
+			return err
+		}
+		for i := range conversations {
+			c := baton.Conversation{ID: fmt.Sprint("c", i), WorkspaceID: "w1", BotID: "b1", ExternalID: fmt.Sprint("x", i)}
+			if err := tx.PutConversation(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkMessage is what the store does for one relayed message, from 32
+// concurrent senders (so the group writer batches their commits): a Tx that
+// reads the conversation, adds the message, an event and its delivery job;
+// a View that reads the conversation's last messages; a Tx that claims due
+// jobs and finishes them. b.N / elapsed is messages per second.
+func BenchmarkMessage(b *testing.B) {
+	for _, d := range All() {
+		b.Run(d.Name, func(b *testing.B) {
+			s := seed(b, d)
+			now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			var n atomic.Int64
+			b.SetParallelism(16) // 32 senders on 2 cores
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				ctx := context.Background()
+				for pb.Next() {
+					i := n.Add(1)
+					c := fmt.Sprint("c", i%conversations)
+					err := s.Tx(ctx, func(tx baton.Tx) error {
+						if _, err := tx.ConversationByID(c); err != nil {
+							return err
+						}
+						m := &baton.Message{ID: fmt.Sprint("m", i), ConversationID: c, Author: baton.ByCustomer,
+							Text: "Hello, I need help with my order."}
+						if err := tx.AddMessage(m); err != nil {
+							return err
+						}
+						e := &baton.Event{ID: fmt.Sprint("e", i), WorkspaceID: "w1", BotID: "b1", Type: "message.created",
+							ExternalID: fmt.Sprint("x", i%conversations), Data: []byte(`{"text":"Hello, I need help with my order."}`)}
+						if err := tx.AddEvent(e); err != nil {
+							return err
+						}
+						return tx.PutJob(baton.Job{Kind: "bot.webhook", Lane: c, EventID: e.ID, RunAt: now})
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+					err = s.View(ctx, func(tx baton.Tx) error {
+						_, err := tx.LastMessages(c, 10)
+						return err
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+					err = s.Tx(ctx, func(tx baton.Tx) error {
+						js, err := tx.ClaimJobs(now, 4, time.Minute)
+						if err != nil {
+							return err
+						}
+						for _, j := range js {
+							if err := tx.FinishJob(j.ID); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+		})
+	}
+}
+
+// BenchmarkAddMessage commits one message per transaction from one sender,
+// as package sqlite's benchmark of the same name: no batching, each commit
+// waits for its fsync.
+func BenchmarkAddMessage(b *testing.B) {
+	for _, d := range All() {
+		b.Run(d.Name, func(b *testing.B) {
+			s := seed(b, d)
+			i := 0
+			for b.Loop() {
+				i++
+				err := s.Tx(b.Context(), func(tx baton.Tx) error {
+					return tx.AddMessage(&baton.Message{ID: fmt.Sprint("m", i), ConversationID: "c1",
+						Author: baton.ByCustomer, Text: "Hello, I need help with my order."})
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commits/s")
+		})
+	}
+}
+
+// BenchmarkHarness runs the delivery harness (relaybench.Suite, pipelines
+// inbound and relay, every load) on each driver in turn, twice, in this one
+// process, so that the machine's load falls on all of them alike. Each
+// sub-benchmark is one driver, pipeline and round.
+// BATON_BENCH_MESSAGES sets the closed loops' messages (5000).
+func BenchmarkHarness(b *testing.B) {
+	o := relaybench.Options{Messages: 5000, Conversations: 64, Timeout: 5 * time.Minute}
+	if v := os.Getenv("BATON_BENCH_MESSAGES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("BATON_BENCH_MESSAGES=%q: want a positive number", v)
+		}
+		o.Messages = n
+	}
+	for round := 1; round <= 2; round++ {
+		for _, p := range []relaybench.Pipeline{"inbound", "relay"} {
+			for _, d := range All() {
+				b.Run(fmt.Sprintf("%s/%s/round%d", p, d.Name, round), func(b *testing.B) {
+					so := o
+					so.Dir = b.TempDir()
+					so.SQLite = d.Open
+					for b.Loop() {
+						rep, err := relaybench.Suite(b.Context(), so, p, nil)
+						if err != nil {
+							b.Fatal(err)
+						}
+						b.Log("\n" + rep.String())
+						if !rep.Clean() {
+							b.Fatal("a message was lost or doubled")
+						}
+						for _, l := range rep.Loads {
+							b.ReportMetric(l.Ratio(), l.Load.Name+"-ratio")
+							b.ReportMetric(l.Baton.PerSecond, l.Load.Name+"-baton/s")
+							b.ReportMetric(l.Bare.PerSecond, l.Load.Name+"-bare/s")
+							b.ReportMetric(float64(l.Baton.P99.Microseconds())/1000, l.Load.Name+"-p99-ms")
+						}
+					}
+				})
+			}
+		}
+	}
+}
