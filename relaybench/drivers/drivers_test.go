@@ -13,46 +13,28 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/relaybench"
+	"github.com/batonhq/baton/relaybench/drivers/probe"
 	"github.com/batonhq/baton/sqlstore"
 )
 
 var key = bytes.Repeat([]byte{7}, 32)
 
-// conversations is how many conversations the micro-benchmarks spread
-// their messages over.
-const conversations = 64
-
-// seed opens a store on d with one workspace, one bot and conversations
-// conversations c0, c1, ...
+// seed opens a store on d that probe.Seed has seeded.
 func seed(b *testing.B, d Driver) *sqlstore.Store {
 	s, err := d.Open(b.Context(), filepath.Join(b.TempDir(), "baton.db"), key)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { s.Close() })
-	err = s.Tx(b.Context(), func(tx baton.Tx) error {
-		if err := tx.CreateWorkspace(baton.Workspace{ID: "w1"}); err != nil {
-			return err
-		}
-		for i := range conversations {
-			c := baton.Conversation{ID: fmt.Sprint("c", i), WorkspaceID: "w1", BotID: "b1", ExternalID: fmt.Sprint("x", i)}
-			if err := tx.PutConversation(c); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := probe.Seed(b.Context(), s); err != nil {
 		b.Fatal(err)
 	}
 	return s
 }
 
-// BenchmarkMessage is what the store does for one relayed message, from 32
-// concurrent senders (so the group writer batches their commits): a Tx that
-// reads the conversation, adds the message, an event and its delivery job;
-// a View that reads the conversation's last messages; a Tx that claims due
-// jobs and finishes them. b.N / elapsed is messages per second.
+// BenchmarkMessage is what the store does for one relayed message
+// (probe.Message), from 32 concurrent senders, so that the group writer
+// batches their commits. b.N / elapsed is messages per second.
 func BenchmarkMessage(b *testing.B) {
 	for _, d := range All() {
 		b.Run(d.Name, func(b *testing.B) {
@@ -64,47 +46,7 @@ func BenchmarkMessage(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				ctx := context.Background()
 				for pb.Next() {
-					i := n.Add(1)
-					c := fmt.Sprint("c", i%conversations)
-					err := s.Tx(ctx, func(tx baton.Tx) error {
-						if _, err := tx.ConversationByID(c); err != nil {
-							return err
-						}
-						m := &baton.Message{ID: fmt.Sprint("m", i), ConversationID: c, Author: baton.ByCustomer,
-							Text: "Hello, I need help with my order."}
-						if err := tx.AddMessage(m); err != nil {
-							return err
-						}
-						e := &baton.Event{ID: fmt.Sprint("e", i), WorkspaceID: "w1", BotID: "b1", Type: "message.created",
-							ExternalID: fmt.Sprint("x", i%conversations), Data: []byte(`{"text":"Hello, I need help with my order."}`)}
-						if err := tx.AddEvent(e); err != nil {
-							return err
-						}
-						return tx.PutJob(baton.Job{Kind: "bot.webhook", Lane: c, EventID: e.ID, RunAt: now})
-					})
-					if err != nil {
-						b.Fatal(err)
-					}
-					err = s.View(ctx, func(tx baton.Tx) error {
-						_, err := tx.LastMessages(c, 10)
-						return err
-					})
-					if err != nil {
-						b.Fatal(err)
-					}
-					err = s.Tx(ctx, func(tx baton.Tx) error {
-						js, err := tx.ClaimJobs(now, 4, time.Minute)
-						if err != nil {
-							return err
-						}
-						for _, j := range js {
-							if err := tx.FinishJob(j.ID); err != nil {
-								return err
-							}
-						}
-						return nil
-					})
-					if err != nil {
+					if err := probe.Message(ctx, s, int(n.Add(1)), now); err != nil {
 						b.Fatal(err)
 					}
 				}
