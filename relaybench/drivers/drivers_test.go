@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -96,6 +98,19 @@ func report(b *testing.B, cpu time.Duration, unit string) {
 	b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
+// envInt is the environment variable name as a number, def when unset.
+func envInt(tb testing.TB, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		tb.Fatalf("%s=%q: want a positive number", name, v)
+	}
+	return n
+}
+
 // cpuTime is the CPU time, user and system, that the process has used.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
@@ -107,17 +122,22 @@ func cpuTime() time.Duration {
 // inbound and relay, every load) on each driver in turn, twice, in this one
 // process, so that the machine's load falls on all of them alike. Each
 // sub-benchmark is one driver, pipeline and round.
-// BATON_BENCH_MESSAGES sets the closed loops' messages (5000).
+// BATON_BENCH_MESSAGES sets the closed loops' messages (5000),
+// BATON_BENCH_ROUNDS the rounds (2) and BATON_BENCH_LOADS the loads, by
+// name, comma-separated (all of relaybench.Loads).
 func BenchmarkHarness(b *testing.B) {
-	o := relaybench.Options{Messages: 5000, Conversations: 64, Timeout: 5 * time.Minute}
-	if v := os.Getenv("BATON_BENCH_MESSAGES"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			b.Fatalf("BATON_BENCH_MESSAGES=%q: want a positive number", v)
+	o := relaybench.Options{Messages: envInt(b, "BATON_BENCH_MESSAGES", 5000), Conversations: 64, Timeout: 5 * time.Minute}
+	var loads []relaybench.Load
+	if v := os.Getenv("BATON_BENCH_LOADS"); v != "" {
+		for _, name := range strings.Split(v, ",") {
+			i := slices.IndexFunc(relaybench.Loads, func(l relaybench.Load) bool { return l.Name == name })
+			if i < 0 {
+				b.Fatalf("BATON_BENCH_LOADS=%q: no load %q in relaybench.Loads", v, name)
+			}
+			loads = append(loads, relaybench.Loads[i])
 		}
-		o.Messages = n
 	}
-	for round := 1; round <= 2; round++ {
+	for round := 1; round <= envInt(b, "BATON_BENCH_ROUNDS", 2); round++ {
 		for _, p := range []relaybench.Pipeline{"inbound", "relay"} {
 			for _, d := range All() {
 				b.Run(fmt.Sprintf("%s/%s/round%d", p, d.Name, round), func(b *testing.B) {
@@ -126,7 +146,7 @@ func BenchmarkHarness(b *testing.B) {
 					so.SQLite = d.Open
 					for b.Loop() {
 						cpu := cpuTime()
-						rep, err := relaybench.Suite(b.Context(), so, p, nil)
+						rep, err := relaybench.Suite(b.Context(), so, p, loads)
 						// Both sides' CPU over every load: the bare sides'
 						// is the same whatever the driver.
 						b.ReportMetric((cpuTime() - cpu).Seconds(), "cpu-s")
