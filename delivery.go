@@ -45,6 +45,11 @@ type DeliveryAttempt struct {
 	StatusCode  int           // the HTTP status of the answer; 0 when none came
 	Error       string        // what went wrong, short (AttemptError); "" for a 2xx
 	Duration    time.Duration // from the request's start to its answer or failure
+	// Nth is which attempt at the event this is, counting from 1, or at
+	// least a bound on it (a worker that died may have lost one); 0 when
+	// unknown. The log is trimmed to AttemptsKept only when it may hold
+	// more: a first attempt has nothing to trim.
+	Nth int
 }
 
 // OK reports whether the attempt was answered 2xx.

@@ -208,11 +208,19 @@ type Tx interface {
 	// ClaimJobs leases up to limit due jobs until now+lease and returns them.
 	// Within one Lane only the oldest job is ever due, so a lane runs in order.
 	ClaimJobs(now time.Time, limit int, lease time.Duration) ([]Job, error)
+	// FollowJobs leases, behind each of heads (jobs this transaction or an
+	// earlier one of the caller's claimed), up to limit of the jobs queued
+	// next in its lane, in lane order, as long as they are of the head's
+	// kind, due at now and not held by anyone, until now+lease; a lease
+	// that ran out counts as an attempt, as in ClaimJobs. The caller runs
+	// them after their head, one after another, and releases with RetryJob
+	// the ones it does not run: so a lane still runs in order.
+	FollowJobs(heads []Job, now time.Time, limit int, lease time.Duration) ([]Job, error)
 	// RenewJobs extends the leases of claimed jobs to until: the heartbeat of
 	// the worker running them. Released or finished jobs are left alone.
 	RenewJobs(ids []int64, until time.Time) error
-	// FinishJob deletes a job that is done.
-	FinishJob(id int64) error
+	// FinishJob deletes jobs that are done.
+	FinishJob(ids ...int64) error
 	// RetryJob releases a claimed job to run again.
 	RetryJob(r JobRetry) error
 	// DeleteJobByKey removes a keyed job (a cancelled timer); absent is not an error.

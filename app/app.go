@@ -125,6 +125,7 @@ func New(p Params) *App {
 		}})
 	worker = outbox.New(outbox.Params{Store: p.Store, Engine: a.Engine, Desks: p.Desks, Log: p.Log, Obs: a.Metrics, Config: p.Worker, Recorded: p.Recorded})
 	a.Worker = worker
+	a.Metrics.Lag(worker.Lag)
 	if p.Ready == nil {
 		p.Ready = a.ready
 	}

@@ -107,6 +107,15 @@ func New(reg *prometheus.Registry, store baton.Store) *Metrics {
 	return m
 }
 
+// Lag exports lag, the outbox worker's (outbox.Worker.Lag), as
+// baton_outbox_lag_seconds, read at scrape time.
+func (m *Metrics) Lag(lag func() time.Duration) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "baton_outbox_lag_seconds",
+		Help: "How long the oldest due job nobody holds has waited past its time, as of this instance's outbox worker's last round: 0 while it keeps pace.",
+	}, func() float64 { return lag().Seconds() }))
+}
+
 // Handler serves the registry in the Prometheus exposition format. A scrape
 // whose store reads fail answers 500, so the failure shows as a failed scrape.
 func (m *Metrics) Handler() http.Handler {

@@ -13,30 +13,18 @@ import (
 	"github.com/batonhq/baton/stdwebhook"
 )
 
-// deliver posts one event to its bot's webhook, signed, and tells the
-// engine the bot has it. It returns the attempt it made, for the delivery
+// deliver posts one event (read with its bot in the claiming round) to its
+// bot's webhook, signed, and tells the engine the bot has it. It returns the attempt it made, for the delivery
 // log, or nil when it posted nothing.
 func (w *Worker) deliver(ctx context.Context, t task) (*baton.DeliveryAttempt, error) {
-	var ev baton.Event
-	var bot baton.Bot
-	err := w.store.View(ctx, func(tx baton.Tx) (err error) {
-		if ev, err = tx.Event(t.target.Event); err != nil {
-			return err
-		}
-		bot, err = w.engine.BotConfig(tx, ev.WorkspaceID, ev.BotID)
-		return err
-	})
-	if baton.ErrorCode(err) == baton.ENOTFOUND {
-		// The event or its bot is gone: the job can never run.
-		return nil, baton.Errorf(baton.EINVALID, "job %d refers to something gone: %w", t.ID, err)
-	} else if err != nil {
-		return nil, err
+	a, err := w.post(ctx, t.bot, t.event)
+	if a != nil {
+		a.Nth = t.Attempts + 1
 	}
-	a, err := w.post(ctx, bot, ev)
 	if err != nil {
 		return a, err
 	}
-	return a, w.engine.Told(ctx, ev)
+	return a, w.engine.Told(ctx, t.event)
 }
 
 // post signs one event and posts it to the bot's webhook. It answers nil

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -31,8 +32,13 @@ type Config struct {
 	// Poll is the longest the worker sleeps before looking for due jobs again, so
 	// that jobs written by other instances are seen (default 500ms).
 	Poll time.Duration
-	// Workers is how many jobs run at once (default 16).
+	// Workers is how many lanes run at once (default 16).
 	Workers int
+	// Follow is how many of a lane's queued deliveries (desk sends, bot
+	// events) a worker takes behind the one heading it, to run one after
+	// another in the same round trip of claims and records (default 32;
+	// negative: none). It multiplies what one busy conversation can move.
+	Follow int
 	// Client makes bot webhook calls (default stdwebhook.NewClient(15s)).
 	Client *http.Client
 	// Router chooses the group of a seat transfer (default router.Words);
@@ -42,11 +48,18 @@ type Config struct {
 	// RetryScale multiplies every retry delay (default 1); tests and local
 	// development shorten the schedules with it.
 	RetryScale float64
+	// Behind is the lag past which the worker says it is falling behind:
+	// a warning in the log when the lag first passes it (default 30s).
+	// The lag itself is Worker.Lag, on /metrics as baton_outbox_lag_seconds.
+	Behind time.Duration
 }
 
 // DefaultLease is how long a job is held by the worker that claimed it
 // between two renewals.
 const DefaultLease = 5 * time.Second
+
+// DefaultBehind is the lag past which a worker says it is falling behind.
+const DefaultBehind = 30 * time.Second
 
 // Params build a Worker.
 type Params struct {
@@ -73,6 +86,27 @@ type Worker struct {
 	handlers map[baton.JobKind]handler
 	wake     chan struct{}
 	llm      *http.Client // calls LLM endpoints, each call within its desk's budget
+	lag      atomic.Int64 // Lag, in nanoseconds
+	behind   atomic.Bool  // the lag is past Config.Behind
+}
+
+// Lag is how long the oldest job that is due and that nobody holds has
+// waited past its time, as of this worker's last round: zero while the
+// worker keeps pace with what is written, growing while it falls behind.
+func (w *Worker) Lag() time.Duration { return time.Duration(w.lag.Load()) }
+
+// measure records the lag a round found: when it claimed fewer heads than
+// it could take, none due was left; otherwise the next free job's due
+// time, when past, is how far behind the worker is.
+func (w *Worker) measure(at time.Time, claimed, could int, next time.Time) {
+	lag := time.Duration(0)
+	if claimed >= could && next.Before(at) {
+		lag = at.Sub(next)
+	}
+	w.lag.Store(int64(lag))
+	if was := w.behind.Swap(lag > w.cfg.Behind); !was && lag > w.cfg.Behind {
+		w.log.Warn("the outbox is falling behind: due jobs wait for a worker", "lag", lag.Round(time.Millisecond), "bound", w.cfg.Behind)
+	}
 }
 
 // New returns a Worker.
@@ -102,8 +136,14 @@ func New(p Params) *Worker {
 	if cfg.Poll <= 0 {
 		cfg.Poll = 500 * time.Millisecond
 	}
+	if cfg.Behind <= 0 {
+		cfg.Behind = DefaultBehind
+	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 16
+	}
+	if cfg.Follow == 0 {
+		cfg.Follow = 32
 	}
 	if cfg.Client == nil {
 		cfg.Client = stdwebhook.NewClient(15 * time.Second)
@@ -171,28 +211,45 @@ type task struct {
 	handoff baton.Handoff
 	message baton.Message
 	desk    baton.DeskConfig
+	event   baton.Event          // a bot delivery's event
+	bot     baton.Bot            // and its bot
 	err     error                // the payload or the records could not be read
 	fails   *[]baton.DeskFailure // the desk calls of this run that failed
 }
 
 func (w *Worker) preload(tx baton.Tx, j baton.Job) (task, error) {
 	t := task{Job: j}
-	if t.target, t.err = j.Target(); t.err != nil || (j.Kind != baton.JobSend && j.Kind != baton.JobClose) {
+	if t.target, t.err = j.Target(); t.err != nil {
 		return t, nil
 	}
 	var err error
+	switch j.Kind {
+	case baton.JobEvent:
+		if t.event, err = tx.Event(t.target.Event); err == nil {
+			t.bot, err = w.engine.BotConfig(tx, t.event.WorkspaceID, t.event.BotID)
+		}
+		return t, gone(j, err, &t)
+	case baton.JobSend, baton.JobClose:
+	default:
+		return t, nil
+	}
 	if t.handoff, err = tx.Handoff(t.target.Workspace, t.target.Handoff); err == nil && t.target.Message != "" {
 		t.message, err = tx.Message(t.target.Message)
 	}
 	if err == nil {
 		t.desk, err = w.engine.DeskConfig(tx, t.target.Workspace, t.handoff.DeskID)
 	}
+	return t, gone(j, err, &t)
+}
+
+// gone turns a read of what job j refers to that found nothing into the
+// task's own error (the job can never run) and passes other errors on.
+func gone(j baton.Job, err error, t *task) error {
 	if baton.ErrorCode(err) == baton.ENOTFOUND {
-		// The job refers to something gone: it can never run.
 		t.err = baton.Errorf(baton.EINVALID, "job %d refers to something gone: %w", j.ID, err)
-		return t, nil
+		return nil
 	}
-	return t, err
+	return err
 }
 
 // Run claims and runs due jobs until ctx is done. Several Run loops, in one
@@ -204,7 +261,7 @@ func (w *Worker) preload(tx baton.Tx, j baton.Job) (task, error) {
 // third of a lease, so the jobs of an instance that dies are taken over
 // within a lease rather than held for as long as the slowest call could take.
 func (w *Worker) Run(ctx context.Context) error {
-	results := make(chan outcome, w.cfg.Workers)
+	results := make(chan []outcome, w.cfg.Workers)
 	var done []outcome
 	running := 0
 	held := &leases{ids: map[int64]bool{}}
@@ -222,7 +279,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			free = 0
 		}
-		jobs, next, err := w.round(bg, done, free, held)
+		runs, next, err := w.round(bg, done, free, held)
 		if err != nil {
 			if ctx.Err() == nil {
 				w.log.Error("claiming jobs failed", "err", err)
@@ -232,39 +289,45 @@ func (w *Worker) Run(ctx context.Context) error {
 			held.drop(done)
 			done = done[:0]
 		}
-		for _, j := range jobs {
+		for _, r := range runs {
 			running++
-			go func() { results <- w.runJob(bg, j) }()
+			go func() { results <- w.runLane(bg, r) }()
 		}
-		if len(jobs) > 0 && running < w.cfg.Workers {
+		if len(runs) > 0 && running < w.cfg.Workers {
 			continue // there may be more due
 		}
-		wait := min(time.Until(next), w.cfg.Poll)
+		wait, wake := min(time.Until(next), w.cfg.Poll), w.wake
+		if running == w.cfg.Workers {
+			// Nothing can be claimed until a worker is free, and a result
+			// says when one is: due jobs and new writes wait for it (the
+			// poll still measures the lag meanwhile).
+			wait, wake = w.cfg.Poll, nil
+		}
 		t := time.NewTimer(max(wait, 0))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			for ; running > 0; running-- {
-				done = append(done, <-results)
+				done = append(done, <-results...)
 			}
 			if _, _, err := w.round(bg, done, 0, held); err != nil {
 				w.log.Error("recording finished jobs failed; they will run again", "err", err)
 			}
 			return nil
-		case o := <-results:
+		case os := <-results:
 			running--
-			done = append(done, o)
+			done = append(done, os...)
 		collect:
 			for {
 				select {
-				case o := <-results:
+				case os := <-results:
 					running--
-					done = append(done, o)
+					done = append(done, os...)
 				default:
 					break collect
 				}
 			}
-		case <-w.wake:
+		case <-wake:
 		case <-t.C:
 		}
 		t.Stop()
@@ -278,11 +341,13 @@ type leases struct {
 	ids map[int64]bool
 }
 
-func (l *leases) add(js []baton.Job) {
+func (l *leases) add(runs [][]task) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, j := range js {
-		l.ids[j.ID] = true
+	for _, r := range runs {
+		for _, t := range r {
+			l.ids[t.ID] = true
+		}
 	}
 }
 
@@ -331,20 +396,26 @@ func (w *Worker) heartbeat(ctx context.Context, held *leases) {
 // RunDue claims the jobs due now, runs them, records their outcomes and
 // returns how many it ran. Tests use it to step the worker by hand.
 func (w *Worker) RunDue(ctx context.Context) (int, error) {
-	jobs, _, err := w.round(ctx, nil, w.cfg.Workers, nil)
-	if err != nil || len(jobs) == 0 {
+	runs, _, err := w.round(ctx, nil, w.cfg.Workers, nil)
+	if err != nil || len(runs) == 0 {
 		return 0, err
 	}
-	results := make(chan outcome, len(jobs))
-	for _, j := range jobs {
-		go func() { results <- w.runJob(ctx, j) }()
+	results := make(chan []outcome, len(runs))
+	for _, r := range runs {
+		go func() { results <- w.runLane(ctx, r) }()
 	}
-	done := make([]outcome, 0, len(jobs))
-	for range jobs {
-		done = append(done, <-results)
+	var done []outcome
+	for range runs {
+		done = append(done, <-results...)
 	}
 	_, _, err = w.round(ctx, done, 0, nil)
-	return len(jobs), err
+	ran := 0
+	for _, o := range done {
+		if !o.skipped {
+			ran++
+		}
+	}
+	return ran, err
 }
 
 // outcome is how a job went: finished, or to be tried again.
@@ -353,13 +424,17 @@ type outcome struct {
 	err     error                  // nil = finished
 	attempt *baton.DeliveryAttempt // the bot delivery it made, if any
 	fails   []baton.DeskFailure    // the desk calls it made that failed
+	skipped bool                   // not run: a job before it in its lane did not finish
 }
 
-// round records outcomes and claims up to n due jobs in one transaction, and
-// says when the next job not yet claimed falls due. The claimed jobs join
-// held, when given, as soon as the claim commits.
-func (w *Worker) round(ctx context.Context, done []outcome, n int, held *leases) ([]task, time.Time, error) {
+// round records outcomes and claims up to n due lane heads in one
+// transaction, with the deliveries queued behind each (Config.Follow), and
+// says when the next job not yet claimed falls due. It returns the claimed
+// jobs as runs: a head and its followers, in lane order. The claimed jobs
+// join held, when given, as soon as the claim commits.
+func (w *Worker) round(ctx context.Context, done []outcome, n int, held *leases) ([][]task, time.Time, error) {
 	var claimed []baton.Job
+	nHeads := 0
 	next := time.Now().Add(w.cfg.Poll)
 	// Outcomes are recorded in lane order: finishing a job locks its lane
 	// until the round commits (on PostgreSQL), and an engine write that puts
@@ -368,15 +443,35 @@ func (w *Worker) round(ctx context.Context, done []outcome, n int, held *leases)
 	byLane := slices.Clone(done)
 	slices.SortStableFunc(byLane, func(a, b outcome) int { return strings.Compare(a.job.Lane, b.job.Lane) })
 	err := w.store.Tx(ctx, func(tx baton.Tx) error {
+		claimed, nHeads = nil, 0 // a retried transaction claims anew
+		var finished []int64
 		for _, o := range byLane {
-			if err := w.record(tx, o); err != nil {
+			if err := w.record(tx, o, &finished); err != nil {
 				return err
 			}
 		}
-		var err error
+		if err := tx.FinishJob(finished...); err != nil {
+			return err
+		}
 		if n > 0 {
-			if claimed, err = tx.ClaimJobs(now(), n, w.cfg.Lease); err != nil {
+			at := now()
+			heads, err := tx.ClaimJobs(at, n, w.cfg.Lease)
+			if err != nil {
 				return err
+			}
+			claimed, nHeads = heads, len(heads)
+			if w.cfg.Follow > 0 {
+				var lead []baton.Job
+				for _, h := range heads {
+					if h.Kind == baton.JobSend || h.Kind == baton.JobEvent {
+						lead = append(lead, h)
+					}
+				}
+				more, err := tx.FollowJobs(lead, at, w.cfg.Follow, w.cfg.Lease)
+				if err != nil {
+					return err
+				}
+				claimed = append(claimed, more...)
 			}
 		}
 		at, ok, err := tx.NextJobAt()
@@ -385,24 +480,26 @@ func (w *Worker) round(ctx context.Context, done []outcome, n int, held *leases)
 		}
 		return err
 	})
+	if err == nil && held != nil {
+		w.measure(now(), nHeads, n, next)
+	}
 	if err == nil && w.recorded != nil {
 		for _, o := range done {
-			w.recorded(o.job, o.err)
+			if !o.skipped {
+				w.recorded(o.job, o.err)
+			}
 		}
 	}
 	if err != nil || len(claimed) == 0 {
 		return nil, next, err
 	}
-	if held != nil {
-		held.add(claimed)
-	}
 	// What the jobs need is read off the writer, from a snapshot that has
 	// everything committed before the claim.
-	jobs := make([]task, len(claimed))
+	tasks := make([]task, len(claimed))
 	err = w.store.View(ctx, func(tx baton.Tx) error {
 		for i, j := range claimed {
 			var err error
-			if jobs[i], err = w.preload(tx, j); err != nil {
+			if tasks[i], err = w.preload(tx, j); err != nil {
 				return err
 			}
 		}
@@ -410,10 +507,47 @@ func (w *Worker) round(ctx context.Context, done []outcome, n int, held *leases)
 	})
 	if err != nil {
 		for i, j := range claimed {
-			jobs[i] = task{Job: j, err: err} // recorded as failed: they run again soon
+			tasks[i] = task{Job: j, err: err} // recorded as failed: they run again soon
 		}
 	}
-	return jobs, next, nil
+	runs := lanes(tasks)
+	if held != nil {
+		held.add(runs)
+	}
+	return runs, next, nil
+}
+
+// lanes groups claimed tasks into runs: each lane's head (they come first,
+// in claim order) with the lane's followers after it, in lane order.
+func lanes(tasks []task) [][]task {
+	var runs [][]task
+	at := map[string]int{}
+	for _, t := range tasks {
+		if i, ok := at[t.Lane]; ok && t.Lane != "" {
+			runs[i] = append(runs[i], t)
+			continue
+		}
+		at[t.Lane] = len(runs)
+		runs = append(runs, []task{t})
+	}
+	return runs
+}
+
+// runLane runs a lane's claimed jobs one after another and stops at the
+// first that does not finish: the rest are skipped, to be released in
+// their order.
+func (w *Worker) runLane(ctx context.Context, run []task) []outcome {
+	out := make([]outcome, len(run))
+	stopped := false
+	for i, t := range run {
+		if stopped {
+			out[i] = outcome{job: t.Job, skipped: true}
+			continue
+		}
+		out[i] = w.runJob(ctx, t)
+		stopped = out[i].err != nil
+	}
+	return out
 }
 
 // retry is what a job asks for when it did not finish.
@@ -440,12 +574,16 @@ func (w *Worker) runJob(ctx context.Context, t task) outcome {
 	return o
 }
 
-// record finishes a job or schedules its next attempt, and logs the
+// record finishes a job (adding it to finished, which the round deletes
+// at once) or schedules its next attempt, and logs the
 // delivery attempt it made, in the same transaction: an attempt is in the
 // delivery log once its outcome is recorded, and not before (an instance
 // that dies first loses both, and the job runs again).
-func (w *Worker) record(tx baton.Tx, o outcome) error {
+func (w *Worker) record(tx baton.Tx, o outcome, finished *[]int64) error {
 	j := o.job
+	if o.skipped {
+		return tx.RetryJob(baton.JobRetry{ID: j.ID, RunAt: j.RunAt, Attempts: j.Attempts, LastError: j.LastError})
+	}
 	if o.attempt != nil {
 		switch err := tx.AddAttempt(*o.attempt); {
 		case baton.ErrorCode(err) == baton.EINVALID:
@@ -466,7 +604,8 @@ func (w *Worker) record(tx baton.Tx, o outcome) error {
 		}
 	}
 	if o.err == nil {
-		return tx.FinishJob(j.ID)
+		*finished = append(*finished, j.ID)
+		return nil
 	}
 	var rt *retry
 	switch {
@@ -477,7 +616,8 @@ func (w *Worker) record(tx baton.Tx, o outcome) error {
 		// with a NUL in it), or what it points at is gone: running it
 		// again cannot help.
 		w.log.Error("job gave up: it cannot succeed", "kind", j.Kind, "handoff", j.HandoffID, "err", o.err)
-		return tx.FinishJob(j.ID)
+		*finished = append(*finished, j.ID)
+		return nil
 	default:
 		// A store failure or a bug: try again soon, keep the job, and do
 		// not count it against the receiver's schedule.
@@ -492,7 +632,8 @@ func (w *Worker) record(tx baton.Tx, o outcome) error {
 	d, ok := stdwebhook.Backoff(j.Attempts+2, schedule, nil)
 	if !ok {
 		w.log.Error("job gave up after its last attempt", "kind", j.Kind, "handoff", j.HandoffID, "attempts", j.Attempts+1, "err", rt.err)
-		return tx.FinishJob(j.ID)
+		*finished = append(*finished, j.ID)
+		return nil
 	}
 	if rt.after > 0 {
 		d = rt.after

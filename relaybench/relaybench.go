@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -49,6 +50,10 @@ type Options struct {
 	// SQLite, when set, opens the SQLite store instead of sqlite.Open: a
 	// driver comparison plugs its own in here.
 	SQLite func(ctx context.Context, path string, key []byte) (*sqlstore.Store, error)
+	// Profile, when set, is a file that gets the CPU profile of Baton's
+	// side while it takes and delivers the traffic (setup excluded); the
+	// process also runs the load driver and the receiver.
+	Profile string
 }
 
 // Result is one side's numbers.
@@ -209,6 +214,17 @@ func (r *refusal) Error() string { return fmt.Sprintf("refused: retry after %v",
 // to conversation i mod o.Conversations, and waits until the desk has them
 // all or o.Timeout has passed: a message that never came is a loss.
 func drive(ctx context.Context, name string, o Options, sk desk, send func(conv int, id string) error) (Result, error) {
+	if o.Profile != "" && name == "baton" {
+		f, err := os.Create(o.Profile)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return Result{}, err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	sent := make([]time.Time, o.Messages)
 	accepted := make([]time.Duration, o.Messages)
 	var next, refused atomic.Int64

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/batonhq/baton/postgres/pgtest"
+	"github.com/batonhq/baton/sqlite"
+	"github.com/batonhq/baton/sqlstore"
 )
 
 // exactlyOnce fails tb unless r delivered its n messages, each once.
@@ -162,16 +165,30 @@ func TestCompare(t *testing.T) {
 // baseline in the same run, closed loop with 8 and 32 clients and paced
 // at 100/s. BATON_BENCH_CONVERSATIONS sets the open conversations (64),
 // BATON_BENCH_MESSAGES the closed loops' messages (5000) and
-// BATON_BENCH_INSTANCES the instances sharing the PostgreSQL database (1).
+// BATON_BENCH_INSTANCES the instances sharing the PostgreSQL database (1);
+// BATON_BENCH_SQLITE_SYNC=normal runs SQLite with synchronous=NORMAL;
+// BATON_BENCH_PROFILE names a directory for a CPU profile of Baton's side
+// of each load (baton-<store>-<pipeline>-<load>.cpu).
 // Run: go test -run '^$' -bench Delivery -benchtime 1x -timeout 60m ./relaybench
 func BenchmarkDelivery(b *testing.B) {
 	o := Options{Messages: envInt(b, "BATON_BENCH_MESSAGES", 5000), Conversations: envInt(b, "BATON_BENCH_CONVERSATIONS", 64),
 		Instances: envInt(b, "BATON_BENCH_INSTANCES", 1), Timeout: 5 * time.Minute}
+	if os.Getenv("BATON_BENCH_SQLITE_SYNC") == string(sqlite.SyncNormal) {
+		o.SQLite = func(ctx context.Context, path string, key []byte) (*sqlstore.Store, error) {
+			return sqlite.OpenSync(ctx, path, key, sqlite.SyncNormal)
+		}
+	}
+	if dir := os.Getenv("BATON_BENCH_PROFILE"); dir != "" {
+		o.Profile = filepath.Join(dir, "baton")
+	}
 	for _, store := range []string{"sqlite", "postgres"} {
 		for _, p := range []Pipeline{"inbound", "relay"} {
 			b.Run(store+"/"+string(p), func(b *testing.B) {
 				so := o
 				so.Dir = b.TempDir()
+				if so.Profile != "" {
+					so.Profile += "-" + store
+				}
 				if store == "postgres" {
 					so.Postgres = func() (string, error) { return pgtest.Migrated(b), nil }
 				} else {

@@ -114,6 +114,9 @@ func Suite(ctx context.Context, o Options, p Pipeline, loads []Load) (SuiteRepor
 	for _, l := range loads {
 		lo := o
 		lo.Clients, lo.Rate = l.Clients, l.Rate
+		if o.Profile != "" {
+			lo.Profile = fmt.Sprintf("%s-%s-%s.cpu", o.Profile, p, l.Name)
+		}
 		if l.Rate > 0 {
 			lo.Messages = min(o.Messages, int(l.Rate*pacedFor.Seconds()))
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/sqlite"
+	"github.com/batonhq/baton/sqlstore"
 	"github.com/batonhq/baton/storetest"
 )
 
@@ -239,5 +240,36 @@ func TestNewClosesOnFailure(t *testing.T) {
 		if err := d.Ping(); err == nil || !strings.Contains(err.Error(), "database is closed") {
 			t.Errorf("%s after a failed New: ping %v, want closed", name, err)
 		}
+	}
+}
+
+// TestSync: Open commits with synchronous=FULL (2), OpenSync with NORMAL
+// (1) when asked, on the writer; anything else is refused.
+func TestSync(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		sync sqlite.Sync
+		want int
+	}{{"", 2}, {sqlite.SyncFull, 2}, {sqlite.SyncNormal, 1}} {
+		path := filepath.Join(t.TempDir(), "baton.db")
+		var s *sqlstore.Store
+		var err error
+		if c.sync == "" {
+			s, err = sqlite.Open(t.Context(), path, key)
+		} else {
+			s, err = sqlite.OpenSync(t.Context(), path, key, c.sync)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		err = s.DB().QueryRowContext(t.Context(), `PRAGMA synchronous`).Scan(&got)
+		s.Close()
+		if err != nil || got != c.want {
+			t.Errorf("sync %q: PRAGMA synchronous is %d (%v), want %d", c.sync, got, err, c.want)
+		}
+	}
+	if _, err := sqlite.OpenSync(t.Context(), filepath.Join(t.TempDir(), "baton.db"), key, "off"); err == nil {
+		t.Error(`sync "off" was accepted`)
 	}
 }

@@ -25,8 +25,8 @@ func (t *tx) AddAttempt(a baton.DeliveryAttempt) error {
 	}
 	if n, err := r.RowsAffected(); err != nil {
 		return t.fail("add delivery attempt", err)
-	} else if n == 0 {
-		return nil // no such event
+	} else if n == 0 || (a.Nth > 0 && a.Nth <= baton.AttemptsKept) {
+		return nil // no such event, or no more attempts than the log keeps
 	}
 	// The newest AttemptsKept stay: every one older than the oldest of them
 	// goes (none when there are not more).

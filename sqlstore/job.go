@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"database/sql"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -72,7 +73,9 @@ func (t *tx) promote(lane string) error {
 	return err
 }
 
-// deleteJobs deletes the jobs a condition selects and promotes their lanes' next jobs.
+// deleteJobs deletes the jobs a condition selects and promotes their lanes'
+// next jobs, each lane once, in lane order (the order engine writes lock
+// lanes in, so two transactions never wait for each other in a circle).
 func (t *tx) deleteJobs(what, cond string, args ...any) error {
 	rows, err := t.query(`DELETE FROM jobs WHERE `+cond+` RETURNING lane`, args...)
 	if err != nil {
@@ -91,7 +94,8 @@ func (t *tx) deleteJobs(what, cond string, args ...any) error {
 	if err := rows.Err(); err != nil {
 		return t.fail(what, err)
 	}
-	for _, l := range lanes {
+	slices.Sort(lanes)
+	for _, l := range slices.Compact(lanes) {
 		if err := t.promote(l); err != nil {
 			return t.fail(what, err)
 		}
@@ -138,6 +142,62 @@ func (t *tx) ClaimJobs(now time.Time, limit int, lease time.Duration) ([]baton.J
 	return js, nil
 }
 
+// FollowJobs leases, behind each head, up to limit of the jobs queued next in
+// its lane while they are of its kind, due and free (see baton.Tx). One
+// statement reads the candidates of every lane, a second leases them.
+func (t *tx) FollowJobs(heads []baton.Job, now time.Time, limit int, lease time.Duration) ([]baton.Job, error) {
+	kind := map[string]baton.JobKind{}
+	var args []any
+	for _, h := range heads {
+		if h.Lane != "" && kind[h.Lane] == "" {
+			kind[h.Lane] = h.Kind
+			args = append(args, h.Lane)
+		}
+	}
+	if limit <= 0 || len(args) == 0 {
+		return nil, nil
+	}
+	rows, err := t.query(`SELECT id, lane, kind, run_at, locked_until FROM (
+			SELECT id, lane, kind, run_at, locked_until, row_number() OVER (PARTITION BY lane ORDER BY id) AS n
+			FROM jobs WHERE NOT head AND lane IN (?`+strings.Repeat(", ?", len(args)-1)+`)) queued
+		WHERE n <= ? ORDER BY lane, id`, append(args, limit)...)
+	if err != nil {
+		return nil, t.fail("follow jobs", err)
+	}
+	n := micro(now)
+	var ids []any
+	stopped := map[string]bool{}
+	for rows.Next() {
+		var id, run, locked int64
+		var lane string
+		var k baton.JobKind
+		if err := rows.Scan(&id, &lane, &k, &run, &locked); err != nil {
+			rows.Close()
+			return nil, t.fail("follow jobs", err)
+		}
+		if stopped[lane] || k != kind[lane] || run > n || locked > n {
+			stopped[lane] = true // the lane's order forbids taking any after it
+			continue
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, t.fail("follow jobs", err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	js, err := all(t, scanJob, `UPDATE jobs SET locked_until = ?, attempts = attempts + CASE WHEN locked_until <> 0 THEN 1 ELSE 0 END
+		WHERE locked_until <= ? AND id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) RETURNING `+jobColumns,
+		append([]any{max(micro(now.Add(lease)), 1), n}, ids...)...)
+	if err != nil {
+		return nil, t.fail("follow jobs", err)
+	}
+	slices.SortFunc(js, func(a, b baton.Job) int { return cmp.Or(strings.Compare(a.Lane, b.Lane), cmp.Compare(a.ID, b.ID)) })
+	return js, nil
+}
+
 // RenewJobs extends the leases of the claimed jobs ids to until.
 func (t *tx) RenewJobs(ids []int64, until time.Time) error {
 	for _, id := range ids {
@@ -148,9 +208,17 @@ func (t *tx) RenewJobs(ids []int64, until time.Time) error {
 	return nil
 }
 
-// FinishJob deletes claimed job id; a job that is gone or was released is left alone.
-func (t *tx) FinishJob(id int64) error {
-	return t.deleteJobs("finish job", `id = ? AND locked_until <> 0`, id)
+// FinishJob deletes the claimed jobs ids; a job that is gone or was
+// released is left alone.
+func (t *tx) FinishJob(ids ...int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return t.deleteJobs("finish job", `id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) AND locked_until <> 0`, args...)
 }
 
 // RetryJob releases claimed job id to run again at runAt; a job that is gone or

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -149,7 +150,8 @@ func testDeliveries(t *testing.T, s baton.Store) {
 }
 
 // testDeliveryAttemptsKept: an event keeps its newest AttemptsKept attempts,
-// in order; another event's are left alone.
+// in order, whether the attempts say which they are (Nth, as the outbox's
+// do) or not; another event's are left alone.
 func testDeliveryAttemptsKept(t *testing.T, s baton.Store) {
 	seed(t, s)
 	evs := events(t, s, "w1", "b1", "many", "few")
@@ -158,9 +160,13 @@ func testDeliveryAttemptsKept(t *testing.T, s baton.Store) {
 	for i := range n {
 		many = append(many, attempt(evs[0], 500+i, time.Duration(i)*time.Second))
 	}
+	numbered := slices.Clone(many) // the log does not keep Nth
+	for i := range numbered {
+		numbered[i].Nth = i + 1
+	}
 	few := []baton.DeliveryAttempt{attempt(evs[1], 503, 0), attempt(evs[1], 503, time.Second)}
 	record(t, s, few[0])
-	record(t, s, many...)
+	record(t, s, numbered...)
 	record(t, s, few[1])
 	got := deliveries(t, s, baton.DeliveryPage{WorkspaceID: "w1", BotID: "b1"})
 	same(t, "attempts of the busy event", got[0].Attempts, many[n-baton.AttemptsKept:])

@@ -148,6 +148,60 @@ func testJobLane(t *testing.T, s baton.Store) {
 	same(t, "after a1 finished", kinds(claim(t, s, at(10*time.Second), 10, time.Minute)), []string{"a2"})
 }
 
+// testJobFollow: behind a claimed head, FollowJobs leases the lane's next
+// jobs while they are of the head's kind, due and free, up to the limit,
+// and nobody else may claim them; the lane keeps its order.
+func testJobFollow(t *testing.T, s baton.Store) {
+	names := func(js []baton.Job) []string { return ids(js, func(j baton.Job) string { return j.HandoffID }) }
+	job := func(lane, name string, kind baton.JobKind, run time.Duration) baton.Job {
+		return baton.Job{Kind: kind, Lane: lane, HandoffID: name, RunAt: at(run)}
+	}
+	put(t, s,
+		job("a", "a1", "send", 0), job("a", "a2", "send", 0), job("a", "a3", "send", 0),
+		job("a", "a4", "close", 0), job("a", "a5", "send", 0), // another kind: following stops before it
+		job("b", "b1", "event", 0), job("b", "b2", "event", 0), job("b", "b3", "event", time.Hour), job("b", "b4", "event", 0), // b3 is not due
+		job("c", "c1", "event", 0), job("c", "c2", "event", 0), job("c", "c3", "event", 0), job("c", "c4", "event", 0), // the limit stops c
+		job("d", "d1", "event", 0), // nothing behind it
+	)
+	heads := claim(t, s, t0, 10, time.Minute)
+	same(t, "heads", names(heads), []string{"a1", "b1", "c1", "d1"})
+	var followed []baton.Job
+	do(t, s, func(tx baton.Tx) (err error) {
+		followed, err = tx.FollowJobs(heads, t0, 2, time.Minute)
+		return err
+	})
+	same(t, "followed", names(followed), []string{"a2", "a3", "b2", "c2", "c3"})
+	for _, j := range followed {
+		if j.ID == 0 || j.Attempts != 0 || j.Payload != nil {
+			t.Errorf("followed job %+v", j)
+		}
+	}
+	// Leased: following again, or claiming, takes none of them.
+	do(t, s, func(tx baton.Tx) error {
+		again, err := tx.FollowJobs(heads, t0, 10, time.Minute)
+		same(t, "followed again while held", names(again), []string{})
+		return err
+	})
+	// The worker finishes a's head and one follower and releases the other:
+	// the released one heads the lane next, before a4.
+	do(t, s, func(tx baton.Tx) error {
+		if err := tx.FinishJob(heads[0].ID, followed[0].ID); err != nil {
+			return err
+		}
+		return tx.RetryJob(baton.JobRetry{ID: followed[1].ID, RunAt: at(time.Second), Attempts: 1, LastError: "503"})
+	})
+	same(t, "while the rest are held", names(claim(t, s, at(30*time.Second), 10, time.Minute)), []string{"a3"})
+	// A follower whose lease ran out is taken again, its lost run an attempt.
+	var late []baton.Job
+	do(t, s, func(tx baton.Tx) (err error) {
+		late, err = tx.FollowJobs([]baton.Job{heads[1]}, at(2*time.Minute), 5, time.Minute)
+		return err
+	})
+	if len(late) != 1 || late[0].HandoffID != "b2" || late[0].Attempts != 1 {
+		t.Errorf("after the lease ran out followed %+v, want b2 with 1 attempt", late)
+	}
+}
+
 func testJobLease(t *testing.T, s baton.Store) {
 	put(t, s, baton.Job{Kind: "x", Lane: "l", RunAt: t0}, baton.Job{Kind: "y", Lane: "l", RunAt: t0})
 	first := claim(t, s, t0, 10, time.Minute)

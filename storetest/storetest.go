@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) baton.Store) {
 		{"JobKey", testJobKey},
 		{"JobLane", testJobLane},
 		{"JobLease", testJobLease},
+		{"JobFollow", testJobFollow},
 		{"JobOrder", testJobOrder},
 		{"NextJobAt", testNextJobAt},
 		{"JobConcurrent", testJobConcurrent},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/batonhq/baton"
 	"github.com/batonhq/baton/password"
+	"github.com/batonhq/baton/sqlite"
 )
 
 // applyFile is a small file for the apply commands, with a secret of each kind.
@@ -260,4 +261,19 @@ func TestServeWarnsNoWorkspace(t *testing.T) {
 		t.Errorf("serve warned with a workspace:\n%s", in.stderr)
 	}
 	in.shutdown(t)
+}
+
+// TestSQLiteSync: BATON_SQLITE_SYNC is full unless set to normal; any other
+// value is refused, naming the variable.
+func TestSQLiteSync(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]sqlite.Sync{"": sqlite.SyncFull, "full": sqlite.SyncFull, "normal": sqlite.SyncNormal} {
+		e, err := readEnv(getenv(map[string]string{"BATON_SQLITE_SYNC": v}))
+		if err != nil || e.sync != want {
+			t.Errorf("BATON_SQLITE_SYNC=%q: %q, %v; want %q", v, e.sync, err, want)
+		}
+	}
+	if _, err := readEnv(getenv(map[string]string{"BATON_SQLITE_SYNC": "off"})); err == nil || !strings.Contains(err.Error(), "BATON_SQLITE_SYNC") {
+		t.Errorf("BATON_SQLITE_SYNC=off: %v, want an error naming it", err)
+	}
 }

@@ -18,6 +18,7 @@ var vars = []envVar{
 	{"BATON_ADDR", `listen address (default ":8080")`},
 	{"BATON_DATABASE_URL", "postgres://... to use PostgreSQL; unset for SQLite"},
 	{"BATON_DB", `SQLite file (default "baton.db")`},
+	{"BATON_SQLITE_SYNC", "full: every SQLite commit waits for the disk, so a 2xx survives\na power loss (default); normal: survives a crash of the process only"},
 	{"BATON_SECRET_KEY", "base64 of 32 bytes sealing secrets at rest; required with\nPostgreSQL, kept in \"<BATON_DB>.key\" for SQLite when unset"},
 	{"BATON_CONFIG", "YAML file declaring workspaces (or --config; default none)"},
 	{"BATON_LOG_LEVEL", "debug, info, warn or error (default info)"},

@@ -47,6 +47,7 @@ type env struct {
 	addr     string
 	dbURL    string
 	dbPath   string
+	sync     sqlite.Sync // BATON_SQLITE_SYNC
 	key      string
 	config   string
 	logLevel string
@@ -66,6 +67,14 @@ func readEnv(getenv func(string) string) (env, error) {
 	}
 	if e.dbPath == "" {
 		e.dbPath = "baton.db"
+	}
+	switch v := getenv("BATON_SQLITE_SYNC"); v {
+	case "", string(sqlite.SyncFull):
+		e.sync = sqlite.SyncFull
+	case string(sqlite.SyncNormal):
+		e.sync = sqlite.SyncNormal
+	default:
+		return e, fmt.Errorf("BATON_SQLITE_SYNC: %q is neither full nor normal", v)
 	}
 	e.worker.RetryScale, _ = strconv.ParseFloat(getenv("BATON_RETRY_SCALE"), 64)
 	if v := getenv("BATON_JOB_LEASE"); v != "" {
@@ -277,7 +286,10 @@ func openStore(ctx context.Context, e env, log *slog.Logger) (*sqlstore.Store, [
 	} else if key, err = keyFile(e.dbPath+".key", log); err != nil {
 		return nil, nil, err
 	}
-	s, err := sqlite.Open(ctx, e.dbPath, key)
+	if e.sync == sqlite.SyncNormal {
+		log.Warn("SQLite commits without waiting for the disk (BATON_SQLITE_SYNC=normal): a power loss or an OS crash may lose what was answered 2xx")
+	}
+	s, err := sqlite.OpenSync(ctx, e.dbPath, key, e.sync)
 	return s, key, err
 }
 
