@@ -57,24 +57,52 @@ func OpenSync(ctx context.Context, path string, key []byte, sync Sync) (*sqlstor
 	if err != nil {
 		return nil, err
 	}
-	if err := Migrate(ctx, db); err != nil {
+	r, err := openReader(path, sync)
+	if err != nil {
 		db.Close()
 		return nil, err
+	}
+	return New(ctx, db, r, Dialect, key)
+}
+
+// New makes the store of a SQLite file from its writer db and its reader
+// pool r, opened by any database/sql driver with Baton's settings (WAL, a
+// busy timeout, synchronous FULL or NORMAL, foreign keys, temp_store
+// MEMORY; the writer's transactions BEGIN IMMEDIATE, the readers'
+// query_only): it limits db to one connection and r to a few, applies
+// pending migrations, releases the leases a dead process left, and returns
+// the store with dialect d (Dialect, or another driver's error codes).
+// OpenSync is New on modernc.org/sqlite; a comparison of drivers
+// (relaybench/drivers) calls New with its own. New closes db and r when it
+// fails; the store closes them otherwise.
+func New(ctx context.Context, db, r *sql.DB, d sqlstore.Dialect, key []byte) (*sqlstore.Store, error) {
+	fail := func(err error) (*sqlstore.Store, error) {
+		db.Close()
+		r.Close()
+		return nil, err
+	}
+	if len(key) != 32 {
+		return fail(errors.New("sqlite: the secrets key must be 32 bytes"))
+	}
+	// One writer at a time is all SQLite allows; one connection also keeps
+	// BEGIN IMMEDIATE from ever waiting on another connection of ours.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	if err := Migrate(ctx, db); err != nil {
+		return fail(err)
 	}
 	// One process serves a SQLite file, so a job still leased at open was
 	// claimed by a process that died: it may run again now rather than
 	// when its lease runs out, and its unfinished run counts as an attempt
 	// (it may have done its work: the desk looks before it writes again).
 	if _, err := db.ExecContext(ctx, `UPDATE jobs SET locked_until = 0, attempts = attempts + 1 WHERE locked_until <> 0`); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlite: release leases: %w", err)
+		return fail(fmt.Errorf("sqlite: release leases: %w", err))
 	}
-	r, err := openReader(path, sync)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	return sqlstore.New(db, Dialect, key).WithReader(r), nil
+	return sqlstore.New(db, d, key).WithReader(r), nil
 }
 
 // readers is how many read-only connections serve View: in WAL mode they
@@ -87,8 +115,6 @@ func openReader(path string, sync Sync) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
-	db.SetMaxOpenConns(readers)
-	db.SetMaxIdleConns(readers)
 	return db, nil
 }
 

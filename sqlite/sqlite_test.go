@@ -2,8 +2,10 @@ package sqlite_test
 
 import (
 	"bytes"
+	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -214,6 +216,29 @@ func TestReopenReleasesLeases(t *testing.T) {
 		// it may have made is looked for before it is made again.
 		if got[0].Attempts != i {
 			t.Errorf("open %d: attempts %d, want %d", i, got[0].Attempts, i)
+		}
+	}
+}
+
+// TestNewClosesOnFailure: New refuses a short key and closes the writer
+// and the readers it was handed, which its caller no longer holds.
+func TestNewClosesOnFailure(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "baton.db")
+	db, err := sqlite.OpenDB(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := sqlite.OpenDB(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlite.New(t.Context(), db, r, sqlite.Dialect, []byte("short")); err == nil {
+		t.Fatal("short key accepted")
+	}
+	for name, d := range map[string]*sql.DB{"writer": db, "readers": r} {
+		if err := d.Ping(); err == nil || !strings.Contains(err.Error(), "database is closed") {
+			t.Errorf("%s after a failed New: ping %v, want closed", name, err)
 		}
 	}
 }
