@@ -17,18 +17,22 @@ import (
 )
 
 // botHook is the bot's webhook receiver: it verifies every signature and
-// records when each agent message (by its text) arrived.
+// records when each agent message (by its text) first arrived, and under
+// which webhook id: the same message again under that id is a repeat (a
+// redelivery the bot dedupes), under another a duplicate.
 type botHook struct {
 	secret string
 	mu     sync.Mutex
 	at     map[string]time.Time
+	id     map[string]string
 	dups   int
+	again  int
 	bad    int
 	joined int
 }
 
 func newBotHook() *botHook {
-	return &botHook{secret: stdwebhook.NewSecret(), at: map[string]time.Time{}}
+	return &botHook{secret: stdwebhook.NewSecret(), at: map[string]time.Time{}, id: map[string]string{}}
 }
 
 func (b *botHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -51,15 +55,33 @@ func (b *botHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.mu.Unlock()
 	}
 	if env.Type == baton.EventAgentMessage {
+		id := r.Header.Get("webhook-id")
 		b.mu.Lock()
-		if _, ok := b.at[env.Data.Text]; ok {
+		switch first, ok := b.id[env.Data.Text]; {
+		case !ok:
+			b.at[env.Data.Text], b.id[env.Data.Text] = time.Now(), id
+		case first == id:
+			b.again++
+		default:
 			b.dups++
-		} else {
-			b.at[env.Data.Text] = time.Now()
 		}
 		b.mu.Unlock()
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// repeats is how many deliveries came again under their first id.
+func (b *botHook) repeats() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.again
+}
+
+// unverified is how many deliveries failed signature verification.
+func (b *botHook) unverified() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.bad
 }
 
 // joins is how many agent_joined events arrived.

@@ -67,6 +67,8 @@ type Result struct {
 	P50, P90, P99 time.Duration // client send → first receipt
 	AcceptP99     time.Duration // client send → 2xx
 	Duplicates    int           // deliveries of a message id seen before
+	Repeats       int           // deliveries of a message again under its first id (a receiver that says so)
+	Unverified    int           // deliveries whose signature failed (a receiver that checks)
 	Losses        int           // messages accepted that never arrived within Options.Timeout
 	Refused       int           // answers asking the sender to come back later (429, 503), each retried
 }
@@ -81,9 +83,9 @@ type Report struct {
 
 // String is one line of a Result, for the benchmark's log.
 func (r Result) String() string {
-	return fmt.Sprintf("%-6s ingest %6.0f/s  delivered %6d in %-8v %6.0f/s  p50 %-9v p90 %-9v p99 %-9v accept-p99 %-9v dups %d losses %d refused %d",
+	return fmt.Sprintf("%-6s ingest %6.0f/s  delivered %6d in %-8v %6.0f/s  p50 %-9v p90 %-9v p99 %-9v accept-p99 %-9v dups %d repeats %d losses %d refused %d",
 		r.Name, r.IngestPerSec, r.Messages, r.Elapsed.Round(time.Millisecond), r.PerSecond, r.P50.Round(10*time.Microsecond),
-		r.P90.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.AcceptP99.Round(10*time.Microsecond), r.Duplicates, r.Losses, r.Refused)
+		r.P90.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.AcceptP99.Round(10*time.Microsecond), r.Duplicates, r.Repeats, r.Losses, r.Refused)
 }
 
 // String prints both sides at full speed and at half load, and the ratios.
@@ -285,6 +287,9 @@ func drive(ctx context.Context, name string, o Options, sk desk, send func(conv 
 	}
 	r := Result{Name: name, Messages: len(lat), AcceptElapsed: acceptedAll, IngestPerSec: float64(o.Messages) / acceptedAll.Seconds(),
 		Duplicates: sk.duplicates(), Losses: o.Messages - len(lat), Refused: int(refused.Load())}
+	if h, ok := sk.(*botHook); ok {
+		r.Repeats, r.Unverified = h.repeats(), h.unverified()
+	}
 	if len(lat) == 0 {
 		return r, fmt.Errorf("%s: none of %d messages reached the desk", name, o.Messages)
 	}
