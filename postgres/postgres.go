@@ -26,7 +26,10 @@ var migrations embed.FS
 // PoolSize is the most connections one store opens.
 const PoolSize = 20
 
-// Dialect is how PostgreSQL differs for sqlstore.
+// Dialect is how PostgreSQL differs for sqlstore. Its transactions are group
+// committed (see sqlstore.Dialect.Group): concurrent Tx calls share one
+// transaction and one commit, each under a savepoint; views are READ ONLY
+// transactions on the pool beside the writers.
 var Dialect = sqlstore.Dialect{
 	Name:       "postgres",
 	Numbered:   true,
@@ -36,7 +39,12 @@ var Dialect = sqlstore.Dialect{
 	LockLane:   `SELECT pg_advisory_xact_lock(hashtext(?))`,
 	ForUpdate:  ` FOR UPDATE`,
 	ForShare:   ` FOR SHARE`,
+	Group:      true,
+	Writers:    Writers,
 }
+
+// Writers is how many group writers a store runs (see sqlstore.Dialect.Writers).
+const Writers = 1
 
 // Open connects to the database at url (postgres://...), applies pending
 // migrations and returns the store. key is the 32-byte key that seals secrets.
@@ -104,10 +112,11 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// retry reports serialization failures and deadlocks, which a new attempt may pass.
+// retry reports serialization failures, deadlocks and lock timeouts, which a
+// new attempt may pass.
 func retry(err error) bool {
 	var e *pgconn.PgError
-	return errors.As(err, &e) && (e.Code == "40001" || e.Code == "40P01")
+	return errors.As(err, &e) && (e.Code == "40001" || e.Code == "40P01" || e.Code == "55P03")
 }
 
 // code maps constraint violations to baton error codes.

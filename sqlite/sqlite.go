@@ -23,7 +23,7 @@ import (
 var migrations embed.FS
 
 // Dialect is how SQLite differs for sqlstore.
-var Dialect = sqlstore.Dialect{Name: "sqlite", Code: code, Prepare: true, Group: true}
+var Dialect = sqlstore.Dialect{Name: "sqlite", Code: code, Prepare: true, Group: true, Writers: 1, ViewInTurn: true}
 
 // Open opens (creating if needed) the database file at path, applies pending
 // migrations and returns the store. key is the 32-byte key that seals secrets.
