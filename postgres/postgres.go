@@ -31,16 +31,28 @@ const PoolSize = 20
 // transaction and one commit, each under a savepoint; views are READ ONLY
 // transactions on the pool beside the writers.
 var Dialect = sqlstore.Dialect{
-	Name:       "postgres",
-	Numbered:   true,
-	SkipLocked: true,
-	Retry:      retry,
-	Code:       code,
-	LockLane:   `SELECT pg_advisory_xact_lock(hashtext(?))`,
-	ForUpdate:  ` FOR UPDATE`,
-	ForShare:   ` FOR SHARE`,
-	Group:      true,
-	Writers:    Writers,
+	Name:        "postgres",
+	Numbered:    true,
+	SkipLocked:  true,
+	Retry:       retry,
+	Code:        code,
+	LockLane:    `SELECT pg_advisory_xact_lock(hashtext(?))`,
+	ForUpdate:   ` FOR UPDATE`,
+	ForShare:    ` FOR SHARE`,
+	Group:       true,
+	Writers:     Writers,
+	LockTimeout: `SET LOCAL lock_timeout = '` + LockTimeout + `'`,
+	TimedOut:    timedOut,
+}
+
+// LockTimeout bounds the lock waits of a grouped transaction's members after
+// its first (see sqlstore.Dialect.LockTimeout).
+const LockTimeout = "20ms"
+
+// timedOut reports a lock wait that lock_timeout ended.
+func timedOut(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == "55P03" // lock_not_available
 }
 
 // Writers is how many group writers a store runs (see sqlstore.Dialect.Writers).
@@ -112,11 +124,10 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// retry reports serialization failures, deadlocks and lock timeouts, which a
-// new attempt may pass.
+// retry reports serialization failures and deadlocks, which a new attempt may pass.
 func retry(err error) bool {
 	var e *pgconn.PgError
-	return errors.As(err, &e) && (e.Code == "40001" || e.Code == "40P01" || e.Code == "55P03")
+	return errors.As(err, &e) && (e.Code == "40001" || e.Code == "40P01")
 }
 
 // code maps constraint violations to baton error codes.

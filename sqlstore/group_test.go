@@ -298,13 +298,30 @@ func TestGroupCommitRetry(t *testing.T) {
 
 // TestGroupDeadlock makes two instances' batches deadlock on PostgreSQL:
 // each batch's first member locks one workspace's event counter, its second
-// member then wants the other's. PostgreSQL fails one of the waits; that
-// member rolls back to its savepoint, the rest of its batch commits, and the
-// member runs again in the next batch, and commits.
+// member then wants the other's. The lock timeout fails the waits (or,
+// without it, deadlock detection fails one); such a member rolls back to its
+// savepoint, the rest of its batch commits, and the member runs again in the
+// next batch, and commits.
 func TestGroupDeadlock(t *testing.T) {
 	t.Parallel()
+	t.Run("lock-timeout", func(t *testing.T) { t.Parallel(); testGroupDeadlock(t, postgres.Dialect) })
+	d := postgres.Dialect
+	d.LockTimeout = ""
+	t.Run("deadlock-detection", func(t *testing.T) { t.Parallel(); testGroupDeadlock(t, d) })
+}
+
+func testGroupDeadlock(t *testing.T, d sqlstore.Dialect) {
 	url := pgtest.Migrated(t)
-	a, b := openPostgres(t, url), openPostgres(t, url)
+	open := func() *sqlstore.Store {
+		db, err := postgres.OpenDB(t.Context(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := sqlstore.New(db, d, key)
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a, b := open(), open()
 	seed(t, a)
 	var locked sync.WaitGroup // both batches' first members hold their workspace
 	locked.Add(2)

@@ -75,13 +75,19 @@ type Dialect struct {
 	// (SQLite). Otherwise View is a READ ONLY transaction on the pool, beside
 	// the writers.
 	ViewInTurn bool
-	// GroupBegin, when set, is a statement run first in each grouped
-	// transaction (" SET LOCAL lock_timeout = ..."): a member that waits for a
-	// lock holds up its whole batch and keeps the locks of the members before
-	// it, so a bounded wait that fails (with an error Retry reports) and runs
-	// the member again in the next batch breaks a wait between two batches
-	// sooner than deadlock detection.
-	GroupBegin string
+	// LockTimeout, when set, is a statement that bounds lock waits for the
+	// rest of a grouped transaction ("SET LOCAL lock_timeout = ..."), run
+	// after the first member of a batch of several. A later member that waits
+	// for a lock holds up its whole batch while the batch keeps the locks of
+	// the members before it: two batches (two writers, two instances) that
+	// wait for each other deadlock, and deadlock detection takes a second
+	// (PostgreSQL's deadlock_timeout). With the bound the waiting member fails
+	// (TimedOut reports its error), rolls back to its savepoint, and heads a
+	// later batch, where its waits are not bounded, as in a transaction of its
+	// own; such a rerun does not count against the retries.
+	LockTimeout string
+	// TimedOut reports whether err is the failure of a wait LockTimeout bounded.
+	TimedOut func(err error) bool
 	// Prepare keeps each query prepared once used, for drivers that do not
 	// cache prepared statements themselves (modernc.org/sqlite; pgx does).
 	Prepare bool
@@ -123,6 +129,7 @@ type call struct {
 type outcome struct {
 	err      error
 	retry    bool // err is worth running fn again for
+	timedOut bool // err is a bounded lock wait's (Dialect.LockTimeout) running out
 	panicked bool
 	panic    any
 }
@@ -360,6 +367,10 @@ func (s *Store) commitGroup(batch []call) (again []call) {
 	defer func() {
 		for i, c := range batch {
 			o := out[i]
+			if o.timedOut && !o.panicked && c.ctx.Err() == nil {
+				again = append(again, c) // it heads a later batch: nothing bounds its waits there
+				continue
+			}
 			if o.retry && !o.panicked && c.tries < maxRetries && c.ctx.Err() == nil {
 				c.tries++
 				again = append(again, c)
@@ -374,16 +385,6 @@ func (s *Store) commitGroup(batch []call) (again []call) {
 			out[i] = outcome{err: fmt.Errorf("%s: begin: %w", s.d.Name, err), retry: s.retryable(err)}
 		}
 		return nil
-	}
-	if s.d.GroupBegin != "" {
-		g := &tx{s: s, ctx: context.Background(), tx: stx}
-		if _, err := g.exec(s.d.GroupBegin); err != nil {
-			stx.Rollback()
-			for i := range out {
-				out[i] = outcome{err: fmt.Errorf("%s: begin: %w", s.d.Name, err), retry: s.retryable(err)}
-			}
-			return nil
-		}
 	}
 	if len(batch) == 1 {
 		// Alone: the transaction itself is the savepoint.
@@ -442,6 +443,12 @@ func (s *Store) savepoints(stx *sql.Tx, batch []call, out []outcome) {
 		if out[i].err != nil || out[i].panicked {
 			_, _ = g.exec(`ROLLBACK TO grouped`)
 		}
+		if i == 0 && s.d.LockTimeout != "" {
+			// From here on the batch holds locks others may wait for.
+			if _, err := g.exec(s.d.LockTimeout); err != nil && out[i].err == nil && !out[i].panicked {
+				out[i].err = fmt.Errorf("%s: lock timeout: %w", s.d.Name, err)
+			}
+		}
 		if _, err := g.exec(`RELEASE grouped`); err != nil {
 			// fn returned nil after a statement failed (PostgreSQL then refuses
 			// everything but a rollback): it must not take the batch down with it.
@@ -462,7 +469,10 @@ func (s *Store) attempt(t *tx, fn func(baton.Tx) error) (o outcome) {
 		}
 	}()
 	err := fn(t)
-	return outcome{err: err, retry: err != nil && (t.retry || s.retryable(err))}
+	if err == nil {
+		return outcome{}
+	}
+	return outcome{err: err, retry: t.retry || s.retryable(err), timedOut: t.timedOut || s.timedOut(err)}
 }
 
 // stmt returns query's prepared statement, or nil if it is not prepared (yet).
@@ -510,6 +520,8 @@ func (s *Store) prepare(ctx context.Context) {
 }
 
 func (s *Store) retryable(err error) bool { return s.d.Retry != nil && s.d.Retry(err) }
+
+func (s *Store) timedOut(err error) bool { return s.d.TimedOut != nil && s.d.TimedOut(err) }
 
 // q returns query, written with ? placeholders, in the dialect's placeholders.
 func (s *Store) q(query string) string {
