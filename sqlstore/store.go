@@ -427,6 +427,13 @@ func (s *Store) commit(stx *sql.Tx) error {
 func (s *Store) savepoints(stx *sql.Tx, batch []call, out []outcome) {
 	g := &tx{s: s, ctx: context.Background(), tx: stx}
 	for i, c := range batch {
+		if i == 1 && s.d.LockTimeout != "" {
+			// From here on the batch may hold locks that others wait for.
+			if _, err := g.exec(s.d.LockTimeout); err != nil {
+				out[i] = outcome{err: fmt.Errorf("%s: lock timeout: %w", s.d.Name, err), retry: s.retryable(err)}
+				continue
+			}
+		}
 		if err := c.ctx.Err(); err != nil {
 			out[i].err = err
 			continue
@@ -443,12 +450,7 @@ func (s *Store) savepoints(stx *sql.Tx, batch []call, out []outcome) {
 		if out[i].err != nil || out[i].panicked {
 			_, _ = g.exec(`ROLLBACK TO grouped`)
 		}
-		if i == 0 && s.d.LockTimeout != "" {
-			// From here on the batch holds locks others may wait for.
-			if _, err := g.exec(s.d.LockTimeout); err != nil && out[i].err == nil && !out[i].panicked {
-				out[i].err = fmt.Errorf("%s: lock timeout: %w", s.d.Name, err)
-			}
-		}
+
 		if _, err := g.exec(`RELEASE grouped`); err != nil {
 			// fn returned nil after a statement failed (PostgreSQL then refuses
 			// everything but a rollback): it must not take the batch down with it.
