@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"fmt"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,17 +16,28 @@ import (
 // BenchmarkGroupCommit runs concurrent clients, each committing one message
 // of its own conversation and one event of the workspace they share (the
 // hot counter row every event bumps) a transaction, with one transaction a
-// commit (Group off) or group commit with 1, 2 or 4 writers. tx/s is
-// transactions committed per second.
+// commit (Group off) or group commit with 1, 2 or 4 writers, and the first
+// two with synchronous_commit off. tx/s is transactions committed per second.
 func BenchmarkGroupCommit(b *testing.B) {
 	for _, mode := range []struct {
 		name    string
 		group   bool
 		writers int
-	}{{"single", false, 0}, {"group-1", true, 1}, {"group-2", true, 2}, {"group-4", true, 4}} {
+		async   bool // synchronous_commit off, for comparison only: it breaks invariant 1
+	}{{"single", false, 0, false}, {"group-1", true, 1, false}, {"group-2", true, 2, false}, {"group-4", true, 4, false},
+		{"single-async", false, 0, true}, {"group-1-async", true, 1, true}} {
 		for _, clients := range []int{1, 16, 64} {
 			b.Run(fmt.Sprintf("%s/clients-%d", mode.name, clients), func(b *testing.B) {
-				db, err := postgres.OpenDB(b.Context(), pgtest.Migrated(b))
+				u, err := url.Parse(pgtest.Migrated(b))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if mode.async {
+					q := u.Query()
+					q.Set("synchronous_commit", "off") // a run-time parameter pgx sends at connect
+					u.RawQuery = q.Encode()
+				}
+				db, err := postgres.OpenDB(b.Context(), u.String())
 				if err != nil {
 					b.Fatal(err)
 				}
