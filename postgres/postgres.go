@@ -26,17 +26,37 @@ var migrations embed.FS
 // PoolSize is the most connections one store opens.
 const PoolSize = 20
 
-// Dialect is how PostgreSQL differs for sqlstore.
+// Dialect is how PostgreSQL differs for sqlstore. Its transactions are group
+// committed (see sqlstore.Dialect.Group): concurrent Tx calls share one
+// transaction and one commit, each under a savepoint; views are READ ONLY
+// transactions on the pool beside the writers.
 var Dialect = sqlstore.Dialect{
-	Name:       "postgres",
-	Numbered:   true,
-	SkipLocked: true,
-	Retry:      retry,
-	Code:       code,
-	LockLane:   `SELECT pg_advisory_xact_lock(hashtext(?))`,
-	ForUpdate:  ` FOR UPDATE`,
-	ForShare:   ` FOR SHARE`,
+	Name:        "postgres",
+	Numbered:    true,
+	SkipLocked:  true,
+	Retry:       retry,
+	Code:        code,
+	LockLane:    `SELECT pg_advisory_xact_lock(hashtext(?))`,
+	ForUpdate:   ` FOR UPDATE`,
+	ForShare:    ` FOR SHARE`,
+	Group:       true,
+	Writers:     Writers,
+	LockTimeout: `SET LOCAL lock_timeout = '` + LockTimeout + `'`,
+	TimedOut:    timedOut,
 }
+
+// LockTimeout bounds the lock waits of a grouped transaction's members after
+// its first (see sqlstore.Dialect.LockTimeout).
+const LockTimeout = "20ms"
+
+// timedOut reports a lock wait that lock_timeout ended.
+func timedOut(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == "55P03" // lock_not_available
+}
+
+// Writers is how many group writers a store runs (see sqlstore.Dialect.Writers).
+const Writers = 1
 
 // Open connects to the database at url (postgres://...), applies pending
 // migrations and returns the store. key is the 32-byte key that seals secrets.

@@ -16,8 +16,11 @@ import (
 var key = bytes.Repeat([]byte{7}, 32)
 
 // open is a store on a copy of the migrated template database.
-func open(t testing.TB) baton.Store {
-	s, err := postgres.Open(t.Context(), pgtest.Migrated(t), key)
+func open(t testing.TB) baton.Store { return openURL(t, pgtest.Migrated(t)) }
+
+// openURL is a store on the database at url.
+func openURL(t testing.TB, url string) baton.Store {
+	s, err := postgres.Open(t.Context(), url, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,11 +69,14 @@ func TestMigrateConcurrent(t *testing.T) {
 	}
 }
 
-// TestTxRetry makes two transactions deadlock; PostgreSQL aborts one, and Tx
-// runs it again.
+// TestTxRetry makes two instances' transactions deadlock (one instance's
+// concurrent transactions share one, see sqlstore.Dialect.Group);
+// PostgreSQL aborts one, and Tx runs it again.
 func TestTxRetry(t *testing.T) {
 	t.Parallel()
-	s := open(t)
+	url := pgtest.Migrated(t)
+	instances := [2]baton.Store{openURL(t, url), openURL(t, url)}
+	s := instances[0]
 	err := s.Tx(t.Context(), func(tx baton.Tx) error {
 		if err := tx.CreateWorkspace(baton.Workspace{ID: "w1"}); err != nil {
 			return err
@@ -88,7 +94,7 @@ func TestTxRetry(t *testing.T) {
 	for i, ws := range [][2]string{{"w1", "w2"}, {"w2", "w1"}} {
 		wg.Go(func() {
 			try := 0
-			errs <- s.Tx(t.Context(), func(tx baton.Tx) error {
+			errs <- instances[i].Tx(t.Context(), func(tx baton.Tx) error {
 				calls.Add(1)
 				try++
 				if err := tx.AddEvent(&baton.Event{ID: ws[0] + "-" + string(rune('a'+i)), WorkspaceID: ws[0]}); err != nil {

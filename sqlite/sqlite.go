@@ -23,7 +23,7 @@ import (
 var migrations embed.FS
 
 // Dialect is how SQLite differs for sqlstore.
-var Dialect = sqlstore.Dialect{Name: "sqlite", Code: code, Prepare: true, Group: true}
+var Dialect = sqlstore.Dialect{Name: "sqlite", Code: code, Prepare: true, Group: true, Writers: 1, ViewInTurn: true}
 
 // Sync is when a commit waits for the disk.
 type Sync string

@@ -54,12 +54,40 @@ type Dialect struct {
 	// lane name (its one argument), so that concurrent transactions agree on
 	// which job heads a lane. Not needed where writers are serialised (SQLite).
 	LockLane string
-	// Group commits concurrent transactions together: one writer goroutine runs
+	// Group commits concurrent transactions together: a writer goroutine runs
 	// the waiting transactions' functions one after another, each under its own
 	// savepoint, inside one database transaction, so that one commit (the
-	// costly part with a single SQLite writer) serves many. A function that
-	// fails rolls back to its savepoint only.
+	// costly part: an fsync) serves many, and a row every transaction bumps
+	// (a workspace's event counter) is locked once a batch instead of once a
+	// transaction. A function that fails rolls back to its savepoint only; one
+	// that fails in a way Retry recognises runs again in a later batch, once
+	// the locks of its batch are gone.
 	Group bool
+	// Writers is how many group writers run batches at once, each in its own
+	// database transaction on its own connection; 0 means 1. SQLite has one
+	// writing connection, so 1. More than one overlaps one batch's round trips
+	// (PostgreSQL) with another's, but the batches contend for the same hot
+	// rows, wait for each other's commits and can deadlock (the victim runs
+	// again).
+	Writers int
+	// ViewInTurn makes View, when the store has no reader pool, run in a group
+	// writer's turn, for a database whose only connection is the writer's
+	// (SQLite). Otherwise View is a READ ONLY transaction on the pool, beside
+	// the writers.
+	ViewInTurn bool
+	// LockTimeout, when set, is a statement that bounds lock waits for the
+	// rest of a grouped transaction ("SET LOCAL lock_timeout = ..."), run
+	// after the first member of a batch of several. A later member that waits
+	// for a lock holds up its whole batch while the batch keeps the locks of
+	// the members before it: two batches (two writers, two instances) that
+	// wait for each other deadlock, and deadlock detection takes a second
+	// (PostgreSQL's deadlock_timeout). With the bound the waiting member fails
+	// (TimedOut reports its error), rolls back to its savepoint, and heads a
+	// later batch, where its waits are not bounded, as in a transaction of its
+	// own; such a rerun does not count against the retries.
+	LockTimeout string
+	// TimedOut reports whether err is the failure of a wait LockTimeout bounded.
+	TimedOut func(err error) bool
 	// Prepare keeps each query prepared once used, for drivers that do not
 	// cache prepared statements themselves (modernc.org/sqlite; pgx does).
 	Prepare bool
@@ -82,21 +110,26 @@ type Store struct {
 	pending  map[string]bool      // queries to prepare once the transaction that ran them is over
 	rpending map[string]bool      // the same for the reader pool
 
-	calls   chan call     // transactions waiting for the group writer, when d.Group
+	calls   chan call     // transactions waiting for the group writers, when d.Group
 	closed  chan struct{} // closed by Close
 	writing sync.WaitGroup
+
+	failCommit func() error // when set (by tests), a grouped commit that it fails rolls back instead
 }
 
-// call is a transaction handed to the group writer.
+// call is a transaction handed to the group writers.
 type call struct {
-	ctx  context.Context
-	fn   func(baton.Tx) error
-	done chan outcome
+	ctx   context.Context
+	fn    func(baton.Tx) error
+	done  chan outcome
+	tries int // how many times fn ran already and failed in a way worth retrying
 }
 
 // outcome is how a grouped transaction went.
 type outcome struct {
 	err      error
+	retry    bool // err is worth running fn again for
+	timedOut bool // err is a bounded lock wait's (Dialect.LockTimeout) running out
 	panicked bool
 	panic    any
 }
@@ -121,8 +154,10 @@ func New(db *sql.DB, d Dialect, key []byte) *Store {
 	s := &Store{db: db, d: d, aead: aead, stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}, rpending: map[string]bool{},
 		calls: make(chan call), closed: make(chan struct{})}
 	if d.Group {
-		s.writing.Add(1)
-		go s.writer()
+		for range max(d.Writers, 1) {
+			s.writing.Add(1)
+			go s.writer()
+		}
 	}
 	return s
 }
@@ -135,12 +170,13 @@ func (s *Store) WithReader(r *sql.DB) *Store {
 }
 
 // View runs fn in a read-only transaction that takes no row locks: on the
-// reader pool when there is one, else a READ ONLY transaction of the pool.
+// reader pool when there is one, else in a writer's turn with
+// Dialect.ViewInTurn, else a READ ONLY transaction of the pool.
 func (s *Store) View(ctx context.Context, fn func(baton.Tx) error) error {
 	db, opts := s.reader, (*sql.TxOptions)(nil)
 	if db == nil {
-		if s.d.Group {
-			// A single writer and no reader pool: read in the writer's turn.
+		if s.d.Group && s.d.ViewInTurn {
+			// A single connection and no reader pool: read in the writer's turn.
 			return s.Tx(ctx, func(t baton.Tx) error {
 				t.(*tx).view = true
 				return fn(t)
@@ -273,7 +309,7 @@ func (s *Store) run(ctx context.Context, fn func(baton.Tx) error) (retry bool, e
 // errClosed answers transactions asked of a closed store.
 var errClosed = errors.New("sqlstore: the store is closed")
 
-// group hands fn to the group writer and waits for its outcome.
+// group hands fn to the group writers and waits for its outcome.
 func (s *Store) group(ctx context.Context, fn func(baton.Tx) error) error {
 	c := call{ctx: ctx, fn: fn, done: make(chan outcome, 1)}
 	select {
@@ -293,16 +329,22 @@ func (s *Store) group(ctx context.Context, fn func(baton.Tx) error) error {
 // maxGroup bounds how many transactions share one commit.
 const maxGroup = 128
 
-// writer runs grouped transactions until the store closes.
+// writer runs grouped transactions until the store closes. A transaction
+// that failed in a way worth retrying heads the writer's next batch: by then
+// the locks its batch held are released, and it takes its own before the
+// others of the batch take theirs.
 func (s *Store) writer() {
 	defer s.writing.Done()
+	var again []call
 	for {
-		var batch []call
-		select {
-		case c := <-s.calls:
-			batch = append(batch, c)
-		case <-s.closed:
-			return
+		batch := again
+		if len(batch) == 0 {
+			select {
+			case c := <-s.calls:
+				batch = append(batch, c)
+			case <-s.closed:
+				return
+			}
 		}
 	more:
 		for len(batch) < maxGroup {
@@ -313,25 +355,36 @@ func (s *Store) writer() {
 				break more
 			}
 		}
-		s.commitGroup(batch)
+		again = s.commitGroup(batch)
 		s.prepare(context.Background())
 	}
 }
 
-// commitGroup runs a batch of transactions in one database transaction.
-func (s *Store) commitGroup(batch []call) {
+// commitGroup runs a batch of transactions in one database transaction,
+// answers those that are done and returns those to run again.
+func (s *Store) commitGroup(batch []call) (again []call) {
 	out := make([]outcome, len(batch))
 	defer func() {
 		for i, c := range batch {
-			c.done <- out[i]
+			o := out[i]
+			if o.timedOut && !o.panicked && c.ctx.Err() == nil {
+				again = append(again, c) // it heads a later batch: nothing bounds its waits there
+				continue
+			}
+			if o.retry && !o.panicked && c.tries < maxRetries && c.ctx.Err() == nil {
+				c.tries++
+				again = append(again, c)
+				continue
+			}
+			c.done <- o
 		}
 	}()
 	stx, err := s.db.BeginTx(context.Background(), nil)
 	if err != nil {
 		for i := range out {
-			out[i].err = fmt.Errorf("%s: begin: %w", s.d.Name, err)
+			out[i] = outcome{err: fmt.Errorf("%s: begin: %w", s.d.Name, err), retry: s.retryable(err)}
 		}
-		return
+		return nil
 	}
 	if len(batch) == 1 {
 		// Alone: the transaction itself is the savepoint.
@@ -341,18 +394,31 @@ func (s *Store) commitGroup(batch []call) {
 		}
 		if out[0].err != nil || out[0].panicked {
 			stx.Rollback()
-			return
+			return nil
 		}
 	} else {
 		s.savepoints(stx, batch, out)
 	}
-	if err := stx.Commit(); err != nil {
+	if err := s.commit(stx); err != nil {
+		retry := s.retryable(err)
 		for i := range out {
 			if out[i].err == nil && !out[i].panicked {
-				out[i].err = fmt.Errorf("%s: commit: %w", s.d.Name, err)
+				out[i] = outcome{err: fmt.Errorf("%s: commit: %w", s.d.Name, err), retry: retry}
 			}
 		}
 	}
+	return nil
+}
+
+// commit commits a grouped transaction, or fails it as a test asks.
+func (s *Store) commit(stx *sql.Tx) error {
+	if s.failCommit != nil {
+		if err := s.failCommit(); err != nil {
+			stx.Rollback()
+			return err
+		}
+	}
+	return stx.Commit()
 }
 
 // savepoints runs each transaction of a batch under its own savepoint, so
@@ -361,22 +427,38 @@ func (s *Store) commitGroup(batch []call) {
 func (s *Store) savepoints(stx *sql.Tx, batch []call, out []outcome) {
 	g := &tx{s: s, ctx: context.Background(), tx: stx}
 	for i, c := range batch {
+		if i == 1 && s.d.LockTimeout != "" {
+			// From here on the batch may hold locks that others wait for.
+			if _, err := g.exec(s.d.LockTimeout); err != nil {
+				out[i] = outcome{err: fmt.Errorf("%s: lock timeout: %w", s.d.Name, err), retry: s.retryable(err)}
+				continue
+			}
+		}
 		if err := c.ctx.Err(); err != nil {
 			out[i].err = err
 			continue
 		}
 		if _, err := g.exec(`SAVEPOINT grouped`); err != nil {
-			out[i].err = fmt.Errorf("%s: savepoint: %w", s.d.Name, err)
+			// The transaction is broken (its connection is gone): nothing more of it commits.
+			out[i] = outcome{err: fmt.Errorf("%s: savepoint: %w", s.d.Name, err), retry: s.retryable(err)}
 			continue
 		}
 		// A cancelled query would interrupt SQLite and roll back the whole
-		// group, so a transaction that started runs to its end.
+		// group (pgx closes the connection), so a transaction that started
+		// runs to its end.
 		out[i] = s.attempt(&tx{s: s, ctx: context.WithoutCancel(c.ctx), tx: stx}, c.fn)
 		if out[i].err != nil || out[i].panicked {
 			_, _ = g.exec(`ROLLBACK TO grouped`)
 		}
-		if _, err := g.exec(`RELEASE grouped`); err != nil && out[i].err == nil && !out[i].panicked {
-			out[i].err = fmt.Errorf("%s: release: %w", s.d.Name, err)
+
+		if _, err := g.exec(`RELEASE grouped`); err != nil {
+			// fn returned nil after a statement failed (PostgreSQL then refuses
+			// everything but a rollback): it must not take the batch down with it.
+			_, _ = g.exec(`ROLLBACK TO grouped`)
+			_, _ = g.exec(`RELEASE grouped`)
+			if out[i].err == nil && !out[i].panicked {
+				out[i].err = fmt.Errorf("%s: release: %w", s.d.Name, err)
+			}
 		}
 	}
 }
@@ -388,7 +470,11 @@ func (s *Store) attempt(t *tx, fn func(baton.Tx) error) (o outcome) {
 			o = outcome{panicked: true, panic: p}
 		}
 	}()
-	return outcome{err: fn(t)}
+	err := fn(t)
+	if err == nil {
+		return outcome{}
+	}
+	return outcome{err: err, retry: t.retry || s.retryable(err), timedOut: t.timedOut || s.timedOut(err)}
 }
 
 // stmt returns query's prepared statement, or nil if it is not prepared (yet).
@@ -436,6 +522,8 @@ func (s *Store) prepare(ctx context.Context) {
 }
 
 func (s *Store) retryable(err error) bool { return s.d.Retry != nil && s.d.Retry(err) }
+
+func (s *Store) timedOut(err error) bool { return s.d.TimedOut != nil && s.d.TimedOut(err) }
 
 // q returns query, written with ? placeholders, in the dialect's placeholders.
 func (s *Store) q(query string) string {

@@ -16,12 +16,13 @@ import (
 
 // tx is one transaction; it implements baton.Tx.
 type tx struct {
-	s      *Store
-	ctx    context.Context
-	tx     *sql.Tx
-	retry  bool // a statement failed in a way that makes the whole transaction worth retrying
-	view   bool // read-only: reads take no row locks
-	reader bool // on the reader pool
+	s        *Store
+	ctx      context.Context
+	tx       *sql.Tx
+	retry    bool // a statement failed in a way that makes the whole transaction worth retrying
+	timedOut bool // a statement's lock wait ran out (Dialect.LockTimeout)
+	view     bool // read-only: reads take no row locks
+	reader   bool // on the reader pool
 }
 
 // stmt returns query's prepared statement for this transaction's pool, or nil.
@@ -123,6 +124,9 @@ func (t *tx) scalar(query string, args []any, dest ...any) error {
 func (t *tx) note(err error) {
 	if err != nil && t.s.retryable(err) {
 		t.retry = true
+	}
+	if err != nil && t.s.timedOut(err) {
+		t.timedOut = true
 	}
 }
 

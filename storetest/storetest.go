@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) baton.Store) {
 		{"Rollback", testRollback},
 		{"View", testView},
 		{"ViewConcurrent", testViewConcurrent},
+		{"ViewBesideWriter", testViewBesideWriter},
 		{"Panic", testPanic},
 		{"MessageSeqConcurrent", testMessageSeqConcurrent},
 		{"EventSeqConcurrent", testEventSeqConcurrent},

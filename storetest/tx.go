@@ -327,3 +327,29 @@ func testViewConcurrent(t *testing.T, s baton.Store) {
 		}
 	}
 }
+
+// testViewBesideWriter reads while a transaction is in progress: a view does
+// not wait for the writers (on a grouped store, it does not take a writer's
+// turn).
+func testViewBesideWriter(t *testing.T, s baton.Store) {
+	seed(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := s.Tx(ctx, func(tx baton.Tx) error {
+		if err := tx.CreateWorkspace(baton.Workspace{ID: "w-open"}); err != nil {
+			return err
+		}
+		return s.View(ctx, func(v baton.Tx) error {
+			if _, err := v.Workspace("w1"); err != nil {
+				return err
+			}
+			if _, err := v.Workspace("w-open"); baton.ErrorCode(err) != baton.ENOTFOUND {
+				t.Errorf("a view saw an uncommitted workspace: %v", err)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatalf("a view inside a transaction: %v", err)
+	}
+}
