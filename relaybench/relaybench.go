@@ -94,12 +94,17 @@ func (r Report) String() string {
 		r.Bare, r.Baton, r.Baton.PerSecond/2, r.HalfBare, r.HalfBaton, r.ThroughputRatio, r.AddedP99.Round(10*time.Microsecond))
 }
 
-// sink plays the company's service: it records when each message id arrives.
+// sink plays the company's service: it records when each message (by its
+// text) first arrives, and under which message_id: the same message again
+// under that id is a repeat (a redelivery the service dedupes), under
+// another a duplicate.
 type sink struct {
-	mu   sync.Mutex
-	at   map[string]time.Time
-	dups int
-	n    atomic.Int64
+	mu    sync.Mutex
+	at    map[string]time.Time
+	id    map[string]string
+	dups  int
+	again int
+	n     atomic.Int64
 }
 
 func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -112,11 +117,17 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/chat" {
 		id := body.Body // the bench puts its own id in the text
 		s.mu.Lock()
-		if _, ok := s.at[id]; ok {
-			s.dups++
-		} else {
-			s.at[id] = time.Now()
+		switch first, ok := s.id[id]; {
+		case !ok:
+			if s.id == nil {
+				s.id = map[string]string{}
+			}
+			s.at[id], s.id[id] = time.Now(), body.MessageID
 			s.n.Add(1)
+		case first == body.MessageID:
+			s.again++
+		default:
+			s.dups++
 		}
 		s.mu.Unlock()
 	}
@@ -132,6 +143,13 @@ func (s *sink) arrived(id string) (time.Time, bool) {
 }
 
 func (s *sink) count() int { return int(s.n.Load()) }
+
+// repeats is how many messages came again under their first message_id.
+func (s *sink) repeats() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.again
+}
 
 func (s *sink) duplicates() int {
 	s.mu.Lock()
@@ -287,8 +305,11 @@ func drive(ctx context.Context, name string, o Options, sk desk, send func(conv 
 	}
 	r := Result{Name: name, Messages: len(lat), AcceptElapsed: acceptedAll, IngestPerSec: float64(o.Messages) / acceptedAll.Seconds(),
 		Duplicates: sk.duplicates(), Losses: o.Messages - len(lat), Refused: int(refused.Load())}
-	if h, ok := sk.(*botHook); ok {
-		r.Repeats, r.Unverified = h.repeats(), h.unverified()
+	switch d := sk.(type) {
+	case *botHook:
+		r.Repeats, r.Unverified = d.repeats(), d.unverified()
+	case *sink:
+		r.Repeats = d.repeats()
 	}
 	if len(lat) == 0 {
 		return r, fmt.Errorf("%s: none of %d messages reached the desk", name, o.Messages)
