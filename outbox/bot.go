@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/batonhq/baton"
@@ -70,6 +71,45 @@ func (w *Worker) post(ctx context.Context, bot baton.Bot, ev baton.Event) (*bato
 // left out (the bot should verify with the current one by now).
 func (w *Worker) signer(bot baton.Bot, at time.Time) (*stdwebhook.Signer, error) {
 	secrets := bot.SigningSecrets(at)
+	key := strings.Join(secrets, "\x00")
+	if s, ok := w.signers.get(key); ok {
+		return s, nil
+	}
+	s, err := w.newSigner(bot, secrets)
+	if err == nil {
+		w.signers.put(key, s)
+	}
+	return s, err
+}
+
+// signers are the signers made for the bots' secrets, so a delivery does
+// not parse its secret again; a handful of bots' worth, emptied when full.
+type signers struct {
+	mu sync.Mutex
+	m  map[string]*stdwebhook.Signer
+}
+
+// maxSigners bounds the signers kept.
+const maxSigners = 1024
+
+func (c *signers) get(key string) (*stdwebhook.Signer, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.m[key]
+	return s, ok
+}
+
+func (c *signers) put(key string, s *stdwebhook.Signer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxSigners {
+		c.m = map[string]*stdwebhook.Signer{}
+	}
+	c.m[key] = s
+}
+
+// newSigner makes the signer of secrets (the bot's current one first).
+func (w *Worker) newSigner(bot baton.Bot, secrets []string) (*stdwebhook.Signer, error) {
 	s, err := stdwebhook.NewSigner(secrets[0], secrets[1:]...)
 	if err != nil && len(secrets) > 1 {
 		if alone, err1 := stdwebhook.NewSigner(secrets[0]); err1 == nil {

@@ -86,6 +86,7 @@ type Worker struct {
 	handlers map[baton.JobKind]handler
 	wake     chan struct{}
 	llm      *http.Client // calls LLM endpoints, each call within its desk's budget
+	signers  signers      // by the secrets they sign with
 	lag      atomic.Int64 // Lag, in nanoseconds
 	behind   atomic.Bool  // the lag is past Config.Behind
 }
