@@ -92,8 +92,12 @@ type Worker struct {
 }
 
 // Lag is how long the oldest job that is due and that nobody holds has
-// waited past its time, as of this worker's last round: zero while the
-// worker keeps pace with what is written, growing while it falls behind.
+// waited past its time, as of this worker's last round (at least the time
+// since a round last committed, while rounds fail): zero while the worker
+// keeps pace with what is written, growing while it falls behind. It
+// measures the workers, not the receivers: the deliveries queued behind
+// a lane's head that a slow receiver holds wait for their lane, and show
+// in baton_jobs_pending.
 func (w *Worker) Lag() time.Duration { return time.Duration(w.lag.Load()) }
 
 // measure records the lag a round found: when it claimed fewer heads than
@@ -275,6 +279,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	// Rounds run to completion even when ctx ends: a claim whose commit was
 	// interrupted would leave its jobs leased until the lease runs out.
 	bg := context.WithoutCancel(ctx)
+	recorded := now() // when the last round committed
 	for {
 		free := w.cfg.Workers - running
 		if ctx.Err() != nil {
@@ -286,7 +291,11 @@ func (w *Worker) Run(ctx context.Context) error {
 				w.log.Error("claiming jobs failed", "err", err)
 			}
 			next = time.Now().Add(w.cfg.Poll)
+			// Nothing is claimed while rounds fail: the lag is at least
+			// the time since one last committed.
+			w.lag.Store(max(w.lag.Load(), int64(now().Sub(recorded))))
 		} else {
+			recorded = now()
 			held.drop(done)
 			done = done[:0]
 		}

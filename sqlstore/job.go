@@ -198,8 +198,13 @@ func (t *tx) FollowJobs(heads []baton.Job, now time.Time, limit int, lease time.
 	return js, nil
 }
 
-// RenewJobs extends the leases of the claimed jobs ids to until.
+// RenewJobs extends the leases of the claimed jobs ids to until, in id
+// order: two transactions that lock some of the same job rows (a renewal
+// and a round that records them, after a lease ran out and another
+// instance took a job) take them in one order, and so never wait for each
+// other in a circle.
 func (t *tx) RenewJobs(ids []int64, until time.Time) error {
+	ids = slices.Sorted(slices.Values(ids))
 	for _, id := range ids {
 		if _, err := t.exec(`UPDATE jobs SET locked_until = ? WHERE id = ? AND locked_until <> 0`, max(micro(until), 1), id); err != nil {
 			return t.fail("renew jobs", err)
