@@ -44,6 +44,10 @@ type Options struct {
 	// Postgres, when set, gives each Baton run the URL of a fresh, migrated
 	// PostgreSQL database to run on instead of a SQLite file.
 	Postgres func() (string, error)
+	// Pool, when positive, caps each PostgreSQL store's connections below
+	// postgres.PoolSize: tests that run beside others keep within the
+	// server's max_connections.
+	Pool int
 	// Instances is how many Baton processes' worth of engine, outbox and
 	// API share the PostgreSQL database, the load spread over them (default 1).
 	Instances int
@@ -445,6 +449,9 @@ func freshStores(ctx context.Context, o Options, n int) (sts []*sqlstore.Store, 
 			if err != nil {
 				closeAll()
 				return nil, nil, err
+			}
+			if o.Pool > 0 {
+				st.DB().SetMaxOpenConns(o.Pool)
 			}
 			sts = append(sts, st)
 		}

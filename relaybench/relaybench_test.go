@@ -229,8 +229,10 @@ func envInt(tb testing.TB, name string, def int) int {
 }
 
 // TestSuiteSmoke runs the delivery harness small on both stores (two
-// instances on PostgreSQL): every message of every load arrives exactly
-// once. It asserts nothing about speed.
+// instances on PostgreSQL, each of a few connections, so that the suite
+// keeps within the server's connections beside the other packages'
+// tests): every message of every load arrives exactly once. It asserts
+// nothing about speed.
 func TestSuiteSmoke(t *testing.T) {
 	t.Parallel()
 	loads := []Load{{"closed-8", 8, 0}, {"paced-100", 4, 200}}
@@ -238,7 +240,7 @@ func TestSuiteSmoke(t *testing.T) {
 		for _, p := range []Pipeline{"inbound", "relay"} {
 			t.Run(store+"/"+string(p), func(t *testing.T) {
 				t.Parallel()
-				o := Options{Messages: 150, Conversations: 10, Dir: t.TempDir(), Timeout: time.Minute}
+				o := Options{Messages: 150, Conversations: 10, Dir: t.TempDir(), Timeout: time.Minute, Pool: 5}
 				if store == "postgres" {
 					o.Postgres = func() (string, error) { return pgtest.Migrated(t), nil }
 					if p == "inbound" {
