@@ -84,6 +84,17 @@ func (b *botHook) unverified() int {
 	return b.bad
 }
 
+// startHook starts a bot receiver, and the signer a baseline signs its
+// deliveries with.
+func startHook() (*botHook, *httptest.Server, *stdwebhook.Signer) {
+	hook := newBotHook()
+	signer, err := stdwebhook.NewSigner(hook.secret)
+	if err != nil {
+		panic(err) // NewSecret makes a secret NewSigner takes
+	}
+	return hook, httptest.NewServer(hook), signer
+}
+
 // joins is how many agent_joined events arrived.
 func (b *botHook) joins() int {
 	b.mu.Lock()
@@ -120,13 +131,8 @@ func Events(ctx context.Context, o Options) (Report, error) {
 
 // bareEvents signs and posts each event body directly, storing nothing.
 func bareEvents(ctx context.Context, o Options) (Result, error) {
-	hook := newBotHook()
-	srv := httptest.NewServer(hook)
+	hook, srv, signer := startHook()
 	defer srv.Close()
-	signer, err := stdwebhook.NewSigner(hook.secret)
-	if err != nil {
-		return Result{}, err
-	}
 	out := client(o.Clients)
 	return drive(ctx, "bare", o, hook, func(conv int, id string) error {
 		body, _ := json.Marshal(map[string]any{"id": "evt_" + id, "type": baton.EventAgentMessage, "data": map[string]any{"text": id}})

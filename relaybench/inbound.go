@@ -52,13 +52,8 @@ func Inbound(ctx context.Context, o Options) (Report, error) {
 
 // bareInbound answers each reply after signing and posting its event.
 func bareInbound(ctx context.Context, o Options) (Result, error) {
-	hook := newBotHook()
-	srv := httptest.NewServer(hook)
+	hook, srv, signer := startHook()
 	defer srv.Close()
-	signer, err := stdwebhook.NewSigner(hook.secret)
-	if err != nil {
-		return Result{}, err
-	}
 	out := client(o.Clients)
 	relay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+deskSecret)) != 1 {
