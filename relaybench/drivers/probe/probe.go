@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -132,4 +133,21 @@ func maxRSS() int64 {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return ru.Maxrss << 10
+}
+
+// Main is a probe command's body: it reads [messages [senders]] from the
+// command line (20,000 and 32 when absent), runs the workload on open and
+// exits 1 with the error when it fails.
+func Main(name string, open func(ctx context.Context, path string, key []byte) (*sqlstore.Store, error)) {
+	n, senders := 20000, 32
+	if len(os.Args) > 1 {
+		n, _ = strconv.Atoi(os.Args[1])
+	}
+	if len(os.Args) > 2 {
+		senders, _ = strconv.Atoi(os.Args[2])
+	}
+	if err := Run(name, open, n, senders); err != nil {
+		fmt.Fprintln(os.Stderr, "probe-"+name+":", err)
+		os.Exit(1)
+	}
 }

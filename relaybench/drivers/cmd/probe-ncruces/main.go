@@ -4,24 +4,8 @@
 package main
 
 import (
-	"fmt"
-	"os"
-	"strconv"
-
 	"github.com/batonhq/baton/relaybench/drivers/ncruces"
 	"github.com/batonhq/baton/relaybench/drivers/probe"
 )
 
-func main() {
-	n, senders := 20000, 32
-	if len(os.Args) > 1 {
-		n, _ = strconv.Atoi(os.Args[1])
-	}
-	if len(os.Args) > 2 {
-		senders, _ = strconv.Atoi(os.Args[2])
-	}
-	if err := probe.Run("ncruces", ncruces.Open, n, senders); err != nil {
-		fmt.Fprintln(os.Stderr, "probe-ncruces:", err)
-		os.Exit(1)
-	}
-}
+func main() { probe.Main("ncruces", ncruces.Open) }
