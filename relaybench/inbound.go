@@ -129,7 +129,7 @@ func batonInbound(ctx context.Context, o Options) (Result, error) {
 		running.Go(func() { apps[i].Run(wctx) })
 		api := httptest.NewServer(apps[i].Handler)
 		defer api.Close()
-		urls[i] = api.URL + "/v1/desks/desk/inbound/message"
+		urls[i] = api.URL + "/v1/desks/desk/inbound/" // the endpoints message and join are under it
 	}
 	in := client(o.Clients)
 	refs, err := openJoined(ctx, apps, urls, in, hook, o.Conversations)
@@ -137,11 +137,12 @@ func batonInbound(ctx context.Context, o Options) (Result, error) {
 		return Result{}, err
 	}
 	return drive(ctx, "baton", o, hook, func(conv int, id string) error {
-		return postDesk(in, urls[conv%len(urls)], reply(refs[conv], id))
+		return postDesk(in, urls[conv%len(urls)]+"message", reply(refs[conv], id))
 	})
 }
 
-// openJoined opens n handoffs (spread over the instances), waits until
+// openJoined opens n handoffs (spread over the instances, whose inbound
+// endpoints urls are), waits until
 // each is queued in the desk, has the agent join it through the inbound
 // endpoint, and waits until the bot has been told of every join: the
 // replies that follow find their conversations taken and their lanes
@@ -185,7 +186,7 @@ func openJoined(ctx context.Context, apps []*app.App, urls []string, in *http.Cl
 				}
 				refs[c] = h.ID // the webhook desk's conversation_id is the handoff id
 				join := map[string]any{"conversation_id": h.ID, "timestamp": time.Now().UnixMilli(), "agent": map[string]string{"id": "ana", "name": "Ana"}}
-				if err := postDesk(in, urls[c%len(urls)][:len(urls[c%len(urls)])-len("message")]+"join", join); err != nil {
+				if err := postDesk(in, urls[c%len(urls)]+"join", join); err != nil {
 					fail(err)
 					return
 				}
