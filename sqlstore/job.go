@@ -39,22 +39,17 @@ func (t *tx) PutJob(j baton.Job) error {
 	if payload == nil {
 		payload = []byte{}
 	}
-	head := true
-	if j.Lane != "" {
-		var queued bool
-		if err := t.lockLane(j.Lane); err != nil {
-			return t.fail("put job", err)
-		}
-		if err := t.scalar(`SELECT EXISTS (SELECT 1 FROM jobs WHERE lane = ?)`, []any{j.Lane}, &queued); err != nil {
-			return t.fail("put job", err)
-		}
-		head = !queued
+	if err := t.lockLane(j.Lane); err != nil {
+		return t.fail("put job", err)
 	}
+	// The job heads its lane when the lane has no other job; a job of no
+	// lane is its own head. (WHERE TRUE keeps SQLite from reading ON
+	// CONFLICT as part of the SELECT.)
 	_, err := t.exec(`INSERT INTO jobs (kind, lane, key, handoff_id, event_id, run_at, locked_until, head, attempts, payload, last_error, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
+		SELECT ?, ?, ?, ?, ?, ?, 0, ? = '' OR NOT EXISTS (SELECT 1 FROM jobs WHERE lane = ?), ?, ?, ?, ? WHERE TRUE
 		ON CONFLICT (key) DO UPDATE SET run_at = excluded.run_at, payload = excluded.payload, lane = excluded.lane,
 			kind = excluded.kind, handoff_id = excluded.handoff_id, event_id = excluded.event_id, locked_until = 0`,
-		j.Kind, j.Lane, key, j.HandoffID, j.EventID, micro(j.RunAt), head, j.Attempts, payload, j.LastError, micro(j.CreatedAt))
+		j.Kind, j.Lane, key, j.HandoffID, j.EventID, micro(j.RunAt), j.Lane, j.Lane, j.Attempts, payload, j.LastError, micro(j.CreatedAt))
 	if err != nil {
 		return t.fail("put job", err)
 	}
