@@ -114,19 +114,26 @@ type loaded struct {
 
 // load reads a handoff, its conversation and its effective policy.
 func (e *Engine) load(tx baton.Tx, ws, id string) (loaded, error) {
-	var l loaded
-	var err error
-	if l.h, err = tx.Handoff(ws, id); err != nil {
-		return l, err
+	h, err := tx.Handoff(ws, id)
+	if err != nil {
+		return loaded{}, err
 	}
+	return e.loadWith(tx, h)
+}
+
+// loadWith loads the rest of what acting on handoff h needs, h having
+// been read in this write.
+func (e *Engine) loadWith(tx baton.Tx, h baton.Handoff) (loaded, error) {
+	l := loaded{h: h}
+	var err error
 	if l.c, err = tx.ConversationByID(l.h.ConversationID); err != nil {
 		return l, err
 	}
-	bot, err := e.BotConfig(tx, ws, l.h.BotID)
+	bot, err := e.BotConfig(tx, h.WorkspaceID, l.h.BotID)
 	if err != nil {
 		return l, err
 	}
-	dc, err := e.DeskConfig(tx, ws, l.h.DeskID)
+	dc, err := e.DeskConfig(tx, h.WorkspaceID, l.h.DeskID)
 	if err != nil {
 		return l, err
 	}

@@ -138,7 +138,7 @@ func (e *Engine) applyDeskEvent(ctx context.Context, dc baton.DeskConfig, desk b
 		if dup, err := seen(); err != nil || dup {
 			return "", err
 		}
-		l, err := e.load(tx, h.WorkspaceID, h.ID)
+		l, err := e.loadWith(tx, h) // h was read locked, as load would read it
 		if err != nil {
 			return "", err
 		}
